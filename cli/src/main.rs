@@ -1,0 +1,3 @@
+//! `gridwork`: the terminal shell of the gridwork field core.
+
+fn main() {}

@@ -1,0 +1,6 @@
+//! gridwork-core: the offline-first field core for urban grid workers.
+//!
+//! Every change is an immutable event appended to a local log; current state (the
+//! incident list, patrol summaries) is a projection folded from that log. This crate
+//! holds the domain, the store, the geo maths and (later) the sync engine. It knows
+//! nothing of FFI, HTTP frameworks or async runtimes: bindings and shells adapt it.
