@@ -6,3 +6,4 @@
 //! nothing of FFI, HTTP frameworks or async runtimes: bindings and shells adapt it.
 
 pub mod calendar;
+pub mod catalog;
