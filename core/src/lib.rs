@@ -5,4 +5,6 @@
 //! holds the domain, the store, the geo maths and (later) the sync engine. It knows
 //! nothing of FFI, HTTP frameworks or async runtimes: bindings and shells adapt it.
 
+pub mod calendar;
+pub mod catalog;
 pub mod geo;
