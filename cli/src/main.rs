@@ -1,3 +1,38 @@
 //! `gridwork`: the terminal shell of the gridwork field core.
+//!
+//! Exit codes: 0 success, 1 an error (message on stderr), 2 bad usage, 3 a broken
+//! hash chain found by `verify-log`.
 
-fn main() {}
+mod field;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// gridwork — the offline-first field core for urban grid workers.
+#[derive(Parser)]
+#[command(name = "gridwork", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Work with a device's local store: report, act on cases, list, patrol.
+    Field(field::FieldArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Field(args) => field::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

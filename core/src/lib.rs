@@ -7,4 +7,13 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod clock;
+pub mod db;
+pub mod error;
 pub mod geo;
+pub mod model;
+pub mod store;
+pub mod workflow;
+
+pub use error::{Error, Result};
+pub use store::Store;

@@ -1,0 +1,286 @@
+//! The event log: appending local events to the device's hash chain, storing events
+//! that came from elsewhere, reading a stream, and checking the chains.
+
+use crate::{
+    clock::Hlc,
+    error::{Error, Result},
+    model::{canonical_json, Actor, Event, Stream, GENESIS_HASH},
+};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// The head of a device's chain: its last `device_seq` and that event's hash.
+pub(crate) fn chain_head(conn: &Connection, device_id: &str) -> Result<(u64, String)> {
+    let head = conn
+        .query_row(
+            "SELECT device_seq, hash FROM events WHERE device_id = ?1
+             ORDER BY device_seq DESC LIMIT 1",
+            [device_id],
+            |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+        )
+        .optional()?;
+    Ok(head.unwrap_or_else(|| (0, GENESIS_HASH.to_string())))
+}
+
+/// Appends a local event at the head of this device's chain and returns it.
+pub(crate) fn append_local(
+    conn: &Connection,
+    stream: Stream,
+    kind: &str,
+    hlc: Hlc,
+    device_id: &str,
+    actor: &Actor,
+    payload: serde_json::Value,
+) -> Result<Event> {
+    let (seq, prev_hash) = chain_head(conn, device_id)?;
+    let event = Event {
+        id: Uuid::now_v7(),
+        stream,
+        kind: kind.to_string(),
+        hlc,
+        device_id: device_id.to_string(),
+        actor: actor.clone(),
+        device_seq: seq + 1,
+        prev_hash,
+        payload,
+        server_seq: None,
+    };
+    insert(conn, &event, &event.hash())?;
+    // The chain's length is also kept apart from the events, so that deleting the
+    // newest events (which leaves no broken link behind) is still detected.
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('own_chain_len', ?1)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([event.device_seq.to_string()])?;
+    Ok(event)
+}
+
+/// Stores an event recorded elsewhere. Returns `false` when it was already here
+/// (same id): delivery is idempotent.
+pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<bool> {
+    let known: Option<Option<i64>> = conn
+        .query_row(
+            "SELECT server_seq FROM events WHERE id = ?1",
+            [event.id.to_string()],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match known {
+        Some(local_seq) => {
+            if local_seq.is_none() && event.server_seq.is_some() {
+                conn.execute(
+                    "UPDATE events SET server_seq = ?1 WHERE id = ?2",
+                    params![event.server_seq, event.id.to_string()],
+                )?;
+            }
+            Ok(false)
+        }
+        None => {
+            insert(conn, event, &event.hash())?;
+            Ok(true)
+        }
+    }
+}
+
+fn insert(conn: &Connection, e: &Event, hash: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO events (id, stream, kind, hlc_wall, hlc_counter, device_id, actor_user,
+            actor_role, device_seq, prev_hash, hash, payload, server_seq)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        e.id.to_string(),
+        e.stream.to_string(),
+        e.kind,
+        e.hlc.wall_ms,
+        e.hlc.counter,
+        e.device_id,
+        e.actor.user,
+        e.actor.role.as_str(),
+        e.device_seq as i64,
+        e.prev_hash,
+        hash,
+        canonical_json(&e.payload),
+        e.server_seq,
+    ])?;
+    Ok(())
+}
+
+pub(crate) const EVENT_COLUMNS: &str = "id, stream, kind, hlc_wall, hlc_counter, device_id, \
+     actor_user, actor_role, device_seq, prev_hash, payload, server_seq, hash, rejected";
+
+/// One stored event with what the store knows about it beyond the envelope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    /// The event.
+    #[serde(flatten)]
+    pub event: Event,
+    /// The hash recorded when it was stored.
+    pub hash: String,
+    /// The server's reason, when the server rejected it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+}
+
+pub(crate) fn row_to_stored(r: &Row<'_>) -> rusqlite::Result<Result<StoredEvent>> {
+    let id: String = r.get(0)?;
+    let stream: String = r.get(1)?;
+    let role: String = r.get(7)?;
+    let payload: String = r.get(10)?;
+    let parse = || -> Result<StoredEvent> {
+        let corrupt = |what: &str| Error::Corrupt(format!("event {id}: bad {what}"));
+        Ok(StoredEvent {
+            event: Event {
+                id: Uuid::parse_str(&id).map_err(|_| corrupt("id"))?,
+                stream: stream.parse().map_err(|_| corrupt("stream"))?,
+                kind: r.get(2)?,
+                hlc: Hlc::new(r.get(3)?, r.get(4)?),
+                device_id: r.get(5)?,
+                actor: Actor::new(
+                    r.get::<_, String>(6)?,
+                    role.parse().map_err(|_| corrupt("role"))?,
+                ),
+                device_seq: r.get::<_, i64>(8)? as u64,
+                prev_hash: r.get(9)?,
+                payload: serde_json::from_str(&payload).map_err(|_| corrupt("payload"))?,
+                server_seq: r.get(11)?,
+            },
+            hash: r.get(12)?,
+            rejected: r.get(13)?,
+        })
+    };
+    Ok(parse())
+}
+
+/// Every event of a stream, in fold order.
+pub(crate) fn stream_events(conn: &Connection, stream: &Stream) -> Result<Vec<StoredEvent>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE stream = ?1
+         ORDER BY hlc_wall, hlc_counter, device_id, id"
+    ))?;
+    let rows = stmt.query_map([stream.to_string()], row_to_stored)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row??);
+    }
+    Ok(out)
+}
+
+/// The check of one device's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceChain {
+    /// The device.
+    pub device_id: String,
+    /// Events of this device held in the store.
+    pub events: u64,
+    /// Whether this is the store's own device (whose chain must be complete from 1).
+    pub own: bool,
+    /// Problems found, in chain order; empty when the chain is intact.
+    pub problems: Vec<String>,
+}
+
+/// The result of checking every device chain in a store.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChainReport {
+    /// One entry per device, own device first.
+    pub devices: Vec<DeviceChain>,
+}
+
+impl ChainReport {
+    /// Whether no chain has a problem.
+    pub fn is_intact(&self) -> bool {
+        self.devices.iter().all(|d| d.problems.is_empty())
+    }
+}
+
+/// Checks every device chain: each event's stored hash matches its content, and each
+/// event's `prev_hash` is the hash of the device's previous event. The own device's
+/// chain must run from 1 without a gap; other devices' chains may have gaps (a pull
+/// brings only the caller's scope), but consecutive events must link.
+pub(crate) fn verify_chains(conn: &Connection, own_device: &str) -> Result<ChainReport> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events ORDER BY device_id <> ?1, device_id, device_seq"
+    ))?;
+    let rows = stmt.query_map([own_device], row_to_stored)?;
+    let mut devices: Vec<DeviceChain> = Vec::new();
+    let mut prev: Option<(u64, String)> = None;
+    for row in rows {
+        let stored = row??;
+        let e = &stored.event;
+        if devices.last().is_none_or(|d| d.device_id != e.device_id) {
+            devices.push(DeviceChain {
+                device_id: e.device_id.clone(),
+                events: 0,
+                own: e.device_id == own_device,
+                problems: Vec::new(),
+            });
+            prev = None;
+        }
+        let Some(chain) = devices.last_mut() else {
+            continue;
+        };
+        chain.events += 1;
+        let seq = e.device_seq;
+        let actual = e.hash();
+        if actual != stored.hash {
+            chain.problems.push(format!(
+                "event #{seq} ({}) was altered: its content no longer matches its hash",
+                e.id
+            ));
+        }
+        match &prev {
+            None if chain.own && seq != 1 => chain
+                .problems
+                .push(format!("events #1 to #{} are missing", seq - 1)),
+            None if seq == 1 && e.prev_hash != GENESIS_HASH => chain
+                .problems
+                .push("event #1 does not start from the genesis hash".to_string()),
+            Some((pseq, phash)) if *pseq + 1 == seq && &e.prev_hash != phash => {
+                chain.problems.push(format!(
+                    "event #{seq} does not link to event #{pseq}: an event was changed, inserted or replaced"
+                ))
+            }
+            Some((pseq, _)) if *pseq + 1 == seq => {}
+            Some((pseq, _)) if chain.own => chain.problems.push(format!(
+                "events #{} to #{} are missing",
+                pseq + 1,
+                seq - 1
+            )),
+            _ => {}
+        }
+        prev = Some((seq, actual));
+    }
+    let recorded: Option<String> = conn
+        .query_row(
+            "SELECT value FROM meta WHERE key = 'own_chain_len'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let recorded: u64 = recorded.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let held = chain_head(conn, own_device)?.0;
+    if held < recorded {
+        let own = match devices.iter_mut().find(|d| d.own) {
+            Some(own) => own,
+            None => {
+                devices.insert(
+                    0,
+                    DeviceChain {
+                        device_id: own_device.to_string(),
+                        events: 0,
+                        own: true,
+                        problems: Vec::new(),
+                    },
+                );
+                &mut devices[0]
+            }
+        };
+        own.problems.push(format!(
+            "the newest events #{} to #{recorded} are missing",
+            held + 1
+        ));
+    }
+    Ok(ChainReport { devices })
+}

@@ -1,0 +1,340 @@
+//! The incident projection: one row per case, folded from its events, with indexes for
+//! the worker's lists and an FTS5 index over descriptions and addresses.
+
+use crate::{
+    error::{Error, Result},
+    workflow::{Case, Status},
+};
+use rusqlite::{params, params_from_iter, types::Value, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Most rows one page may hold.
+pub const MAX_PAGE_SIZE: u32 = 500;
+
+/// What to list. Every field narrows the list; the default lists everything.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListFilter {
+    /// A cell code or a prefix of one (district, street, community).
+    pub cell_prefix: Option<String>,
+    /// Only cases in this status.
+    pub status: Option<Status>,
+    /// Only cases past their handling deadline.
+    pub overdue: bool,
+    /// Only cases with this department or handler.
+    pub assignee: Option<String>,
+    /// Full-text search over description and address.
+    pub search: Option<String>,
+}
+
+/// Where the next page starts: the last row of the page before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageCursor {
+    /// The `reported_at_ms` of the last row seen.
+    pub reported_at_ms: i64,
+    /// Its id.
+    pub id: uuid::Uuid,
+}
+
+/// One row of a case list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    /// The case id.
+    pub id: uuid::Uuid,
+    /// Where it stands.
+    pub status: Status,
+    /// Category code.
+    pub category: String,
+    /// Grid cell, if inside one.
+    pub cell: Option<String>,
+    /// WGS-84 latitude.
+    pub lat: f64,
+    /// WGS-84 longitude.
+    pub lon: f64,
+    /// The description.
+    pub description: String,
+    /// Who reported it.
+    pub reporter: String,
+    /// Department, once dispatched.
+    pub department: Option<String>,
+    /// When reported, unix ms.
+    pub reported_at_ms: i64,
+    /// When handling is due, unix ms.
+    pub deadline_ms: Option<i64>,
+    /// Past its deadline now.
+    pub overdue: bool,
+    /// Times sent back for rework.
+    pub rework_count: u32,
+    /// Events that did not apply.
+    pub conflict_count: u32,
+}
+
+/// A page of a list, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page {
+    /// The rows.
+    pub items: Vec<CaseSummary>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<PageCursor>,
+}
+
+/// Writes the folded case into the projection and the search index.
+pub(crate) fn save_case(conn: &Connection, case: &Case) -> Result<()> {
+    let state = serde_json::to_string(case).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let existed: Option<i64> = conn
+        .prepare_cached("SELECT rowid FROM incidents WHERE id = ?1")?
+        .query_row([case.id.to_string()], |r| r.get(0))
+        .optional()?;
+    let rowid: i64 = conn
+        .prepare_cached(
+            "INSERT INTO incidents (id, status, category, cell, lat, lon, urgency, reporter,
+                department, handler, reported_at, updated_at, deadline, rework_count,
+                conflict_count, state, description)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status,
+                cell = excluded.cell, department = excluded.department,
+                handler = excluded.handler, updated_at = excluded.updated_at,
+                deadline = excluded.deadline, rework_count = excluded.rework_count,
+                conflict_count = excluded.conflict_count, state = excluded.state
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                case.id.to_string(),
+                case.status.as_str(),
+                case.report.category,
+                case.report.cell,
+                case.report.lat,
+                case.report.lon,
+                serde_json::to_value(case.report.urgency)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                case.reporter.user,
+                case.department,
+                case.handler,
+                case.reported_at_ms,
+                case.updated_at_ms,
+                case.deadline_ms,
+                case.rework_count,
+                case.conflicts.len() as i64,
+                state,
+                case.report.description,
+            ],
+            |r| r.get(0),
+        )?;
+    if existed.is_none() {
+        let text = format!(
+            "{} {}",
+            case.report.description,
+            case.report.address.as_deref().unwrap_or("")
+        );
+        conn.prepare_cached("INSERT OR REPLACE INTO incidents_fts (rowid, text) VALUES (?1, ?2)")?
+            .execute(params![rowid, segment(&text)])?;
+    }
+    Ok(())
+}
+
+/// Reads a case's folded state.
+pub(crate) fn load_case(conn: &Connection, id: &uuid::Uuid) -> Result<Option<Case>> {
+    let state: Option<String> = conn
+        .prepare_cached("SELECT state FROM incidents WHERE id = ?1")?
+        .query_row([id.to_string()], |r| r.get(0))
+        .optional()?;
+    state
+        .map(|s| serde_json::from_str(&s).map_err(|e| Error::Corrupt(format!("case {id}: {e}"))))
+        .transpose()
+}
+
+/// Text as the search index sees it: each CJK character becomes a token of its own,
+/// so a query matches any run of characters inside a Chinese description (the default
+/// tokenizer would take a whole CJK sentence as one token).
+pub(crate) fn segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        if is_cjk(c) {
+            out.push(' ');
+            out.push(c);
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F
+        | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
+}
+
+/// The search text as an FTS5 query: every word a prefix-matched phrase, all required.
+fn fts_query(search: &str) -> Option<String> {
+    let terms: Vec<String> = segment(search)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("\"{t}\"*"))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+/// A page of cases matching `filter`, newest first, starting after `after`.
+pub(crate) fn list(
+    conn: &Connection,
+    filter: &ListFilter,
+    after: Option<PageCursor>,
+    limit: u32,
+    now_ms: i64,
+) -> Result<Page> {
+    let limit = limit.clamp(1, MAX_PAGE_SIZE);
+    let mut sql = String::from(
+        "SELECT id, status, category, cell, lat, lon, reporter, department, reported_at,
+                deadline, rework_count, conflict_count, description
+         FROM incidents i WHERE 1",
+    );
+    let mut args: Vec<Value> = Vec::new();
+    push_filter(&mut sql, &mut args, filter, now_ms)?;
+    if let Some(c) = after {
+        sql.push_str(" AND (reported_at, id) < (?, ?)");
+        args.push(Value::Integer(c.reported_at_ms));
+        args.push(Value::Text(c.id.to_string()));
+    }
+    sql.push_str(" ORDER BY reported_at DESC, id DESC LIMIT ?");
+    args.push(Value::Integer(i64::from(limit) + 1));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, f64>(4)?,
+            r.get::<_, f64>(5)?,
+            r.get::<_, String>(6)?,
+            r.get::<_, Option<String>>(7)?,
+            r.get::<_, i64>(8)?,
+            r.get::<_, Option<i64>>(9)?,
+            r.get::<_, u32>(10)?,
+            r.get::<_, u32>(11)?,
+            r.get::<_, String>(12)?,
+        ))
+    })?;
+    let mut items = Vec::new();
+    for row in rows {
+        let (
+            id,
+            status,
+            category,
+            cell,
+            lat,
+            lon,
+            reporter,
+            department,
+            reported_at,
+            deadline,
+            rework,
+            conflicts,
+            description,
+        ) = row?;
+        let corrupt = |what: &str| Error::Corrupt(format!("incident {id}: bad {what}"));
+        let status: Status = status.parse().map_err(|_| corrupt("status"))?;
+        items.push(CaseSummary {
+            id: uuid::Uuid::parse_str(&id).map_err(|_| corrupt("id"))?,
+            status,
+            category,
+            cell,
+            lat,
+            lon,
+            description,
+            reporter,
+            department,
+            reported_at_ms: reported_at,
+            deadline_ms: deadline,
+            overdue: status == Status::Dispatched && deadline.is_some_and(|d| d < now_ms),
+            rework_count: rework,
+            conflict_count: conflicts,
+        });
+    }
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(|last| PageCursor {
+            reported_at_ms: last.reported_at_ms,
+            id: last.id,
+        })
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+fn push_filter(
+    sql: &mut String,
+    args: &mut Vec<Value>,
+    filter: &ListFilter,
+    now_ms: i64,
+) -> Result<()> {
+    if let Some(prefix) = &filter.cell_prefix {
+        if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_digit()) || prefix.len() > 15 {
+            return Err(Error::invalid(
+                "cell",
+                format!("{prefix:?} is not a cell code or prefix of one"),
+            ));
+        }
+        // Digits only, so the range [prefix, prefix + ':') holds exactly the codes
+        // starting with it (':' follows '9'), and the index on cell is used.
+        sql.push_str(" AND cell >= ? AND cell < ?");
+        args.push(Value::Text(prefix.clone()));
+        args.push(Value::Text(format!("{prefix}:")));
+    }
+    if let Some(status) = filter.status {
+        sql.push_str(" AND status = ?");
+        args.push(Value::Text(status.as_str().into()));
+    }
+    if filter.overdue {
+        sql.push_str(" AND status = 'dispatched' AND deadline < ?");
+        args.push(Value::Integer(now_ms));
+    }
+    if let Some(who) = &filter.assignee {
+        sql.push_str(" AND (department = ? OR handler = ?)");
+        args.push(Value::Text(who.clone()));
+        args.push(Value::Text(who.clone()));
+    }
+    if let Some(search) = &filter.search {
+        match fts_query(search) {
+            Some(q) => {
+                sql.push_str(
+                    " AND i.rowid IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH ?)",
+                );
+                args.push(Value::Text(q));
+            }
+            None => return Err(Error::invalid("search", "the search text has no words")),
+        }
+    }
+    Ok(())
+}
+
+/// Number of cases per status among those matching `filter`.
+pub(crate) fn counts(
+    conn: &Connection,
+    filter: &ListFilter,
+    now_ms: i64,
+) -> Result<BTreeMap<Status, u64>> {
+    let mut sql = String::from("SELECT status, count(*) FROM incidents i WHERE 1");
+    let mut args = Vec::new();
+    push_filter(&mut sql, &mut args, filter, now_ms)?;
+    sql.push_str(" GROUP BY status");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = BTreeMap::new();
+    let rows = stmt.query_map(params_from_iter(args), |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    for row in rows {
+        let (status, n) = row?;
+        let status: Status = status
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("bad status {status:?}")))?;
+        out.insert(status, n as u64);
+    }
+    Ok(out)
+}

@@ -1,0 +1,126 @@
+//! The SQLite database behind a store: one writer connection and one reader connection,
+//! each behind a mutex, with closures that own the transaction.
+//!
+//! WAL lets the reader run while the writer commits. The writer uses
+//! `synchronous=FULL`, so a write that returned is on disk and survives power loss.
+
+pub(crate) mod events;
+pub(crate) mod incidents;
+pub(crate) mod schema;
+
+pub use events::{ChainReport, DeviceChain, StoredEvent};
+pub use incidents::{CaseSummary, ListFilter, Page, PageCursor};
+pub use schema::SCHEMA_VERSION;
+
+pub(crate) use events::{append_local, insert_remote, stream_events, verify_chains};
+pub(crate) use incidents::{counts, list, save_case};
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, InterruptHandle, OpenFlags, Transaction, TransactionBehavior};
+use std::{
+    path::{Path, PathBuf},
+    sync::{Mutex, MutexGuard},
+    time::Duration,
+};
+
+/// The database file inside a store's folder.
+pub const DB_FILE: &str = "gridwork.db";
+
+/// A store's database: a writer and a reader connection.
+pub struct Db {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    reader: Mutex<Connection>,
+    reader_interrupt: InterruptHandle,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Db> {
+        let open_err = |reason: String| Error::Open {
+            path: path.to_path_buf(),
+            reason,
+        };
+        let mut writer = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
+        configure(&writer, true).map_err(|e| open_err(e.to_string()))?;
+        let version: u32 = writer
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(|e| open_err(format!("not a gridwork store ({e})")))?;
+        if version > SCHEMA_VERSION {
+            return Err(open_err(format!(
+                "schema version {version} is newer than this build understands ({SCHEMA_VERSION}); update the app"
+            )));
+        }
+        if version < SCHEMA_VERSION {
+            let tx = writer
+                .transaction_with_behavior(TransactionBehavior::Exclusive)
+                .map_err(|e| open_err(e.to_string()))?;
+            schema::migrate(&tx, version)
+                .map_err(|e| open_err(format!("migration failed: {e}")))?;
+            tx.commit().map_err(|e| open_err(e.to_string()))?;
+        }
+        let reader = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| open_err(e.to_string()))?;
+        configure(&reader, false).map_err(|e| open_err(e.to_string()))?;
+        let reader_interrupt = reader.get_interrupt_handle();
+        Ok(Db {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            reader: Mutex::new(reader),
+            reader_interrupt,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` in a write transaction (`BEGIN IMMEDIATE`) and commits when it returns
+    /// `Ok`; rolls back otherwise, leaving the store unchanged.
+    pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` on the reader connection (a consistent snapshot per statement; wrap in a
+    /// transaction inside `f` when several statements must agree).
+    pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = lock(&self.reader);
+        f(&conn)
+    }
+
+    /// Interrupts a long query running on the reader connection; it returns
+    /// [`Error::Interrupted`].
+    pub fn interrupt(&self) {
+        self.reader_interrupt.interrupt();
+    }
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock cannot leave a connection half-used: every write
+    // is a transaction that rolls back when dropped. Take the connection back.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    if writer {
+        let mode: String =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(rusqlite::Error::InvalidParameterName(format!(
+                "journal_mode stayed {mode}"
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,583 @@
+//! Cases on the device: reporting, workflow actions, the case view with its timeline,
+//! lists and counts, and folding events that came from elsewhere.
+
+use super::{photos, Store};
+use crate::{
+    calendar::TimeLimit,
+    db::{self, events::StoredEvent, CaseSummary, ListFilter, Page, PageCursor},
+    error::{Error, Result},
+    geo::validate_point,
+    model::{
+        Action, Actor, Event, IncidentEvent, PhotoRef, Report, Role, Stream, Urgency,
+        MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS,
+    },
+    workflow::{self, Case, Status},
+};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use std::{collections::BTreeMap, path::PathBuf};
+use uuid::Uuid;
+
+/// What a worker fills in to report a problem.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportDraft {
+    /// Category code from the catalogue.
+    pub category: String,
+    /// WGS-84 latitude.
+    pub lat: f64,
+    /// WGS-84 longitude.
+    pub lon: f64,
+    /// Horizontal accuracy in metres, when the platform gives one.
+    pub accuracy_m: Option<f64>,
+    /// What the worker saw (1 to 4,000 characters).
+    pub description: String,
+    /// Address text.
+    pub address: Option<String>,
+    /// How urgent.
+    pub urgency: Urgency,
+    /// Photo files to attach; copied into the store.
+    pub photos: Vec<PathBuf>,
+    /// The patrol this report belongs to.
+    pub patrol: Option<Uuid>,
+}
+
+/// The workflow actions a user can ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// Accept as a case.
+    Register,
+    /// Void the case (reason required).
+    Cancel,
+    /// Send to a department (`department` required); the deadline follows the category.
+    Dispatch,
+    /// Report the work done (after photo required).
+    Handle,
+    /// On-site check passed.
+    VerifyPass,
+    /// On-site check failed: rework (reason required).
+    VerifyFail,
+    /// Close a verified case.
+    Close,
+    /// Back to the centre (reason required).
+    Return,
+    /// Extend the deadline (reason required; `extend` or the category's limit again).
+    Postpone,
+    /// Pause handling (reason required).
+    Suspend,
+    /// Resume a suspended case.
+    Resume,
+    /// Fixed on the spot by the worker (after photo required).
+    SelfResolve,
+    /// Open a closed or cancelled case again (reason required).
+    Reopen,
+}
+
+impl ActionKind {
+    /// Every action.
+    pub const ALL: [ActionKind; 13] = [
+        ActionKind::Register,
+        ActionKind::Cancel,
+        ActionKind::Dispatch,
+        ActionKind::Handle,
+        ActionKind::VerifyPass,
+        ActionKind::VerifyFail,
+        ActionKind::Close,
+        ActionKind::Return,
+        ActionKind::Postpone,
+        ActionKind::Suspend,
+        ActionKind::Resume,
+        ActionKind::SelfResolve,
+        ActionKind::Reopen,
+    ];
+
+    /// The action's name (`verify_pass`, …); the CLI also accepts `verify-pass`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionKind::Register => "register",
+            ActionKind::Cancel => "cancel",
+            ActionKind::Dispatch => "dispatch",
+            ActionKind::Handle => "handle",
+            ActionKind::VerifyPass => "verify_pass",
+            ActionKind::VerifyFail => "verify_fail",
+            ActionKind::Close => "close",
+            ActionKind::Return => "return",
+            ActionKind::Postpone => "postpone",
+            ActionKind::Suspend => "suspend",
+            ActionKind::Resume => "resume",
+            ActionKind::SelfResolve => "self_resolve",
+            ActionKind::Reopen => "reopen",
+        }
+    }
+
+    /// Parses a name, with `-` or `_`.
+    pub fn parse(name: &str) -> Result<ActionKind> {
+        let name = name.replace('-', "_");
+        ActionKind::ALL
+            .into_iter()
+            .find(|a| a.as_str() == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = ActionKind::ALL.iter().map(|a| a.as_str()).collect();
+                Error::invalid(
+                    "action",
+                    format!("{name:?} is not one of {}", names.join(", ")),
+                )
+            })
+    }
+}
+
+/// A workflow action as the user asks for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    /// Which action.
+    pub kind: ActionKind,
+    /// Note or reason.
+    pub note: Option<String>,
+    /// Department id, for dispatch.
+    pub department: Option<String>,
+    /// Photo files to attach.
+    pub photos: Vec<PathBuf>,
+    /// For postpone: how much more time; default the category's time limit.
+    pub extend: Option<TimeLimit>,
+    /// Act in another role than the signed-in one (a supervisor's tablet used by a
+    /// handler, the demo).
+    pub as_role: Option<Role>,
+}
+
+impl ActionRequest {
+    /// A request with just a kind.
+    pub fn new(kind: ActionKind) -> Self {
+        Self {
+            kind,
+            note: None,
+            department: None,
+            photos: Vec::new(),
+            extend: None,
+            as_role: None,
+        }
+    }
+}
+
+/// Sync state of one event, as shown on the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state", content = "reason")]
+pub enum SyncState {
+    /// Waiting in the outbox.
+    Pending,
+    /// Accepted by the server.
+    Synced,
+    /// Refused by the server; kept here with its reason.
+    Rejected(String),
+}
+
+/// One step of a case's history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// The event id.
+    pub event_id: Uuid,
+    /// Its kind.
+    pub kind: String,
+    /// When (HLC wall time, unix ms).
+    pub at_ms: i64,
+    /// Who.
+    pub actor: Actor,
+    /// On which device.
+    pub device_id: String,
+    /// The payload.
+    pub payload: serde_json::Value,
+    /// Whether it applied, or was flagged as a conflict.
+    pub conflict: bool,
+    /// Where it stands with the server.
+    pub sync: SyncState,
+}
+
+/// A case with its full history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseDetail {
+    /// The folded state.
+    pub case: Case,
+    /// Past its deadline now.
+    pub overdue: bool,
+    /// Every event of the case, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+fn check_text(field: &'static str, text: &str, max: usize) -> Result<()> {
+    let n = text.chars().count();
+    if text.trim().is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if n > max {
+        return Err(Error::invalid(
+            field,
+            format!("{n} characters; at most {max}"),
+        ));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records a new report and returns the case id. Everything is checked first;
+    /// on any error nothing is written.
+    pub fn report(&self, draft: &ReportDraft) -> Result<Uuid> {
+        validate_point(draft.lat, draft.lon)?;
+        if let Some(acc) = draft.accuracy_m {
+            if !acc.is_finite() || acc < 0.0 {
+                return Err(Error::invalid(
+                    "accuracy",
+                    format!("{acc} is not a distance in metres"),
+                ));
+            }
+        }
+        check_text("description", &draft.description, MAX_DESCRIPTION_CHARS)?;
+        if let Some(a) = &draft.address {
+            check_text("address", a, 500)?;
+        }
+        let reference = self.reference()?;
+        let catalog = reference
+            .catalog
+            .as_ref()
+            .ok_or_else(|| Error::UnknownCategory(draft.category.clone()))?;
+        if catalog.get(&draft.category).is_none() {
+            return Err(Error::UnknownCategory(draft.category.clone()));
+        }
+        let staged = draft
+            .photos
+            .iter()
+            .map(|p| photos::stage(p))
+            .collect::<Result<Vec<_>>>()?;
+        let cell = reference
+            .grid
+            .locate(draft.lat, draft.lon)
+            .map(|c| c.code.as_str().to_string());
+        let report = Report {
+            category: draft.category.clone(),
+            lat: draft.lat,
+            lon: draft.lon,
+            accuracy_m: draft.accuracy_m,
+            description: draft.description.trim().to_string(),
+            address: draft.address.as_ref().map(|a| a.trim().to_string()),
+            urgency: draft.urgency,
+            photos: staged.iter().map(|s| s.reference.clone()).collect(),
+            cell,
+            patrol: draft.patrol,
+        };
+        let id = Uuid::now_v7();
+        self.record(Stream::Incident(id), None, &staged, |_, _| {
+            Ok(IncidentEvent::Reported(report))
+        })?;
+        Ok(id)
+    }
+
+    /// Takes a workflow action on a case and returns the new state. A step the user may
+    /// not take is refused with [`Error::Workflow`] and changes nothing.
+    pub fn act(&self, case_id: Uuid, request: &ActionRequest) -> Result<Case> {
+        if let Some(note) = &request.note {
+            if note.chars().count() > MAX_NOTE_CHARS {
+                return Err(Error::invalid(
+                    "note",
+                    format!("at most {MAX_NOTE_CHARS} characters"),
+                ));
+            }
+        }
+        let staged = request
+            .photos
+            .iter()
+            .map(|p| photos::stage(p))
+            .collect::<Result<Vec<_>>>()?;
+        let reference = self.reference()?;
+        let photo_refs: Vec<PhotoRef> = staged.iter().map(|s| s.reference.clone()).collect();
+        let now = self.now_ms();
+        self.record(
+            Stream::Incident(case_id),
+            request.as_role,
+            &staged,
+            |case, _| {
+                let case = case.ok_or_else(|| Error::NotFound {
+                    what: "case",
+                    id: case_id.to_string(),
+                })?;
+                let action = build_action(request, case, photo_refs.clone(), &reference, now)?;
+                Ok(IncidentEvent::Acted(action))
+            },
+        )
+        .and_then(|case| {
+            case.ok_or_else(|| Error::NotFound {
+                what: "case",
+                id: case_id.to_string(),
+            })
+        })
+    }
+
+    /// Appends one incident event built by `make` from the current case, in one
+    /// transaction with the photos and the projection. The workflow check runs against
+    /// the case as folded inside the transaction.
+    fn record(
+        &self,
+        stream: Stream,
+        as_role: Option<Role>,
+        staged: &[photos::StagedPhoto],
+        make: impl FnOnce(Option<&Case>, &Actor) -> Result<IncidentEvent>,
+    ) -> Result<Option<Case>> {
+        let mut written = Vec::new();
+        let result = self.db.write(|tx| {
+            let identity = self.require_identity(tx)?;
+            let actor = Store::actor(&identity, as_role);
+            let events = db::stream_events(tx, &stream)?;
+            let plain: Vec<Event> = events.into_iter().map(|s| s.event).collect();
+            let current = workflow::fold(&plain);
+            let event = make(current.as_ref(), &actor)?;
+            match (&event, &current) {
+                (IncidentEvent::Reported(_), _) => workflow::check_report(&actor)?,
+                (IncidentEvent::Acted(action), Some(case)) => {
+                    workflow::check(case, action, &actor)?
+                }
+                (IncidentEvent::Acted(_), None) => {
+                    return Err(Error::NotFound {
+                        what: "case",
+                        id: stream.id().to_string(),
+                    })
+                }
+            }
+            for photo in staged {
+                if photos::persist(&self.photos_dir, photo)? {
+                    written.push(photo.reference.sha256.clone());
+                }
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO photos (sha256, size, mime) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(rusqlite::params![
+                    photo.reference.sha256,
+                    photo.reference.size as i64,
+                    photo.reference.mime
+                ])?;
+            }
+            let hlc = self.tick(tx)?;
+            let appended = db::append_local(
+                tx,
+                stream,
+                event.kind(),
+                hlc,
+                &identity.device_id,
+                &actor,
+                event.payload(),
+            )?;
+            let mut all = plain;
+            all.push(appended);
+            let case = workflow::fold(&all);
+            if let Some(case) = &case {
+                db::save_case(tx, case)?;
+            }
+            Ok(case)
+        });
+        if result.is_err() {
+            photos::discard(&self.photos_dir, &written);
+        }
+        result
+    }
+
+    /// A case with its timeline.
+    pub fn case(&self, id: Uuid) -> Result<CaseDetail> {
+        let now = self.now_ms();
+        self.db.read(|conn| {
+            let not_found = || Error::NotFound {
+                what: "case",
+                id: id.to_string(),
+            };
+            let case = db::incidents::load_case(conn, &id)?.ok_or_else(not_found)?;
+            let events = db::stream_events(conn, &Stream::Incident(id))?;
+            let timeline = timeline(&case, events);
+            Ok(CaseDetail {
+                overdue: case.is_overdue(now),
+                case,
+                timeline,
+            })
+        })
+    }
+
+    /// A page of cases matching `filter`, newest first.
+    pub fn list(&self, filter: &ListFilter, after: Option<PageCursor>, limit: u32) -> Result<Page> {
+        let now = self.now_ms();
+        self.db
+            .read(|conn| db::list(conn, filter, after, limit, now))
+    }
+
+    /// Every case matching `filter` (all pages), newest first.
+    pub fn list_all(&self, filter: &ListFilter) -> Result<Vec<CaseSummary>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.list(filter, after, db::incidents::MAX_PAGE_SIZE)?;
+            out.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// Number of cases per status among those matching `filter`.
+    pub fn counts(&self, filter: &ListFilter) -> Result<BTreeMap<Status, u64>> {
+        let now = self.now_ms();
+        self.db.read(|conn| db::counts(conn, filter, now))
+    }
+
+    /// Every event in the store, in local arrival order (for export and tests).
+    pub fn all_events(&self) -> Result<Vec<Event>> {
+        self.db.read(|conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {} FROM events ORDER BY seq",
+                db::events::EVENT_COLUMNS
+            ))?;
+            let rows = stmt.query_map([], db::events::row_to_stored)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(row??.event);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Stores events that came from elsewhere (sync, a test, an import) and folds the
+    /// cases they touch again. Events already here are skipped. Returns how many were new.
+    pub fn apply_remote(&self, events: &[Event]) -> Result<usize> {
+        self.db.write(|tx| apply_remote_in(self, tx, events))
+    }
+}
+
+/// The body of [`Store::apply_remote`], for callers that already hold a transaction.
+pub(crate) fn apply_remote_in(store: &Store, tx: &Connection, events: &[Event]) -> Result<usize> {
+    let mut touched = std::collections::BTreeSet::new();
+    let mut new = 0;
+    for event in events {
+        if db::insert_remote(tx, event)? {
+            new += 1;
+            store.observe(tx, event.hlc)?;
+            if let Stream::Incident(_) = event.stream {
+                touched.insert(event.stream);
+            }
+        }
+    }
+    for stream in touched {
+        let all: Vec<Event> = db::stream_events(tx, &stream)?
+            .into_iter()
+            .map(|s| s.event)
+            .collect();
+        if let Some(case) = workflow::fold(&all) {
+            db::save_case(tx, &case)?;
+        }
+    }
+    Ok(new)
+}
+
+fn build_action(
+    req: &ActionRequest,
+    case: &Case,
+    photos: Vec<PhotoRef>,
+    reference: &super::Reference,
+    now: i64,
+) -> Result<Action> {
+    let note = req.note.clone().filter(|n| !n.trim().is_empty());
+    let reason = || note.clone().unwrap_or_default();
+    let calendar = reference
+        .catalog
+        .as_ref()
+        .map(|c| c.calendar().clone())
+        .unwrap_or_else(crate::calendar::WorkingCalendar::china_default);
+    let limit = || -> Result<TimeLimit> {
+        reference
+            .catalog
+            .as_ref()
+            .and_then(|c| c.get(case.category()))
+            .map(|c| c.time_limit)
+            .ok_or_else(|| Error::UnknownCategory(case.category().to_string()))
+    };
+    Ok(match req.kind {
+        ActionKind::Register => Action::Register { note },
+        ActionKind::Cancel => Action::Cancel { reason: reason() },
+        ActionKind::Dispatch => {
+            let department = req.department.clone().ok_or_else(|| {
+                Error::invalid("department", "dispatch needs a department (--to)")
+            })?;
+            let known = reference
+                .catalog
+                .as_ref()
+                .is_some_and(|c| c.department(&department).is_some());
+            if !known {
+                return Err(Error::UnknownDepartment(department));
+            }
+            Action::Dispatch {
+                department,
+                deadline_ms: calendar.deadline(now, &limit()?)?,
+                note,
+            }
+        }
+        ActionKind::Handle => Action::Handle { note, photos },
+        ActionKind::VerifyPass => Action::VerifyPass { note, photos },
+        ActionKind::VerifyFail => Action::VerifyFail {
+            reason: reason(),
+            photos,
+        },
+        ActionKind::Close => Action::Close { note },
+        ActionKind::Return => Action::Return { reason: reason() },
+        ActionKind::Postpone => {
+            let extend = match &req.extend {
+                Some(e) => *e,
+                None => limit()?,
+            };
+            let from = case.deadline_ms.unwrap_or(now).max(now);
+            Action::Postpone {
+                reason: reason(),
+                deadline_ms: calendar.deadline(from, &extend)?,
+            }
+        }
+        ActionKind::Suspend => Action::Suspend {
+            reason: reason(),
+            remaining_minutes: case
+                .deadline_ms
+                .filter(|_| case.status == Status::Dispatched)
+                .map(|d| calendar.working_minutes_between(now, d))
+                .transpose()?,
+        },
+        ActionKind::Resume => Action::Resume {
+            deadline_ms: match case.deadline_ms.and(case.suspended_from) {
+                Some(Status::Dispatched) => {
+                    let remaining = case_remaining_minutes(case);
+                    Some(calendar.add_working_minutes(now, remaining)?)
+                }
+                _ => None,
+            },
+            note,
+        },
+        ActionKind::SelfResolve => Action::SelfResolve { note, photos },
+        ActionKind::Reopen => Action::Reopen { reason: reason() },
+    })
+}
+
+/// Working minutes that were left when the case was suspended (0 if unknown).
+fn case_remaining_minutes(case: &Case) -> i64 {
+    case.remaining_minutes.unwrap_or(0).max(0)
+}
+
+fn timeline(case: &Case, events: Vec<StoredEvent>) -> Vec<TimelineEntry> {
+    events
+        .into_iter()
+        .map(|s| {
+            let e = s.event;
+            TimelineEntry {
+                conflict: case.conflicts.iter().any(|c| c.event_id == e.id),
+                sync: match (s.rejected, e.server_seq) {
+                    (Some(reason), _) => SyncState::Rejected(reason),
+                    (None, Some(_)) => SyncState::Synced,
+                    (None, None) => SyncState::Pending,
+                },
+                event_id: e.id,
+                kind: e.kind,
+                at_ms: e.hlc.wall_ms,
+                actor: e.actor,
+                device_id: e.device_id,
+                payload: e.payload,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,317 @@
+//! The store: what a shell opens. It owns the database, the photos folder and the
+//! device's identity, and offers the domain operations — report, act, list, show,
+//! verify — each as one short write transaction that appends events and updates the
+//! projections together.
+
+mod cases;
+pub mod photos;
+
+pub use cases::{ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry};
+
+use crate::{
+    calendar::WorkingCalendar,
+    catalog::Catalog,
+    clock::{Hlc, HlcClock},
+    db::{self, ChainReport, Db},
+    error::{Error, Result},
+    geo::Grid,
+    model::{validate_name, Actor, Role},
+};
+use rusqlite::{Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::{
+    fs,
+    path::{Path, PathBuf},
+    sync::{Arc, RwLock},
+};
+
+/// Where the current time comes from: unix milliseconds. Tests and simulations
+/// replace it; everyone else uses [`system_now_ms`].
+pub type TimeSource = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The system clock in unix milliseconds.
+pub fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Who uses this store: the signed-in user, their role and this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    /// The user's account name.
+    pub user: String,
+    /// The user's role.
+    pub role: Role,
+    /// This device's id, unique among the devices that sync together.
+    pub device_id: String,
+}
+
+/// An opened gridwork store: a folder holding `gridwork.db` and `photos/`.
+pub struct Store {
+    dir: PathBuf,
+    photos_dir: PathBuf,
+    db: Db,
+    now: TimeSource,
+    reference: RwLock<Option<Arc<Reference>>>,
+}
+
+/// The reference data a store works with: grid cells and the catalogue.
+pub(crate) struct Reference {
+    pub(crate) grid: Grid,
+    pub(crate) catalog: Option<Catalog>,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating the folder and an empty store if needed.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Store> {
+        Self::open_with_clock(dir, Arc::new(system_now_ms))
+    }
+
+    /// Opens the store with a given time source (for tests and simulations).
+    pub fn open_with_clock(dir: impl AsRef<Path>, now: TimeSource) -> Result<Store> {
+        let dir = dir.as_ref().to_path_buf();
+        let open_err = |e: std::io::Error| Error::Open {
+            path: dir.clone(),
+            reason: e.to_string(),
+        };
+        fs::create_dir_all(&dir).map_err(open_err)?;
+        let photos_dir = dir.join("photos");
+        fs::create_dir_all(&photos_dir).map_err(open_err)?;
+        let db = Db::open(&dir.join(db::DB_FILE))?;
+        Ok(Store {
+            dir,
+            photos_dir,
+            db,
+            now,
+            reference: RwLock::new(None),
+        })
+    }
+
+    /// The store's folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The folder holding photos, each named by its SHA-256.
+    pub fn photos_dir(&self) -> &Path {
+        &self.photos_dir
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The current time, unix ms, from the store's time source.
+    pub fn now_ms(&self) -> i64 {
+        (self.now)()
+    }
+
+    /// Sets who uses this store. The device id may be set once; the user and role may
+    /// change (another worker signs in on the same phone).
+    pub fn init(&self, user: &str, role: Role, device_id: &str) -> Result<Identity> {
+        validate_name("user", user)?;
+        validate_name("device", device_id)?;
+        self.db.write(|tx| {
+            if let Some(existing) = meta_get(tx, "device_id")? {
+                if existing != device_id {
+                    return Err(Error::invalid(
+                        "device",
+                        format!(
+                            "this store belongs to device {existing:?}; a device id never changes"
+                        ),
+                    ));
+                }
+            }
+            meta_set(tx, "device_id", device_id)?;
+            meta_set(tx, "user", user)?;
+            meta_set(tx, "role", role.as_str())?;
+            Ok(())
+        })?;
+        Ok(Identity {
+            user: user.to_string(),
+            role,
+            device_id: device_id.to_string(),
+        })
+    }
+
+    /// Who uses this store, if it was initialised.
+    pub fn identity(&self) -> Result<Option<Identity>> {
+        self.db.read(read_identity)
+    }
+
+    pub(crate) fn require_identity(&self, conn: &Connection) -> Result<Identity> {
+        read_identity(conn)?.ok_or(Error::NotInitialized)
+    }
+
+    /// Replaces the grid with the cells of a GeoJSON FeatureCollection. Returns the
+    /// number of cells. A malformed file changes nothing.
+    pub fn import_grid(&self, geojson: &str) -> Result<usize> {
+        let grid = Grid::from_geojson(geojson)?;
+        self.db.write(|tx| {
+            tx.execute("DELETE FROM cells", [])?;
+            let mut stmt = tx.prepare("INSERT INTO cells (code, name) VALUES (?1, ?2)")?;
+            for cell in grid.cells() {
+                stmt.execute(rusqlite::params![cell.code.as_str(), cell.name])?;
+            }
+            meta_set(tx, "grid", &grid.to_geojson())?;
+            Ok(())
+        })?;
+        self.invalidate_reference();
+        Ok(grid.len())
+    }
+
+    /// Replaces the catalogue (categories, departments, working calendar). Returns the
+    /// number of categories. A malformed file changes nothing.
+    pub fn import_catalog(&self, json: &str) -> Result<usize> {
+        let catalog = Catalog::from_json(json)?;
+        let text = catalog.to_json()?;
+        self.db.write(|tx| {
+            tx.execute("DELETE FROM categories", [])?;
+            let mut stmt = tx.prepare("INSERT INTO categories (code, json) VALUES (?1, ?2)")?;
+            for c in catalog.categories() {
+                let json = serde_json::to_string(c).map_err(|e| Error::Corrupt(e.to_string()))?;
+                stmt.execute(rusqlite::params![c.code.as_str(), json])?;
+            }
+            meta_set(tx, "catalog", &text)?;
+            Ok(())
+        })?;
+        self.invalidate_reference();
+        Ok(catalog.categories().len())
+    }
+
+    /// The catalogue, if one was imported.
+    pub fn catalog(&self) -> Result<Option<Catalog>> {
+        Ok(self.reference()?.catalog.clone())
+    }
+
+    /// The grid (empty until one is imported).
+    pub fn grid(&self) -> Result<Grid> {
+        Ok(self.reference()?.grid.clone())
+    }
+
+    /// The working calendar of the catalogue, or the Chinese default.
+    pub fn calendar(&self) -> Result<WorkingCalendar> {
+        Ok(self
+            .reference()?
+            .catalog
+            .as_ref()
+            .map(|c| c.calendar().clone())
+            .unwrap_or_else(WorkingCalendar::china_default))
+    }
+
+    pub(crate) fn reference(&self) -> Result<Arc<Reference>> {
+        if let Some(r) = self
+            .reference
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Ok(r.clone());
+        }
+        let loaded = Arc::new(self.db.read(load_reference)?);
+        *self.reference.write().unwrap_or_else(|p| p.into_inner()) = Some(loaded.clone());
+        Ok(loaded)
+    }
+
+    fn invalidate_reference(&self) {
+        *self.reference.write().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// Checks every device's hash chain in the store.
+    pub fn verify_log(&self) -> Result<ChainReport> {
+        self.db.read(|conn| {
+            let own = self.require_identity(conn)?;
+            db::verify_chains(conn, &own.device_id)
+        })
+    }
+
+    /// Issues the next HLC timestamp and persists it, inside the write transaction.
+    pub(crate) fn tick(&self, tx: &Connection) -> Result<Hlc> {
+        let mut clock = HlcClock::new(read_hlc(tx)?);
+        let hlc = clock.tick(self.now_ms());
+        write_hlc(tx, hlc)?;
+        Ok(hlc)
+    }
+
+    /// Moves the clock past a timestamp seen in an event from elsewhere.
+    pub(crate) fn observe(&self, tx: &Connection, remote: Hlc) -> Result<()> {
+        let mut clock = HlcClock::new(read_hlc(tx)?);
+        let before = clock.last();
+        clock.observe(remote, self.now_ms());
+        if clock.last() != before {
+            write_hlc(tx, clock.last())?;
+        }
+        Ok(())
+    }
+
+    /// The actor for a local action: the signed-in user, in their role unless another
+    /// is asked for.
+    pub(crate) fn actor(identity: &Identity, as_role: Option<Role>) -> Actor {
+        Actor::new(identity.user.clone(), as_role.unwrap_or(identity.role))
+    }
+}
+
+fn load_reference(conn: &Connection) -> Result<Reference> {
+    let grid = match meta_get(conn, "grid")? {
+        Some(text) => {
+            Grid::from_geojson(&text).map_err(|e| Error::Corrupt(format!("stored grid: {e}")))?
+        }
+        None => Grid::from_cells(Vec::new())?,
+    };
+    let catalog = meta_get(conn, "catalog")?
+        .map(|text| {
+            Catalog::from_json(&text).map_err(|e| Error::Corrupt(format!("stored catalogue: {e}")))
+        })
+        .transpose()?;
+    Ok(Reference { grid, catalog })
+}
+
+fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
+    let (Some(user), Some(role), Some(device_id)) = (
+        meta_get(conn, "user")?,
+        meta_get(conn, "role")?,
+        meta_get(conn, "device_id")?,
+    ) else {
+        return Ok(None);
+    };
+    Ok(Some(Identity {
+        user,
+        role: role
+            .parse()
+            .map_err(|_| Error::Corrupt(format!("bad role {role:?}")))?,
+        device_id,
+    }))
+}
+
+fn read_hlc(conn: &Connection) -> Result<Hlc> {
+    let Some(text) = meta_get(conn, "hlc")? else {
+        return Ok(Hlc::default());
+    };
+    let parsed = text
+        .split_once('.')
+        .and_then(|(w, c)| Some(Hlc::new(w.parse().ok()?, c.parse().ok()?)));
+    parsed.ok_or_else(|| Error::Corrupt(format!("bad clock {text:?}")))
+}
+
+fn write_hlc(conn: &Connection, hlc: Hlc) -> Result<()> {
+    meta_set(conn, "hlc", &hlc.to_string())
+}
+
+pub(crate) fn meta_get(conn: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
+pub(crate) fn meta_set(conn: &Connection, key: &str, value: &str) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([key, value])?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! Photos: files kept in the store's `photos/` folder under their SHA-256 name.
+//!
+//! Attaching the same picture twice stores it once. A photo is written to a temporary
+//! name, synced and renamed, so a crash never leaves half a file under a real name.
+
+use crate::{
+    error::{Error, Result},
+    model::PhotoRef,
+};
+use sha2::{Digest, Sha256};
+use std::{
+    fs::{self, File},
+    io::{Read, Write},
+    path::{Path, PathBuf},
+};
+
+/// Largest photo accepted, in bytes.
+pub const MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
+
+/// A photo read from the caller's path, checked and hashed, not yet in the store.
+pub(crate) struct StagedPhoto {
+    pub(crate) reference: PhotoRef,
+    bytes: Vec<u8>,
+}
+
+/// Reads and checks a photo file: it must exist, be at most [`MAX_PHOTO_BYTES`] and be
+/// a JPEG, PNG, WebP or HEIC image.
+pub(crate) fn stage(path: &Path) -> Result<StagedPhoto> {
+    let photo_err = |source| Error::Photo {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(photo_err)?;
+    let size = file.metadata().map_err(photo_err)?.len();
+    if size > MAX_PHOTO_BYTES {
+        return Err(Error::invalid(
+            "photo",
+            format!(
+                "{} is {size} bytes; the limit is {MAX_PHOTO_BYTES}",
+                path.display()
+            ),
+        ));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_PHOTO_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(photo_err)?;
+    let mime = sniff(&bytes).ok_or_else(|| {
+        Error::invalid(
+            "photo",
+            format!("{} is not a JPEG, PNG, WebP or HEIC image", path.display()),
+        )
+    })?;
+    Ok(StagedPhoto {
+        reference: PhotoRef {
+            sha256: hex::encode(Sha256::digest(&bytes)),
+            size: bytes.len() as u64,
+            mime: mime.to_string(),
+        },
+        bytes,
+    })
+}
+
+fn sniff(b: &[u8]) -> Option<&'static str> {
+    if b.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if b.len() >= 12 && &b[0..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else if b.len() >= 12
+        && &b[4..8] == b"ftyp"
+        && matches!(&b[8..12], b"heic" | b"heix" | b"mif1" | b"heim" | b"heis")
+    {
+        Some("image/heic")
+    } else {
+        None
+    }
+}
+
+/// The path of a stored photo.
+pub fn photo_path(photos_dir: &Path, sha256: &str) -> PathBuf {
+    photos_dir.join(sha256)
+}
+
+/// Writes a staged photo under its hash name unless it is there already. Returns
+/// whether a new file was written (so a failed transaction can take it back).
+pub(crate) fn persist(photos_dir: &Path, photo: &StagedPhoto) -> Result<bool> {
+    let target = photo_path(photos_dir, &photo.reference.sha256);
+    if target.exists() {
+        return Ok(false);
+    }
+    let tmp = photos_dir.join(format!(".{}.tmp", photo.reference.sha256));
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(&photo.bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, &target)?;
+    Ok(true)
+}
+
+/// Removes photo files written for a change that was then rolled back.
+pub(crate) fn discard(photos_dir: &Path, written: &[String]) {
+    for sha in written {
+        // Best effort: a leftover file is harmless (it is named by its content and
+        // would be reused), so a failure to remove it is not an error.
+        let _ = fs::remove_file(photo_path(photos_dir, sha));
+    }
+}
