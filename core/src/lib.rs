@@ -13,6 +13,7 @@ pub mod error;
 pub mod geo;
 pub mod model;
 pub mod store;
+pub mod sync;
 pub mod workflow;
 
 pub use error::{Error, Result};

@@ -223,6 +223,13 @@ pub enum WorkflowError {
     UnknownStatus(String),
 }
 
+/// Whether `role` may ever take `action`, whatever the case's state. The server
+/// rejects an event that fails this; a state that merely collides with concurrent work
+/// is accepted and flagged as a conflict by the fold instead.
+pub fn permitted(action: &Action, role: Role) -> bool {
+    allowed_roles(action).contains(&role)
+}
+
 /// Which roles may take an action.
 fn allowed_roles(action: &Action) -> &'static [Role] {
     match action {
