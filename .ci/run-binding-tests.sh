@@ -18,7 +18,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE="${GRIDWORK_CI_CACHE:-/var/cache/gridwork-ci}"
-cdylib= bindings= py_tests= kt_tests= swift_tests=
+cdylib='' bindings='' py_tests='' kt_tests='' swift_tests=''
 while [ $# -gt 0 ]; do
     case "$1" in
         --cdylib) cdylib=$2; shift 2 ;;
@@ -29,10 +29,10 @@ while [ $# -gt 0 ]; do
         *) echo "run-binding-tests: unknown argument $1" >&2; exit 2 ;;
     esac
 done
-[ -f "$cdylib" ] && [ -d "$bindings" ] || {
+if [ ! -f "$cdylib" ] || [ ! -d "$bindings" ]; then
     echo "usage: $0 --cdylib LIB.so --bindings DIR [--python DIR] [--kotlin DIR] [--swift DIR]" >&2
     exit 2
-}
+fi
 abs() { (cd "$(dirname "$1")" && echo "$(pwd -P)/$(basename "$1")"); }
 cdylib=$(abs "$cdylib")
 bindings=$(abs "$bindings")
@@ -74,6 +74,10 @@ if [ -n "$kt_tests" ]; then
     # shellcheck disable=SC1091
     . "$CACHE/kotlin.env"
     cp_compile="$KOTLIN_STDLIB_JAR:$JNA_JAR"
+    # Only async exports make the generated Kotlin import kotlinx.coroutines.
+    if grep -rq '^import kotlinx\.coroutines' "$bindings/kotlin"; then
+        cp_compile="$cp_compile:$KOTLINX_COROUTINES_JAR"
+    fi
     mapfile -t kt_sources < <(find "$bindings/kotlin" "$kt_tests" -name '*.kt' | sort)
     echo "=== kotlin: compiling ${#kt_sources[@]} files (Kotlin $KOTLIN_COMPILER_VERSION)"
     if java -cp "$KOTLIN_COMPILER_JAR" "$KOTLIN_COMPILER_MAIN" -no-stdlib -no-reflect \

@@ -38,6 +38,9 @@ pkg_installed() {
 
 start=$SECONDS
 mkdir -p "$CACHE"
+# One setup at a time on this machine (a developer's run beside CI's).
+exec 9>"$CACHE/kotlin.lock"
+flock 9
 
 missing=()
 for p in libjna-java libjna-jni; do pkg_installed "$p" || missing+=("$p"); done
@@ -47,7 +50,10 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3 python3-venv)
 
 jna_jar=/usr/share/java/jna.jar
 dispatch=$(dpkg-query -L libjna-jni | grep -E '/libjnidispatch[^/]*\.so$' | head -n1)
-[ -f "$jna_jar" ] && [ -n "$dispatch" ] || { log "JNA files missing after install"; exit 1; }
+if [ ! -f "$jna_jar" ] || [ -z "$dispatch" ]; then
+    log "JNA files missing after install"
+    exit 1
+fi
 dispatch_dir=$(dirname "$dispatch")
 
 have_version=
@@ -73,7 +79,7 @@ compiler_jar=$(find "$VENV" -name 'kotlin-jupyter-kernel-*-all.jar' | head -n1)
 jars_dir=$(dirname "$compiler_jar")
 stdlib_jar=$(find "$jars_dir" -maxdepth 1 -name 'kotlin-stdlib-[0-9]*.jar' | head -n1)
 [ -n "$stdlib_jar" ] || { log "no kotlin-stdlib jar beside $compiler_jar"; exit 1; }
-coroutines_jar="$CACHE/kotlinx-coroutines-core-from-kernel.jar"
+coroutines_jar="$CACHE/kotlinx-coroutines-core-from-kernel-$KERNEL_VERSION.jar"
 
 if [ -n "$fresh" ] || [ ! -f "$coroutines_jar" ]; then
     # Check the compiler is really in the fat jar, and cut the coroutines classes out of it.
@@ -84,8 +90,11 @@ with zipfile.ZipFile(src) as z:
     names = z.namelist()
     if main.replace(".", "/") + ".class" not in names:
         sys.exit(f"{main} not found in {src}")
-    keep = [n for n in names if n.startswith("kotlinx/coroutines/")
-            or n == "META-INF/kotlinx_coroutines_core.version"]
+    # Classes plus the .kotlin_module file: without it top-level functions (launch,
+    # runBlocking, ...) are unresolved at compile time.
+    keep = [n for n in names if n.startswith(("kotlinx/coroutines/",
+            "META-INF/kotlinx-coroutines-core.", "META-INF/kotlinx_coroutines_core.",
+            "META-INF/services/kotlinx.coroutines."))]
     with zipfile.ZipFile(dst + ".tmp", "w", zipfile.ZIP_DEFLATED) as out:
         for n in keep:
             out.writestr(n, z.read(n))

@@ -6,6 +6,7 @@
 # Idempotent: a chroot whose swiftc answers `-version` is left alone (about a second).
 # Cache: $GRIDWORK_CI_CACHE (default /var/cache/gridwork-ci)/swift-trixie. Needs root.
 # Prints the chroot path on stdout as `GRIDWORK_SWIFT_CHROOT=...` and writes $CACHE/swift.env.
+# shellcheck disable=SC2016 # the inner script expands its own arguments
 set -euo pipefail
 
 CACHE="${GRIDWORK_CI_CACHE:-/var/cache/gridwork-ci}"
@@ -42,6 +43,7 @@ assert_no_mounts() {
 # (deb822 *.sources first, then one-line *.list), so the chroot uses the same mirror.
 debian_mirror() {
     local codename f
+    # shellcheck disable=SC1091
     codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -f "$f" ] || continue
@@ -84,6 +86,11 @@ if [ "$(id -u)" != 0 ]; then
     log "needs root (debootstrap, chroot, mount)"
     exit 1
 fi
+
+# One setup at a time on this machine (a developer's run beside CI's).
+mkdir -p "$CACHE"
+exec 9>"$CACHE/swift.lock"
+flock 9
 
 if swiftc_works; then
     log "cached: $(in_chroot swiftc -version 2>&1 | head -n1)"
