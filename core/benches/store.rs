@@ -193,8 +193,8 @@ fn bench_page(c: &mut Criterion) {
         b.iter(|| {
             black_box(query(
                 "SELECT id, status, category, cell, lat, lon, description, reported_at FROM incidents
-                 WHERE cell >= ?1 AND cell < ?2 ORDER BY reported_at DESC, id DESC LIMIT 51",
-                &[&"320508002", &"320508002:"],
+                 WHERE street = ?1 ORDER BY reported_at DESC, id DESC LIMIT 51",
+                &[&"320508002"],
             ))
         })
     });

@@ -81,6 +81,9 @@ pub struct Page {
 /// Writes the folded case into the projection and the search index.
 pub(crate) fn save_case(conn: &Connection, case: &Case) -> Result<()> {
     let state = serde_json::to_string(case).map_err(|e| Error::Corrupt(e.to_string()))?;
+    // The district, street and community codes are the cell code's prefixes (DOMAIN
+    // §2); kept in columns of their own so an area's list walks an index in time order.
+    let level = |n: usize| case.report.cell.as_deref().and_then(|c| c.get(..n));
     let existed: Option<i64> = conn
         .prepare_cached("SELECT rowid FROM incidents WHERE id = ?1")?
         .query_row([case.id.to_string()], |r| r.get(0))
@@ -89,10 +92,12 @@ pub(crate) fn save_case(conn: &Connection, case: &Case) -> Result<()> {
         .prepare_cached(
             "INSERT INTO incidents (id, status, category, cell, lat, lon, urgency, reporter,
                 department, handler, reported_at, updated_at, deadline, rework_count,
-                conflict_count, state, description)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+                conflict_count, state, description, district, street, community)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                ?18, ?19, ?20)
              ON CONFLICT (id) DO UPDATE SET status = excluded.status,
-                cell = excluded.cell, department = excluded.department,
+                cell = excluded.cell, district = excluded.district,
+                street = excluded.street, community = excluded.community, department = excluded.department,
                 handler = excluded.handler, updated_at = excluded.updated_at,
                 deadline = excluded.deadline, rework_count = excluded.rework_count,
                 conflict_count = excluded.conflict_count, state = excluded.state
@@ -120,6 +125,9 @@ pub(crate) fn save_case(conn: &Connection, case: &Case) -> Result<()> {
                 case.conflicts.len() as i64,
                 state,
                 case.report.description,
+                level(6),
+                level(9),
+                level(12),
             ],
             |r| r.get(0),
         )?;
@@ -281,11 +289,21 @@ fn push_filter(
                 format!("{prefix:?} is not a cell code or prefix of one"),
             ));
         }
-        // Digits only, so the range [prefix, prefix + ':') holds exactly the codes
-        // starting with it (':' follows '9'), and the index on cell is used.
-        sql.push_str(" AND cell >= ? AND cell < ?");
-        args.push(Value::Text(prefix.clone()));
-        args.push(Value::Text(format!("{prefix}:")));
+        match prefix.len() {
+            6 => sql.push_str(" AND district = ?"),
+            9 => sql.push_str(" AND street = ?"),
+            12 => sql.push_str(" AND community = ?"),
+            _ => {
+                // Digits only, so the range [prefix, prefix + ':') holds exactly the
+                // codes starting with it (':' follows '9'), and the cell index is used.
+                sql.push_str(" AND cell >= ? AND cell < ?");
+                args.push(Value::Text(prefix.clone()));
+                args.push(Value::Text(format!("{prefix}:")));
+            }
+        }
+        if matches!(prefix.len(), 6 | 9 | 12) {
+            args.push(Value::Text(prefix.clone()));
+        }
     }
     if let Some(status) = filter.status {
         sql.push_str(" AND status = ?");

@@ -57,6 +57,9 @@ CREATE TABLE incidents (
     status        TEXT NOT NULL,
     category      TEXT NOT NULL,
     cell          TEXT,
+    district      TEXT,                           -- cell code prefixes, for area lists
+    street        TEXT,
+    community     TEXT,
     lat           REAL NOT NULL,
     lon           REAL NOT NULL,
     urgency       TEXT NOT NULL,
@@ -73,6 +76,9 @@ CREATE TABLE incidents (
 ) STRICT;
 CREATE INDEX incidents_by_time ON incidents (reported_at DESC, id DESC);
 CREATE INDEX incidents_by_cell ON incidents (cell, reported_at DESC, id DESC);
+CREATE INDEX incidents_by_district ON incidents (district, reported_at DESC, id DESC);
+CREATE INDEX incidents_by_street ON incidents (street, reported_at DESC, id DESC);
+CREATE INDEX incidents_by_community ON incidents (community, reported_at DESC, id DESC);
 CREATE INDEX incidents_by_status ON incidents (status, reported_at DESC, id DESC);
 CREATE INDEX incidents_by_deadline ON incidents (status, deadline);
 
