@@ -230,7 +230,7 @@ fn bench_fold(c: &mut Criterion) {
         2,
     );
     let mut i = 3;
-    while i < 51 {
+    while i < 50 {
         push(
             Action::Postpone {
                 reason: "rain".into(),
