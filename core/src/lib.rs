@@ -4,3 +4,5 @@
 //! incident list, patrol summaries) is a projection folded from that log. This crate
 //! holds the domain, the store, the geo maths and (later) the sync engine. It knows
 //! nothing of FFI, HTTP frameworks or async runtimes: bindings and shells adapt it.
+
+pub mod patrol;
