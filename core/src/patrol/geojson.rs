@@ -4,12 +4,11 @@
 //! not bridged), with the fix times in `coordTimes` (the convention of `togeojson` and
 //! Mapbox tools); check-ins and flagged fixes are `Point`s. Every feature has a `kind`.
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Map, Value};
 
 use super::checkin::{check_all, CheckIn};
 use super::fix::{check_fixes, TrackPoint};
-use super::local::{check_positive, check_time_order, plausible_indices};
+use super::local::{check_positive, check_time_order, plausible_indices, rfc3339};
 use super::PatrolError;
 
 /// Builds a GeoJSON `FeatureCollection` of a patrol:
@@ -52,7 +51,7 @@ pub fn track_geojson(
             .collect();
         let times: Vec<String> = run
             .iter()
-            .map(|&i| timestamp(points[i].fix.time_ms))
+            .map(|&i| rfc3339(points[i].fix.time_ms))
             .collect();
         let geometry = if coords.len() == 1 {
             json!({ "type": "Point", "coordinates": coords[0] })
@@ -74,7 +73,7 @@ pub fn track_geojson(
     for c in check_ins {
         let mut props = Map::new();
         props.insert("kind".into(), "check-in".into());
-        props.insert("time".into(), timestamp(c.time_ms).into());
+        props.insert("time".into(), rfc3339(c.time_ms).into());
         props.insert("note".into(), c.note.clone().into());
         features.push(feature(
             json!({ "type": "Point", "coordinates": position(c.lon, c.lat) }),
@@ -85,7 +84,7 @@ pub fn track_geojson(
     for p in points.iter().filter(|p| !p.flags.is_empty()) {
         let mut props = Map::new();
         props.insert("kind".into(), "flagged-fix".into());
-        props.insert("time".into(), timestamp(p.fix.time_ms).into());
+        props.insert("time".into(), rfc3339(p.fix.time_ms).into());
         props.insert("flags".into(), p.flags.names().collect::<Vec<_>>().into());
         props.insert("accuracy_m".into(), p.fix.accuracy_m.into());
         features.push(feature(
@@ -102,13 +101,6 @@ fn feature(geometry: Value, properties: Map<String, Value>) -> Value {
 
 fn position(lon: f64, lat: f64) -> Value {
     json!([(lon * 1e7).round() / 1e7, (lat * 1e7).round() / 1e7])
-}
-
-fn timestamp(time_ms: i64) -> String {
-    // Times were validated to lie in 1970 ..= 9999, which chrono represents.
-    DateTime::<Utc>::from_timestamp_millis(time_ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! hundred), so an equirectangular projection about a nearby origin, scaled by the
 //! WGS-84 radii of curvature there, is exact to well under a millimetre per 100 m.
 
+use chrono::{DateTime, SecondsFormat, Utc};
 use geo::{Coord, GeodesicArea, LineString, Polygon};
 
 use super::fix::TrackPoint;
@@ -83,6 +84,15 @@ pub(super) fn segment_distance_2(a: [f64; 2], b: [f64; 2], p: [f64; 2]) -> f64 {
     };
     let (cx, cy) = (a[0] + t * dx - p[0], a[1] + t * dy - p[1]);
     cx * cx + cy * cy
+}
+
+/// RFC 3339 in UTC with a `Z`, with fractions of a second only when there are any.
+pub(super) fn rfc3339(time_ms: i64) -> String {
+    // Callers validate times to lie in 1970 ..= 9999, which chrono represents; the
+    // default (the epoch) is never used.
+    DateTime::<Utc>::from_timestamp_millis(time_ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// Errors unless `points` are in non-decreasing `time_ms`.

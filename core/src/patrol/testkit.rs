@@ -3,7 +3,9 @@
 
 use geo::{Coord, LineString, Polygon};
 
-use super::fix::{Fix, Provider};
+use super::checkin::CheckIn;
+use super::fix::{Fix, Provider, TrackPoint};
+use super::integrity::FixFlags;
 use super::local::LocalFrame;
 
 /// The origin of test geometry: Tiananmen, Beijing.
@@ -72,4 +74,33 @@ pub(crate) fn rect(x: f64, y: f64, w: f64, h: f64) -> Polygon<f64> {
         ]),
         vec![],
     )
+}
+
+/// Start of [`sample_patrol`]: 2023-11-14T22:13:20Z.
+pub(crate) const T0_SAMPLE: i64 = 1_700_000_000_000;
+
+/// A 20-second walk, a ten-minute hole, five more fixes (one flagged), and a check-in
+/// whose note needs escaping.
+pub(crate) fn sample_patrol() -> (Vec<TrackPoint>, Vec<CheckIn>) {
+    let mut points: Vec<TrackPoint> = (0..20)
+        .map(|i| {
+            let mut f = fix_xy(T0_SAMPLE + i * 1000, i as f64 * 1.4, 0.0);
+            f.altitude_m = Some(44.2);
+            f.speed_mps = Some(1.4);
+            f.bearing_deg = Some(90.0);
+            TrackPoint::new(f)
+        })
+        .collect();
+    // A hole of ten minutes, then five more fixes; one of them flagged.
+    points.extend(
+        (0..5).map(|i| TrackPoint::new(fix_xy(T0_SAMPLE + 620_000 + i * 1000, 30.0, i as f64))),
+    );
+    points[22].flags = FixFlags::SPEED;
+    let check_ins = vec![CheckIn {
+        time_ms: T0_SAMPLE + 5_500,
+        lat: points[5].fix.lat,
+        lon: points[5].fix.lon,
+        note: Some("Gate 3 <locked> & \"chained\"\u{7}".to_owned()),
+    }];
+    (points, check_ins)
 }
