@@ -46,24 +46,36 @@ impl Rng {
 /// A worker walking the streets of a 600 m × 600 m block grid (streets every 75 m) at
 /// 1.2–1.5 m/s, turning at random at crossings and stopping now and then, seen through
 /// GPS noise that drifts slowly (σ ≈ 3 m, as real receivers do), one fix a second.
-fn working_day(seconds: usize) -> Vec<Fix> {
+/// A synthetic day and what really happened in it.
+struct Day {
+    fixes: Vec<Fix>,
+    walked_m: f64,
+    walking_s: f64,
+}
+
+fn working_day(seconds: usize) -> Day {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let (mut x, mut y) = (0.0f64, 0.0f64);
     let (mut dx, mut dy) = (1.0f64, 0.0f64);
     let mut speed = 1.3;
     let mut stop_left = 0u32;
+    let mut to_crossing = 75.0f64;
     let (mut nx, mut ny) = (0.0f64, 0.0f64);
     let mut out = Vec::with_capacity(seconds);
+    let (mut walked_m, mut walking_s) = (0.0, 0.0);
     for s in 0..seconds {
         if stop_left > 0 {
             stop_left -= 1;
         } else {
+            walked_m += speed;
+            walking_s += 1.0;
             x += dx * speed;
             y += dy * speed;
-            let at_crossing = |v: f64| (v.rem_euclid(75.0)) < speed;
-            if at_crossing(x) && at_crossing(y) {
+            to_crossing -= speed;
+            if to_crossing <= 0.0 {
                 x = (x / 75.0).round() * 75.0;
                 y = (y / 75.0).round() * 75.0;
+                to_crossing = 75.0;
                 let (a, b) = match (rng.next() * 4.0) as u32 {
                     0 => (1.0, 0.0),
                     1 => (-1.0, 0.0),
@@ -102,7 +114,11 @@ fn working_day(seconds: usize) -> Vec<Fix> {
             mock: false,
         });
     }
-    out
+    Day {
+        fixes: out,
+        walked_m,
+        walking_s,
+    }
 }
 
 fn cells() -> Vec<(String, Polygon<f64>)> {
@@ -146,7 +162,8 @@ fn recorded(fixes: &[Fix]) -> Vec<TrackPoint> {
     points
 }
 
-fn report_sizes(fixes: &[Fix], points: &[TrackPoint]) {
+fn report(day: &Day, points: &[TrackPoint]) {
+    let fixes = &day.fixes;
     let json = |v: &[TrackPoint]| serde_json::to_vec(v).map(|b| b.len()).unwrap_or(0);
     let batch = json(&points[1000..1010]);
     let hours = fixes.len() as f64 / 3600.0;
@@ -167,20 +184,62 @@ fn report_sizes(fixes: &[Fix], points: &[TrackPoint]) {
         "  flagged fixes in the synthetic day: {flagged} of {}",
         points.len()
     );
+    eprintln!(
+        "synthetic day: walked {:.0} m in {:.0} s of walking",
+        day.walked_m, day.walking_s
+    );
+    let cells = cells();
+    for (label, track) in [("raw", points), ("simplified", &simplified[..])] {
+        let stats = track_stats(track, &StatsParams::default());
+        let cover = coverage(track, &cells, &CoverageParams::default());
+        if let (Ok(s), Ok(c)) = (stats, cover) {
+            let shares: Vec<String> = c
+                .iter()
+                .map(|c| format!("{:.1}%", 100.0 * c.covered_share))
+                .collect();
+            eprintln!(
+                "  {label}: distance {:.0} m, moving {:.0} s, gaps {}, coverage {}",
+                s.distance_m,
+                s.moving_time_s,
+                s.gaps.len(),
+                shares.join(" ")
+            );
+        }
+    }
+    if let Ok(t) = time_in_cells(points, &cells, &StatsParams::default()) {
+        let hours: Vec<String> = t
+            .iter()
+            .map(|c| format!("{:.2} h", c.seconds / 3600.0))
+            .collect();
+        eprintln!("  time in cells: {}", hours.join(" "));
+    }
+    for min_step_m in [0.0, 3.0, 5.0, 10.0] {
+        let params = StatsParams {
+            min_step_m,
+            ..StatsParams::default()
+        };
+        if let Ok(s) = track_stats(points, &params) {
+            eprintln!(
+                "  min_step {min_step_m} m: distance {:.0} m, moving {:.0} s, mean {:.2} m/s, max {:.2} m/s",
+                s.distance_m, s.moving_time_s, s.mean_speed_mps, s.max_speed_mps
+            );
+        }
+    }
 }
 
 fn bench(c: &mut Criterion) {
-    let fixes = working_day(8 * 3600);
-    let points = recorded(&fixes);
+    let day = working_day(8 * 3600);
+    let fixes = &day.fixes;
+    let points = recorded(fixes);
     let cells = cells();
-    report_sizes(&fixes, &points);
+    report(&day, &points);
     let policy = IntegrityPolicy::default();
 
     c.bench_function("track_stats 28,800 fixes", |b| {
         b.iter(|| track_stats(black_box(&points), &StatsParams::default()))
     });
     c.bench_function("integrity assess 28,800 fixes", |b| {
-        b.iter(|| assess_batch(&IntegrityState::default(), black_box(&fixes), None, &policy))
+        b.iter(|| assess_batch(&IntegrityState::default(), black_box(fixes), None, &policy))
     });
     c.bench_function("ingest one 10-fix batch", |b| {
         let batch = fixes[1000..1010].to_vec();

@@ -11,7 +11,7 @@ use rstar::RTree;
 use serde::{Deserialize, Serialize};
 
 use super::fix::TrackPoint;
-use super::local::{check_cell, check_positive, check_time_order, plausible_indices};
+use super::local::{check_cell, check_positive, check_time_order, haversine_m, plausible_indices};
 use super::PatrolError;
 
 /// Tuning of [`track_stats`] and [`time_in_cells`]; [`Default`] gives the documented values.
@@ -20,11 +20,16 @@ pub struct StatsParams {
     /// Two consecutive plausible fixes further apart in time than this make a [`Gap`].
     /// Default 60 s.
     pub gap_threshold_s: f64,
-    /// A stretch between two fixes counts as moving when its speed is above this.
-    /// Default 0.3 m/s (a slow stroll is about 1 m/s).
+    /// Distance is counted in legs of at least this length: from the last counted fix to
+    /// the first plausible fix at least this far from it. GPS noise makes a standing
+    /// worker's fixes wander by a few metres; without this, an hour at a post would add
+    /// kilometres. Default 10 m; 0 counts every fix-to-fix step.
+    pub min_step_m: f64,
+    /// A leg counts as moving when its speed is above this. Default 0.3 m/s (a slow
+    /// stroll is about 1 m/s).
     pub moving_speed_mps: f64,
-    /// The maximum speed is taken over stretches at least this long, so one noisy fix
-    /// cannot make a walk look like a sprint. Default 10 s.
+    /// The maximum speed is taken over stretches at least this long, so GPS noise cannot
+    /// make a walk look like a sprint. Default 30 s.
     pub max_speed_window_s: f64,
 }
 
@@ -32,8 +37,9 @@ impl Default for StatsParams {
     fn default() -> Self {
         StatsParams {
             gap_threshold_s: 60.0,
+            min_step_m: 10.0,
             moving_speed_mps: 0.3,
-            max_speed_window_s: 10.0,
+            max_speed_window_s: 30.0,
         }
     }
 }
@@ -42,6 +48,12 @@ impl StatsParams {
     fn check(&self) -> Result<(), PatrolError> {
         check_positive("gap_threshold_s", self.gap_threshold_s)?;
         check_positive("moving_speed_mps", self.moving_speed_mps)?;
+        if !(self.min_step_m >= 0.0 && self.min_step_m.is_finite()) {
+            return Err(PatrolError::InvalidParameter {
+                name: "min_step_m",
+                problem: "must be a finite number >= 0",
+            });
+        }
         check_positive("max_speed_window_s", self.max_speed_window_s)
     }
 }
@@ -58,12 +70,13 @@ pub struct Gap {
 /// The figures of one patrol track.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrackStats {
-    /// Length of the track through the plausible fixes, metres (across gaps too: the
-    /// straight line from before a gap to after it).
+    /// Length of the track through the plausible fixes, metres, counted in legs of at
+    /// least [`StatsParams::min_step_m`] (plus the last, shorter one), across gaps too:
+    /// the straight line from before a gap to after it.
     pub distance_m: f64,
     /// From the first to the last plausible fix, seconds.
     pub duration_s: f64,
-    /// Time spent on stretches faster than [`StatsParams::moving_speed_mps`], seconds.
+    /// Time spent on legs faster than [`StatsParams::moving_speed_mps`], seconds.
     pub moving_time_s: f64,
     /// Distance covered while moving divided by moving time, m/s (0 when never moving).
     pub mean_speed_mps: f64,
@@ -104,22 +117,32 @@ pub fn track_stats(points: &[TrackPoint], params: &StatsParams) -> Result<TrackS
     let mut along = Vec::with_capacity(kept.len());
     times.push(0.0);
     along.push(0.0);
+    // Distance is counted in legs of at least `min_step_m` from the last counted fix, so
+    // that a worker standing still is not credited with the wander of GPS noise.
     let mut moving_distance = 0.0;
+    let mut anchor = &points[first].fix;
     for pair in kept.windows(2) {
         let (a, b) = (&points[pair[0]].fix, &points[pair[1]].fix);
-        let d = Geodesic.distance(Point::new(a.lon, a.lat), Point::new(b.lon, b.lat));
-        let dt = (b.time_ms - a.time_ms) as f64 / 1000.0;
-        if dt > params.gap_threshold_s {
+        if (b.time_ms - a.time_ms) as f64 / 1000.0 > params.gap_threshold_s {
             stats.gaps.push(Gap {
                 from_ms: a.time_ms,
                 to_ms: b.time_ms,
             });
         }
-        if d / dt > params.moving_speed_mps {
-            stats.moving_time_s += dt;
-            moving_distance += d;
+        // The quick spherical distance decides whether a leg ends here (its 0.5 % error
+        // only nudges where); a leg's length is measured on the ellipsoid. The last fix
+        // always ends a leg, so a walk's final metres count.
+        let is_last = pair[1] == last;
+        if is_last || haversine_m(anchor.lat, anchor.lon, b.lat, b.lon) >= params.min_step_m {
+            let d = Geodesic.distance(Point::new(anchor.lon, anchor.lat), Point::new(b.lon, b.lat));
+            let dt = (b.time_ms - anchor.time_ms) as f64 / 1000.0;
+            if d / dt > params.moving_speed_mps {
+                stats.moving_time_s += dt;
+                moving_distance += d;
+            }
+            stats.distance_m += d;
+            anchor = b;
         }
-        stats.distance_m += d;
         times.push((b.time_ms - t0) as f64 / 1000.0);
         along.push(stats.distance_m);
     }
@@ -239,6 +262,15 @@ mod tests {
         fixes.into_iter().map(TrackPoint::new).collect()
     }
 
+    /// Parameters that count every fix-to-fix step, for exact arithmetic.
+    fn every_step() -> StatsParams {
+        StatsParams {
+            min_step_m: 0.0,
+            max_speed_window_s: 10.0,
+            ..StatsParams::default()
+        }
+    }
+
     /// Independent cross-check: haversine on the mean sphere, written here from the formula.
     fn haversine(a: &Fix, b: &Fix) -> f64 {
         let r = 6_371_008.8;
@@ -286,7 +318,7 @@ mod tests {
         }));
         let resume = T0 + 199_000 + 300_000;
         fixes.extend((0..100).map(|i| fix_xy(resume + i * 1000, 148.5 + i as f64 * 1.5, 0.0)));
-        let s = track_stats(&points(fixes), &StatsParams::default()).unwrap();
+        let s = track_stats(&points(fixes), &every_step()).unwrap();
         assert!(
             (s.distance_m - 99.0 * 1.5 * 2.0).abs() < 0.5,
             "{}",
@@ -306,12 +338,31 @@ mod tests {
     }
 
     #[test]
+    fn standing_at_a_post_is_not_walking() {
+        // Ten minutes at one spot with fixes wandering up to 4 m, then 100 m east.
+        let mut fixes: Vec<Fix> = (0..600)
+            .map(|i| {
+                let a = i as f64 * 0.7;
+                fix_xy(T0 + i * 1000, 4.0 * a.cos(), 4.0 * (a * 1.3).sin())
+            })
+            .collect();
+        fixes.extend((1..=100).map(|i| fix_xy(T0 + (599 + i) * 1000, i as f64, 0.0)));
+        let naive = track_stats(&points(fixes.clone()), &every_step()).unwrap();
+        assert!(naive.distance_m > 1_500.0, "{}", naive.distance_m);
+        let s = track_stats(&points(fixes), &StatsParams::default()).unwrap();
+        // The walk starts from wherever the last fix at the post wandered to.
+        assert!((s.distance_m - 100.0).abs() < 5.0, "{}", s.distance_m);
+        assert!(s.moving_time_s < 120.0, "{}", s.moving_time_s);
+        assert!((s.max_speed_mps - 1.0).abs() < 0.2, "{}", s.max_speed_mps);
+    }
+
+    #[test]
     fn flagged_fixes_count_but_do_not_move_the_track() {
         let mut pts = points(walk(T0, 61, 1.0));
         pts[30].fix = fix_xy(pts[30].fix.time_ms, 30.0, 5_000.0);
         pts[30].flags = FixFlags::TELEPORT | FixFlags::SPEED;
         pts[40].flags = FixFlags::CLOCK_SKEW;
-        let s = track_stats(&pts, &StatsParams::default()).unwrap();
+        let s = track_stats(&pts, &every_step()).unwrap();
         assert!((s.distance_m - 60.0).abs() < 0.1, "{}", s.distance_m);
         assert_eq!((s.fix_count, s.flagged_fix_count), (61, 2));
         assert!(s.max_speed_mps < 1.01);
