@@ -47,10 +47,7 @@ pub fn simplify(points: &[TrackPoint], params: &SimplifyParams) -> Result<Vec<us
     check_positive("max_interval_s", params.max_interval_s)?;
     check_time_order(points)?;
     let plausible = plausible_indices(points);
-    let mut keep = vec![false; points.len()];
-    for (i, p) in points.iter().enumerate() {
-        keep[i] = !p.is_plausible();
-    }
+    let mut keep: Vec<bool> = points.iter().map(|p| !p.is_plausible()).collect();
 
     let max_interval_ms = params.max_interval_s * 1000.0;
     let mut start = 0;
@@ -70,8 +67,9 @@ pub fn simplify(points: &[TrackPoint], params: &SimplifyParams) -> Result<Vec<us
         }
         start = end;
     }
-    if let Some(&only) = plausible.first() {
-        keep[only] = true;
+    // A lone plausible point makes no run, and is kept all the same.
+    if let Some(&first) = plausible.first() {
+        keep[first] = true;
     }
     Ok(keep
         .iter()
