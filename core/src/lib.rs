@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod geo;
 pub mod model;
+pub mod patrol;
 pub mod store;
 pub mod sync;
 pub mod workflow;
