@@ -100,6 +100,9 @@ enum FieldCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also give positions in GCJ-02 (for Chinese base maps).
+        #[arg(long)]
+        gcj02: bool,
     },
     /// Show one case with its timeline.
     Show {
@@ -108,6 +111,9 @@ enum FieldCommand {
         /// Print JSON.
         #[arg(long)]
         json: bool,
+        /// Also give the position in GCJ-02 (for Chinese base maps).
+        #[arg(long)]
+        gcj02: bool,
     },
     /// Take a workflow action on a case.
     Act {
@@ -147,6 +153,9 @@ enum FieldCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Patrols: start, fixes, check-ins, pause/resume/finish, show, export.
+    #[command(subcommand)]
+    Patrol(crate::patrol_cmd::PatrolCommand),
     /// Check the hash chains of the event log; exits 3 when one is broken.
     VerifyLog {
         /// Print JSON.
@@ -221,6 +230,7 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             search,
             limit,
             json,
+            gcj02,
         } => {
             let filter = ListFilter {
                 cell_prefix: cell,
@@ -231,12 +241,23 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             };
             let page = store.list(&filter, None, limit)?;
             if json {
-                let items: Vec<_> = page.items.iter().map(summary_json).collect();
+                let items: Vec<_> = page
+                    .items
+                    .iter()
+                    .map(|c| with_gcj02(summary_json(c), c.lat, c.lon, gcj02))
+                    .collect();
                 output::json(&json!({"items": items, "more": page.next.is_some()}))?;
             } else {
                 let offset = store.calendar()?.utc_offset_minutes();
                 for c in &page.items {
-                    output::line(summary_line(c, offset));
+                    let mut line = summary_line(c, offset);
+                    if gcj02 {
+                        let g = gridwork_core::geo::wgs84_to_gcj02(
+                            gridwork_core::geo::LatLon::new(c.lat, c.lon),
+                        );
+                        line.push_str(&format!("  gcj02 {:.6},{:.6}", g.lat, g.lon));
+                    }
+                    output::line(line);
                 }
                 if page.next.is_some() {
                     output::line(format!(
@@ -246,12 +267,20 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                 }
             }
         }
-        FieldCommand::Show { id, json } => {
+        FieldCommand::Show { id, json, gcj02 } => {
             let detail = store.case(parse_id(&id)?)?;
             if json {
-                output::json(&detail_json(&detail))?;
+                let (lat, lon) = (detail.case.report.lat, detail.case.report.lon);
+                output::json(&with_gcj02(detail_json(&detail), lat, lon, gcj02))?;
             } else {
                 print_detail(&detail, store.calendar()?.utc_offset_minutes());
+                if gcj02 {
+                    let g = gridwork_core::geo::wgs84_to_gcj02(gridwork_core::geo::LatLon::new(
+                        detail.case.report.lat,
+                        detail.case.report.lon,
+                    ));
+                    output::line(format!("gcj-02    {:.6}, {:.6}", g.lat, g.lon));
+                }
             }
         }
         FieldCommand::Act {
@@ -297,6 +326,7 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                 }
             }
         }
+        FieldCommand::Patrol(cmd) => crate::patrol_cmd::run(&store, cmd)?,
         FieldCommand::VerifyLog { json } => {
             let report = store.verify_log()?;
             if json {
@@ -324,6 +354,14 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Adds a `gcj02` position beside the stored WGS-84 one, for display on Chinese maps.
+fn with_gcj02(mut v: serde_json::Value, lat: f64, lon: f64, gcj02: bool) -> serde_json::Value {
+    if gcj02 {
+        v["gcj02"] = crate::patrol_cmd::position_json(lat, lon, true)["gcj02"].clone();
+    }
+    v
 }
 
 fn read(path: &PathBuf) -> Result<String> {

@@ -5,6 +5,7 @@
 
 mod field;
 mod output;
+mod patrol_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

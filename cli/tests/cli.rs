@@ -261,3 +261,95 @@ fn verify_log_exits_3_when_the_chain_is_broken() {
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["intact"], false);
 }
+
+#[test]
+fn a_patrol_from_the_shell_with_fixes_checkin_export_and_gcj02() {
+    let sh = Shell::new("worker");
+    let id = sh
+        .ok(&["patrol", "start", "--cells", "32050800100101"])
+        .trim()
+        .to_string();
+    for (i, lon) in [120.5860, 120.5862, 120.5864, 120.5866].iter().enumerate() {
+        let t = format!("2026-11-23T09:00:{:02}+08:00", i * 2);
+        sh.ok(&[
+            "patrol",
+            "fix",
+            "--lat",
+            "31.3080",
+            "--lon",
+            &lon.to_string(),
+            "--accuracy",
+            "5",
+            "--time",
+            &t,
+        ]);
+    }
+    sh.ok(&[
+        "patrol",
+        "checkin",
+        "--lat",
+        "31.3080",
+        "--lon",
+        "120.5866",
+        "--note",
+        "shop visit",
+    ]);
+    sh.ok(&["patrol", "finish"]);
+    let out = sh.run(&[
+        "patrol",
+        "fix",
+        "--lat",
+        "31.3",
+        "--lon",
+        "120.6",
+        "--accuracy",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "no open patrol after finish");
+    let shown = sh.json(&["patrol", "show", &id, "--gcj02"]);
+    for key in [
+        "distance_m",
+        "duration_s",
+        "coverage",
+        "flagged_fix_count",
+        "integrity",
+    ] {
+        assert!(shown.get(key).is_some(), "patrol show lacks {key}: {shown}");
+    }
+    assert_eq!(shown["fix_count"], 4);
+    assert!(shown["distance_m"].as_f64().unwrap() > 50.0);
+    assert_eq!(shown["coverage"][0]["cell"], "32050800100101");
+    assert!(shown["check_ins"][0]["gcj02"]["lat"].as_f64().unwrap() > 31.30);
+    let gpx = sh.ok(&["patrol", "export", &id, "--format", "gpx"]);
+    assert!(gpx.contains("<trkpt"));
+    let file = sh.dir.path().join("walk.gpx");
+    std::fs::write(&file, gpx).unwrap();
+    let imported = sh.ok(&["patrol", "import-gpx", file.to_str().unwrap()]);
+    assert_eq!(
+        sh.json(&["patrol", "show", imported.trim()])["fix_count"],
+        4
+    );
+    let bad = sh.dir.path().join("bad.gpx");
+    std::fs::write(&bad, "<gpx><trk>").unwrap();
+    assert_eq!(
+        sh.run(&["patrol", "import-gpx", bad.to_str().unwrap()])
+            .status
+            .code(),
+        Some(1)
+    );
+    // WGS-84 stays stored; GCJ-02 is only added for display.
+    let case = sh.ok(&[
+        "report",
+        "--category",
+        "06010",
+        "--lat",
+        "31.3",
+        "--lon",
+        "120.6",
+        "--text",
+        "x",
+    ]);
+    let shown = sh.json(&["show", case.trim(), "--gcj02"]);
+    assert_eq!(shown["lat"], 31.3);
+    assert!((shown["gcj02"]["lon"].as_f64().unwrap() - 120.6).abs() > 0.003);
+}

@@ -250,9 +250,92 @@ fn bench_fold(c: &mut Criterion) {
     });
 }
 
+/// Process CPU time (user + system) from /proc/self/stat, Linux only.
+fn cpu_time() -> std::time::Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit(')')
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
+        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    std::time::Duration::from_millis(ticks * 10)
+}
+
+/// 8 hours at 1 Hz (28,800 fixes) appended in 10-second batches to a fresh store.
+fn append_day(dir: &std::path::Path) -> (Store, uuid::Uuid) {
+    use gridwork_core::patrol::{Fix, Provider};
+    let s = store(dir);
+    let id = s.start_patrol(&[]).unwrap();
+    let t0 = 1_795_395_600_000i64;
+    for b in 0..2_880i64 {
+        let batch: Vec<Fix> = (0..10)
+            .map(|k| {
+                let t = b * 10 + k;
+                Fix {
+                    time_ms: t0 + t * 1000,
+                    lat: 31.30 + ((t as f64) * 0.00001).sin() * 0.004,
+                    lon: 120.60 + (t as f64) * 0.0000115 % 0.01,
+                    accuracy_m: 6.0,
+                    speed_mps: Some(1.2),
+                    bearing_deg: None,
+                    altitude_m: None,
+                    provider: Provider::Fused,
+                    mock: false,
+                }
+            })
+            .collect();
+        s.add_fixes(id, batch).unwrap();
+    }
+    (s, id)
+}
+
+fn bench_patrol_day(c: &mut Criterion) {
+    let mut group = c.benchmark_group("patrol_day");
+    group.sample_size(10);
+    group.bench_function("append_28800_fixes_cpu", |b| {
+        b.iter_custom(|iters| {
+            let mut total = std::time::Duration::ZERO;
+            for _ in 0..iters {
+                let dir = tempfile::tempdir().unwrap();
+                let before = cpu_time();
+                let (s, _) = append_day(&dir.path().join("store"));
+                total += cpu_time() - before;
+                drop(s);
+            }
+            total
+        })
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let (s, id) = append_day(&dir.path().join("store"));
+    let bytes: u64 = std::fs::read_dir(dir.path().join("store"))
+        .unwrap()
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let wire: usize = s
+        .all_events()
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "patrol.track")
+        .map(|e| serde_json::to_vec(e).unwrap().len())
+        .sum();
+    eprintln!(
+        "patrol_day: store {} KB per hour on disk, {} KB per hour of patrol.track events",
+        bytes / 8 / 1024,
+        wire / 8 / 1024
+    );
+    group.bench_function("stats_and_coverage_of_8h", |b| {
+        b.iter(|| black_box(s.patrol(id).unwrap()))
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(4));
-    targets = bench_report, bench_page, bench_fold
+    targets = bench_report, bench_page, bench_fold, bench_patrol_day
 }
 criterion_main!(benches);

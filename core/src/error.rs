@@ -31,6 +31,12 @@ pub enum Error {
     /// A working calendar could not compute a deadline.
     #[error(transparent)]
     Calendar(#[from] crate::calendar::CalendarError),
+    /// A patrol fix, batch, check-in or GPX file was refused.
+    #[error(transparent)]
+    Patrol(#[from] crate::patrol::PatrolError),
+    /// The patrol is not in a state that allows this (finished, paused, another open).
+    #[error("{0}")]
+    PatrolState(String),
     /// A category code that is not in the store's catalogue.
     #[error("unknown category {0:?}: import a catalogue that has it")]
     UnknownCategory(String),

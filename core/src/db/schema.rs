@@ -85,8 +85,56 @@ CREATE INDEX incidents_by_deadline ON incidents (status, deadline);
 CREATE VIRTUAL TABLE incidents_fts USING fts5 (text, tokenize = 'unicode61');
 "#;
 
+/// Schema version 2: patrols, their full-resolution fixes and check-ins.
+///
+/// The fixes table holds every fix the shell delivered (the full track stays on the
+/// device); the synced `patrol.track` events carry the simplified track.
+pub(crate) const V2: &str = r#"
+CREATE TABLE patrols (
+    id            TEXT PRIMARY KEY,
+    worker        TEXT NOT NULL,
+    device_id     TEXT NOT NULL,
+    status        TEXT NOT NULL,                  -- active, paused, finished
+    cells         TEXT NOT NULL,                  -- JSON array of cell codes
+    started_at    INTEGER NOT NULL,
+    finished_at   INTEGER,
+    ingest_state  TEXT NOT NULL,                  -- JSON: the integrity check's memory
+    fix_count     INTEGER NOT NULL DEFAULT 0,
+    flagged_count INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE UNIQUE INDEX patrols_one_open_per_worker ON patrols (worker)
+    WHERE status IN ('active', 'paused');
+CREATE INDEX patrols_by_time ON patrols (started_at DESC);
+
+CREATE TABLE patrol_fixes (
+    patrol     TEXT NOT NULL REFERENCES patrols (id),
+    time_ms    INTEGER NOT NULL,
+    lat        REAL NOT NULL,
+    lon        REAL NOT NULL,
+    accuracy_m REAL NOT NULL,
+    speed_mps  REAL,
+    bearing    REAL,
+    altitude_m REAL,
+    provider   TEXT NOT NULL,
+    mock       INTEGER NOT NULL,
+    flags      INTEGER NOT NULL,
+    PRIMARY KEY (patrol, time_ms)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE checkins (
+    id        TEXT PRIMARY KEY,                   -- the patrol.checkin event id
+    patrol    TEXT NOT NULL REFERENCES patrols (id),
+    time_ms   INTEGER NOT NULL,
+    lat       REAL NOT NULL,
+    lon       REAL NOT NULL,
+    note      TEXT,
+    photo     TEXT
+) STRICT;
+CREATE INDEX checkins_by_patrol ON checkins (patrol, time_ms);
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

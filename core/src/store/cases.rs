@@ -262,6 +262,15 @@ impl Store {
             cell,
             patrol: draft.patrol,
         };
+        // A report made while the worker patrols belongs to that patrol.
+        let report = Report {
+            patrol: match report.patrol {
+                Some(p) => Some(p),
+                None if self.identity()?.is_some() => self.open_patrol()?,
+                None => None,
+            },
+            ..report
+        };
         let id = Uuid::now_v7();
         self.record(Stream::Incident(id), None, &staged, |_, _| {
             Ok(IncidentEvent::Reported(report))

@@ -4,9 +4,13 @@
 //! projections together.
 
 mod cases;
+pub mod patrols;
 pub mod photos;
 
 pub use cases::{ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry};
+pub use patrols::{
+    CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
+};
 
 use crate::{
     calendar::WorkingCalendar,

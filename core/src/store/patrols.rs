@@ -1,0 +1,703 @@
+//! Patrols on the device: sessions (start, pause, resume, finish), GPS fixes in batches,
+//! check-ins, and the figures a supervisor sees (distance, time, coverage per cell,
+//! integrity).
+//!
+//! Each batch of fixes is one transaction (one fsync per batch, never per fix): every
+//! fix goes into `patrol_fixes` (the full track stays on the device) and the batch's
+//! simplified points become one `patrol.track` event (what is synced). Fixes are
+//! flagged, never deleted; see docs/patrols.md.
+
+use super::{photos, Identity, Store};
+use crate::{
+    db,
+    error::{Error, Result},
+    geo::validate_point,
+    model::{PhotoRef, Role, Stream},
+    patrol::{
+        coverage, ingest_batch, simplify, summarize, time_in_cells, to_gpx, track_geojson,
+        CellCoverage, CellTime, CheckIn, Fix, FixFlags, GpxOptions, IngestState, IntegrityPolicy,
+        IntegritySummary, Provider, SimplifyParams, StatsParams, TrackPoint, TrackStats,
+        MAX_FIXES_PER_BATCH,
+    },
+};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use uuid::Uuid;
+
+/// Where a patrol stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatrolStatus {
+    /// Recording fixes.
+    Active,
+    /// Paused by the worker (lunch, a meeting): fixes are refused until resumed.
+    Paused,
+    /// Finished: nothing more is recorded.
+    Finished,
+}
+
+impl PatrolStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            PatrolStatus::Active => "active",
+            PatrolStatus::Paused => "paused",
+            PatrolStatus::Finished => "finished",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "active" => Ok(PatrolStatus::Active),
+            "paused" => Ok(PatrolStatus::Paused),
+            "finished" => Ok(PatrolStatus::Finished),
+            other => Err(Error::Corrupt(format!("bad patrol status {other:?}"))),
+        }
+    }
+}
+
+/// What happened to a batch of fixes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixBatchReport {
+    /// Fixes stored.
+    pub stored: usize,
+    /// Fixes dropped as duplicates of a fix already held (same time).
+    pub duplicates: usize,
+    /// Stored fixes that were flagged as implausible.
+    pub flagged: usize,
+    /// Points of the simplified track sent to the server for this batch.
+    pub synced_points: usize,
+}
+
+/// A check-in as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckInRecord {
+    /// The check-in (time, place, note).
+    #[serde(flatten)]
+    pub check_in: CheckIn,
+    /// The photo taken there.
+    pub photo: Option<PhotoRef>,
+}
+
+/// One patrol as a supervisor sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatrolDetail {
+    /// The patrol id.
+    pub id: Uuid,
+    /// The worker.
+    pub worker: String,
+    /// The device that recorded it.
+    pub device_id: String,
+    /// Where it stands.
+    pub status: PatrolStatus,
+    /// The cells assigned to it.
+    pub cells: Vec<String>,
+    /// Start, unix ms.
+    pub started_at_ms: i64,
+    /// End, unix ms.
+    pub finished_at_ms: Option<i64>,
+    /// Distance, time and speed figures of the plausible track.
+    pub stats: TrackStats,
+    /// Share of each assigned cell within 25 m of the track.
+    pub coverage: Vec<CellCoverage>,
+    /// Time spent in each cell of the grid.
+    pub time_in_cells: Vec<CellTime>,
+    /// Proof-of-patrol summary: flagged fixes and a verdict.
+    pub integrity: IntegritySummary,
+    /// Check-ins, oldest first.
+    pub check_ins: Vec<CheckInRecord>,
+    /// Cases reported during the patrol.
+    pub incidents: Vec<Uuid>,
+}
+
+/// A one-line summary of a patrol, for lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatrolSummary {
+    /// The patrol id.
+    pub id: Uuid,
+    /// The worker.
+    pub worker: String,
+    /// Where it stands.
+    pub status: PatrolStatus,
+    /// Start, unix ms.
+    pub started_at_ms: i64,
+    /// Fixes stored.
+    pub fix_count: u64,
+    /// Fixes flagged.
+    pub flagged_count: u64,
+}
+
+struct PatrolRow {
+    worker: String,
+    status: PatrolStatus,
+    cells: Vec<String>,
+    ingest: IngestState,
+}
+
+/// Export formats of a patrol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// GPX 1.1.
+    Gpx,
+    /// A GeoJSON FeatureCollection.
+    GeoJson,
+}
+
+impl Store {
+    /// Starts a patrol of the given cells for the signed-in worker. A worker has at most
+    /// one open (active or paused) patrol.
+    pub fn start_patrol(&self, cells: &[String]) -> Result<Uuid> {
+        let grid = self.grid()?;
+        for c in cells {
+            if grid.cell(c).is_none() {
+                return Err(Error::invalid(
+                    "cells",
+                    format!("{c:?} is not a cell of the grid"),
+                ));
+            }
+        }
+        let now = self.now_ms();
+        let id = Uuid::now_v7();
+        self.db.write(|tx| {
+            let identity = self.require_identity(tx)?;
+            if let Some(open) = open_patrol_of(tx, &identity.user)? {
+                return Err(Error::PatrolState(format!(
+                    "{} already has an open patrol ({open}); finish it first",
+                    identity.user
+                )));
+            }
+            self.append_patrol_event(tx, &identity, id, "patrol.started", serde_json::json!({
+                "cells": cells, "started_at_ms": now,
+            }))?;
+            let state = serde_json::to_string(&IngestState::default())
+                .map_err(|e| Error::Corrupt(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO patrols (id, worker, device_id, status, cells, started_at, ingest_state)
+                 VALUES (?1, ?2, ?3, 'active', ?4, ?5, ?6)",
+                params![
+                    id.to_string(),
+                    identity.user,
+                    identity.device_id,
+                    serde_json::to_string(cells).map_err(|e| Error::Corrupt(e.to_string()))?,
+                    now,
+                    state
+                ],
+            )?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    /// The signed-in worker's open (active or paused) patrol, if any.
+    pub fn open_patrol(&self) -> Result<Option<Uuid>> {
+        self.db.read(|conn| {
+            let identity = self.require_identity(conn)?;
+            open_patrol_of(conn, &identity.user)
+        })
+    }
+
+    /// Pauses an active patrol.
+    pub fn pause_patrol(&self, id: Uuid) -> Result<()> {
+        self.patrol_transition(
+            id,
+            PatrolStatus::Active,
+            PatrolStatus::Paused,
+            "patrol.paused",
+        )
+    }
+
+    /// Resumes a paused patrol.
+    pub fn resume_patrol(&self, id: Uuid) -> Result<()> {
+        self.patrol_transition(
+            id,
+            PatrolStatus::Paused,
+            PatrolStatus::Active,
+            "patrol.resumed",
+        )
+    }
+
+    /// Finishes an open patrol; nothing more can be recorded on it.
+    pub fn finish_patrol(&self, id: Uuid) -> Result<()> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let identity = self.require_identity(tx)?;
+            let row = load_row(tx, id)?;
+            if row.status == PatrolStatus::Finished {
+                return Err(Error::PatrolState(format!(
+                    "patrol {id} is finished already"
+                )));
+            }
+            let end = row.ingest.last_time_ms.map_or(now, |t| t.max(now.min(t)));
+            self.append_patrol_event(
+                tx,
+                &identity,
+                id,
+                "patrol.finished",
+                serde_json::json!({"finished_at_ms": end}),
+            )?;
+            tx.execute(
+                "UPDATE patrols SET status = 'finished', finished_at = ?2 WHERE id = ?1",
+                params![id.to_string(), end],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn patrol_transition(
+        &self,
+        id: Uuid,
+        from: PatrolStatus,
+        to: PatrolStatus,
+        kind: &str,
+    ) -> Result<()> {
+        self.db.write(|tx| {
+            let identity = self.require_identity(tx)?;
+            let row = load_row(tx, id)?;
+            if row.status != from {
+                return Err(Error::PatrolState(format!(
+                    "patrol {id} is {}, not {}",
+                    row.status.as_str(),
+                    from.as_str()
+                )));
+            }
+            self.append_patrol_event(tx, &identity, id, kind, serde_json::json!({}))?;
+            tx.execute(
+                "UPDATE patrols SET status = ?2 WHERE id = ?1",
+                params![id.to_string(), to.as_str()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Records a batch of fixes on an active patrol, in the order the platform
+    /// delivered them. Out-of-order fixes are sorted; duplicates (same time) are dropped;
+    /// implausible fixes are stored with flags. A batch over
+    /// [`MAX_FIXES_PER_BATCH`] or with any invalid fix is refused whole.
+    pub fn add_fixes(&self, id: Uuid, fixes: Vec<Fix>) -> Result<FixBatchReport> {
+        let received_at = self.now_ms();
+        self.add_fixes_received(id, fixes, received_at)
+    }
+
+    fn add_fixes_received(
+        &self,
+        id: Uuid,
+        fixes: Vec<Fix>,
+        received_at: i64,
+    ) -> Result<FixBatchReport> {
+        if fixes.len() > MAX_FIXES_PER_BATCH {
+            return Err(crate::patrol::PatrolError::BatchTooLarge {
+                count: fixes.len(),
+                max: MAX_FIXES_PER_BATCH,
+            }
+            .into());
+        }
+        let policy = IntegrityPolicy::default();
+        self.db.write(|tx| {
+            let identity = self.require_identity(tx)?;
+            let row = load_row(tx, id)?;
+            if row.status != PatrolStatus::Active {
+                return Err(Error::PatrolState(format!(
+                    "patrol {id} is {}: fixes are not recorded",
+                    row.status.as_str()
+                )));
+            }
+            if row.worker != identity.user {
+                return Err(Error::PatrolState(format!(
+                    "patrol {id} belongs to {}",
+                    row.worker
+                )));
+            }
+            let batch = ingest_batch(&row.ingest, fixes, received_at, &policy)?;
+            let mut stored = Vec::with_capacity(batch.points.len());
+            let mut duplicates = batch.dropped_duplicates;
+            {
+                let mut insert = tx.prepare_cached(
+                    "INSERT OR IGNORE INTO patrol_fixes (patrol, time_ms, lat, lon, accuracy_m,
+                        speed_mps, bearing, altitude_m, provider, mock, flags)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )?;
+                for p in &batch.points {
+                    let f = &p.fix;
+                    let n = insert.execute(params![
+                        id.to_string(),
+                        f.time_ms,
+                        f.lat,
+                        f.lon,
+                        f.accuracy_m,
+                        f.speed_mps,
+                        f.bearing_deg,
+                        f.altitude_m,
+                        provider_name(f.provider),
+                        f.mock,
+                        p.flags.bits(),
+                    ])?;
+                    if n == 1 {
+                        stored.push(*p);
+                    } else {
+                        duplicates += 1;
+                    }
+                }
+            }
+            let flagged = stored.iter().filter(|p| !p.flags.is_empty()).count();
+            let kept = if stored.is_empty() {
+                Vec::new()
+            } else {
+                simplify(&stored, &SimplifyParams::default())?
+                    .into_iter()
+                    .filter_map(|i| stored.get(i).copied())
+                    .collect()
+            };
+            if !stored.is_empty() {
+                self.append_patrol_event(
+                    tx,
+                    &identity,
+                    id,
+                    "patrol.track",
+                    serde_json::json!({
+                        "received_at_ms": received_at,
+                        "fixes": stored.len(),
+                        "points": kept,
+                    }),
+                )?;
+            }
+            let state =
+                serde_json::to_string(&batch.state).map_err(|e| Error::Corrupt(e.to_string()))?;
+            tx.execute(
+                "UPDATE patrols SET ingest_state = ?2, fix_count = fix_count + ?3,
+                    flagged_count = flagged_count + ?4 WHERE id = ?1",
+                params![id.to_string(), state, stored.len() as i64, flagged as i64],
+            )?;
+            Ok(FixBatchReport {
+                stored: stored.len(),
+                duplicates,
+                flagged,
+                synced_points: kept.len(),
+            })
+        })
+    }
+
+    /// Records a check-in (a building, a shop, a household visit) on an open patrol.
+    pub fn check_in(
+        &self,
+        id: Uuid,
+        lat: f64,
+        lon: f64,
+        note: Option<String>,
+        photo: Option<&Path>,
+    ) -> Result<Uuid> {
+        validate_point(lat, lon)?;
+        let check_in = CheckIn {
+            time_ms: self.now_ms(),
+            lat,
+            lon,
+            note: note.filter(|n| !n.trim().is_empty()),
+        };
+        check_in.validate()?;
+        let staged = photo.map(photos::stage).transpose()?;
+        let mut written = Vec::new();
+        let result = self.db.write(|tx| {
+            let identity = self.require_identity(tx)?;
+            let row = load_row(tx, id)?;
+            if row.status == PatrolStatus::Finished {
+                return Err(Error::PatrolState(format!("patrol {id} is finished")));
+            }
+            if let Some(p) = &staged {
+                if photos::persist(&self.photos_dir, p)? {
+                    written.push(p.reference.sha256.clone());
+                }
+                tx.execute(
+                    "INSERT OR IGNORE INTO photos (sha256, size, mime) VALUES (?1, ?2, ?3)",
+                    params![p.reference.sha256, p.reference.size as i64, p.reference.mime],
+                )?;
+            }
+            let photo = staged.as_ref().map(|p| p.reference.clone());
+            let event = self.append_patrol_event(tx, &identity, id, "patrol.checkin", serde_json::json!({
+                "time_ms": check_in.time_ms, "lat": lat, "lon": lon,
+                "note": check_in.note, "photo": photo,
+            }))?;
+            tx.execute(
+                "INSERT INTO checkins (id, patrol, time_ms, lat, lon, note, photo) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    event.to_string(),
+                    id.to_string(),
+                    check_in.time_ms,
+                    lat,
+                    lon,
+                    check_in.note,
+                    photo.map(|p| serde_json::to_string(&p).unwrap_or_default())
+                ],
+            )?;
+            let _ = row;
+            Ok(event)
+        });
+        if result.is_err() {
+            photos::discard(&self.photos_dir, &written);
+        }
+        result
+    }
+
+    /// Imports a GPX file as a finished patrol of the signed-in worker (a track recorded
+    /// with another app). Returns the patrol id.
+    pub fn import_gpx(&self, gpx: &str, cells: &[String]) -> Result<Uuid> {
+        let fixes = crate::patrol::from_gpx(gpx)?;
+        if fixes.is_empty() {
+            return Err(Error::invalid("gpx", "the file has no track points"));
+        }
+        let id = self.start_patrol(cells)?;
+        for chunk in fixes.chunks(MAX_FIXES_PER_BATCH) {
+            // The points were recorded when they say, not now: judge their clock
+            // against the batch's own last time.
+            let received = chunk.iter().map(|f| f.time_ms).max().unwrap_or_default();
+            if let Err(e) = self.add_fixes_received(id, chunk.to_vec(), received) {
+                let _ = self.finish_patrol(id);
+                return Err(e);
+            }
+        }
+        self.finish_patrol(id)?;
+        Ok(id)
+    }
+
+    /// The full-resolution track of a patrol, in time order, with flags.
+    pub fn patrol_track(&self, id: Uuid) -> Result<Vec<TrackPoint>> {
+        self.db.read(|conn| {
+            load_row(conn, id)?;
+            read_track(conn, id)
+        })
+    }
+
+    /// A patrol with its figures: distance, duration, coverage of each assigned cell,
+    /// time per cell, integrity.
+    pub fn patrol(&self, id: Uuid) -> Result<PatrolDetail> {
+        let grid = self.grid()?;
+        let (row, started, finished, device, track, check_ins, incidents) = self.db.read(|conn| {
+            let row = load_row(conn, id)?;
+            let (started, finished, device): (i64, Option<i64>, String) = conn.query_row(
+                "SELECT started_at, finished_at, device_id FROM patrols WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )?;
+            let track = read_track(conn, id)?;
+            let check_ins = read_check_ins(conn, id)?;
+            let mut stmt = conn.prepare(
+                "SELECT id FROM incidents WHERE json_extract(state, '$.report.patrol') = ?1 ORDER BY reported_at",
+            )?;
+            let incidents = stmt
+                .query_map([id.to_string()], |r| r.get::<_, String>(0))?
+                .filter_map(|r| r.ok().and_then(|s| Uuid::parse_str(&s).ok()))
+                .collect();
+            Ok((row, started, finished, device, track, check_ins, incidents))
+        })?;
+        let assigned: Vec<(String, geo::Polygon<f64>)> = row
+            .cells
+            .iter()
+            .filter_map(|c| grid.cell(c).map(|cell| (c.clone(), cell.polygon.clone())))
+            .collect();
+        let all_cells: Vec<(String, geo::Polygon<f64>)> = grid
+            .cells()
+            .iter()
+            .map(|c| (c.code.as_str().to_string(), c.polygon.clone()))
+            .collect();
+        let params = StatsParams::default();
+        let stats = crate::patrol::track_stats(&track, &params)?;
+        let coverage = coverage(&track, &assigned, &Default::default())?;
+        let mut time = time_in_cells(&track, &all_cells, &params)?;
+        time.retain(|t| t.seconds > 0.0);
+        let integrity = summarize(track.iter().map(|p| p.flags), &IntegrityPolicy::default());
+        Ok(PatrolDetail {
+            id,
+            worker: row.worker,
+            device_id: device,
+            status: row.status,
+            cells: row.cells,
+            started_at_ms: started,
+            finished_at_ms: finished,
+            stats,
+            coverage,
+            time_in_cells: time,
+            integrity,
+            check_ins,
+            incidents,
+        })
+    }
+
+    /// Patrols in this store, newest first.
+    pub fn patrols(&self) -> Result<Vec<PatrolSummary>> {
+        self.db.read(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, worker, status, started_at, fix_count, flagged_count FROM patrols ORDER BY started_at DESC",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, worker, status, started, fixes, flagged) = row?;
+                out.push(PatrolSummary {
+                    id: Uuid::parse_str(&id).map_err(|_| Error::Corrupt(format!("bad patrol id {id}")))?,
+                    worker,
+                    status: PatrolStatus::parse(&status)?,
+                    started_at_ms: started,
+                    fix_count: fixes as u64,
+                    flagged_count: flagged as u64,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// A patrol's track and check-ins as GPX 1.1 or GeoJSON.
+    pub fn export_patrol(&self, id: Uuid, format: ExportFormat) -> Result<String> {
+        let (track, check_ins) = self.db.read(|conn| {
+            load_row(conn, id)?;
+            Ok((read_track(conn, id)?, read_check_ins(conn, id)?))
+        })?;
+        let check_ins: Vec<CheckIn> = check_ins.into_iter().map(|c| c.check_in).collect();
+        let name = format!("patrol {id}");
+        Ok(match format {
+            ExportFormat::Gpx => to_gpx(
+                &track,
+                &check_ins,
+                &GpxOptions {
+                    name: Some(name),
+                    ..GpxOptions::default()
+                },
+            )?,
+            ExportFormat::GeoJson => track_geojson(
+                &track,
+                &check_ins,
+                Some(&name),
+                StatsParams::default().gap_threshold_s,
+            )?
+            .to_string(),
+        })
+    }
+
+    fn append_patrol_event(
+        &self,
+        tx: &Connection,
+        identity: &Identity,
+        id: Uuid,
+        kind: &str,
+        payload: serde_json::Value,
+    ) -> Result<Uuid> {
+        let hlc = self.tick(tx)?;
+        let actor = Store::actor(
+            identity,
+            Some(Role::Worker).filter(|_| identity.role == Role::Worker),
+        );
+        let event = db::append_local(
+            tx,
+            Stream::Patrol(id),
+            kind,
+            hlc,
+            &identity.device_id,
+            &actor,
+            payload,
+        )?;
+        Ok(event.id)
+    }
+}
+
+fn provider_name(p: Provider) -> &'static str {
+    match p {
+        Provider::Gps => "gps",
+        Provider::Network => "network",
+        Provider::Fused => "fused",
+        Provider::Other => "other",
+    }
+}
+
+fn provider_from(name: &str) -> Provider {
+    match name {
+        "gps" => Provider::Gps,
+        "network" => Provider::Network,
+        "fused" => Provider::Fused,
+        _ => Provider::Other,
+    }
+}
+
+fn open_patrol_of(conn: &Connection, user: &str) -> Result<Option<Uuid>> {
+    let id: Option<String> = conn
+        .query_row(
+            "SELECT id FROM patrols WHERE worker = ?1 AND status IN ('active', 'paused')",
+            [user],
+            |r| r.get(0),
+        )
+        .optional()?;
+    id.map(|s| Uuid::parse_str(&s).map_err(|_| Error::Corrupt(format!("bad patrol id {s}"))))
+        .transpose()
+}
+
+fn load_row(conn: &Connection, id: Uuid) -> Result<PatrolRow> {
+    let row: Option<(String, String, String, String)> = conn
+        .query_row(
+            "SELECT worker, status, cells, ingest_state FROM patrols WHERE id = ?1",
+            [id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .optional()?;
+    let (worker, status, cells, ingest) = row.ok_or_else(|| Error::NotFound {
+        what: "patrol",
+        id: id.to_string(),
+    })?;
+    let corrupt = |what: &str| Error::Corrupt(format!("patrol {id}: bad {what}"));
+    Ok(PatrolRow {
+        worker,
+        status: PatrolStatus::parse(&status)?,
+        cells: serde_json::from_str(&cells).map_err(|_| corrupt("cells"))?,
+        ingest: serde_json::from_str(&ingest).map_err(|_| corrupt("ingest state"))?,
+    })
+}
+
+fn read_track(conn: &Connection, id: Uuid) -> Result<Vec<TrackPoint>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT time_ms, lat, lon, accuracy_m, speed_mps, bearing, altitude_m, provider, mock, flags
+         FROM patrol_fixes WHERE patrol = ?1 ORDER BY time_ms",
+    )?;
+    let rows = stmt.query_map([id.to_string()], |r| {
+        Ok(TrackPoint {
+            fix: Fix {
+                time_ms: r.get(0)?,
+                lat: r.get(1)?,
+                lon: r.get(2)?,
+                accuracy_m: r.get(3)?,
+                speed_mps: r.get(4)?,
+                bearing_deg: r.get(5)?,
+                altitude_m: r.get(6)?,
+                provider: provider_from(&r.get::<_, String>(7)?),
+                mock: r.get(8)?,
+            },
+            flags: FixFlags::from_bits_retain(r.get(9)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+fn read_check_ins(conn: &Connection, id: Uuid) -> Result<Vec<CheckInRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT time_ms, lat, lon, note, photo FROM checkins WHERE patrol = ?1 ORDER BY time_ms",
+    )?;
+    let rows = stmt.query_map([id.to_string()], |r| {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get::<_, Option<String>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (time_ms, lat, lon, note, photo) = row?;
+        out.push(CheckInRecord {
+            check_in: CheckIn {
+                time_ms,
+                lat,
+                lon,
+                note,
+            },
+            photo: photo.and_then(|p| serde_json::from_str(&p).ok()),
+        });
+    }
+    Ok(out)
+}
