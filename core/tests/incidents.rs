@@ -371,3 +371,45 @@ fn writes_are_durable_full_sync_in_wal_mode() {
         "rubbish"
     );
 }
+
+#[test]
+fn lists_filter_by_assignee_department_or_handler() {
+    let dev = Device::new("wang", Role::Supervisor, "tablet-1");
+    let a = dev.store.report(&dev.draft("rubbish a")).unwrap();
+    let b = dev.store.report(&dev.draft("rubbish b")).unwrap();
+    for id in [a, b] {
+        dev.store.act(id, &act(ActionKind::Register)).unwrap();
+    }
+    let mut dispatch = act(ActionKind::Dispatch);
+    dispatch.department = Some(dev.department());
+    dev.store.act(a, &dispatch).unwrap();
+    let mut handle = as_role(act(ActionKind::Handle), Role::Handler);
+    handle.photos = vec![dev.photo("after")];
+    dev.store.act(a, &handle).unwrap();
+    let by_dept = ListFilter {
+        assignee: Some(dev.department()),
+        ..Default::default()
+    };
+    let ids: Vec<_> = dev
+        .store
+        .list(&by_dept, None, 10)
+        .unwrap()
+        .items
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(ids, vec![a]);
+    let by_handler = ListFilter {
+        assignee: Some("wang".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        dev.store.list(&by_handler, None, 10).unwrap().items.len(),
+        1
+    );
+    let nobody = ListFilter {
+        assignee: Some("nobody".into()),
+        ..Default::default()
+    };
+    assert!(dev.store.list(&nobody, None, 10).unwrap().items.is_empty());
+}
