@@ -132,14 +132,9 @@ fn remote_reports(n: usize) -> Vec<Event> {
 
 /// A row of the plain baseline query.
 type PlainRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    f64,
-    f64,
-    String,
-    i64,
+    (String, String, String, Option<String>),
+    (f64, f64, String, Option<String>),
+    (i64, Option<i64>, i64, i64, String),
 );
 
 fn bench_page(c: &mut Criterion) {
@@ -165,14 +160,9 @@ fn bench_page(c: &mut Criterion) {
         let rows: Vec<PlainRow> = stmt
             .query_map(args, |r| {
                 Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?),
+                    (r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?),
+                    (r.get(8)?, r.get(9)?, r.get(10)?, r.get(11)?, r.get(12)?),
                 ))
             })
             .unwrap()
@@ -183,7 +173,8 @@ fn bench_page(c: &mut Criterion) {
     group.bench_function("plain_select_newest", |b| {
         b.iter(|| {
             black_box(query(
-                "SELECT id, status, category, cell, lat, lon, description, reported_at FROM incidents
+                "SELECT id, status, category, cell, lat, lon, reporter, department, reported_at,
+                        deadline, rework_count, conflict_count, description FROM incidents
                  ORDER BY reported_at DESC, id DESC LIMIT 51",
                 &[],
             ))
@@ -192,7 +183,8 @@ fn bench_page(c: &mut Criterion) {
     group.bench_function("plain_select_street_prefix", |b| {
         b.iter(|| {
             black_box(query(
-                "SELECT id, status, category, cell, lat, lon, description, reported_at FROM incidents
+                "SELECT id, status, category, cell, lat, lon, reporter, department, reported_at,
+                        deadline, rework_count, conflict_count, description FROM incidents
                  WHERE street = ?1 ORDER BY reported_at DESC, id DESC LIMIT 51",
                 &[&"320508002"],
             ))
@@ -264,20 +256,67 @@ fn cpu_time() -> std::time::Duration {
     std::time::Duration::from_millis(ticks * 10)
 }
 
-/// 8 hours at 1 Hz (28,800 fixes) appended in 10-second batches to a fresh store.
+/// 8 hours at 1 Hz (28,800 fixes) appended in 10-second batches to a fresh store: a
+/// worker walking a lawnmower pattern at 1.2 m/s over the four cells of one community.
 fn append_day(dir: &std::path::Path) -> (Store, uuid::Uuid) {
+    use geo::BoundingRect;
     use gridwork_core::patrol::{Fix, Provider};
     let s = store(dir);
-    let id = s.start_patrol(&[]).unwrap();
+    let grid = s.grid().unwrap();
+    let cells: Vec<String> = grid
+        .cells_with_prefix("320508001001")
+        .iter()
+        .take(4)
+        .map(|c| c.code.as_str().to_string())
+        .collect();
+    let mut bbox = grid
+        .cell(&cells[0])
+        .unwrap()
+        .polygon
+        .bounding_rect()
+        .unwrap();
+    for c in &cells[1..] {
+        let r = grid.cell(c).unwrap().polygon.bounding_rect().unwrap();
+        bbox = geo::Rect::new(
+            geo::coord! { x: bbox.min().x.min(r.min().x), y: bbox.min().y.min(r.min().y) },
+            geo::coord! { x: bbox.max().x.max(r.max().x), y: bbox.max().y.max(r.max().y) },
+        );
+    }
+    let id = s.start_patrol(&cells).unwrap();
     let t0 = 1_795_395_600_000i64;
+    // Lanes 40 m apart, walked east and west in turn.
+    let (w, h) = (bbox.width(), bbox.height());
+    let step = 1.2 / (111_320.0 * bbox.min().y.to_radians().cos());
+    let lane = 40.0 / 111_320.0;
+    let per_lane = (w / step) as i64;
+    let lanes = ((h / lane) as i64).max(1);
+    let position = |t: i64| {
+        let n = t / per_lane;
+        let k = t % per_lane;
+        let row = n % (2 * lanes);
+        let y = bbox.min().y
+            + lane
+                * (if row < lanes {
+                    row
+                } else {
+                    2 * lanes - 1 - row
+                }) as f64;
+        let x = if n % 2 == 0 {
+            bbox.min().x + k as f64 * step
+        } else {
+            bbox.max().x - k as f64 * step
+        };
+        (y, x)
+    };
     for b in 0..2_880i64 {
         let batch: Vec<Fix> = (0..10)
             .map(|k| {
                 let t = b * 10 + k;
+                let (lat, lon) = position(t);
                 Fix {
                     time_ms: t0 + t * 1000,
-                    lat: 31.30 + ((t as f64) * 0.00001).sin() * 0.004,
-                    lon: 120.60 + (t as f64) * 0.0000115 % 0.01,
+                    lat,
+                    lon,
                     accuracy_m: 6.0,
                     speed_mps: Some(1.2),
                     bearing_deg: None,
@@ -289,6 +328,7 @@ fn append_day(dir: &std::path::Path) -> (Store, uuid::Uuid) {
             .collect();
         s.add_fixes(id, batch).unwrap();
     }
+    s.finish_patrol(id).unwrap();
     (s, id)
 }
 

@@ -2,7 +2,7 @@
 //! reports in a loop and prints each acknowledged id; the parent kills it mid-write
 //! (SIGKILL, no chance to clean up), reopens the store and finds every acknowledged
 //! report, an intact hash chain and a consistent projection.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 mod common;
 

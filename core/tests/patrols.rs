@@ -118,6 +118,13 @@ fn out_of_order_and_duplicate_fixes_are_sorted_and_dropped() {
     // The same batch delivered again stores nothing new.
     let again = dev.store.add_fixes(id, fixes[..10].to_vec()).unwrap();
     assert_eq!(again.stored, 0);
+    // Fix batches skip the fsync; user-visible writes afterwards are FULL again.
+    let sync: i64 = dev
+        .store
+        .db()
+        .write(|tx| Ok(tx.pragma_query_value(None, "synchronous", |r| r.get(0))?))
+        .unwrap();
+    assert_eq!(sync, 2);
     let track = dev.store.patrol_track(id).unwrap();
     assert_eq!(track.len(), 20);
     assert!(track

@@ -89,6 +89,25 @@ impl Db {
         Ok(out)
     }
 
+    /// Like [`Db::write`], but the commit is not synced to disk at once
+    /// (`synchronous=NORMAL` in WAL mode): it survives the app crashing, and reaches the
+    /// disk at the next synced commit or checkpoint. For high-volume data whose last
+    /// seconds may be lost to a power cut (GPS fixes), never for a user's report.
+    pub fn write_relaxed<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = lock(&self.writer);
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let out: Result<T> = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        let restored = conn.pragma_update(None, "synchronous", "FULL");
+        let out = out?;
+        restored?;
+        Ok(out)
+    }
+
     /// Runs `f` on the reader connection (a consistent snapshot per statement; wrap in a
     /// transaction inside `f` when several statements must agree).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {

@@ -292,7 +292,9 @@ impl Store {
             .into());
         }
         let policy = IntegrityPolicy::default();
-        self.db.write(|tx| {
+        // Fixes are high-volume and the last seconds of a track may be lost to a power
+        // cut without harm: no fsync per batch. Session steps and check-ins stay FULL.
+        self.db.write_relaxed(|tx| {
             let identity = self.require_identity(tx)?;
             let row = load_row(tx, id)?;
             if row.status != PatrolStatus::Active {
