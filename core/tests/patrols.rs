@@ -90,18 +90,22 @@ fn a_patrol_records_batches_and_reports_its_figures() {
         .iter()
         .any(|c| c.cell_id == cell && c.seconds > 60.0));
     assert_eq!(p.integrity.verdict, Verdict::Trusted);
-    // Batches became patrol.track events; the rest are the session's own steps.
-    let kinds: Vec<String> = dev
+    // Three minutes of track: one patrol.track event, made when the patrol finished.
+    let events: Vec<_> = dev
         .store
         .all_events()
         .unwrap()
         .into_iter()
         .filter(|e| e.stream.id() == id)
-        .map(|e| e.kind)
         .collect();
-    assert_eq!(kinds.first().unwrap(), "patrol.started");
-    assert_eq!(kinds.iter().filter(|k| *k == "patrol.track").count(), 18);
-    assert_eq!(kinds.last().unwrap(), "patrol.finished");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["patrol.started", "patrol.track", "patrol.finished"]);
+    assert_eq!(events[1].payload["fixes"], 180);
+    let synced = events[1].payload["points"].as_array().unwrap().len();
+    assert!(
+        (2..180).contains(&synced),
+        "a straight walk thins out: {synced} points"
+    );
     assert!(dev.store.verify_log().unwrap().is_intact());
 }
 
@@ -275,4 +279,43 @@ fn gpx_export_imports_back_and_geojson_is_a_feature_collection() {
         .unwrap()
         .iter()
         .any(|f| f["geometry"]["type"] == "LineString"));
+}
+
+#[test]
+fn every_fix_reaches_exactly_one_track_event_window_by_window() {
+    let dev = Device::new("li", Role::Worker, "phone-1");
+    let id = dev.store.start_patrol(&[]).unwrap();
+    let t0 = dev.clock.get();
+    // Twelve minutes in 10-second batches, one batch delivered late and out of order.
+    let fixes = walk(&dev, t0, 720);
+    let mut batches: Vec<Vec<Fix>> = fixes.chunks(10).map(|c| c.to_vec()).collect();
+    batches.swap(40, 45);
+    let mut flushed_during = 0;
+    for b in batches {
+        dev.clock
+            .set(b.iter().map(|f| f.time_ms).max().unwrap() + 500);
+        if dev.store.add_fixes(id, b).unwrap().synced_points > 0 {
+            flushed_during += 1;
+        }
+    }
+    assert_eq!(
+        flushed_during, 2,
+        "a track event every five minutes of track"
+    );
+    dev.store.pause_patrol(id).unwrap();
+    dev.store.resume_patrol(id).unwrap();
+    dev.store.finish_patrol(id).unwrap();
+    let tracks: Vec<_> = dev
+        .store
+        .all_events()
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "patrol.track")
+        .collect();
+    assert_eq!(tracks.len(), 3, "two windows, then the rest at the pause");
+    let total: u64 = tracks
+        .iter()
+        .map(|e| e.payload["fixes"].as_u64().unwrap())
+        .sum();
+    assert_eq!(total, 720, "every fix in exactly one event");
 }

@@ -118,8 +118,10 @@ CREATE TABLE patrol_fixes (
     provider   TEXT NOT NULL,
     mock       INTEGER NOT NULL,
     flags      INTEGER NOT NULL,
+    synced     INTEGER NOT NULL DEFAULT 0,        -- 1 once in a patrol.track event
     PRIMARY KEY (patrol, time_ms)
 ) STRICT, WITHOUT ROWID;
+CREATE INDEX patrol_fixes_unsynced ON patrol_fixes (patrol, time_ms) WHERE synced = 0;
 
 CREATE TABLE checkins (
     id        TEXT PRIMARY KEY,                   -- the patrol.checkin event id

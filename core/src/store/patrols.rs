@@ -2,9 +2,10 @@
 //! check-ins, and the figures a supervisor sees (distance, time, coverage per cell,
 //! integrity).
 //!
-//! Each batch of fixes is one transaction (one fsync per batch, never per fix): every
-//! fix goes into `patrol_fixes` (the full track stays on the device) and the batch's
-//! simplified points become one `patrol.track` event (what is synced). Fixes are
+//! Each batch of fixes is one transaction without an fsync: every fix goes into
+//! `patrol_fixes` (the full track stays on the device). Every [`TRACK_WINDOW_MS`] of
+//! track, and when the patrol pauses or finishes, the fixes not yet synced become one
+//! `patrol.track` event holding their simplified track (what is synced). Fixes are
 //! flagged, never deleted; see docs/patrols.md.
 
 use super::{photos, Identity, Store};
@@ -24,6 +25,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use uuid::Uuid;
+
+/// How much track one `patrol.track` event covers: fixes are gathered for this long
+/// (of fix time) before their simplified track becomes an event. A longer window thins
+/// the track better and spends fewer envelopes; the full track is on the device anyway.
+pub const TRACK_WINDOW_MS: i64 = 5 * 60 * 1000;
 
 /// Where a patrol stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,6 +234,7 @@ impl Store {
                 )));
             }
             let end = row.ingest.last_time_ms.map_or(now, |t| t.max(now.min(t)));
+            self.flush_track(tx, &identity, id, now)?;
             self.append_patrol_event(
                 tx,
                 &identity,
@@ -259,6 +266,9 @@ impl Store {
                     row.status.as_str(),
                     from.as_str()
                 )));
+            }
+            if to == PatrolStatus::Paused {
+                self.flush_track(tx, &identity, id, self.now_ms())?;
             }
             self.append_patrol_event(tx, &identity, id, kind, serde_json::json!({}))?;
             tx.execute(
@@ -341,27 +351,18 @@ impl Store {
                 }
             }
             let flagged = stored.iter().filter(|p| !p.flags.is_empty()).count();
-            let kept = if stored.is_empty() {
-                Vec::new()
-            } else {
-                simplify(&stored, &SimplifyParams::default())?
-                    .into_iter()
-                    .filter_map(|i| stored.get(i).copied())
-                    .collect()
+            let window_start: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT min(time_ms) FROM patrol_fixes WHERE patrol = ?1 AND synced = 0",
+                )?
+                .query_row([id.to_string()], |r| r.get(0))?;
+            let newest = stored.iter().map(|p| p.fix.time_ms).max();
+            let synced_points = match (window_start, newest) {
+                (Some(start), Some(end)) if end - start >= TRACK_WINDOW_MS => {
+                    self.flush_track(tx, &identity, id, received_at)?
+                }
+                _ => 0,
             };
-            if !stored.is_empty() {
-                self.append_patrol_event(
-                    tx,
-                    &identity,
-                    id,
-                    "patrol.track",
-                    serde_json::json!({
-                        "received_at_ms": received_at,
-                        "fixes": stored.len(),
-                        "points": kept,
-                    }),
-                )?;
-            }
             let state =
                 serde_json::to_string(&batch.state).map_err(|e| Error::Corrupt(e.to_string()))?;
             tx.execute(
@@ -373,9 +374,45 @@ impl Store {
                 stored: stored.len(),
                 duplicates,
                 flagged,
-                synced_points: kept.len(),
+                synced_points,
             })
         })
+    }
+
+    /// Turns the fixes not yet synced into one `patrol.track` event with their
+    /// simplified track. Returns the number of points the event carries.
+    fn flush_track(
+        &self,
+        tx: &Connection,
+        identity: &Identity,
+        id: Uuid,
+        now: i64,
+    ) -> Result<usize> {
+        let pending = read_points(tx, id, true)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let kept: Vec<TrackPoint> = simplify(&pending, &SimplifyParams::default())?
+            .into_iter()
+            .filter_map(|i| pending.get(i).copied())
+            .collect();
+        self.append_patrol_event(
+            tx,
+            identity,
+            id,
+            "patrol.track",
+            serde_json::json!({
+                "received_at_ms": now,
+                "fixes": pending.len(),
+                "from_ms": pending.first().map(|p| p.fix.time_ms),
+                "to_ms": pending.last().map(|p| p.fix.time_ms),
+                "tolerance_m": SimplifyParams::default().tolerance_m,
+                "points": kept,
+            }),
+        )?;
+        tx.prepare_cached("UPDATE patrol_fixes SET synced = 1 WHERE patrol = ?1 AND synced = 0")?
+            .execute([id.to_string()])?;
+        Ok(kept.len())
     }
 
     /// Records a check-in (a building, a shop, a household visit) on an open patrol.
@@ -652,10 +689,19 @@ fn load_row(conn: &Connection, id: Uuid) -> Result<PatrolRow> {
 }
 
 fn read_track(conn: &Connection, id: Uuid) -> Result<Vec<TrackPoint>> {
-    let mut stmt = conn.prepare_cached(
+    read_points(conn, id, false)
+}
+
+/// The patrol's fixes in time order; only those not yet in a `patrol.track` event when
+/// `unsynced_only`.
+fn read_points(conn: &Connection, id: Uuid, unsynced_only: bool) -> Result<Vec<TrackPoint>> {
+    let mut stmt = conn.prepare_cached(if unsynced_only {
         "SELECT time_ms, lat, lon, accuracy_m, speed_mps, bearing, altitude_m, provider, mock, flags
-         FROM patrol_fixes WHERE patrol = ?1 ORDER BY time_ms",
-    )?;
+         FROM patrol_fixes WHERE patrol = ?1 AND synced = 0 ORDER BY time_ms"
+    } else {
+        "SELECT time_ms, lat, lon, accuracy_m, speed_mps, bearing, altitude_m, provider, mock, flags
+         FROM patrol_fixes WHERE patrol = ?1 ORDER BY time_ms"
+    })?;
     let rows = stmt.query_map([id.to_string()], |r| {
         Ok(TrackPoint {
             fix: Fix {
