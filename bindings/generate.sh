@@ -16,10 +16,14 @@ out=${1:-target/bindings}
 profile=${PROFILE:-debug}
 target_dir=${CARGO_TARGET_DIR:-target}
 
+# The generator (feature cli; it rebuilds the library with that feature), then the library
+# without it, as shipped: the one built last is left at target/<profile>/.
+# Library mode reads only the library's metadata, so the two builds need not match features.
+cargo build -q -p gridwork-ffi --features cli --bin uniffi-bindgen
 if [ "$profile" = release ]; then
-    cargo build -q -p gridwork-ffi --release
+    cargo build -q -p gridwork-ffi --lib --release
 else
-    cargo build -q -p gridwork-ffi
+    cargo build -q -p gridwork-ffi --lib
 fi
 lib="$target_dir/$profile/libgridwork_ffi.so"
 [ -f "$lib" ] || lib="$target_dir/$profile/libgridwork_ffi.dylib"
@@ -28,7 +32,7 @@ lib="$target_dir/$profile/libgridwork_ffi.so"
 for lang in kotlin swift python; do
     rm -rf "${out:?}/$lang"
     # --no-format: ktlint / swift-format are not installed on CI machines.
-    "$target_dir/$profile/uniffi-bindgen" generate --no-format --library "$lib" \
+    "$target_dir/debug/uniffi-bindgen" generate --no-format --library "$lib" \
         --language "$lang" --out-dir "$out/$lang"
 done
 echo "bindings for $lib in $out/{kotlin,swift,python}"

@@ -19,10 +19,11 @@ for t in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios; do
 done
 
 # Swift bindings, header and module map, from the host build of the same crate.
-cargo build $flag -p gridwork-ffi
+cargo build $flag -p gridwork-ffi --lib
+cargo build -p gridwork-ffi --features cli --bin uniffi-bindgen
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT
-"$TARGET_DIR/$PROFILE/uniffi-bindgen" generate --no-format \
+"$TARGET_DIR/debug/uniffi-bindgen" generate --no-format \
     --library "$TARGET_DIR/$PROFILE/libgridwork_ffi.dylib" --language swift --out-dir "$gen"
 mkdir -p "$HERE/Sources/GridworkKit/Generated"
 cp "$gen/gridwork.swift" "$HERE/Sources/GridworkKit/Generated/"

@@ -67,7 +67,7 @@ val generateBindings by tasks.registering(Exec::class) {
     workingDir = repoRoot
     val lib = jniOut.get().file("arm64-v8a/libgridwork_ffi.so").asFile
     commandLine(
-        "cargo", "run", "-q", "-p", "gridwork-ffi", "--bin", "uniffi-bindgen", "--",
+        "cargo", "run", "-q", "-p", "gridwork-ffi", "--features", "cli", "--bin", "uniffi-bindgen", "--",
         "generate", "--no-format", "--library", lib.path,
         "--language", "kotlin", "--out-dir", kotlinOut.get().asFile.path,
     )

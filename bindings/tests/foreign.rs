@@ -114,7 +114,16 @@ fn the_same_scenario_passes_in_python_kotlin_and_swift() {
     // `cargo test` does not reliably build this package's cdylib for its own tests: build
     // it (a no-op when fresh) into the same target directory.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
+    // The generator sits behind the `cli` feature (not built by `cargo test`). Built first:
+    // it rebuilds the library with that feature, and the library built last is the one
+    // left at target/<profile>/libgridwork_ffi.so.
+    run(Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "-q", "-p", "gridwork-ffi", "--features", "cli"])
+        .args(["--bin", "uniffi-bindgen"])
+        .env("CARGO_TARGET_DIR", target_dir));
+    let bindgen = target_dir.join("debug/uniffi-bindgen");
+    let mut build = Command::new(&cargo);
     build
         .current_dir(&root)
         .args(["build", "-q", "-p", "gridwork-ffi", "--lib"])
@@ -128,7 +137,7 @@ fn the_same_scenario_passes_in_python_kotlin_and_swift() {
 
     let out = tempfile::tempdir().unwrap();
     for lang in ["python", "kotlin", "swift"] {
-        run(Command::new(env!("CARGO_BIN_EXE_uniffi-bindgen"))
+        run(Command::new(&bindgen)
             .current_dir(&root)
             .args(["generate", "--no-format", "--library"])
             .arg(&cdylib)
