@@ -79,18 +79,21 @@ fn swift_missing() -> Option<String> {
             file.display()
         ));
     };
-    let root = vars
+    let Some(root) = vars
         .iter()
         .find(|(k, _)| k == "GRIDWORK_SWIFT_CHROOT")
-        .map(|(_, v)| PathBuf::from(v))?;
+        .map(|(_, v)| PathBuf::from(v))
+    else {
+        return Some(format!("{} has no GRIDWORK_SWIFT_CHROOT", file.display()));
+    };
     if !root.join("usr/bin/swiftc").is_file() {
         return Some(format!(
             "no swiftc in {} (run .ci/setup-swift.sh)",
             root.display()
         ));
     }
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
+    let uid = Command::new("id").arg("-u").output().map(|o| o.stdout);
+    if uid.is_ok_and(|u| String::from_utf8_lossy(&u).trim() != "0") {
         return Some("the Swift chroot needs root".into());
     }
     None
