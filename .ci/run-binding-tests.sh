@@ -5,6 +5,7 @@
 #
 # usage: .ci/run-binding-tests.sh --cdylib PATH/libNAME.so --bindings DIR
 #            [--python TESTDIR] [--kotlin TESTDIR] [--swift TESTDIR]
+#            [--kotlin-src DIR]... [--swift-src DIR]... [--env NAME=VALUE]...
 #   DIR holds the output of `uniffi-bindgen generate --library ... --out-dir DIR/LANG` for
 #   LANG in python, kotlin, swift. A language runs only when its TESTDIR is given.
 #   python: every test_*.py in TESTDIR runs with the generated module importable.
@@ -12,6 +13,8 @@
 #           top-level `fun main` runs as class <package.>FileNameKt.
 #   swift:  TESTDIR's *.swift (top-level code in main.swift) are compiled with the bindings into
 #           one program, which runs inside the chroot.
+#   --kotlin-src / --swift-src: more sources compiled with the tests (a shell's
+#           platform-independent wrapper code); --env: set for every test program.
 # A test program fails by exiting non-zero. Ends with `bindings: N passed, N failed`
 # (one count per test program) and exits non-zero if any failed.
 set -euo pipefail
@@ -19,6 +22,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE="${GRIDWORK_CI_CACHE:-/var/cache/gridwork-ci}"
 cdylib='' bindings='' py_tests='' kt_tests='' swift_tests=''
+kt_srcs=() swift_srcs=() test_env=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --cdylib) cdylib=$2; shift 2 ;;
@@ -26,6 +30,9 @@ while [ $# -gt 0 ]; do
         --python) py_tests=$2; shift 2 ;;
         --kotlin) kt_tests=$2; shift 2 ;;
         --swift) swift_tests=$2; shift 2 ;;
+        --kotlin-src) kt_srcs+=("$2"); shift 2 ;;
+        --swift-src) swift_srcs+=("$2"); shift 2 ;;
+        --env) test_env+=("$2"); shift 2 ;;
         *) echo "run-binding-tests: unknown argument $1" >&2; exit 2 ;;
     esac
 done
@@ -63,7 +70,8 @@ if [ -n "$py_tests" ]; then
     ln -s "$work/lib/$libfile" "$work/python/$libfile"
     for t in "$py_tests"/test_*.py; do
         [ -f "$t" ] || continue
-        record "python $(basename "$t")" env PYTHONPATH="$work/python" python3 "$t"
+        record "python $(basename "$t")" env ${test_env[@]+"${test_env[@]}"} \
+            PYTHONPATH="$work/python" python3 "$t"
     done
 fi
 
@@ -78,7 +86,8 @@ if [ -n "$kt_tests" ]; then
     if grep -rq '^import kotlinx\.coroutines' "$bindings/kotlin"; then
         cp_compile="$cp_compile:$KOTLINX_COROUTINES_JAR"
     fi
-    mapfile -t kt_sources < <(find "$bindings/kotlin" "$kt_tests" -name '*.kt' | sort)
+    mapfile -t kt_sources < <(find "$bindings/kotlin" "$kt_tests" ${kt_srcs[@]+"${kt_srcs[@]}"} \
+        -name '*.kt' | sort)
     echo "=== kotlin: compiling ${#kt_sources[@]} files (Kotlin $KOTLIN_COMPILER_VERSION)"
     if java -cp "$KOTLIN_COMPILER_JAR" "$KOTLIN_COMPILER_MAIN" -no-stdlib -no-reflect \
         -jvm-target 17 -classpath "$cp_compile" -d "$work/kotlin-tests.jar" \
@@ -89,7 +98,7 @@ if [ -n "$kt_tests" ]; then
             pkg=$(sed -n 's/^package[[:space:]]\{1,\}\([A-Za-z0-9_.]*\).*/\1./p' "$t" | head -n1)
             base=$(basename "$t" .kt)
             main_class="$pkg${base^}Kt"
-            record "kotlin $base" java -Djna.nosys=false \
+            record "kotlin $base" env ${test_env[@]+"${test_env[@]}"} java -Djna.nosys=false \
                 -Djava.library.path="$JNA_DISPATCH_DIR" -Djna.library.path="$work/lib" \
                 -cp "$work/kotlin-tests.jar:$cp_compile" "$main_class"
         done
@@ -104,17 +113,26 @@ if [ -n "$swift_tests" ]; then
     bash "$HERE/setup-swift.sh" >/dev/null
     modulemap=$(find "$bindings/swift" -maxdepth 1 -name '*.modulemap' | head -n1)
     mapfile -t sw_sources < <(find "$bindings/swift" "$swift_tests" -maxdepth 1 -name '*.swift' | sort)
+    sw_binds=()
+    for d in ${swift_srcs[@]+"${swift_srcs[@]}"}; do
+        mapfile -t -O "${#sw_sources[@]}" sw_sources < <(find "$d" -maxdepth 1 -name '*.swift' | sort)
+        sw_binds+=(--bind "$(abs "$d")")
+    done
+    sw_env=()
+    for e in ${test_env[@]+"${test_env[@]}"}; do sw_env+=(--env "$e"); done
     name=${libfile#lib}
     name=${name%.so}
     echo "=== swift: compiling ${#sw_sources[@]} files"
     if "$HERE/swiftc-chroot" --bind "$work" --bind "$bindings" --bind "$(abs "$swift_tests")" \
+        ${sw_binds[@]+"${sw_binds[@]}"} \
         -module-name BindingTests \
         -Xcc -fmodule-map-file="$modulemap" -I "$bindings/swift" \
         "${sw_sources[@]}" \
         -L "$work/lib" -l"$name" -Xlinker -rpath -Xlinker "$work/lib" \
         -o "$work/swift-tests"; then
         echo "=== swift: compiled in $((SECONDS - t0)) s"
-        record "swift tests" "$HERE/swiftc-chroot" --bind "$work" --exec "$work/swift-tests"
+        record "swift tests" "$HERE/swiftc-chroot" --bind "$work" ${sw_env[@]+"${sw_env[@]}"} \
+            --exec "$work/swift-tests"
     else
         failed=$((failed + 1)); echo "=== swift: compile FAILED"
     fi

@@ -1,0 +1,56 @@
+// The Application: opens the process's one GridworkRepository on a background thread at
+// start-up, imports the bundled sample city on first run, and closes the store when the
+// process is torn down (onTerminate only runs on emulators; the OS reclaims it otherwise,
+// which is safe: every write is a committed SQLite transaction).
+package org.gridwork.app
+
+import android.app.Application
+import android.os.Build
+import android.provider.Settings
+import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.launch
+import org.gridwork.ffi.Role
+import org.gridwork.kit.GridworkRepository
+import java.io.File
+
+class GridworkApp : Application() {
+    /** Background scope for store work; store calls block, so it runs on Dispatchers.IO. */
+    val scope = CoroutineScope(SupervisorJob() + Dispatchers.IO)
+
+    /** Completes once the store is open and initialised. */
+    val repository = CompletableDeferred<GridworkRepository>()
+
+    override fun onCreate() {
+        super.onCreate()
+        scope.launch {
+            repository.completeWith(runCatching { openStore() })
+        }
+    }
+
+    private fun openStore(): GridworkRepository {
+        // The core has no SQLCipher yet: an encryption key would be refused with
+        // EncryptionUnavailable. Once it has, pass StoreKey.passphrase(this) here.
+        val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = null)
+        if (repo.identity() == null) {
+            // Until sign-in exists (it arrives with the sync API), a demo worker on this device.
+            @Suppress("HardwareIds")
+            val androidId = Settings.Secure.getString(contentResolver, Settings.Secure.ANDROID_ID) ?: Build.MODEL
+            repo.signIn("demo-worker", Role.WORKER, "android-$androidId")
+        }
+        if (repo.categories().isEmpty()) {
+            repo.importReferenceData(
+                assets.open("kcity-grid.geojson").bufferedReader().readText(),
+                assets.open("kcity-catalog.json").bufferedReader().readText(),
+            )
+        }
+        return repo
+    }
+
+    override fun onTerminate() {
+        if (repository.isCompleted) runCatching { repository.getCompleted().close() }
+        super.onTerminate()
+    }
+}

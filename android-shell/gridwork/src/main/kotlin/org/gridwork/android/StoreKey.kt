@@ -1,0 +1,74 @@
+// The key for the encrypted store, kept safe by the Android Keystore: a random 256-bit
+// passphrase is generated once, encrypted (AES-256-GCM) under a non-exportable Keystore key
+// and stored in no-backup storage; `passphrase()` unwraps it for `GridworkStore.open`.
+//
+// NOTE: the core has no SQLCipher yet, so `GridworkStore.open` refuses any key with
+// GridworkException.EncryptionUnavailable. The app passes null until it does (see
+// docs/mobile.md); this class is ready for that day.
+package org.gridwork.android
+
+import android.content.Context
+import android.security.keystore.KeyGenParameterSpec
+import android.security.keystore.KeyProperties
+import java.io.File
+import java.security.KeyStore
+import java.security.SecureRandom
+import javax.crypto.Cipher
+import javax.crypto.KeyGenerator
+import javax.crypto.SecretKey
+import javax.crypto.spec.GCMParameterSpec
+
+/** Creates, wraps and unwraps the store's passphrase. */
+object StoreKey {
+    private const val KEYSTORE = "AndroidKeyStore"
+    private const val ALIAS = "gridwork-store-wrapping-key"
+    private const val FILE = "gridwork-store.key"
+    private const val TRANSFORMATION = "AES/GCM/NoPadding"
+    private const val IV_BYTES = 12
+    private const val TAG_BITS = 128
+
+    /**
+     * The store passphrase as 64 hex characters, created on first use. Blocking (Keystore
+     * operations can take tens of milliseconds): call off the main thread.
+     */
+    @Synchronized
+    fun passphrase(context: Context): String {
+        val file = File(context.noBackupFilesDir, FILE)
+        val secret = if (file.exists()) unwrap(file.readBytes()) else {
+            val fresh = ByteArray(32).also { SecureRandom().nextBytes(it) }
+            val tmp = File(file.path + ".tmp")
+            tmp.writeBytes(wrap(fresh))
+            check(tmp.renameTo(file)) { "cannot store the wrapped store key" }
+            fresh
+        }
+        return secret.joinToString("") { "%02x".format(it) }
+    }
+
+    private fun wrappingKey(): SecretKey {
+        val ks = KeyStore.getInstance(KEYSTORE).apply { load(null) }
+        (ks.getKey(ALIAS, null) as? SecretKey)?.let { return it }
+        val generator = KeyGenerator.getInstance(KeyProperties.KEY_ALGORITHM_AES, KEYSTORE)
+        generator.init(
+            KeyGenParameterSpec.Builder(ALIAS, KeyProperties.PURPOSE_ENCRYPT or KeyProperties.PURPOSE_DECRYPT)
+                .setBlockModes(KeyProperties.BLOCK_MODE_GCM)
+                .setEncryptionPaddings(KeyProperties.ENCRYPTION_PADDING_NONE)
+                .setKeySize(256)
+                .build(),
+        )
+        return generator.generateKey()
+    }
+
+    /** IV (12 bytes) followed by the ciphertext and tag. */
+    private fun wrap(secret: ByteArray): ByteArray {
+        val cipher = Cipher.getInstance(TRANSFORMATION)
+        cipher.init(Cipher.ENCRYPT_MODE, wrappingKey())
+        return cipher.iv + cipher.doFinal(secret)
+    }
+
+    private fun unwrap(blob: ByteArray): ByteArray {
+        require(blob.size > IV_BYTES) { "wrapped store key is truncated" }
+        val cipher = Cipher.getInstance(TRANSFORMATION)
+        cipher.init(Cipher.DECRYPT_MODE, wrappingKey(), GCMParameterSpec(TAG_BITS, blob, 0, IV_BYTES))
+        return cipher.doFinal(blob, IV_BYTES, blob.size - IV_BYTES)
+    }
+}

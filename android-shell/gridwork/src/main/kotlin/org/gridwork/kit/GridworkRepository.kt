@@ -1,0 +1,164 @@
+// The app's one handle on the gridwork core: owns the process's single GridworkStore and
+// offers blocking wrappers for the screens, plus an executor-backed `submit` for callers
+// without coroutines. Plain Kotlin/JVM (no Android SDK), so CI compiles and runs it with the
+// generated bindings on a desktop JVM (bindings/tests/kotlin).
+package org.gridwork.kit
+
+import org.gridwork.ffi.ActionKind
+import org.gridwork.ffi.ActionRequest
+import org.gridwork.ffi.CaseDetail
+import org.gridwork.ffi.CaseFilter
+import org.gridwork.ffi.CaseSummary
+import org.gridwork.ffi.Category
+import org.gridwork.ffi.GridworkStore
+import org.gridwork.ffi.Identity
+import org.gridwork.ffi.PageCursor
+import org.gridwork.ffi.ReportDraft
+import org.gridwork.ffi.Role
+import org.gridwork.ffi.Status
+import org.gridwork.ffi.StoreObserver
+import org.gridwork.ffi.Urgency
+import java.util.concurrent.Callable
+import java.util.concurrent.ExecutorService
+import java.util.concurrent.Executors
+import java.util.concurrent.Future
+import java.util.concurrent.TimeUnit
+
+/**
+ * Every method except [submit] and [observe] BLOCKS on SQLite: call it from a background
+ * thread (`withContext(Dispatchers.IO) { repo.report(...) }`) or through [submit].
+ * Open one repository per process (an Application-scoped singleton) and [close] it when
+ * the process shuts down. Errors are the generated `GridworkException` subclasses.
+ */
+class GridworkRepository private constructor(
+    /** The generated store object, for calls this class does not wrap. */
+    val store: GridworkStore,
+    private val executor: ExecutorService,
+) : AutoCloseable {
+
+    companion object {
+        /** Largest page the core serves. */
+        const val MAX_PAGE: UInt = 500u
+
+        /**
+         * Opens (creating if needed) the store folder [dir]. [encryptionKey] must stay null
+         * until the core has SQLCipher: a key is refused with
+         * `GridworkException.EncryptionUnavailable`.
+         */
+        fun open(dir: String, encryptionKey: String? = null): GridworkRepository {
+            val store = GridworkStore.open(dir, encryptionKey)
+            val executor = Executors.newSingleThreadExecutor { r ->
+                Thread(r, "gridwork-store").apply { isDaemon = true }
+            }
+            return GridworkRepository(store, executor)
+        }
+    }
+
+    /** Runs [block] on the repository's background thread; `get()` the result. */
+    fun <T> submit(block: (GridworkRepository) -> T): Future<T> =
+        executor.submit(Callable { block(this) })
+
+    /** Who is signed in on this device, or null before [signIn]. */
+    fun identity(): Identity? = store.identity()
+
+    /** Sets the signed-in user, their role and this device's (fixed) id. */
+    fun signIn(user: String, role: Role, deviceId: String): Identity =
+        store.init(user, role, deviceId)
+
+    /** Imports the grid (GeoJSON text) and the catalogue (JSON text); returns the counts. */
+    fun importReferenceData(gridGeoJson: String, catalogJson: String): Pair<UInt, UInt> =
+        Pair(store.importGrid(gridGeoJson), store.importCatalog(catalogJson))
+
+    /** The catalogue's categories, for the report screen's picker. */
+    fun categories(): List<Category> = store.categories()
+
+    /**
+     * Reports a problem at a WGS-84 position with photo files (paths the app can read, e.g.
+     * the camera's output file); returns the new case id.
+     */
+    fun report(
+        category: String,
+        lat: Double,
+        lon: Double,
+        description: String,
+        photoPaths: List<String> = emptyList(),
+        accuracyM: Double? = null,
+        urgency: Urgency = Urgency.NORMAL,
+    ): String = store.report(
+        ReportDraft(
+            category = category,
+            lat = lat,
+            lon = lon,
+            description = description,
+            urgency = urgency,
+            accuracyM = accuracyM,
+            photos = photoPaths,
+        ),
+    )
+
+    /** Every case matching [filter], newest first, fetched page by page. */
+    fun cases(filter: CaseFilter = CaseFilter()): List<CaseSummary> {
+        val out = mutableListOf<CaseSummary>()
+        var after: PageCursor? = null
+        do {
+            val page = store.list(filter, after, MAX_PAGE)
+            out += page.items
+            after = page.next
+        } while (after != null)
+        return out
+    }
+
+    /** The cases the signed-in user reported, for the "my cases" screen. */
+    fun myCases(): List<CaseSummary> {
+        val me = identity()?.user ?: return emptyList()
+        return cases().filter { it.reporter == me }
+    }
+
+    /** Cases past their handling deadline (the overdue badge count). */
+    fun overdueCount(): Int = cases(CaseFilter(overdue = true)).size
+
+    /** A case with its timeline. */
+    fun case(id: String): CaseDetail = store.show(id)
+
+    /** Takes a workflow action; returns the case as it now stands. */
+    fun act(id: String, request: ActionRequest): CaseDetail = store.act(id, request)
+
+    /** Takes a workflow action by kind, optionally in another [asRole]. */
+    fun act(
+        id: String,
+        kind: ActionKind,
+        note: String? = null,
+        department: String? = null,
+        photoPaths: List<String> = emptyList(),
+        asRole: Role? = null,
+    ): CaseDetail = store.act(
+        id,
+        ActionRequest(kind = kind, note = note, department = department, photos = photoPaths, asRole = asRole),
+    )
+
+    /** Cases per status (every status, zeros included). */
+    fun counts(filter: CaseFilter = CaseFilter()): Map<Status, ULong> =
+        store.counts(filter).associate { it.status to it.count }
+
+    /**
+     * Calls [listener] with the ids of changed cases after each write made through this
+     * repository (an empty list: reference data changed). The listener runs on the writing
+     * thread: post to the main thread before touching UI. Close the handle to stop.
+     */
+    fun observe(listener: (List<String>) -> Unit): AutoCloseable {
+        val token = store.addObserver(object : StoreObserver {
+            override fun onCasesChanged(caseIds: List<String>) = listener(caseIds)
+        })
+        return AutoCloseable { store.removeObserver(token) }
+    }
+
+    /** Stops a long read running on another thread (it throws `Interrupted`). */
+    fun interrupt() = store.interrupt()
+
+    /** Stops the background thread and frees the store. Call once, at shutdown. */
+    override fun close() {
+        executor.shutdown()
+        executor.awaitTermination(5, TimeUnit.SECONDS)
+        store.close()
+    }
+}

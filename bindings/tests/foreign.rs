@@ -1,0 +1,210 @@
+//! Runs the generated bindings for real from `cargo test`: builds the cdylib, generates
+//! Kotlin, Swift and Python with the workspace's uniffi-bindgen, and runs the same
+//! end-to-end scenario in each language through `.ci/run-binding-tests.sh`.
+//!
+//! Python always runs. Kotlin and Swift run when their toolchains are installed (the env
+//! files `.ci/setup-kotlin.sh` and `.ci/setup-swift.sh` write under `$GRIDWORK_CI_CACHE`,
+//! default `/var/cache/gridwork-ci`); otherwise they are skipped with a message, unless
+//! `GRIDWORK_REQUIRE_ALL_BINDINGS=1` (set by `.ci/run`), which makes a missing toolchain
+//! fail the test.
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+/// Writes straight to stderr so the lines show even when the test harness captures output.
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "[foreign-bindings] {line}");
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The target directory this test was built into (`.../target/debug/deps/foreign-*`).
+fn target_profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    exe.parent().unwrap().parent().unwrap().to_path_buf()
+}
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("GRIDWORK_CI_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/var/cache/gridwork-ci"))
+}
+
+/// Reads `NAME=value` lines of a setup script's env file.
+fn env_file(path: &Path) -> Option<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// Why Kotlin cannot run here, or `None` when it can.
+fn kotlin_missing() -> Option<String> {
+    let file = cache_dir().join("kotlin.env");
+    let Some(vars) = env_file(&file) else {
+        return Some(format!(
+            "{} not found (run .ci/setup-kotlin.sh)",
+            file.display()
+        ));
+    };
+    for (k, v) in &vars {
+        if k.ends_with("_JAR") && k != "KOTLINX_COROUTINES_JAR" && !Path::new(v).is_file() {
+            return Some(format!("{k}={v} does not exist (run .ci/setup-kotlin.sh)"));
+        }
+    }
+    if Command::new("java").arg("-version").output().is_err() {
+        return Some("no `java` on PATH".into());
+    }
+    None
+}
+
+/// Why Swift cannot run here, or `None` when it can.
+fn swift_missing() -> Option<String> {
+    let file = cache_dir().join("swift.env");
+    let Some(vars) = env_file(&file) else {
+        return Some(format!(
+            "{} not found (run .ci/setup-swift.sh)",
+            file.display()
+        ));
+    };
+    let Some(root) = vars
+        .iter()
+        .find(|(k, _)| k == "GRIDWORK_SWIFT_CHROOT")
+        .map(|(_, v)| PathBuf::from(v))
+    else {
+        return Some(format!("{} has no GRIDWORK_SWIFT_CHROOT", file.display()));
+    };
+    if !root.join("usr/bin/swiftc").is_file() {
+        return Some(format!(
+            "no swiftc in {} (run .ci/setup-swift.sh)",
+            root.display()
+        ));
+    }
+    let uid = Command::new("id").arg("-u").output().map(|o| o.stdout);
+    if uid.is_ok_and(|u| String::from_utf8_lossy(&u).trim() != "0") {
+        return Some("the Swift chroot needs root".into());
+    }
+    None
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_same_scenario_passes_in_python_kotlin_and_swift() {
+    let root = repo_root();
+    let profile_dir = target_profile_dir();
+    let target_dir = profile_dir.parent().unwrap();
+    // `cargo test` does not reliably build this package's cdylib for its own tests: build
+    // it (a no-op when fresh) into the same target directory.
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // The generator sits behind the `cli` feature (not built by `cargo test`). Built first:
+    // it rebuilds the library with that feature, and the library built last is the one
+    // left at target/<profile>/libgridwork_ffi.so.
+    run(Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "-q", "-p", "gridwork-ffi", "--features", "cli"])
+        .args(["--bin", "uniffi-bindgen"])
+        .env("CARGO_TARGET_DIR", target_dir));
+    let bindgen = target_dir.join("debug/uniffi-bindgen");
+    let mut build = Command::new(&cargo);
+    build
+        .current_dir(&root)
+        .args(["build", "-q", "-p", "gridwork-ffi", "--lib"])
+        .env("CARGO_TARGET_DIR", target_dir);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    run(&mut build);
+    let cdylib = profile_dir.join("libgridwork_ffi.so");
+    assert!(cdylib.is_file(), "no cdylib at {}", cdylib.display());
+
+    let out = tempfile::tempdir().unwrap();
+    for lang in ["python", "kotlin", "swift"] {
+        run(Command::new(&bindgen)
+            .current_dir(&root)
+            .args(["generate", "--no-format", "--library"])
+            .arg(&cdylib)
+            .args(["--language", lang, "--out-dir"])
+            .arg(out.path().join(lang)));
+    }
+
+    let require_all = std::env::var("GRIDWORK_REQUIRE_ALL_BINDINGS").is_ok_and(|v| v == "1");
+    let mut harness = Command::new("bash");
+    harness
+        .current_dir(&root)
+        .arg(root.join(".ci/run-binding-tests.sh"))
+        .arg("--cdylib")
+        .arg(&cdylib)
+        .arg("--bindings")
+        .arg(out.path())
+        .arg("--env")
+        .arg(format!("GRIDWORK_DATA_DIR={}", root.join("data").display()))
+        .args(["--python", "bindings/tests/python"]);
+    let mut ran = vec!["python"];
+    let mut skipped = Vec::new();
+    match kotlin_missing() {
+        None => {
+            harness.args([
+                "--kotlin",
+                "bindings/tests/kotlin",
+                "--kotlin-src",
+                "android-shell/gridwork/src/main/kotlin/org/gridwork/kit",
+            ]);
+            ran.push("kotlin");
+        }
+        Some(why) => skipped.push(format!("kotlin: {why}")),
+    }
+    match swift_missing() {
+        None => {
+            harness.args([
+                "--swift",
+                "bindings/tests/swift",
+                "--swift-src",
+                "ios-shell/Sources/GridworkKit",
+            ]);
+            ran.push("swift");
+        }
+        Some(why) => skipped.push(format!("swift: {why}")),
+    }
+    for s in &skipped {
+        say(&format!("SKIPPED {s}"));
+    }
+    assert!(
+        !require_all || skipped.is_empty(),
+        "GRIDWORK_REQUIRE_ALL_BINDINGS=1 but a toolchain is missing: {skipped:?}"
+    );
+
+    let result = harness.output().unwrap();
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(
+        result.status.success(),
+        "binding tests failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let summary: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(" passed, ") || l.starts_with("=== ") && l.ends_with(" s)"))
+        .collect();
+    say(&format!("ran {}: {}", ran.join(", "), summary.join(" | ")));
+    assert!(stdout.contains(&format!("bindings: {} passed, 0 failed", ran.len())));
+}

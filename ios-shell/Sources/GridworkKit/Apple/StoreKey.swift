@@ -1,0 +1,58 @@
+// The key for the encrypted store, kept in the iOS Keychain: a random 256-bit passphrase
+// created once, stored as a generic password readable after first unlock on this device only
+// (never synced to iCloud, not in backups restored to other devices).
+//
+// NOTE: the core has no SQLCipher yet, so `GridworkStore.open` refuses any key with
+// `GridworkError.EncryptionUnavailable`. The app passes nil until it does (docs/mobile.md).
+#if canImport(Security)
+import Foundation
+import Security
+
+/// Creates and reads the store's passphrase in the Keychain.
+public enum StoreKey {
+    private static let service = "org.gridwork.store"
+    private static let account = "store-passphrase"
+
+    /// Why the Keychain refused.
+    public struct KeychainError: Error, CustomStringConvertible {
+        /// The OSStatus from Security.framework.
+        public let status: OSStatus
+        public var description: String { "Keychain error \(status)" }
+    }
+
+    /// The store passphrase as 64 hex characters, created on first use.
+    public static func passphrase() throws -> String {
+        if let existing = try read() { return existing }
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let rc = SecRandomCopyBytes(kSecRandomDefault, bytes.count, &bytes)
+        guard rc == errSecSuccess else { throw KeychainError(status: rc) }
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let add: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: account,
+            kSecAttrAccessible as String: kSecAttrAccessibleAfterFirstUnlockThisDeviceOnly,
+            kSecValueData as String: Data(hex.utf8),
+        ]
+        let status = SecItemAdd(add as CFDictionary, nil)
+        if status == errSecDuplicateItem, let raced = try read() { return raced }
+        guard status == errSecSuccess else { throw KeychainError(status: status) }
+        return hex
+    }
+
+    private static func read() throws -> String? {
+        let query: [String: Any] = [
+            kSecClass as String: kSecClassGenericPassword,
+            kSecAttrService as String: service,
+            kSecAttrAccount as String: account,
+            kSecReturnData as String: true,
+            kSecMatchLimit as String: kSecMatchLimitOne,
+        ]
+        var item: CFTypeRef?
+        let status = SecItemCopyMatching(query as CFDictionary, &item)
+        if status == errSecItemNotFound { return nil }
+        guard status == errSecSuccess, let data = item as? Data else { throw KeychainError(status: status) }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+#endif
