@@ -69,7 +69,9 @@ pub fn map_core_error(e: CoreError) -> GridworkError {
         | CoreError::Grid(_)
         | CoreError::Catalog(_)
         | CoreError::Calendar(_)
-        | CoreError::UnknownDepartment(_) => GridworkError::InvalidInput(message),
+        | CoreError::UnknownDepartment(_)
+        | CoreError::Patrol(_) => GridworkError::InvalidInput(message),
+        CoreError::PatrolState(_) => GridworkError::Workflow(message),
         CoreError::Workflow(WorkflowError::NotPermitted { .. }) => {
             GridworkError::NotPermitted(message)
         }
