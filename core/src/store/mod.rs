@@ -6,6 +6,7 @@
 mod cases;
 pub mod photos;
 
+pub(crate) use cases::apply_remote_in;
 pub use cases::{ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry};
 
 use crate::{
@@ -269,7 +270,7 @@ fn load_reference(conn: &Connection) -> Result<Reference> {
     Ok(Reference { grid, catalog })
 }
 
-fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
+pub(crate) fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
     let (Some(user), Some(role), Some(device_id)) = (
         meta_get(conn, "user")?,
         meta_get(conn, "role")?,
