@@ -1,10 +1,11 @@
 //! `gridwork`: the terminal shell of the gridwork field core.
 //!
 //! Exit codes: 0 success, 1 an error (message on stderr), 2 bad usage, 3 a broken
-//! hash chain found by `verify-log`.
+//! hash chain found by `verify-log`, 4 a `sync` run that did not finish.
 
 mod field;
 mod output;
+mod sync_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
