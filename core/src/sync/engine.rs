@@ -328,7 +328,7 @@ impl Run<'_> {
         for (i, photo) in photos.iter().enumerate() {
             let progress = self.progress;
             let done = i as u64;
-            let sent = upload::upload_one(
+            let outcome = upload::upload_one(
                 self.store,
                 self.client,
                 photo,
@@ -342,11 +342,22 @@ impl Run<'_> {
                         bytes,
                     });
                 },
-            )?;
-            db.write(|tx| upload::mark_uploaded(tx, &photo.sha256))?;
-            if sent > 0 {
-                report.uploaded_photos += 1;
-                report.uploaded_bytes += sent;
+            );
+            match outcome {
+                Ok(sent) => {
+                    db.write(|tx| upload::mark_uploaded(tx, &photo.sha256))?;
+                    if sent > 0 {
+                        report.uploaded_photos += 1;
+                        report.uploaded_bytes += sent;
+                    }
+                }
+                // A photo the server refuses for itself (its content does not match
+                // its hash, it is too large) or that cannot be read here must not hold
+                // up the others or the pull: it stays pending and is tried next run.
+                Err(SyncError::Unexpected(why)) => {
+                    tracing::warn!(photo = %photo.sha256, "photo not uploaded: {why}");
+                }
+                Err(e) => return Err(e),
             }
             self.progress.on_progress(Progress {
                 phase: Phase::Upload,

@@ -78,8 +78,9 @@ pub(crate) fn upload_one(
     if offset >= photo.size {
         return Ok(0);
     }
-    let bytes = std::fs::read(photo_path(store.photos_dir(), &photo.sha256))
-        .map_err(|e| SyncError::Store(e.into()))?;
+    let bytes = std::fs::read(photo_path(store.photos_dir(), &photo.sha256)).map_err(|e| {
+        SyncError::Unexpected(format!("photo {} cannot be read: {e}", photo.sha256))
+    })?;
     let size = bytes.len() as u64;
     let chunk = chunk.max(1) as u64;
     let mut sent = 0;

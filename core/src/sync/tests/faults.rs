@@ -354,3 +354,41 @@ fn progress_reports_each_phase() {
     assert!(push.bytes > 0);
     let _ = UPLOAD_OFFSET_HEADER;
 }
+
+#[test]
+fn a_photo_the_server_refuses_stays_pending_without_holding_up_the_rest() {
+    let server = Arc::new(MemoryServer::new());
+    let worker = Device::new("wang", Role::Worker, "phone-w");
+    let boss = Device::new("li", Role::Supervisor, "phone-s");
+    worker.login(&server);
+    boss.login(&server);
+    boss.report("from the supervisor");
+    boss.sync(server.as_ref());
+    let bad = worker.photo("bad", 50);
+    let good = worker.photo("good", 50);
+    worker
+        .store
+        .report(&worker.draft("one", vec![bad]))
+        .unwrap();
+    worker
+        .store
+        .report(&worker.draft("two", vec![good]))
+        .unwrap();
+    let bad_sha = server_sha(&worker, 0);
+    let refusing = Faulty::new(&server, move |req, _| {
+        (req.method == Method::Put && req.url.ends_with(&bad_sha))
+            .then(|| Ok(status_response(422, &[("Gridwork-Protocol", "1")])))
+    });
+    let r = worker.sync(&refusing);
+    assert_eq!(r.state, EngineState::Synced);
+    assert_eq!((r.uploaded_photos, r.pulled), (1, 1));
+    assert_eq!(worker.status().pending_photos, 1);
+}
+
+/// The SHA-256 of the photo of the worker's `n`-th report.
+fn server_sha(device: &Device, n: usize) -> String {
+    device.store.all_events().unwrap()[n].payload["photos"][0]["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
