@@ -3,8 +3,10 @@
 //! Exit codes: 0 success, 1 an error (message on stderr), 2 bad usage, 3 a broken
 //! hash chain found by `verify-log`.
 
+mod admin;
 mod field;
 mod output;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,12 +23,18 @@ struct Cli {
 enum Command {
     /// Work with a device's local store: report, act on cases, list, patrol.
     Field(field::FieldArgs),
+    /// Run the reference sync server.
+    Serve(serve::ServeArgs),
+    /// Manage a server's accounts, tokens, catalogue and grid.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Field(args) => field::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin::run(args),
     };
     match result {
         Ok(code) => code,
