@@ -11,6 +11,7 @@
 
 use flate2::{write::GzEncoder, Compression};
 use gridwork_core::sync::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+use reqwest_blocking as reqwest;
 use std::{io::Write, time::Duration};
 use thiserror::Error;
 
