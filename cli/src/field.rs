@@ -162,12 +162,19 @@ enum FieldCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Sign this store in to a sync server (a token, or a user and password).
+    Login(crate::sync_cmd::LoginArgs),
+    /// Push pending events and photos, pull others' events; exits 4 when the run did
+    /// not finish.
+    Sync(crate::sync_cmd::SyncArgs),
 }
 
 /// Runs `gridwork field`.
 pub fn run(args: FieldArgs) -> Result<ExitCode> {
     let store = Store::open(&args.store)?;
     match args.command {
+        FieldCommand::Login(a) => return crate::sync_cmd::login(&store, a),
+        FieldCommand::Sync(a) => return crate::sync_cmd::sync(&store, a),
         FieldCommand::Init { user, role, device } => {
             let role: Role = role.parse()?;
             let id = store.init(&user, role, &device)?;

@@ -1,11 +1,14 @@
 //! `gridwork`: the terminal shell of the gridwork field core.
 //!
 //! Exit codes: 0 success, 1 an error (message on stderr), 2 bad usage, 3 a broken
-//! hash chain found by `verify-log`.
+//! hash chain found by `verify-log`, 4 a `sync` run that did not finish.
 
+mod admin;
 mod field;
 mod output;
 mod patrol_cmd;
+mod serve;
+mod sync_cmd;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -22,12 +25,18 @@ struct Cli {
 enum Command {
     /// Work with a device's local store: report, act on cases, list, patrol.
     Field(field::FieldArgs),
+    /// Run the reference sync server.
+    Serve(serve::ServeArgs),
+    /// Manage a server's accounts, tokens, catalogue and grid.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Field(args) => field::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin::run(args),
     };
     match result {
         Ok(code) => code,

@@ -7,6 +7,7 @@ mod cases;
 pub mod patrols;
 pub mod photos;
 
+pub(crate) use cases::apply_remote_in;
 pub use cases::{ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry};
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
@@ -273,7 +274,7 @@ fn load_reference(conn: &Connection) -> Result<Reference> {
     Ok(Reference { grid, catalog })
 }
 
-fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
+pub(crate) fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
     let (Some(user), Some(role), Some(device_id)) = (
         meta_get(conn, "user")?,
         meta_get(conn, "role")?,

@@ -1,5 +1,27 @@
 //! Sync: the wire types of protocol v1 (shared by the device engine and the reference
-//! server) and, on the device, the engine that pushes the outbox and pulls the
-//! caller's scope. See docs/sync-protocol.md.
+//! server) and, on the device, the engine that pushes the outbox, uploads photos and
+//! pulls the caller's scope through a [`Transport`]. See docs/sync-protocol.md and
+//! docs/sync-engine.md.
 
+mod client;
+mod engine;
+mod error;
+mod outbox;
+mod progress;
+mod state;
+mod transport;
+mod upload;
 pub mod wire;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod memory;
+
+pub use engine::{login, logout, status, SignIn, SyncEngine, SyncOptions, SyncReport};
+pub use error::{FailureKind, SyncError};
+pub use progress::{CancelToken, NoProgress, Phase, Progress, SyncProgress};
+pub use state::{Backoff, EngineState, LastError, SyncStatus};
+pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
+pub use upload::UPLOAD_OFFSET_HEADER;
+
+#[cfg(test)]
+mod tests;

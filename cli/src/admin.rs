@@ -1,0 +1,85 @@
+//! `gridwork admin`: accounts, tokens, catalogue and grid of a server's database.
+
+use crate::output::{self, anyhow_free::Result};
+use clap::{Args, Subcommand};
+use gridwork_core::model::Role;
+use gridwork_server::admin;
+use std::{path::PathBuf, process::ExitCode};
+
+/// Arguments of `gridwork admin`.
+#[derive(Args)]
+pub struct AdminArgs {
+    /// A SQLite file or a postgres:// URL.
+    #[arg(long, env = "GRIDWORK_DB")]
+    db: String,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create or replace an account.
+    AddUser {
+        /// The account name (what events name as actor.user).
+        name: String,
+        /// worker, supervisor or handler.
+        #[arg(long)]
+        role: Role,
+        /// Grid-code prefixes, comma-separated; `*` for everywhere.
+        #[arg(long)]
+        scope: String,
+        /// A password for `POST /v1/login`; without one, only issued tokens work.
+        #[arg(long, env = "GRIDWORK_PASSWORD")]
+        password: Option<String>,
+    },
+    /// Issue a bearer token for an account and print it (it is stored only hashed).
+    IssueToken {
+        /// The account name.
+        name: String,
+        /// The device the token is for, for the record.
+        #[arg(long, default_value = "issued-by-admin")]
+        device: String,
+    },
+    /// Store the catalogue (categories, departments, calendar) served at /v1/catalog.
+    ImportCatalog {
+        /// The catalogue JSON file.
+        file: PathBuf,
+    },
+    /// Store the grid (GeoJSON cells) served at /v1/catalog.
+    ImportGrid {
+        /// The grid GeoJSON file.
+        file: PathBuf,
+    },
+}
+
+/// Runs `gridwork admin`.
+pub fn run(args: AdminArgs) -> Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let storage = gridwork_server::open_storage(&args.db).await?;
+        let s = storage.as_ref();
+        match args.command {
+            AdminCommand::AddUser {
+                name,
+                role,
+                scope,
+                password,
+            } => {
+                admin::add_user(s, &name, role, &scope, password.as_deref()).await?;
+                output::line(format!("account {name} ({role}) saved"));
+            }
+            AdminCommand::IssueToken { name, device } => {
+                output::line(admin::issue_token(s, &name, &device).await?);
+            }
+            AdminCommand::ImportCatalog { file } => {
+                admin::import_catalog(s, &std::fs::read_to_string(file)?).await?;
+                output::line("catalogue imported");
+            }
+            AdminCommand::ImportGrid { file } => {
+                admin::import_grid(s, &std::fs::read_to_string(file)?).await?;
+                output::line("grid imported");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

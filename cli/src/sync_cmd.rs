@@ -1,0 +1,182 @@
+//! `gridwork field login` and `gridwork field sync`: sign a store in to a sync server
+//! and run the sync engine over HTTP, with a progress bar on a terminal.
+
+use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
+use clap::Args;
+use gridwork_core::{
+    sync::{
+        self, CancelToken, EngineState, Phase, Progress, SignIn, SyncEngine, SyncOptions,
+        SyncProgress,
+    },
+    Store,
+};
+use gridwork_http::{HttpOptions, HttpTransport};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::json;
+use std::{io::IsTerminal, process::ExitCode};
+
+/// Exit code of a sync run that did not finish (retry scheduled, sign-in needed,
+/// incompatible server, cancelled).
+const SYNC_INCOMPLETE: u8 = 4;
+
+/// Arguments of `gridwork field login`.
+#[derive(Args)]
+pub struct LoginArgs {
+    /// The server's base URL, e.g. https://grid.example.cn
+    #[arg(long)]
+    server: String,
+    /// A bearer token issued by the server's operator.
+    #[arg(long, conflicts_with_all = ["user", "password"], required_unless_present = "user")]
+    token: Option<String>,
+    /// The account name (with --password).
+    #[arg(long, requires = "password")]
+    user: Option<String>,
+    /// The password (with --user).
+    #[arg(long, env = "GRIDWORK_PASSWORD", requires = "user")]
+    password: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Arguments of `gridwork field sync`.
+#[derive(Args)]
+pub struct SyncArgs {
+    /// Only show the sync status; send nothing.
+    #[arg(long)]
+    status: bool,
+    /// Print JSON (and no progress bar).
+    #[arg(long)]
+    json: bool,
+}
+
+fn transport() -> Result<HttpTransport> {
+    HttpTransport::new(HttpOptions::default()).map_err(|e| Error(e.to_string()))
+}
+
+/// Runs `gridwork field login`.
+pub fn login(store: &Store, args: LoginArgs) -> Result<ExitCode> {
+    let how = match (args.token, args.user, args.password) {
+        (Some(token), _, _) => SignIn::Token(token),
+        (None, Some(user), Some(password)) => SignIn::Password { user, password },
+        _ => return Err(Error("give --token, or --user and --password".into())),
+    };
+    let session = sync::login(store, &transport()?, &args.server, &how)?;
+    if args.json {
+        output::json(&json!({
+            "server": args.server.trim_end_matches('/'),
+            "user": session.user,
+            "role": session.role,
+            "scope": session.scope,
+        }))?;
+    } else {
+        output::line(format!(
+            "signed in to {} as {} ({}), scope {}",
+            args.server.trim_end_matches('/'),
+            session.user,
+            session.role,
+            session.scope.join(", ")
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `gridwork field sync`.
+pub fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode> {
+    if args.status {
+        let status = sync::status(store)?;
+        if args.json {
+            output::json(&status)?;
+        } else {
+            output::line(format!(
+                "{} — server {}, {} events and {} photos to send, {} rejected, cursor {}",
+                state_name(status.state),
+                status.server.as_deref().unwrap_or("(none)"),
+                status.pending_events,
+                status.pending_photos,
+                status.rejected_events,
+                status.cursor
+            ));
+            if let Some(e) = &status.last_error {
+                output::line(format!("last error: {}", e.message));
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let bar = Bar::new(!args.json && std::io::stderr().is_terminal());
+    let report = SyncEngine::new(SyncOptions::default()).run(
+        store,
+        &transport()?,
+        &bar,
+        &CancelToken::new(),
+    )?;
+    bar.0.finish_and_clear();
+    if args.json {
+        output::json(&report)?;
+    } else {
+        output::line(format!(
+            "{}: pushed {} ({} already there, {} rejected), uploaded {} photos ({} bytes), pulled {}",
+            state_name(report.state),
+            report.pushed,
+            report.duplicates,
+            report.rejected,
+            report.uploaded_photos,
+            report.uploaded_bytes,
+            report.pulled
+        ));
+        if let Some(e) = &report.error {
+            output::line(format!("stopped: {e}"));
+        }
+    }
+    Ok(match report.state {
+        EngineState::Synced => ExitCode::SUCCESS,
+        _ => ExitCode::from(SYNC_INCOMPLETE),
+    })
+}
+
+fn state_name(state: EngineState) -> &'static str {
+    match state {
+        EngineState::NotSignedIn => "not signed in (run login)",
+        EngineState::Idle => "signed in, not synced yet",
+        EngineState::Synced => "synced",
+        EngineState::RetryScheduled => "failed, will retry",
+        EngineState::SignInRequired => "sign in again (run login)",
+        EngineState::IncompatibleServer => "incompatible server",
+        EngineState::Cancelled => "cancelled",
+    }
+}
+
+/// A progress bar on stderr, hidden when not wanted.
+struct Bar(ProgressBar);
+
+impl Bar {
+    fn new(visible: bool) -> Bar {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        if !visible {
+            bar.set_draw_target(ProgressDrawTarget::hidden());
+        }
+        bar.set_style(
+            ProgressStyle::with_template("{prefix:>8} {wide_bar} {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        Bar(bar)
+    }
+}
+
+impl SyncProgress for Bar {
+    fn on_progress(&self, p: Progress) {
+        let prefix = match p.phase {
+            Phase::Push => "push",
+            Phase::Upload => "photos",
+            Phase::Pull => "pull",
+        };
+        self.0.set_prefix(prefix);
+        match p.total {
+            Some(total) => self.0.set_length(total),
+            None => self.0.set_length(p.done),
+        }
+        self.0.set_position(p.done);
+        self.0
+            .set_message(format!("{} KiB", p.bytes.div_ceil(1024)));
+    }
+}

@@ -1,0 +1,167 @@
+//! Requests as the protocol wants them, and responses classified: every request
+//! carries the protocol version and the bearer token; every response is checked for a
+//! compatible `Gridwork-Protocol` before anything in it is used, and its status is
+//! turned into a [`SyncError`] the engine can act on.
+
+use super::{
+    error::SyncError,
+    progress::CancelToken,
+    transport::{HttpRequest, HttpResponse, Method, Transport},
+    wire::{ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION},
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+/// A transport bound to one server, one token and one run's cancel token.
+pub(crate) struct Client<'a> {
+    transport: &'a dyn Transport,
+    base: String,
+    token: Option<String>,
+    cancel: &'a CancelToken,
+    now_ms: i64,
+}
+
+impl<'a> Client<'a> {
+    pub(crate) fn new(
+        transport: &'a dyn Transport,
+        server: &str,
+        token: Option<String>,
+        cancel: &'a CancelToken,
+        now_ms: i64,
+    ) -> Self {
+        Client {
+            transport,
+            base: server.trim_end_matches('/').to_string(),
+            token,
+            cancel,
+            now_ms,
+        }
+    }
+
+    /// Sends a request; statuses in `allow` come back as responses, other 4xx and 5xx
+    /// as errors.
+    pub(crate) fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+        allow: &[u16],
+    ) -> Result<HttpResponse, SyncError> {
+        if self.cancel.is_cancelled() {
+            return Err(SyncError::Cancelled);
+        }
+        let mut all = vec![
+            (PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string()),
+            ("Accept".to_string(), "application/json".to_string()),
+        ];
+        if let Some(token) = &self.token {
+            all.push(("Authorization".to_string(), format!("Bearer {token}")));
+        }
+        all.extend(headers);
+        let request = HttpRequest {
+            method,
+            url: format!("{}{path}", self.base),
+            headers: all,
+            body,
+        };
+        let response = self.transport.send(&request)?;
+        self.classify(response, allow)
+    }
+
+    fn classify(&self, resp: HttpResponse, allow: &[u16]) -> Result<HttpResponse, SyncError> {
+        let status = resp.status;
+        // A proxy or load balancer in front of the server answers 5xx and 429 without
+        // our header: those are passing failures, not an incompatible server.
+        if status >= 500 {
+            return Err(SyncError::Server {
+                status,
+                message: error_message(&resp),
+                retry_after_ms: retry_after_ms(&resp, self.now_ms),
+            });
+        }
+        if status == 429 {
+            return Err(SyncError::RateLimited {
+                retry_after_ms: retry_after_ms(&resp, self.now_ms),
+            });
+        }
+        match resp.header(PROTOCOL_HEADER).map(str::trim) {
+            Some(v) if v.parse::<u32>().ok() == Some(PROTOCOL_VERSION) => {}
+            Some(v) => {
+                return Err(SyncError::IncompatibleServer(format!(
+                    "it speaks protocol version {v:?}; this app speaks {PROTOCOL_VERSION}"
+                )))
+            }
+            None => {
+                return Err(SyncError::IncompatibleServer(format!(
+                    "its answer (HTTP {status}) has no {PROTOCOL_HEADER} header"
+                )))
+            }
+        }
+        if status == 401 {
+            return Err(SyncError::Unauthorized(error_message(&resp)));
+        }
+        if (200..300).contains(&status) || allow.contains(&status) {
+            return Ok(resp);
+        }
+        let body: Option<ErrorBody> = serde_json::from_slice(&resp.body).ok();
+        if body
+            .as_ref()
+            .is_some_and(|b| b.error.code == "protocol_mismatch")
+        {
+            return Err(SyncError::IncompatibleServer(error_message(&resp)));
+        }
+        Err(SyncError::Unexpected(format!(
+            "HTTP {status}: {}",
+            error_message(&resp)
+        )))
+    }
+
+    /// `GET` a JSON body.
+    pub(crate) fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, SyncError> {
+        let resp = self.send(Method::Get, path, Vec::new(), Vec::new(), &[])?;
+        decode(&resp)
+    }
+
+    /// `POST` a JSON body and read a JSON answer.
+    pub(crate) fn post_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, SyncError> {
+        let bytes = serde_json::to_vec(body)
+            .map_err(|e| SyncError::Unexpected(format!("cannot encode the request: {e}")))?;
+        let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        let resp = self.send(Method::Post, path, headers, bytes, &[])?;
+        decode(&resp)
+    }
+}
+
+fn decode<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, SyncError> {
+    serde_json::from_slice(&resp.body)
+        .map_err(|e| SyncError::Unexpected(format!("a body that does not parse: {e}")))
+}
+
+fn error_message(resp: &HttpResponse) -> String {
+    match serde_json::from_slice::<ErrorBody>(&resp.body) {
+        Ok(b) => b.error.message,
+        Err(_) => String::from_utf8_lossy(&resp.body)
+            .chars()
+            .take(200)
+            .collect(),
+    }
+}
+
+/// `Retry-After` in milliseconds from `now_ms`: delay-seconds or an HTTP date.
+pub(crate) fn retry_after_ms(resp: &HttpResponse, now_ms: i64) -> Option<i64> {
+    let v = resp.header("Retry-After")?.trim();
+    if let Ok(secs) = v.parse::<i64>() {
+        return Some(secs.max(0).saturating_mul(1000));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    Some((at.timestamp_millis() - now_ms).max(0))
+}
+
+/// Percent-encodes nothing: every path segment the engine builds is hex or a number.
+pub(crate) fn blob_path(sha256: &str) -> String {
+    format!("/v1/blobs/{sha256}")
+}

@@ -1,0 +1,442 @@
+//! The sync run: push the outbox in batches, upload the photos, pull the caller's scope
+//! page by page, then record the outcome.
+//!
+//! The network is only ever touched between transactions: each batch is read, sent,
+//! and its verdicts recorded in a transaction of its own, and each pulled page is
+//! applied together with its cursor in one transaction. A local report or action
+//! therefore waits at most for one page to be written, never for the network, and a
+//! crash between two pages loses nothing and applies nothing twice.
+
+use super::{
+    client::Client,
+    error::SyncError,
+    outbox,
+    progress::{CancelToken, Phase, Progress, SyncProgress},
+    state::{self, Backoff, EngineState, SyncStatus},
+    transport::Transport,
+    upload,
+    wire::{
+        LoginRequest, PullResponse, PushRequest, PushResponse, Session, MAX_PULL_LIMIT,
+        MAX_PUSH_EVENTS,
+    },
+};
+use crate::{
+    error::{Error, Result},
+    store::{apply_remote_in, meta_set, read_identity, Identity},
+    Store,
+};
+use serde::{Deserialize, Serialize};
+use std::{collections::HashSet, sync::Mutex};
+
+/// How a run behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Events per push (at most [`MAX_PUSH_EVENTS`]).
+    pub push_batch: usize,
+    /// Events per pull page (at most [`MAX_PULL_LIMIT`]).
+    pub pull_limit: u32,
+    /// Bytes per photo upload request.
+    pub upload_chunk: usize,
+    /// When to try again after a passing failure.
+    pub backoff: Backoff,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            push_batch: MAX_PUSH_EVENTS,
+            pull_limit: MAX_PULL_LIMIT,
+            upload_chunk: 1024 * 1024,
+            backoff: Backoff::default(),
+        }
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    /// Events the server accepted.
+    pub pushed: u64,
+    /// Events the server already had (an earlier push whose answer was lost).
+    pub duplicates: u64,
+    /// Events the server refused; kept and shown as rejected.
+    pub rejected: u64,
+    /// Photos sent (photos the server already held are not counted).
+    pub uploaded_photos: u64,
+    /// Photo bytes sent.
+    pub uploaded_bytes: u64,
+    /// New events received from the server and applied.
+    pub pulled: u64,
+    /// Where the device stands after the run.
+    pub state: EngineState,
+    /// Why the run stopped early, for people.
+    pub error: Option<String>,
+    /// When the next automatic attempt is due (unix ms), after a passing failure.
+    pub next_attempt_ms: Option<i64>,
+}
+
+impl SyncReport {
+    fn new(state: EngineState) -> Self {
+        SyncReport {
+            pushed: 0,
+            duplicates: 0,
+            rejected: 0,
+            uploaded_photos: 0,
+            uploaded_bytes: 0,
+            pulled: 0,
+            state,
+            error: None,
+            next_attempt_ms: None,
+        }
+    }
+}
+
+/// How to sign in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// A bearer token issued by the server's operator; checked with `GET /v1/me`.
+    Token(String),
+    /// An account name and password, traded for a token with `POST /v1/login`.
+    Password {
+        /// The account name.
+        user: String,
+        /// The password.
+        password: String,
+    },
+}
+
+/// Runs syncs for stores. One run at a time per engine: a shell keeps one engine per
+/// store and calls [`SyncEngine::run`] off its main thread.
+#[derive(Debug, Default)]
+pub struct SyncEngine {
+    options: SyncOptions,
+    running: Mutex<()>,
+}
+
+impl SyncEngine {
+    /// An engine with the given options (limits are clamped to the protocol's).
+    pub fn new(mut options: SyncOptions) -> Self {
+        options.push_batch = options.push_batch.clamp(1, MAX_PUSH_EVENTS);
+        options.pull_limit = options.pull_limit.clamp(1, MAX_PULL_LIMIT);
+        SyncEngine {
+            options,
+            running: Mutex::new(()),
+        }
+    }
+
+    /// One run: push, upload, pull. Failures of the exchange (network, server, sign-in)
+    /// end the run early and are reported in the [`SyncReport`] and the stored
+    /// [`SyncStatus`]; only a failure of the local store is an `Err`.
+    pub fn run(
+        &self,
+        store: &Store,
+        transport: &dyn Transport,
+        progress: &dyn SyncProgress,
+        cancel: &CancelToken,
+    ) -> Result<SyncReport> {
+        let _one_at_a_time = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let (identity, creds, stored) = store.db().read(|conn| {
+            let identity = store.require_identity(conn)?;
+            Ok((
+                identity,
+                state::credentials(conn)?,
+                state::stored_state(conn)?,
+            ))
+        })?;
+        let Some(creds) = creds else {
+            return Ok(SyncReport::new(EngineState::NotSignedIn));
+        };
+        if stored == EngineState::SignInRequired {
+            let mut report = SyncReport::new(EngineState::SignInRequired);
+            report.error =
+                Some(SyncError::Unauthorized("the token was refused".into()).to_string());
+            return Ok(report);
+        }
+        let now = store.now_ms();
+        let client = Client::new(transport, &creds.server, Some(creds.token), cancel, now);
+        let mut report = SyncReport::new(EngineState::Synced);
+        let outcome = Run {
+            store,
+            client: &client,
+            options: &self.options,
+            progress,
+            identity: &identity,
+        }
+        .exchange(&mut report);
+        let now = store.now_ms();
+        match outcome {
+            Ok(()) => {
+                store
+                    .db()
+                    .write(|tx| state::record_success(tx, EngineState::Synced, now))?;
+            }
+            Err(SyncError::Cancelled) => {
+                report.state = EngineState::Cancelled;
+                report.error = Some(SyncError::Cancelled.to_string());
+                store
+                    .db()
+                    .write(|tx| state::record_success(tx, EngineState::Cancelled, now))?;
+            }
+            Err(SyncError::Store(e)) => {
+                let shown = SyncError::Store(Error::Corrupt(e.to_string()));
+                // Best effort: the store just failed, recording may fail too.
+                let _ = store
+                    .db()
+                    .write(|tx| state::record_failure(tx, &shown, &self.options.backoff, now));
+                return Err(e);
+            }
+            Err(e) => {
+                tracing::info!(kind = ?e.kind(), "sync run stopped: {e}");
+                report.state = store
+                    .db()
+                    .write(|tx| state::record_failure(tx, &e, &self.options.backoff, now))?;
+                report.error = Some(e.to_string());
+                report.next_attempt_ms = status(store)?.next_attempt_ms;
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// The store's sync status, for a UI.
+pub fn status(store: &Store) -> Result<SyncStatus> {
+    store.db().read(|conn| {
+        let device = read_identity(conn)?.map(|i| i.device_id);
+        state::read_status(conn, device.as_deref())
+    })
+}
+
+/// Signs the store in to a server: checks the credentials with the server, then keeps
+/// the server URL and token. Signing in to another server starts pulling from scratch.
+/// Clears a "sign in again" state.
+pub fn login(
+    store: &Store,
+    transport: &dyn Transport,
+    server: &str,
+    how: &SignIn,
+) -> Result<Session, SyncError> {
+    let identity = store.identity()?.ok_or(Error::NotInitialized)?;
+    let server = server.trim().trim_end_matches('/');
+    if !(server.starts_with("http://") || server.starts_with("https://")) {
+        return Err(Error::invalid(
+            "server",
+            "the server URL must start with http:// or https://",
+        )
+        .into());
+    }
+    let cancel = CancelToken::new();
+    let now = store.now_ms();
+    let (session, token) = match how {
+        SignIn::Token(token) => {
+            let client = Client::new(transport, server, Some(token.clone()), &cancel, now);
+            (client.get_json::<Session>("/v1/me")?, token.clone())
+        }
+        SignIn::Password { user, password } => {
+            let client = Client::new(transport, server, None, &cancel, now);
+            let session: Session = client.post_json(
+                "/v1/login",
+                &LoginRequest {
+                    user: user.clone(),
+                    password: password.clone(),
+                    device_id: identity.device_id.clone(),
+                },
+            )?;
+            let token = session
+                .token
+                .clone()
+                .ok_or_else(|| SyncError::Unexpected("a login answer without a token".into()))?;
+            (session, token)
+        }
+    };
+    if session.user != identity.user {
+        return Err(SyncError::WrongUser {
+            store_user: identity.user,
+            server_user: session.user,
+        });
+    }
+    store
+        .db()
+        .write(|tx| state::record_sign_in(tx, server, &token))?;
+    Ok(session)
+}
+
+/// Forgets the token; pending events stay pending until the next sign-in.
+pub fn logout(store: &Store) -> Result<()> {
+    store.db().write(|tx| state::record_sign_out(tx))
+}
+
+/// One run's context.
+struct Run<'a> {
+    store: &'a Store,
+    client: &'a Client<'a>,
+    options: &'a SyncOptions,
+    progress: &'a dyn SyncProgress,
+    identity: &'a Identity,
+}
+
+impl Run<'_> {
+    fn exchange(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        self.push(report)?;
+        self.upload(report)?;
+        self.pull(report)
+    }
+
+    fn push(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let db = self.store.db();
+        let device = &self.identity.device_id;
+        let (total, _) = db.read(|c| outbox::counts(c, device))?;
+        let mut done = 0;
+        let mut bytes = 0;
+        loop {
+            let batch = db.read(|c| outbox::pending(c, device, self.options.push_batch))?;
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let ids: HashSet<_> = batch.iter().map(|e| e.id).collect();
+            let sent = batch.len();
+            let request = PushRequest { events: batch };
+            bytes += serde_json::to_vec(&request)
+                .map(|b| b.len() as u64)
+                .unwrap_or(0);
+            let response: PushResponse = self.client.post_json("/v1/events", &request)?;
+            let answered: HashSet<_> = response.results.iter().map(|r| r.id).collect();
+            if answered != ids || response.results.len() != sent {
+                return Err(SyncError::Unexpected(format!(
+                    "a push of {sent} events came back with {} results that do not match",
+                    response.results.len()
+                )));
+            }
+            let v = db.write(|tx| outbox::record(tx, &response.results))?;
+            report.pushed += v.accepted;
+            report.duplicates += v.duplicates;
+            report.rejected += v.rejected;
+            done += sent as u64;
+            self.progress.on_progress(Progress {
+                phase: Phase::Push,
+                done,
+                total: Some(total.max(done)),
+                bytes,
+            });
+        }
+    }
+
+    fn upload(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let db = self.store.db();
+        let photos = db.read(upload::pending)?;
+        let total = photos.len() as u64;
+        let mut bytes = 0;
+        for (i, photo) in photos.iter().enumerate() {
+            let progress = self.progress;
+            let done = i as u64;
+            let outcome = upload::upload_one(
+                self.store,
+                self.client,
+                photo,
+                self.options.upload_chunk,
+                &mut |n| {
+                    bytes += n;
+                    progress.on_progress(Progress {
+                        phase: Phase::Upload,
+                        done,
+                        total: Some(total),
+                        bytes,
+                    });
+                },
+            );
+            match outcome {
+                Ok(sent) => {
+                    db.write(|tx| upload::mark_uploaded(tx, &photo.sha256))?;
+                    if sent > 0 {
+                        report.uploaded_photos += 1;
+                        report.uploaded_bytes += sent;
+                    }
+                }
+                // A photo the server refuses for itself (its content does not match
+                // its hash, it is too large) or that cannot be read here must not hold
+                // up the others or the pull: it stays pending and is tried next run.
+                Err(SyncError::Unexpected(why)) => {
+                    tracing::warn!(photo = %photo.sha256, "photo not uploaded: {why}");
+                }
+                Err(e) => return Err(e),
+            }
+            self.progress.on_progress(Progress {
+                phase: Phase::Upload,
+                done: done + 1,
+                total: Some(total),
+                bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn pull(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        let db = self.store.db();
+        let mut cursor = db.read(state::cursor)?;
+        let mut received = 0;
+        let mut bytes = 0;
+        loop {
+            let path = format!(
+                "/v1/events?after={cursor}&limit={}",
+                self.options.pull_limit
+            );
+            let resp = self.client.send(
+                super::transport::Method::Get,
+                &path,
+                Vec::new(),
+                Vec::new(),
+                &[],
+            )?;
+            bytes += resp.body.len() as u64;
+            let page: PullResponse = serde_json::from_slice(&resp.body).map_err(|e| {
+                SyncError::Unexpected(format!("a pull page that does not parse: {e}"))
+            })?;
+            check_page(&page, cursor)?;
+            let next = page.next_after;
+            let new = db.write(|tx| {
+                let new = apply_remote_in(self.store, tx, &page.events)?;
+                meta_set(tx, state::CURSOR, &next.to_string())?;
+                Ok(new)
+            })?;
+            report.pulled += new as u64;
+            received += page.events.len() as u64;
+            self.progress.on_progress(Progress {
+                phase: Phase::Pull,
+                done: received,
+                total: None,
+                bytes,
+            });
+            if !page.more {
+                return Ok(());
+            }
+            if next == cursor {
+                return Err(SyncError::Unexpected(
+                    "the server says more events are ready but its page moves the cursor nowhere"
+                        .into(),
+                ));
+            }
+            cursor = next;
+        }
+    }
+}
+
+/// A page must move forward and hold only events it covers, each with its `server_seq`.
+fn check_page(page: &PullResponse, after: i64) -> Result<(), SyncError> {
+    if page.next_after < after {
+        return Err(SyncError::Unexpected(format!(
+            "a pull page moves the cursor back from {after} to {}",
+            page.next_after
+        )));
+    }
+    for e in &page.events {
+        match e.server_seq {
+            Some(s) if s > after && s <= page.next_after => {}
+            other => {
+                return Err(SyncError::Unexpected(format!(
+                    "event {} in a pull page after {after} has server_seq {other:?}",
+                    e.id
+                )))
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! The sync engine's errors, and the classification that decides what happens next:
+//! retry later, ask the user to sign in again, or stop until the app is updated.
+
+use super::transport::TransportError;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why an exchange with the server failed.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// No response: no network, a timeout or a cut connection.
+    #[error(transparent)]
+    Transport(#[from] TransportError),
+    /// The server answered 5xx.
+    #[error("the server failed (HTTP {status}): {message}")]
+    Server {
+        /// The status code.
+        status: u16,
+        /// The server's message, if it sent one.
+        message: String,
+        /// The server's `Retry-After`, in milliseconds.
+        retry_after_ms: Option<i64>,
+    },
+    /// The server answered 429: too many requests.
+    #[error("the server is busy (HTTP 429); retrying later")]
+    RateLimited {
+        /// The server's `Retry-After`, in milliseconds.
+        retry_after_ms: Option<i64>,
+    },
+    /// The server answered 401: the token is missing, expired or revoked.
+    #[error("the server refused the sign-in: {0}; sign in again")]
+    Unauthorized(String),
+    /// The server speaks another protocol version (or is not a gridwork server).
+    #[error("the server is not compatible with this app: {0}")]
+    IncompatibleServer(String),
+    /// The server answered something the protocol does not allow.
+    #[error("unexpected answer from the server: {0}")]
+    Unexpected(String),
+    /// The signed-in account is not the store's user.
+    #[error("this store belongs to {store_user:?}, but the server signed in {server_user:?}")]
+    WrongUser {
+        /// The store's user.
+        store_user: String,
+        /// The account the server signed in.
+        server_user: String,
+    },
+    /// The store has no server or token yet.
+    #[error("not signed in to a sync server; run login first")]
+    NotSignedIn,
+    /// The caller cancelled the run.
+    #[error("sync was cancelled")]
+    Cancelled,
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] crate::Error),
+}
+
+/// The family of a failure, kept with the sync status so a UI can explain it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureKind {
+    /// No connection could be made or it broke.
+    Network,
+    /// The server took too long.
+    Timeout,
+    /// The server failed (5xx).
+    Server,
+    /// The server asked to slow down (429).
+    RateLimited,
+    /// The sign-in was refused (401).
+    Unauthorized,
+    /// The server speaks another protocol version.
+    Incompatible,
+    /// The server answered outside the protocol.
+    Unexpected,
+    /// The local store failed.
+    Store,
+}
+
+impl SyncError {
+    /// The family of this failure.
+    pub fn kind(&self) -> FailureKind {
+        match self {
+            SyncError::Transport(TransportError::Timeout(_)) => FailureKind::Timeout,
+            SyncError::Transport(TransportError::InvalidRequest(_)) => FailureKind::Unexpected,
+            SyncError::Transport(_) => FailureKind::Network,
+            SyncError::Server { .. } => FailureKind::Server,
+            SyncError::RateLimited { .. } => FailureKind::RateLimited,
+            SyncError::Unauthorized(_) | SyncError::NotSignedIn | SyncError::WrongUser { .. } => {
+                FailureKind::Unauthorized
+            }
+            SyncError::IncompatibleServer(_) => FailureKind::Incompatible,
+            SyncError::Unexpected(_) | SyncError::Cancelled => FailureKind::Unexpected,
+            SyncError::Store(_) => FailureKind::Store,
+        }
+    }
+
+    /// The delay the server asked for, if any.
+    pub fn retry_after_ms(&self) -> Option<i64> {
+        match self {
+            SyncError::Server { retry_after_ms, .. }
+            | SyncError::RateLimited { retry_after_ms } => *retry_after_ms,
+            _ => None,
+        }
+    }
+}

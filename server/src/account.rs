@@ -1,0 +1,140 @@
+//! Accounts, passwords and bearer tokens.
+//!
+//! Passwords are hashed with Argon2id (PHC string); tokens are 32 random bytes shown
+//! once as hex and stored only as their SHA-256, so a leaked database holds no usable
+//! credential. A scope is a list of grid-code prefixes; the empty prefix (written `*`
+//! on the command line) covers every cell and also reports that lie outside all cells.
+
+use crate::StorageError;
+use argon2::{
+    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use gridwork_core::model::{validate_name, Role};
+use sha2::{Digest, Sha256};
+
+/// A server account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The account name; events pushed with its token must name it as `actor.user`.
+    pub user: String,
+    /// The role its events must carry as `actor.role`.
+    pub role: Role,
+    /// Grid-code prefixes it may see and act in (`""` = everywhere).
+    pub scope: Vec<String>,
+    /// Argon2 PHC string; `None` when the account can only use issued tokens.
+    pub password_hash: Option<String>,
+}
+
+impl Account {
+    /// Whether `cell` (`""` for a report outside every cell) lies in the scope.
+    pub fn covers(&self, cell: &str) -> bool {
+        self.scope.iter().any(|p| cell.starts_with(p.as_str()))
+    }
+}
+
+/// Parses a comma-separated scope: digit prefixes, or `*` for everywhere.
+pub fn parse_scope(text: &str) -> Result<Vec<String>, StorageError> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if part == "*" {
+            out.push(String::new());
+        } else if part.len() <= 15 && part.chars().all(|c| c.is_ascii_digit()) {
+            out.push(part.to_string());
+        } else {
+            return Err(StorageError::Invalid(format!(
+                "scope prefix {part:?}: digits of a grid code (at most 15) or * expected"
+            )));
+        }
+    }
+    if out.is_empty() {
+        return Err(StorageError::Invalid("the scope is empty".into()));
+    }
+    Ok(out)
+}
+
+/// Builds an account after checking its name, hashing the password if one is given.
+pub fn new_account(
+    user: &str,
+    role: Role,
+    scope: Vec<String>,
+    password: Option<&str>,
+) -> Result<Account, StorageError> {
+    validate_name("user", user).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    let password_hash = password.map(hash_password).transpose()?;
+    Ok(Account {
+        user: user.to_string(),
+        role,
+        scope,
+        password_hash,
+    })
+}
+
+/// Hashes a password with Argon2id and a random salt.
+pub fn hash_password(password: &str) -> Result<String, StorageError> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| StorageError::Invalid(format!("no randomness: {e}")))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StorageError::Invalid(e.to_string()))
+}
+
+/// Whether `password` matches the PHC string `hash`. A malformed hash never matches.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A new bearer token: 32 random bytes as lower-case hex, and its SHA-256 (what is stored).
+pub fn new_token() -> Result<(String, String), StorageError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| StorageError::Invalid(format!("no randomness: {e}")))?;
+    let token = hex::encode(bytes);
+    let digest = token_digest(&token);
+    Ok((token, digest))
+}
+
+/// The stored form of a token: SHA-256 of its text, lower-case hex.
+pub fn token_digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn scopes_parse_and_cover_by_prefix() {
+        assert_eq!(parse_scope("320508001, 320508002").unwrap().len(), 2);
+        assert_eq!(parse_scope("*").unwrap(), vec![String::new()]);
+        assert!(parse_scope("32a").is_err());
+        assert!(parse_scope("").is_err());
+        let a = new_account("li", Role::Worker, parse_scope("320508001").unwrap(), None).unwrap();
+        assert!(a.covers("32050800100101"));
+        assert!(!a.covers("32050800200101"));
+        assert!(!a.covers(""));
+        let all = new_account("wang", Role::Supervisor, vec![String::new()], None).unwrap();
+        assert!(all.covers("") && all.covers("3205"));
+    }
+
+    #[test]
+    fn passwords_verify_and_tokens_are_stored_hashed() {
+        let h = hash_password("s3cret").unwrap();
+        assert!(verify_password("s3cret", &h));
+        assert!(!verify_password("S3cret", &h));
+        assert!(!verify_password("s3cret", "garbage"));
+        let (t, d) = new_token().unwrap();
+        assert_eq!(t.len(), 64);
+        assert_eq!(token_digest(&t), d);
+        assert_ne!(t, d);
+    }
+}

@@ -1,0 +1,56 @@
+//! Operator tasks shared by `gridwork admin` and the tests: accounts, tokens, and the
+//! catalogue and grid the server hands out. Catalogue and grid are checked with the
+//! core's own parsers before they are stored.
+
+use crate::{
+    account::{new_account, new_token, parse_scope},
+    storage::{Storage, SETTING_CATALOG, SETTING_GRID},
+    StorageError,
+};
+use gridwork_core::{catalog::Catalog, geo::Grid, model::Role};
+
+/// Creates or replaces an account. `scope` is comma-separated prefixes or `*`.
+pub async fn add_user(
+    storage: &dyn Storage,
+    user: &str,
+    role: Role,
+    scope: &str,
+    password: Option<&str>,
+) -> Result<(), StorageError> {
+    let scope = parse_scope(scope)?;
+    let password = password.map(str::to_string);
+    let user_owned = user.to_string();
+    // Argon2 is deliberately slow: keep it off the async threads.
+    let account = tokio::task::spawn_blocking(move || {
+        new_account(&user_owned, role, scope, password.as_deref())
+    })
+    .await
+    .map_err(|e| StorageError::Task(e.to_string()))??;
+    storage.put_account(&account).await
+}
+
+/// Issues a new bearer token for `user` and returns it (it is stored only hashed).
+pub async fn issue_token(
+    storage: &dyn Storage,
+    user: &str,
+    device_id: &str,
+) -> Result<String, StorageError> {
+    let (token, digest) = new_token()?;
+    storage.add_token(user, &digest, device_id).await?;
+    Ok(token)
+}
+
+/// Stores the catalogue served by `GET /v1/catalog` after checking it.
+pub async fn import_catalog(storage: &dyn Storage, json: &str) -> Result<(), StorageError> {
+    let catalog = Catalog::from_json(json).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    let text = catalog
+        .to_json()
+        .map_err(|e| StorageError::Invalid(e.to_string()))?;
+    storage.put_setting(SETTING_CATALOG, &text).await
+}
+
+/// Stores the grid served by `GET /v1/catalog` after checking it.
+pub async fn import_grid(storage: &dyn Storage, geojson: &str) -> Result<(), StorageError> {
+    let grid = Grid::from_geojson(geojson).map_err(|e| StorageError::Invalid(e.to_string()))?;
+    storage.put_setting(SETTING_GRID, &grid.to_geojson()).await
+}

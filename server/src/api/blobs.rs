@@ -1,0 +1,166 @@
+//! `HEAD`/`PUT`/`GET /v1/blobs/{sha256}`: resumable photo upload and download.
+
+use super::{error::body_bytes, ApiError, AppState, Caller};
+use crate::blobs::{is_sha256, BlobStatus, WriteOutcome};
+use axum::{
+    body::Bytes,
+    extract::{rejection::BytesRejection, Path, State},
+    http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+
+/// Response header: how many bytes of the blob the server holds.
+pub const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+/// Response header: `yes` when the blob is complete and verified, `no` while partial.
+pub const UPLOAD_COMPLETE: HeaderName = HeaderName::from_static("upload-complete");
+
+/// The JSON body answered to a `PUT`.
+#[derive(Serialize)]
+struct BlobState {
+    sha256: String,
+    received: u64,
+    complete: bool,
+}
+
+fn check_name(sha: &str) -> Result<(), ApiError> {
+    if is_sha256(sha) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(
+            "a blob is named by its SHA-256: 64 lower-case hex digits".into(),
+        ))
+    }
+}
+
+fn with_offset(mut res: Response, held: u64, complete: bool) -> Response {
+    let h = res.headers_mut();
+    h.insert(UPLOAD_OFFSET, HeaderValue::from(held));
+    h.insert(
+        UPLOAD_COMPLETE,
+        HeaderValue::from_static(if complete { "yes" } else { "no" }),
+    );
+    res
+}
+
+/// Parses `bytes START-END/TOTAL`.
+fn content_range(value: &str) -> Option<(u64, u64, u64)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end, total) = (
+        start.trim().parse().ok()?,
+        end.trim().parse().ok()?,
+        total.trim().parse().ok()?,
+    );
+    (start <= end && end < total).then_some((start, end, total))
+}
+
+/// `HEAD /v1/blobs/{sha256}`.
+pub async fn head(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(sha): Path<String>,
+) -> Result<Response, ApiError> {
+    check_name(&sha)?;
+    Ok(match state.blobs.status(&sha).await? {
+        BlobStatus::Complete(n) => with_offset(StatusCode::OK.into_response(), n, true),
+        BlobStatus::Partial(n) => with_offset(StatusCode::OK.into_response(), n, false),
+        BlobStatus::Absent => with_offset(StatusCode::NOT_FOUND.into_response(), 0, false),
+    })
+}
+
+/// `PUT /v1/blobs/{sha256}`.
+pub async fn put(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    check_name(&sha)?;
+    let max = state.limits.max_blob_bytes;
+    let body = body_bytes(body).map_err(|e| match e {
+        ApiError::TooLarge(_) => ApiError::TooLarge(format!("a photo may be at most {max} bytes")),
+        other => other,
+    })?;
+    let len = body.len() as u64;
+    let (start, total) = match headers.get(header::CONTENT_RANGE) {
+        None => (0, len),
+        Some(v) => {
+            let (start, end, total) = v.to_str().ok().and_then(content_range).ok_or_else(|| {
+                ApiError::BadRequest("Content-Range must read bytes START-END/TOTAL".into())
+            })?;
+            if end - start + 1 != len {
+                return Err(ApiError::BadRequest(format!(
+                    "Content-Range announces {} bytes, the body holds {len}",
+                    end - start + 1
+                )));
+            }
+            (start, total)
+        }
+    };
+    if total > max {
+        return Err(ApiError::TooLarge(format!(
+            "a photo may be at most {max} bytes; this one has {total}"
+        )));
+    }
+    let (status, received, complete) = match state.blobs.write(&sha, start, total, &body).await? {
+        WriteOutcome::Completed(n) => (StatusCode::CREATED, n, true),
+        WriteOutcome::AlreadyComplete(n) => (StatusCode::OK, n, true),
+        WriteOutcome::Partial(n) => (StatusCode::ACCEPTED, n, false),
+    };
+    let res = (
+        status,
+        Json(BlobState {
+            sha256: sha,
+            received,
+            complete,
+        }),
+    )
+        .into_response();
+    Ok(with_offset(res, received, complete))
+}
+
+/// `GET /v1/blobs/{sha256}`.
+pub async fn get(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(sha): Path<String>,
+) -> Result<Response, ApiError> {
+    check_name(&sha)?;
+    match state.blobs.status(&sha).await? {
+        BlobStatus::Complete(_) => {
+            let bytes = tokio::fs::read(state.blobs.path(&sha)).await?;
+            let etag = HeaderValue::from_str(&format!("\"{sha}\""))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/octet-stream"),
+                    ),
+                    (header::ETAG, etag),
+                ],
+                bytes,
+            )
+                .into_response())
+        }
+        _ => Err(ApiError::NotFound(format!("no complete blob {sha}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_range;
+
+    #[test]
+    fn content_ranges_parse_and_nonsense_is_refused() {
+        assert_eq!(content_range("bytes 0-9/20"), Some((0, 9, 20)));
+        assert_eq!(content_range("bytes 10-19/20"), Some((10, 19, 20)));
+        assert_eq!(content_range("bytes 10-20/20"), None);
+        assert_eq!(content_range("bytes 9-3/20"), None);
+        assert_eq!(content_range("items 0-1/2"), None);
+    }
+}

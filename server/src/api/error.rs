@@ -1,0 +1,134 @@
+//! Errors as the protocol shows them: a status and `{"error": {"code", "message"}}`.
+
+use crate::{blobs::BlobError, StorageError};
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+    Json,
+};
+use gridwork_core::sync::wire::{ErrorBody, ErrorDetail};
+
+/// An error answered to a client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 401 `unauthorized`: no token, an unknown token, or a wrong password.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 400 `bad_request`: the request does not parse.
+    #[error("{0}")]
+    BadRequest(String),
+    /// 413 `too_large`: over a documented limit.
+    #[error("{0}")]
+    TooLarge(String),
+    /// 404 `not_found`.
+    #[error("{0}")]
+    NotFound(String),
+    /// 400 `protocol_mismatch`: the request announced another protocol version.
+    #[error("{0}")]
+    ProtocolMismatch(String),
+    /// 409 `offset_mismatch`: a blob chunk that does not start where the held bytes end.
+    #[error("the server holds {held} bytes of this upload; resume from there")]
+    OffsetMismatch {
+        /// Bytes held.
+        held: u64,
+    },
+    /// 422 `hash_mismatch`: the uploaded bytes do not hash to the blob's name.
+    #[error("{0}")]
+    HashMismatch(String),
+    /// 500 `internal`: logged; the client sees no details.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    fn status_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::ProtocolMismatch(_) => (StatusCode::BAD_REQUEST, "protocol_mismatch"),
+            ApiError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch"),
+            ApiError::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<BlobError> for ApiError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::OffsetMismatch { held } => ApiError::OffsetMismatch { held },
+            BlobError::HashMismatch { .. } => ApiError::HashMismatch(e.to_string()),
+            BlobError::Io(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for ApiError {
+    fn from(e: std::io::Error) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_code();
+        let message = match &self {
+            ApiError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                "internal server error".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut res = (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail {
+                    code: code.into(),
+                    message,
+                },
+            }),
+        )
+            .into_response();
+        match self {
+            ApiError::Unauthorized(_) => {
+                res.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::OffsetMismatch { held } => {
+                res.headers_mut()
+                    .insert(super::blobs::UPLOAD_OFFSET, HeaderValue::from(held));
+            }
+            _ => {}
+        }
+        res
+    }
+}
+
+/// Reads a JSON body, mapping an oversized body to 413 and bad JSON to 400.
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<T, ApiError> {
+    let bytes = body_bytes(body)?;
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::BadRequest(format!("request body: {e}")))
+}
+
+/// Reads a body, mapping an oversized body to 413.
+pub(crate) fn body_bytes(
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<axum::body::Bytes, ApiError> {
+    body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge(format!("request body too large: {}", e.body_text()))
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })
+}

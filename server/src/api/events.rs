@@ -1,0 +1,100 @@
+//! `POST /v1/events` (push) and `GET /v1/events` (pull).
+
+use super::{error::body_bytes, ApiError, AppState, Caller};
+use axum::{
+    body::Bytes,
+    extract::{rejection::BytesRejection, rejection::QueryRejection, Query, State},
+    Json,
+};
+use gridwork_core::{
+    model::Event,
+    sync::wire::{
+        PullResponse, PushOutcome, PushResponse, PushResult, MAX_PULL_LIMIT, MAX_PUSH_EVENTS,
+    },
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Pull page size when the client names none.
+pub const DEFAULT_PULL_LIMIT: u32 = 500;
+
+#[derive(Deserialize)]
+struct RawPush {
+    events: Vec<serde_json::Value>,
+}
+
+/// `POST /v1/events`.
+pub async fn push(
+    State(state): State<AppState>,
+    Caller(account): Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    let bytes = body_bytes(body)?;
+    let raw: RawPush = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::BadRequest(format!("push body: {e}")))?;
+    if raw.events.len() > MAX_PUSH_EVENTS {
+        return Err(ApiError::TooLarge(format!(
+            "{} events in one push; at most {MAX_PUSH_EVENTS} are accepted",
+            raw.events.len()
+        )));
+    }
+    // An event whose envelope does not parse is rejected on its own (it is not stored:
+    // it has no chain place the server could verify); one without an id spoils the batch.
+    let mut slots: Vec<Result<usize, (Uuid, String)>> = Vec::with_capacity(raw.events.len());
+    let mut events: Vec<Event> = Vec::with_capacity(raw.events.len());
+    for value in raw.events {
+        let id = value
+            .get("id")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| ApiError::BadRequest("every event needs a UUID \"id\"".into()))?;
+        match serde_json::from_value::<Event>(value) {
+            Ok(mut event) => {
+                event.server_seq = None;
+                slots.push(Ok(events.len()));
+                events.push(event);
+            }
+            Err(e) => slots.push(Err((id, format!("malformed event: {e}")))),
+        }
+    }
+    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+    let outcomes = state.storage.push(&account, events).await?;
+    let results = slots
+        .into_iter()
+        .map(|slot| match slot {
+            Ok(i) => PushResult {
+                id: ids[i],
+                outcome: outcomes[i].clone(),
+            },
+            Err((id, reason)) => PushResult {
+                id,
+                outcome: PushOutcome::Rejected { reason },
+            },
+        })
+        .collect();
+    Ok(Json(PushResponse { results }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PullParams {
+    after: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /v1/events?after=SEQ&limit=N`.
+pub async fn pull(
+    State(state): State<AppState>,
+    Caller(account): Caller,
+    params: Result<Query<PullParams>, QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let after = params.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::BadRequest("after must be 0 or more".into()));
+    }
+    let limit = params
+        .limit
+        .unwrap_or(DEFAULT_PULL_LIMIT)
+        .clamp(1, MAX_PULL_LIMIT);
+    Ok(Json(state.storage.pull(&account, after, limit).await?))
+}

@@ -1,0 +1,159 @@
+//! Where the server keeps events, accounts, tokens and settings.
+//!
+//! One trait, two backends that pass the same conformance suite
+//! (server/tests/conformance.rs): [`sqlite::SqliteStorage`], the embedded default, and
+//! [`postgres::PostgresStorage`] for several stateless server processes in front of one
+//! PostgreSQL. Both serialise `server_seq` assignment (SQLite: the single writer;
+//! PostgreSQL: a transaction-scoped advisory lock held until commit), so events commit
+//! in `server_seq` order and a pull can never skip one committed late.
+//!
+//! Tables (both backends): `events` (accepted, served), `quarantine` (rejected, never
+//! served), `devices` (each device's chain head), `stream_cells` (cells each stream
+//! touches, for pull scoping), `accounts`, `tokens` (SHA-256 only), `settings`
+//! (catalogue and grid).
+
+pub mod postgres;
+pub mod sqlite;
+
+use crate::{account::Account, StorageError};
+use async_trait::async_trait;
+use gridwork_core::{
+    model::Event,
+    sync::wire::{PullResponse, PushOutcome},
+};
+use std::sync::Arc;
+
+/// Settings key of the catalogue JSON.
+pub const SETTING_CATALOG: &str = "catalog";
+/// Settings key of the grid GeoJSON.
+pub const SETTING_GRID: &str = "grid";
+
+/// A quarantined event, as an operator sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quarantined {
+    /// The event.
+    pub event: Event,
+    /// Why it was rejected.
+    pub reason: String,
+}
+
+/// The server's storage.
+#[async_trait]
+pub trait Storage: Send + Sync + 'static {
+    /// Judges and stores a batch pushed by `account`, in order, in one transaction:
+    /// one outcome per event. An id seen before gets the first outcome again.
+    async fn push(
+        &self,
+        account: &Account,
+        events: Vec<Event>,
+    ) -> Result<Vec<PushOutcome>, StorageError>;
+
+    /// Accepted events of `account`'s scope with `server_seq > after`, at most `limit`.
+    async fn pull(
+        &self,
+        account: &Account,
+        after: i64,
+        limit: u32,
+    ) -> Result<PullResponse, StorageError>;
+
+    /// Quarantined events of a device, in chain order.
+    async fn quarantine(&self, device_id: &str) -> Result<Vec<Quarantined>, StorageError>;
+
+    /// Creates or replaces an account.
+    async fn put_account(&self, account: &Account) -> Result<(), StorageError>;
+
+    /// The account named `user`.
+    async fn account(&self, user: &str) -> Result<Option<Account>, StorageError>;
+
+    /// Records a token (by its SHA-256) for `user`.
+    async fn add_token(
+        &self,
+        user: &str,
+        token_digest: &str,
+        device_id: &str,
+    ) -> Result<(), StorageError>;
+
+    /// The account a token (by its SHA-256) belongs to.
+    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError>;
+
+    /// Stores a setting.
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StorageError>;
+
+    /// Reads a setting.
+    async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;
+}
+
+/// Opens `db`: a `postgres://` or `postgresql://` URL, otherwise a SQLite file path
+/// (created if missing).
+pub async fn open_storage(db: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+        Ok(Arc::new(
+            postgres::PostgresStorage::connect(db, None).await?,
+        ))
+    } else {
+        Ok(Arc::new(
+            sqlite::SqliteStorage::open(std::path::Path::new(db)).await?,
+        ))
+    }
+}
+
+/// Serialises an event for storage, without its `server_seq`.
+pub(crate) fn event_body(event: &Event) -> Result<String, StorageError> {
+    let mut e = event.clone();
+    e.server_seq = None;
+    serde_json::to_string(&e).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+/// Reads a stored event body back, setting its `server_seq`.
+pub(crate) fn parse_event(body: &str, server_seq: Option<i64>) -> Result<Event, StorageError> {
+    let mut e: Event =
+        serde_json::from_str(body).map_err(|e| StorageError::Corrupt(e.to_string()))?;
+    e.server_seq = server_seq;
+    Ok(e)
+}
+
+/// The outcome for an id already held: the first outcome again, unless the content differs.
+pub(crate) fn repeat_outcome(
+    held_hash: &str,
+    new_hash: &str,
+    server_seq: Option<i64>,
+    reason: Option<String>,
+) -> PushOutcome {
+    if held_hash != new_hash {
+        return PushOutcome::Rejected {
+            reason: "an event with this id but different content was pushed before".into(),
+        };
+    }
+    match (server_seq, reason) {
+        (Some(server_seq), _) => PushOutcome::Duplicate { server_seq },
+        (None, reason) => PushOutcome::Rejected {
+            reason: reason.unwrap_or_else(|| "rejected".into()),
+        },
+    }
+}
+
+/// Roles are stored by their wire name.
+pub(crate) fn parse_role(s: &str) -> Result<gridwork_core::model::Role, StorageError> {
+    s.parse()
+        .map_err(|e: gridwork_core::model::ModelError| StorageError::Corrupt(e.to_string()))
+}
+
+/// Scopes are stored as a JSON array of prefixes.
+pub(crate) fn parse_scope_json(s: &str) -> Result<Vec<String>, StorageError> {
+    serde_json::from_str(s).map_err(|e| StorageError::Corrupt(e.to_string()))
+}
+
+/// Builds a pull page from the rows fetched and the highest `server_seq` of the snapshot.
+pub(crate) fn page(events: Vec<Event>, after: i64, limit: u32, top: i64) -> PullResponse {
+    let full = events.len() as u64 >= u64::from(limit);
+    let last = events.last().and_then(|e| e.server_seq);
+    let next_after = match (full, last) {
+        (true, Some(last)) => last,
+        _ => top.max(after),
+    };
+    PullResponse {
+        more: next_after < top,
+        events,
+        next_after,
+    }
+}

@@ -1,0 +1,428 @@
+//! The PostgreSQL backend, for several stateless server processes in front of one
+//! database. Each push runs in one transaction that first takes a transaction-scoped
+//! advisory lock, so `server_seq` values (an identity column) are handed out and
+//! committed strictly in order across all processes: PostgreSQL makes a transaction
+//! visible before it releases its locks, so a pull that sees `server_seq` N also sees
+//! every event below N. Pulls read in one REPEATABLE READ snapshot.
+
+use super::{
+    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Quarantined,
+    Storage,
+};
+use crate::{
+    account::Account,
+    judge::{judge, ChainHead, Known, Verdict},
+    StorageError,
+};
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use gridwork_core::{
+    model::{Event, Stream},
+    sync::wire::{PullResponse, PushOutcome},
+};
+use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
+
+/// First key of the advisory lock that serialises pushes (the second is the schema's hash).
+const PUSH_LOCK: i32 = 0x4757; // "GW"
+/// First key of the advisory lock that serialises schema creation.
+const MIGRATE_LOCK: i32 = 0x4758;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS events (
+  server_seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  stream TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  device_seq BIGINT NOT NULL,
+  actor_user TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_stream ON events(stream);
+CREATE INDEX IF NOT EXISTS events_actor ON events(actor_user, server_seq);
+CREATE TABLE IF NOT EXISTS quarantine (
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  device_seq BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  received_ms BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_device ON quarantine(device_id, device_seq);
+CREATE TABLE IF NOT EXISTS devices (
+  device_id TEXT PRIMARY KEY,
+  last_seq BIGINT NOT NULL,
+  last_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stream_cells (
+  stream TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  PRIMARY KEY (stream, cell)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  password_hash TEXT
+);
+CREATE TABLE IF NOT EXISTS tokens (
+  digest TEXT PRIMARY KEY,
+  name TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
+  device_id TEXT NOT NULL,
+  created_ms BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+";
+
+/// The PostgreSQL storage backend.
+#[derive(Clone)]
+pub struct PostgresStorage {
+    pool: Pool,
+}
+
+fn pool_error(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Pool(e.to_string())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl PostgresStorage {
+    /// Connects to `url` and creates the tables if missing. With `schema`, everything
+    /// lives in that schema (created if missing) — how tests keep apart.
+    pub async fn connect(url: &str, schema: Option<&str>) -> Result<Self, StorageError> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StorageError::Invalid(format!("postgres URL: {e}")))?;
+        if let Some(schema) = schema {
+            if !schema
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+            {
+                return Err(StorageError::Invalid(format!("schema name {schema:?}")));
+            }
+            config.options(format!("-c search_path={schema}"));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .map_err(pool_error)?;
+        let mut client = pool.get().await.map_err(pool_error)?;
+        if let Some(schema) = schema {
+            client
+                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await?;
+        }
+        let tx = client.transaction().await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+            &[&MIGRATE_LOCK],
+        )
+        .await?;
+        tx.batch_execute(SCHEMA).await?;
+        tx.commit().await?;
+        Ok(Self { pool })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+async fn push_one(
+    tx: &Transaction<'_>,
+    account: &Account,
+    event: &Event,
+) -> Result<PushOutcome, StorageError> {
+    let hash = event.hash();
+    let id = event.id.to_string();
+    if let Some(row) = tx
+        .query_opt("SELECT hash, server_seq FROM events WHERE id = $1", &[&id])
+        .await?
+    {
+        return Ok(repeat_outcome(row.get(0), &hash, Some(row.get(1)), None));
+    }
+    if let Some(row) = tx
+        .query_opt("SELECT hash, reason FROM quarantine WHERE id = $1", &[&id])
+        .await?
+    {
+        return Ok(repeat_outcome(row.get(0), &hash, None, Some(row.get(1))));
+    }
+    let head = tx
+        .query_opt(
+            "SELECT last_seq, last_hash FROM devices WHERE device_id = $1",
+            &[&event.device_id],
+        )
+        .await?
+        .map(|r| ChainHead {
+            device_seq: r.get::<_, i64>(0) as u64,
+            hash: r.get(1),
+        });
+    let stream = event.stream.to_string();
+    let case_cell = match event.stream {
+        Stream::Incident(_) => tx
+            .query_opt(
+                "SELECT cell FROM stream_cells WHERE stream = $1 LIMIT 1",
+                &[&stream],
+            )
+            .await?
+            .map(|r| r.get(0)),
+        Stream::Patrol(_) => None,
+    };
+    let verdict = judge(account, event, &Known { head, case_cell });
+    let body = event_body(event)?;
+    let device_seq = event.device_seq as i64;
+    let (outcome, links) = match verdict {
+        Verdict::Accept { cells } => {
+            let row = tx
+                .query_one(
+                    "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING server_seq",
+                    &[&id, &stream, &event.device_id, &device_seq, &event.actor.user, &hash, &body, &now_ms()],
+                )
+                .await?;
+            for cell in cells {
+                tx.execute(
+                    "INSERT INTO stream_cells (stream, cell) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&stream, &cell],
+                )
+                .await?;
+            }
+            (
+                PushOutcome::Accepted {
+                    server_seq: row.get(0),
+                },
+                true,
+            )
+        }
+        Verdict::Reject { reason, links } => {
+            tx.execute(
+                "INSERT INTO quarantine (id, device_id, device_seq, hash, body, reason, received_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&id, &event.device_id, &device_seq, &hash, &body, &reason, &now_ms()],
+            )
+            .await?;
+            (PushOutcome::Rejected { reason }, links)
+        }
+    };
+    if links {
+        tx.execute(
+            "INSERT INTO devices (device_id, last_seq, last_hash) VALUES ($1, $2, $3)
+             ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
+            &[&event.device_id, &device_seq, &hash],
+        )
+        .await?;
+    }
+    Ok(outcome)
+}
+
+fn to_account(row: &tokio_postgres::Row) -> Result<Account, StorageError> {
+    Ok(Account {
+        user: row.get(0),
+        role: parse_role(row.get(1))?,
+        scope: parse_scope_json(row.get(2))?,
+        password_hash: row.get(3),
+    })
+}
+
+/// The pull query for `n` prefixes, with `$1` after, `$2` user, `$3` limit, `$4..` prefixes.
+fn pull_sql(n: usize) -> String {
+    let prefixes: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "substr(c.cell, 1, length(${k}::text)) = ${k}::text",
+                k = i + 4
+            )
+        })
+        .collect();
+    let any = if prefixes.is_empty() {
+        "FALSE".to_string()
+    } else {
+        prefixes.join(" OR ")
+    };
+    format!(
+        "SELECT server_seq, body FROM events e WHERE server_seq > $1 AND (actor_user = $2 OR EXISTS (
+           SELECT 1 FROM stream_cells c WHERE c.stream = e.stream AND ({any})))
+         ORDER BY server_seq LIMIT $3"
+    )
+}
+
+#[async_trait]
+impl Storage for PostgresStorage {
+    async fn push(
+        &self,
+        account: &Account,
+        events: Vec<Event>,
+    ) -> Result<Vec<PushOutcome>, StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+            &[&PUSH_LOCK],
+        )
+        .await?;
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in &events {
+            outcomes.push(push_one(&tx, account, event).await?);
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn pull(
+        &self,
+        account: &Account,
+        after: i64,
+        limit: u32,
+    ) -> Result<PullResponse, StorageError> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let top: i64 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(server_seq), 0)::BIGINT FROM events",
+                &[],
+            )
+            .await?
+            .get(0);
+        let limit_i64 = i64::from(limit);
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&after, &account.user, &limit_i64];
+        for p in &account.scope {
+            params.push(p);
+        }
+        let rows = tx.query(&pull_sql(account.scope.len()), &params).await?;
+        tx.commit().await?;
+        let events = rows
+            .iter()
+            .map(|r| parse_event(r.get(1), Some(r.get(0))))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(page(events, after, limit, top))
+    }
+
+    async fn quarantine(&self, device_id: &str) -> Result<Vec<Quarantined>, StorageError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT body, reason FROM quarantine WHERE device_id = $1 ORDER BY device_seq, received_ms",
+                &[&device_id],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Quarantined {
+                    event: parse_event(r.get(0), None)?,
+                    reason: r.get(1),
+                })
+            })
+            .collect()
+    }
+
+    async fn put_account(&self, account: &Account) -> Result<(), StorageError> {
+        let scope = serde_json::to_string(&account.scope)
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO accounts (name, role, scope, password_hash) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
+                   password_hash = excluded.password_hash",
+                &[
+                    &account.user,
+                    &account.role.as_str(),
+                    &scope,
+                    &account.password_hash,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn account(&self, user: &str) -> Result<Option<Account>, StorageError> {
+        self.client()
+            .await?
+            .query_opt(
+                "SELECT name, role, scope, password_hash FROM accounts WHERE name = $1",
+                &[&user],
+            )
+            .await?
+            .as_ref()
+            .map(to_account)
+            .transpose()
+    }
+
+    async fn add_token(
+        &self,
+        user: &str,
+        token_digest: &str,
+        device_id: &str,
+    ) -> Result<(), StorageError> {
+        let n = self
+            .client()
+            .await?
+            .execute(
+                "INSERT INTO tokens (digest, name, device_id, created_ms)
+                 SELECT $1, name, $3, $4 FROM accounts WHERE name = $2",
+                &[&token_digest, &user, &device_id, &now_ms()],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StorageError::NotFound(format!("no account named {user}")));
+        }
+        Ok(())
+    }
+
+    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError> {
+        self.client()
+            .await?
+            .query_opt(
+                "SELECT a.name, a.role, a.scope, a.password_hash
+                 FROM tokens t JOIN accounts a ON a.name = t.name WHERE t.digest = $1",
+                &[&token_digest],
+            )
+            .await?
+            .as_ref()
+            .map(to_account)
+            .transpose()
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "INSERT INTO settings (key, value) VALUES ($1, $2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                &[&key, &value],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+            .await?
+            .map(|r| r.get(0)))
+    }
+}

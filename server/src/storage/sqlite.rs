@@ -1,0 +1,473 @@
+//! The SQLite backend: one file, one writer connection behind a mutex (which makes
+//! `server_seq` assignment serial and so commit order equal to `server_seq` order),
+//! a few reader connections for pulls. WAL, `synchronous=FULL`: an acknowledged push
+//! is on disk. Blocking calls run on tokio's blocking pool.
+
+use super::{
+    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Quarantined,
+    Storage,
+};
+use crate::{
+    account::Account,
+    judge::{judge, ChainHead, Known, Verdict},
+    StorageError,
+};
+use async_trait::async_trait;
+use gridwork_core::{
+    model::{Event, Stream},
+    sync::wire::{PullResponse, PushOutcome},
+};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use std::{
+    path::Path,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+};
+
+const READERS: usize = 4;
+const SCHEMA_VERSION: i64 = 1;
+const SCHEMA: &str = "
+CREATE TABLE events (
+  server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  stream TEXT NOT NULL,
+  device_id TEXT NOT NULL,
+  device_seq INTEGER NOT NULL,
+  actor_user TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL,
+  received_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX events_stream ON events(stream);
+CREATE INDEX events_actor ON events(actor_user, server_seq);
+CREATE TABLE quarantine (
+  id TEXT PRIMARY KEY,
+  device_id TEXT NOT NULL,
+  device_seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  body TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  received_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX quarantine_device ON quarantine(device_id, device_seq);
+CREATE TABLE devices (
+  device_id TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL,
+  last_hash TEXT NOT NULL
+) STRICT;
+CREATE TABLE stream_cells (
+  stream TEXT NOT NULL,
+  cell TEXT NOT NULL,
+  PRIMARY KEY (stream, cell)
+) STRICT;
+CREATE TABLE accounts (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL,
+  scope TEXT NOT NULL,
+  password_hash TEXT
+) STRICT;
+CREATE TABLE tokens (
+  digest TEXT PRIMARY KEY,
+  name TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,
+  device_id TEXT NOT NULL,
+  created_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+";
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+/// The SQLite storage backend.
+#[derive(Clone)]
+pub struct SqliteStorage {
+    inner: Arc<Inner>,
+}
+
+fn connect(path: &Path) -> Result<Connection, StorageError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn poisoned<T>(_: T) -> StorageError {
+    StorageError::Task("a storage connection lock was poisoned".into())
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the database file at `path`.
+    pub async fn open(path: &Path) -> Result<Self, StorageError> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            let mut writer = connect(&path)?;
+            let version: i64 = writer.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            if version == 0 {
+                let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+                tx.commit()?;
+            } else if version != SCHEMA_VERSION {
+                return Err(StorageError::Corrupt(format!(
+                    "server database schema version {version}, this build knows {SCHEMA_VERSION}"
+                )));
+            }
+            let readers = (0..READERS)
+                .map(|_| connect(&path).map(Mutex::new))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(SqliteStorage {
+                inner: Arc::new(Inner {
+                    writer: Mutex::new(writer),
+                    readers,
+                    next_reader: AtomicUsize::new(0),
+                }),
+            })
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().map_err(poisoned)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StorageError> + Send + 'static,
+    ) -> Result<T, StorageError> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
+            let mut conn = inner.readers[i].lock().map_err(poisoned)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StorageError::Task(e.to_string()))?
+    }
+}
+
+fn push_one(
+    tx: &rusqlite::Transaction<'_>,
+    account: &Account,
+    event: &Event,
+) -> Result<PushOutcome, StorageError> {
+    let hash = event.hash();
+    let id = event.id.to_string();
+    let held: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT hash, server_seq FROM events WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((h, seq)) = held {
+        return Ok(repeat_outcome(&h, &hash, Some(seq), None));
+    }
+    let held: Option<(String, String)> = tx
+        .query_row(
+            "SELECT hash, reason FROM quarantine WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    if let Some((h, reason)) = held {
+        return Ok(repeat_outcome(&h, &hash, None, Some(reason)));
+    }
+    let head = tx
+        .query_row(
+            "SELECT last_seq, last_hash FROM devices WHERE device_id = ?1",
+            [&event.device_id],
+            |r| {
+                Ok(ChainHead {
+                    device_seq: r.get::<_, i64>(0)? as u64,
+                    hash: r.get(1)?,
+                })
+            },
+        )
+        .optional()?;
+    let stream = event.stream.to_string();
+    let case_cell = match event.stream {
+        Stream::Incident(_) => tx
+            .query_row(
+                "SELECT cell FROM stream_cells WHERE stream = ?1 LIMIT 1",
+                [&stream],
+                |r| r.get(0),
+            )
+            .optional()?,
+        Stream::Patrol(_) => None,
+    };
+    let verdict = judge(account, event, &Known { head, case_cell });
+    let body = event_body(event)?;
+    let device_seq = event.device_seq as i64;
+    let (outcome, links) = match verdict {
+        Verdict::Accept { cells } => {
+            tx.execute(
+                "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![id, stream, event.device_id, device_seq, event.actor.user, hash, body, now_ms()],
+            )?;
+            let server_seq = tx.last_insert_rowid();
+            for cell in cells {
+                tx.execute(
+                    "INSERT OR IGNORE INTO stream_cells (stream, cell) VALUES (?1, ?2)",
+                    params![stream, cell],
+                )?;
+            }
+            (PushOutcome::Accepted { server_seq }, true)
+        }
+        Verdict::Reject { reason, links } => {
+            tx.execute(
+                "INSERT INTO quarantine (id, device_id, device_seq, hash, body, reason, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![id, event.device_id, device_seq, hash, body, reason, now_ms()],
+            )?;
+            (PushOutcome::Rejected { reason }, links)
+        }
+    };
+    if links {
+        tx.execute(
+            "INSERT INTO devices (device_id, last_seq, last_hash) VALUES (?1, ?2, ?3)
+             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
+            params![event.device_id, device_seq, hash],
+        )?;
+    }
+    Ok(outcome)
+}
+
+fn account_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(String, String, String, Option<String>)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+}
+
+fn to_account(
+    (user, role, scope, password_hash): (String, String, String, Option<String>),
+) -> Result<Account, StorageError> {
+    Ok(Account {
+        user,
+        role: parse_role(&role)?,
+        scope: parse_scope_json(&scope)?,
+        password_hash,
+    })
+}
+
+/// The pull query for `n` prefixes, with `?1` after, `?2` user, `?3` limit, `?4..` prefixes.
+fn pull_sql(n: usize) -> String {
+    let prefixes: Vec<String> = (0..n)
+        .map(|i| format!("substr(c.cell, 1, length(?{k})) = ?{k}", k = i + 4))
+        .collect();
+    let any = if prefixes.is_empty() {
+        "0".to_string()
+    } else {
+        prefixes.join(" OR ")
+    };
+    format!(
+        "SELECT server_seq, body FROM events e WHERE server_seq > ?1 AND (actor_user = ?2 OR EXISTS (
+           SELECT 1 FROM stream_cells c WHERE c.stream = e.stream AND ({any})))
+         ORDER BY server_seq LIMIT ?3"
+    )
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn push(
+        &self,
+        account: &Account,
+        events: Vec<Event>,
+    ) -> Result<Vec<PushOutcome>, StorageError> {
+        let account = account.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let outcomes = events
+                .iter()
+                .map(|e| push_one(&tx, &account, e))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit()?;
+            Ok(outcomes)
+        })
+        .await
+    }
+
+    async fn pull(
+        &self,
+        account: &Account,
+        after: i64,
+        limit: u32,
+    ) -> Result<PullResponse, StorageError> {
+        let account = account.clone();
+        self.read(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let top: i64 =
+                tx.query_row("SELECT COALESCE(MAX(server_seq), 0) FROM events", [], |r| {
+                    r.get(0)
+                })?;
+            let mut values: Vec<rusqlite::types::Value> = vec![
+                after.into(),
+                account.user.clone().into(),
+                i64::from(limit).into(),
+            ];
+            values.extend(account.scope.iter().map(|p| p.clone().into()));
+            let mut stmt = tx.prepare(&pull_sql(account.scope.len()))?;
+            let rows = stmt.query_map(params_from_iter(values), |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut events = Vec::new();
+            for row in rows {
+                let (seq, body) = row?;
+                events.push(parse_event(&body, Some(seq))?);
+            }
+            Ok(page(events, after, limit, top))
+        })
+        .await
+    }
+
+    async fn quarantine(&self, device_id: &str) -> Result<Vec<Quarantined>, StorageError> {
+        let device_id = device_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT body, reason FROM quarantine WHERE device_id = ?1 ORDER BY device_seq, received_ms",
+            )?;
+            let rows = stmt.query_map([device_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (body, reason) = row?;
+                out.push(Quarantined {
+                    event: parse_event(&body, None)?,
+                    reason,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn put_account(&self, account: &Account) -> Result<(), StorageError> {
+        let account = account.clone();
+        let scope = serde_json::to_string(&account.scope)
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO accounts (name, role, scope, password_hash) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
+                   password_hash = excluded.password_hash",
+                params![
+                    account.user,
+                    account.role.as_str(),
+                    scope,
+                    account.password_hash
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn account(&self, user: &str) -> Result<Option<Account>, StorageError> {
+        let user = user.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT name, role, scope, password_hash FROM accounts WHERE name = ?1",
+                [user],
+                account_row,
+            )
+            .optional()?
+            .map(to_account)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn add_token(
+        &self,
+        user: &str,
+        token_digest: &str,
+        device_id: &str,
+    ) -> Result<(), StorageError> {
+        let (user, digest, device) = (
+            user.to_string(),
+            token_digest.to_string(),
+            device_id.to_string(),
+        );
+        self.write(move |conn| {
+            let n = conn.execute(
+                "INSERT INTO tokens (digest, name, device_id, created_ms)
+                 SELECT ?1, name, ?3, ?4 FROM accounts WHERE name = ?2",
+                params![digest, user, device, now_ms()],
+            )?;
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("no account named {user}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError> {
+        let digest = token_digest.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT a.name, a.role, a.scope, a.password_hash
+                 FROM tokens t JOIN accounts a ON a.name = t.name WHERE t.digest = ?1",
+                [digest],
+                account_row,
+            )
+            .optional()?
+            .map(to_account)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn put_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {
+        let key = key.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                    r.get(0)
+                })
+                .optional()?)
+        })
+        .await
+    }
+}

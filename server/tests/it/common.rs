@@ -1,0 +1,172 @@
+//! Test helpers: devices that build valid event chains, backends, a live server.
+
+use gridwork_core::{
+    clock::Hlc,
+    model::{Action, Actor, Event, IncidentEvent, Report, Role, Stream, GENESIS_HASH},
+};
+use gridwork_server::{
+    admin,
+    storage::{postgres::PostgresStorage, sqlite::SqliteStorage, Storage},
+    AppState, Limits,
+};
+use std::{net::SocketAddr, sync::Arc};
+use uuid::Uuid;
+
+/// A device recording a chain of events for one user.
+pub struct Device {
+    pub id: String,
+    pub actor: Actor,
+    pub seq: u64,
+    pub prev: String,
+    pub wall: i64,
+}
+
+impl Device {
+    pub fn new(id: &str, user: &str, role: Role) -> Self {
+        Self {
+            id: id.into(),
+            actor: Actor::new(user, role),
+            seq: 0,
+            prev: GENESIS_HASH.into(),
+            wall: 1_767_000_000_000,
+        }
+    }
+
+    /// The next event of the chain on `stream`.
+    pub fn event(&mut self, stream: Stream, kind: &str, payload: serde_json::Value) -> Event {
+        self.seq += 1;
+        self.wall += 1000;
+        let e = Event {
+            id: Uuid::now_v7(),
+            stream,
+            kind: kind.into(),
+            hlc: Hlc::new(self.wall, 0),
+            device_id: self.id.clone(),
+            actor: self.actor.clone(),
+            device_seq: self.seq,
+            prev_hash: self.prev.clone(),
+            payload,
+            server_seq: None,
+        };
+        self.prev = e.hash();
+        e
+    }
+
+    pub fn report(&mut self, cell: Option<&str>) -> Event {
+        let ev = IncidentEvent::Reported(Report {
+            category: "06010".into(),
+            lat: 31.3,
+            lon: 120.6,
+            accuracy_m: Some(5.0),
+            description: "overflowing bin".into(),
+            address: None,
+            urgency: Default::default(),
+            photos: vec![],
+            cell: cell.map(Into::into),
+            patrol: None,
+        });
+        self.event(Stream::Incident(Uuid::now_v7()), ev.kind(), ev.payload())
+    }
+
+    pub fn act(&mut self, case: Stream, action: Action) -> Event {
+        let ev = IncidentEvent::Acted(action);
+        self.event(case, ev.kind(), ev.payload())
+    }
+}
+
+pub fn register() -> Action {
+    Action::Register { note: None }
+}
+
+pub fn close() -> Action {
+    Action::Close { note: None }
+}
+
+pub async fn sqlite() -> (Arc<dyn Storage>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStorage::open(&dir.path().join("server.db"))
+        .await
+        .unwrap();
+    (Arc::new(s), dir)
+}
+
+/// A fresh PostgreSQL schema named after the test, or `None` (with a note) when
+/// GRIDWORK_TEST_PG is not set.
+pub async fn postgres(name: &str) -> Option<Arc<dyn Storage>> {
+    let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
+        eprintln!(
+            "SKIPPED: PostgreSQL test {name}: set GRIDWORK_TEST_PG to a connection URL to run it"
+        );
+        return None;
+    };
+    let schema = format!("gw_test_{name}");
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = task.await;
+    Some(Arc::new(
+        PostgresStorage::connect(&url, Some(&schema)).await.unwrap(),
+    ))
+}
+
+/// Creates accounts: li (worker, 320508001), zhao (worker, 320508002),
+/// wang (supervisor, *), chen (handler, 320508).
+pub async fn accounts(s: &dyn Storage) {
+    admin::add_user(s, "li", Role::Worker, "320508001", Some("pw-li"))
+        .await
+        .unwrap();
+    admin::add_user(s, "zhao", Role::Worker, "320508002", None)
+        .await
+        .unwrap();
+    admin::add_user(s, "wang", Role::Supervisor, "*", Some("pw-wang"))
+        .await
+        .unwrap();
+    admin::add_user(s, "chen", Role::Handler, "320508", None)
+        .await
+        .unwrap();
+}
+
+pub async fn account(s: &dyn Storage, user: &str) -> gridwork_server::account::Account {
+    s.account(user).await.unwrap().unwrap()
+}
+
+/// A live server on 127.0.0.1:0 over SQLite with the sample accounts.
+pub struct Live {
+    pub base: String,
+    pub state: AppState,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn live(limits: Limits) -> Live {
+    let (storage, dir) = sqlite().await;
+    accounts(storage.as_ref()).await;
+    let blobs = gridwork_server::blobs::BlobStore::open(&dir.path().join("blobs")).unwrap();
+    let state = AppState {
+        storage,
+        blobs: Arc::new(blobs),
+        limits,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let app = gridwork_server::router(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Live {
+        base: format!("http://{addr}"),
+        state,
+        _dir: dir,
+    }
+}
+
+impl Live {
+    pub async fn token(&self, user: &str) -> String {
+        admin::issue_token(self.state.storage.as_ref(), user, "test-device")
+            .await
+            .unwrap()
+    }
+}

@@ -1,0 +1,410 @@
+//! One conformance suite, run against every storage backend. The PostgreSQL runs
+//! need GRIDWORK_TEST_PG (a connection URL); without it they print SKIPPED and pass.
+
+use crate::common::*;
+use gridwork_core::{
+    model::{Action, Role, Stream},
+    sync::wire::PushOutcome,
+};
+use gridwork_server::{account::token_digest, storage::Storage};
+use std::{collections::BTreeSet, sync::Arc};
+use uuid::Uuid;
+
+fn accepted(o: &PushOutcome) -> i64 {
+    match o {
+        PushOutcome::Accepted { server_seq } => *server_seq,
+        other => panic!("expected accepted, got {other:?}"),
+    }
+}
+
+fn rejected(o: &PushOutcome) -> &str {
+    match o {
+        PushOutcome::Rejected { reason } => reason,
+        other => panic!("expected rejected, got {other:?}"),
+    }
+}
+
+pub async fn duplicates_get_the_first_result(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let e1 = d.report(Some("32050800101"));
+    let e2 = d.report(Some("32050800299")); // outside li's scope
+    let first = s.push(&li, vec![e1.clone(), e2.clone()]).await.unwrap();
+    let seq = accepted(&first[0]);
+    let reason = rejected(&first[1]).to_string();
+    assert!(reason.contains("outside your area"), "{reason}");
+    let again = s.push(&li, vec![e1.clone(), e2.clone()]).await.unwrap();
+    assert_eq!(again[0], PushOutcome::Duplicate { server_seq: seq });
+    assert_eq!(again[1], PushOutcome::Rejected { reason });
+    // The same id with other content is refused and changes nothing.
+    let mut forged = e1.clone();
+    forged.payload["description"] = "edited".into();
+    assert!(rejected(&s.push(&li, vec![forged]).await.unwrap()[0]).contains("different content"));
+    let page = s.pull(&li, 0, 100).await.unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].payload, e1.payload);
+    assert_eq!(page.events[0].server_seq, Some(seq));
+}
+
+pub async fn chains_must_link(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let e1 = d.report(Some("32050800101"));
+    let e2 = d.report(Some("32050800102"));
+    let e3 = d.report(Some("32050800103"));
+    // Skipping e1: a device's first event must be device_seq 1 from the genesis hash.
+    let r = s.push(&li, vec![e2.clone()]).await.unwrap();
+    assert!(rejected(&r[0]).contains("broken hash chain"));
+    // A chain break does not move the head: e1, then e3 (gap) fails, e2 could not be
+    // re-sent (its id is quarantined), so the device is stuck as it should be.
+    let r = s.push(&li, vec![e1.clone(), e3.clone()]).await.unwrap();
+    accepted(&r[0]);
+    assert!(rejected(&r[1]).contains("broken hash chain"));
+    // An edited event breaks the link of the next one.
+    let mut d2 = Device::new("phone-li-2", "li", Role::Worker);
+    let a = d2.report(Some("32050800101"));
+    let mut b = d2.report(Some("32050800101"));
+    let mut a_edited = a.clone();
+    a_edited.payload["description"] = "changed after the fact".into();
+    let r = s.push(&li, vec![a_edited]).await.unwrap();
+    accepted(&r[0]);
+    b.server_seq = None;
+    let r = s.push(&li, vec![b]).await.unwrap();
+    assert!(rejected(&r[0]).contains("broken hash chain"));
+    // Events rejected for other reasons stay in the chain: the next one links to them.
+    let mut d3 = Device::new("phone-li-3", "li", Role::Worker);
+    let out = d3.report(Some("32050800201"));
+    let next = d3.report(Some("32050800101"));
+    let r = s.push(&li, vec![out, next]).await.unwrap();
+    rejected(&r[0]);
+    accepted(&r[1]);
+    let q = s.quarantine("phone-li-3").await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert!(q[0].reason.contains("outside your area"));
+}
+
+pub async fn actors_and_roles_are_checked(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let wang = account(s.as_ref(), "wang").await;
+    // Events made by zhao pushed with li's token.
+    let mut d = Device::new("phone-x", "zhao", Role::Worker);
+    let r = s
+        .push(&li, vec![d.report(Some("32050800101"))])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("pushed as another user"));
+    // li claiming the supervisor role.
+    let mut d = Device::new("phone-y", "li", Role::Supervisor);
+    let r = s
+        .push(&li, vec![d.report(Some("32050800101"))])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("pushed as another user"));
+    // A worker may never dispatch; a supervisor may.
+    let mut w = Device::new("phone-li", "li", Role::Worker);
+    let report = w.report(Some("32050800101"));
+    let case = report.stream;
+    accepted(&s.push(&li, vec![report]).await.unwrap()[0]);
+    let dispatch = Action::Dispatch {
+        department: "sanitation".into(),
+        deadline_ms: 1_800_000_000_000,
+        note: None,
+    };
+    let r = s
+        .push(&li, vec![w.act(case, dispatch.clone())])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("may not dispatch"));
+    let mut sup = Device::new("desk-wang", "wang", Role::Supervisor);
+    let r = s
+        .push(
+            &wang,
+            vec![sup.act(case, register()), sup.act(case, dispatch)],
+        )
+        .await
+        .unwrap();
+    accepted(&r[0]);
+    accepted(&r[1]);
+    // Closing a dispatched case is not a valid transition, but it is a collision with
+    // work elsewhere, not a forbidden act: accepted, the fold flags it.
+    accepted(&s.push(&wang, vec![sup.act(case, close())]).await.unwrap()[0]);
+    // A handler may not report.
+    let chen = account(s.as_ref(), "chen").await;
+    let mut h = Device::new("phone-chen", "chen", Role::Handler);
+    let r = s
+        .push(&chen, vec![h.report(Some("32050800101"))])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("may not report"));
+}
+
+pub async fn scope_decides_what_is_accepted(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let wang = account(s.as_ref(), "wang").await;
+    let mut sup = Device::new("desk-wang", "wang", Role::Supervisor);
+    // A report outside every cell: only an everywhere scope may send it.
+    accepted(&s.push(&wang, vec![sup.report(None)]).await.unwrap()[0]);
+    let mut w = Device::new("phone-li", "li", Role::Worker);
+    let r = s.push(&li, vec![w.report(None)]).await.unwrap();
+    assert!(rejected(&r[0]).contains("outside every grid cell"));
+    // An action on a case in another area is refused, in li's own area accepted.
+    let far = sup.report(Some("32050800201"));
+    let near = sup.report(Some("32050800105"));
+    let (far_case, near_case) = (far.stream, near.stream);
+    s.push(&wang, vec![far, near]).await.unwrap();
+    let verify = Action::VerifyPass {
+        note: None,
+        photos: vec![],
+    };
+    let r = s
+        .push(
+            &li,
+            vec![
+                w.act(far_case, verify.clone()),
+                w.act(near_case, verify.clone()),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("not in your scope"));
+    accepted(&r[1]);
+    // An action on a case the server never saw reported.
+    let r = s
+        .push(&li, vec![w.act(Stream::Incident(Uuid::now_v7()), verify)])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("unknown case"));
+    // A malformed payload is rejected but keeps its chain place.
+    let bad = w.event(
+        Stream::Incident(Uuid::now_v7()),
+        "incident.reported",
+        serde_json::json!({"lat": "north"}),
+    );
+    let ok = w.report(Some("32050800101"));
+    let r = s.push(&li, vec![bad, ok]).await.unwrap();
+    assert!(rejected(&r[0]).contains("malformed"));
+    accepted(&r[1]);
+}
+
+pub async fn patrols_are_scoped_by_their_cells(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let zhao = account(s.as_ref(), "zhao").await;
+    let wang = account(s.as_ref(), "wang").await;
+    let mut w = Device::new("phone-li", "li", Role::Worker);
+    let patrol = Stream::Patrol(Uuid::now_v7());
+    let r = s
+        .push(
+            &li,
+            vec![
+                w.event(
+                    patrol,
+                    "patrol.started",
+                    serde_json::json!({"cells": ["32050800101"]}),
+                ),
+                w.event(
+                    patrol,
+                    "patrol.track",
+                    serde_json::json!({"points": [[1, 2, 3]]}),
+                ),
+                w.event(
+                    patrol,
+                    "patrol.track",
+                    serde_json::json!({"cells": ["32050800201"]}),
+                ),
+                w.event(patrol, "incident.reported", serde_json::json!({})),
+            ],
+        )
+        .await
+        .unwrap();
+    accepted(&r[0]);
+    accepted(&r[1]);
+    assert!(rejected(&r[2]).contains("not in your scope"));
+    assert!(rejected(&r[3]).contains("malformed"));
+    assert_eq!(s.pull(&li, 0, 100).await.unwrap().events.len(), 2);
+    assert_eq!(s.pull(&wang, 0, 100).await.unwrap().events.len(), 2);
+    assert_eq!(s.pull(&zhao, 0, 100).await.unwrap().events.len(), 0);
+}
+
+pub async fn pull_serves_the_scope_in_pages(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let zhao = account(s.as_ref(), "zhao").await;
+    let wang = account(s.as_ref(), "wang").await;
+    let mut sup = Device::new("desk-wang", "wang", Role::Supervisor);
+    let mut events = Vec::new();
+    for i in 0..10 {
+        let cell = if i % 2 == 0 {
+            "32050800101"
+        } else {
+            "32050800201"
+        };
+        events.push(sup.report(Some(cell)));
+    }
+    events.push(sup.report(None));
+    s.push(&wang, events).await.unwrap();
+    // li sees the five reports of 320508001, paging by 2 past zhao's area.
+    let mut after = 0;
+    let mut seen = Vec::new();
+    loop {
+        let page = s.pull(&li, after, 2).await.unwrap();
+        assert!(page.events.len() <= 2);
+        assert!(page.next_after >= after);
+        seen.extend(
+            page.events
+                .iter()
+                .map(|e| e.payload["cell"].as_str().unwrap().to_string()),
+        );
+        after = page.next_after;
+        if !page.more {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 5);
+    assert!(seen.iter().all(|c| c.starts_with("320508001")));
+    assert_eq!(
+        after, 11,
+        "the cursor ends at the top even past events out of scope"
+    );
+    assert_eq!(s.pull(&zhao, 0, 100).await.unwrap().events.len(), 5);
+    assert_eq!(s.pull(&wang, 0, 100).await.unwrap().events.len(), 11);
+    // Quarantined events are served to nobody, not even their author.
+    let mut w = Device::new("phone-li", "li", Role::Worker);
+    s.push(&li, vec![w.report(Some("32050800201"))])
+        .await
+        .unwrap();
+    let page = s.pull(&li, 11, 100).await.unwrap();
+    assert!(page.events.is_empty());
+    assert!(!page.more);
+    assert_eq!(page.next_after, 11);
+}
+
+pub async fn accounts_tokens_and_settings(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    assert_eq!(li.role, Role::Worker);
+    assert_eq!(li.scope, vec!["320508001".to_string()]);
+    assert!(li.password_hash.is_some());
+    assert!(s.account("nobody").await.unwrap().is_none());
+    let token = gridwork_server::admin::issue_token(s.as_ref(), "li", "phone")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.account_by_token(&token_digest(&token)).await.unwrap(),
+        Some(li)
+    );
+    assert!(
+        s.account_by_token(&token).await.unwrap().is_none(),
+        "only the digest is stored"
+    );
+    assert!(
+        gridwork_server::admin::issue_token(s.as_ref(), "nobody", "phone")
+            .await
+            .is_err()
+    );
+    assert_eq!(s.setting("catalog").await.unwrap(), None);
+    s.put_setting("catalog", "{\"a\":1}").await.unwrap();
+    s.put_setting("catalog", "{\"a\":2}").await.unwrap();
+    assert_eq!(
+        s.setting("catalog").await.unwrap().as_deref(),
+        Some("{\"a\":2}")
+    );
+}
+
+/// 20 devices push while 5 readers pull: every reader ends with exactly the set of
+/// accepted events, none skipped by a late commit.
+pub async fn concurrent_pushes_never_hide_events_from_pulls(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let wang = Arc::new(account(s.as_ref(), "wang").await);
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut pushers = Vec::new();
+    for p in 0..20 {
+        let (s, wang, done) = (s.clone(), wang.clone(), done.clone());
+        pushers.push(tokio::spawn(async move {
+            let mut d = Device::new(&format!("desk-{p}"), "wang", Role::Supervisor);
+            let mut seqs = Vec::new();
+            for _ in 0..8 {
+                let batch: Vec<_> = (0..3).map(|_| d.report(Some("32050800101"))).collect();
+                for o in s.push(&wang, batch).await.unwrap() {
+                    seqs.push(accepted(&o));
+                }
+                tokio::task::yield_now().await;
+            }
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            seqs
+        }));
+    }
+    let mut pullers = Vec::new();
+    for _ in 0..5 {
+        let (s, wang, done) = (s.clone(), wang.clone(), done.clone());
+        pullers.push(tokio::spawn(async move {
+            let mut after = 0;
+            let mut seen = Vec::new();
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst) == 20;
+                let page = s.pull(&wang, after, 7).await.unwrap();
+                for e in &page.events {
+                    let seq = e.server_seq.unwrap();
+                    assert!(seq > after);
+                    seen.push(seq);
+                }
+                after = page.next_after;
+                if finished && !page.more {
+                    return seen;
+                }
+                tokio::task::yield_now().await;
+            }
+        }));
+    }
+    let mut all = BTreeSet::new();
+    for p in pushers {
+        all.extend(p.await.unwrap());
+    }
+    assert_eq!(all.len(), 20 * 8 * 3);
+    for p in pullers {
+        let seen = p.await.unwrap();
+        let set: BTreeSet<i64> = seen.iter().copied().collect();
+        assert_eq!(set.len(), seen.len(), "no event served twice to one reader");
+        assert_eq!(set, all, "every reader saw every accepted event");
+    }
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let (s, _dir) = crate::common::sqlite().await;
+                    super::$name(s).await;
+                }
+            )*
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(s) = crate::common::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(s).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    duplicates_get_the_first_result,
+    chains_must_link,
+    actors_and_roles_are_checked,
+    scope_decides_what_is_accepted,
+    patrols_are_scoped_by_their_cells,
+    pull_serves_the_scope_in_pages,
+    accounts_tokens_and_settings,
+    concurrent_pushes_never_hide_events_from_pulls,
+);

@@ -1,0 +1,9 @@
+//! The server's integration tests, in one binary: the storage conformance suite on
+//! both backends, the HTTP API on a real loopback server, concurrency, and the check
+//! that docs/openapi.yaml documents exactly what the router serves.
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
+
+mod common;
+mod conformance;
+mod http;
+mod openapi;

@@ -1,0 +1,237 @@
+//! docs/openapi.yaml documents exactly what the router serves, and real responses
+//! satisfy its schemas (required fields, types, enums, consts, oneOf).
+
+use crate::common::*;
+use gridwork_core::model::Role;
+use gridwork_server::{api::ROUTES, Limits};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, BTreeSet};
+
+const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"];
+
+fn spec() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.yaml");
+    let text = std::fs::read_to_string(path).unwrap();
+    serde_yaml_ng::from_str(&text).unwrap()
+}
+
+fn documented(spec: &Value) -> BTreeMap<String, BTreeSet<String>> {
+    spec["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(path, item)| {
+            let methods = item
+                .as_object()
+                .unwrap()
+                .keys()
+                .map(|k| k.to_uppercase())
+                .filter(|k| METHODS.contains(&k.as_str()))
+                .collect();
+            (path.clone(), methods)
+        })
+        .collect()
+}
+
+/// Checks `v` against `schema`; returns what does not fit.
+fn check(spec: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        let name = r.strip_prefix("#/components/schemas/").unwrap();
+        return check(spec, &spec["components"]["schemas"][name], v, at);
+    }
+    if let Some(alts) = schema.get("oneOf").and_then(Value::as_array) {
+        let fits = alts
+            .iter()
+            .filter(|s| check(spec, s, v, at).is_ok())
+            .count();
+        return if fits == 1 {
+            Ok(())
+        } else {
+            Err(format!("{at}: {fits} oneOf branches fit"))
+        };
+    }
+    if let Some(c) = schema.get("const") {
+        if v != c {
+            return Err(format!("{at}: {v} is not {c}"));
+        }
+    }
+    if let Some(e) = schema.get("enum").and_then(Value::as_array) {
+        if !e.contains(v) {
+            return Err(format!("{at}: {v} not among {e:?}"));
+        }
+    }
+    if let Some(t) = schema.get("type").and_then(Value::as_str) {
+        let ok = match t {
+            "object" => v.is_object(),
+            "array" => v.is_array(),
+            "string" => v.is_string(),
+            "integer" => v.is_i64() || v.is_u64(),
+            "number" => v.is_number(),
+            "boolean" => v.is_boolean(),
+            _ => true,
+        };
+        if !ok {
+            return Err(format!("{at}: {v} is not a {t}"));
+        }
+    }
+    if let Some(req) = schema.get("required").and_then(Value::as_array) {
+        for k in req {
+            if v.get(k.as_str().unwrap()).is_none() {
+                return Err(format!("{at}: required field {k} missing"));
+            }
+        }
+    }
+    if let Some(props) = schema.get("properties").and_then(Value::as_object) {
+        for (k, s) in props {
+            if let Some(x) = v.get(k) {
+                check(spec, s, x, &format!("{at}.{k}"))?;
+            }
+        }
+    }
+    if let (Some(items), Some(arr)) = (schema.get("items"), v.as_array()) {
+        for (i, x) in arr.iter().enumerate() {
+            check(spec, items, x, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+fn response_schema(spec: &Value, path: &str, method: &str, status: u16) -> Value {
+    let mut r = spec["paths"][path][method]["responses"][status.to_string()].clone();
+    if let Some(name) = r.get("$ref").and_then(Value::as_str) {
+        let name = name.strip_prefix("#/components/responses/").unwrap();
+        r = spec["components"]["responses"][name].clone();
+    }
+    r["content"]["application/json"]["schema"].clone()
+}
+
+#[test]
+fn the_spec_documents_exactly_the_routes() {
+    let spec = spec();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let served: BTreeMap<String, BTreeSet<String>> = ROUTES
+        .iter()
+        .map(|(p, ms)| (p.to_string(), ms.iter().map(|m| m.to_string()).collect()))
+        .collect();
+    assert_eq!(documented(&spec), served);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_router_serves_exactly_the_documented_methods() {
+    let spec = spec();
+    let live = live(Limits::default()).await;
+    let c = Client::new();
+    for (path, methods) in documented(&spec) {
+        let url = format!("{}{}", live.base, path.replace("{sha256}", &"a".repeat(64)));
+        for m in METHODS {
+            let res = c
+                .request(Method::from_bytes(m.as_bytes()).unwrap(), &url)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.headers()["gridwork-protocol"], "1", "{m} {path}");
+            let served = methods.contains(*m) || (*m == "HEAD" && methods.contains("GET"));
+            if served {
+                assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{m} {path}");
+                if *m != "HEAD" {
+                    let body: Value = res.json().await.unwrap_or(Value::Null);
+                    assert_ne!(body["error"]["message"], "no such route", "{m} {path}");
+                }
+            } else {
+                assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{m} {path}");
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_responses_fit_the_schemas() {
+    let spec = spec();
+    let live = live(Limits::default()).await;
+    let c = Client::new();
+    let fits = |path: &str, method: &str, status: u16, body: &Value| {
+        let schema = response_schema(&spec, path, method, status);
+        assert!(
+            schema.is_object(),
+            "{method} {path} {status} is not documented"
+        );
+        check(&spec, &schema, body, "$")
+            .unwrap_or_else(|e| panic!("{method} {path} {status}: {e}"));
+    };
+    let res = c
+        .post(format!("{}/v1/login", live.base))
+        .json(&json!({"user": "li", "password": "pw-li", "device_id": "p1"}))
+        .send()
+        .await
+        .unwrap();
+    let login: Value = res.json().await.unwrap();
+    fits("/v1/login", "post", 200, &login);
+    let token = login["token"].as_str().unwrap().to_string();
+    let me: Value = c
+        .get(format!("{}/v1/me", live.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    fits("/v1/me", "get", 200, &me);
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let events = vec![d.report(Some("32050800101")), d.report(Some("32050800201"))];
+    let request = json!({ "events": events });
+    check(
+        &spec,
+        &json!({"$ref": "#/components/schemas/PushRequest"}),
+        &request,
+        "$",
+    )
+    .unwrap();
+    let url = format!("{}/v1/events", live.base);
+    for _ in 0..2 {
+        let push: Value = c
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&request)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        fits("/v1/events", "post", 200, &push);
+    }
+    let pull: Value = c
+        .get(format!("{url}?after=0"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pull["events"].as_array().unwrap().len(), 1);
+    fits("/v1/events", "get", 200, &pull);
+    let res = c.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    fits("/v1/events", "get", 401, &res.json().await.unwrap());
+    let res = c
+        .put(format!("{}/v1/blobs/{}", live.base, "a".repeat(64)))
+        .bearer_auth(&token)
+        .header("content-range", "bytes 0-1/4")
+        .body(vec![1u8, 2])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    fits("/v1/blobs/{sha256}", "put", 202, &res.json().await.unwrap());
+    let res = c
+        .get(format!("{}/v1/catalog", live.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    fits("/v1/catalog", "get", 404, &res.json().await.unwrap());
+}
