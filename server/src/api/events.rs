@@ -59,6 +59,13 @@ pub async fn push(
     }
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
     let outcomes = state.storage.push(&account, events).await?;
+    if outcomes.len() != ids.len() {
+        return Err(ApiError::Internal(format!(
+            "storage answered {} outcomes for {} events",
+            outcomes.len(),
+            ids.len()
+        )));
+    }
     let results = slots
         .into_iter()
         .map(|slot| match slot {

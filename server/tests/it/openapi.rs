@@ -235,3 +235,23 @@ async fn real_responses_fit_the_schemas() {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     fits("/v1/catalog", "get", 404, &res.json().await.unwrap());
 }
+
+#[test]
+fn canonical_json_is_what_sync_protocol_md_says() {
+    use gridwork_core::model::canonical_json;
+    let v: Value = serde_json::from_str(r#"{"b":{"d":1,"c":2},"a":[{"y":1,"x":2.5}]}"#).unwrap();
+    assert_eq!(
+        canonical_json(&v),
+        r#"{"a":[{"x":2.5,"y":1}],"b":{"c":2,"d":1}}"#
+    );
+    let floats = json!([31.0, 0.0001, 1e-7, 1e16, -1.5e300, 2.5, 7, "é\n\u{1}"]);
+    assert_eq!(
+        canonical_json(&floats),
+        r#"[31.0,0.0001,1e-7,1e+16,-1.5e+300,2.5,7,"é\n\u0001"]"#
+    );
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/sync-protocol.md"),
+    )
+    .unwrap();
+    assert!(doc.contains(r#"`{"a":[{"x":2.5,"y":1}],"b":{"c":2,"d":1}}`"#));
+}
