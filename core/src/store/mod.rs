@@ -3,12 +3,15 @@
 //! verify — each as one short write transaction that appends events and updates the
 //! projections together.
 
+mod case_types;
 mod cases;
 pub mod patrols;
 pub mod photos;
 
+pub use case_types::{
+    ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry,
+};
 pub(crate) use cases::apply_remote_in;
-pub use cases::{ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry};
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };

@@ -8,146 +8,30 @@
 //! `patrol.track` event holding their simplified track (what is synced). Fixes are
 //! flagged, never deleted; see docs/patrols.md.
 
+mod rows;
+mod types;
+
+pub use types::{
+    CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
+    TRACK_WINDOW_MS,
+};
+
 use super::{photos, Identity, Store};
 use crate::{
     db,
     error::{Error, Result},
     geo::validate_point,
-    model::{PhotoRef, Role, Stream},
+    model::{Role, Stream},
     patrol::{
-        coverage, ingest_batch, simplify, summarize, time_in_cells, to_gpx, track_geojson,
-        CellCoverage, CellTime, CheckIn, Fix, FixFlags, GpxOptions, IngestState, IntegrityPolicy,
-        IntegritySummary, Provider, SimplifyParams, StatsParams, TrackPoint, TrackStats,
+        coverage, ingest_batch, simplify, summarize, time_in_cells, to_gpx, track_geojson, CheckIn,
+        Fix, GpxOptions, IngestState, IntegrityPolicy, SimplifyParams, StatsParams, TrackPoint,
         MAX_FIXES_PER_BATCH,
     },
 };
-use rusqlite::{params, Connection, OptionalExtension};
-use serde::{Deserialize, Serialize};
+use rows::{load_row, open_patrol_of, provider_name, read_check_ins, read_points, read_track};
+use rusqlite::{params, Connection};
 use std::path::Path;
 use uuid::Uuid;
-
-/// How much track one `patrol.track` event covers: fixes are gathered for this long
-/// (of fix time) before their simplified track becomes an event. A longer window thins
-/// the track better and spends fewer envelopes; the full track is on the device anyway.
-pub const TRACK_WINDOW_MS: i64 = 5 * 60 * 1000;
-
-/// Where a patrol stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PatrolStatus {
-    /// Recording fixes.
-    Active,
-    /// Paused by the worker (lunch, a meeting): fixes are refused until resumed.
-    Paused,
-    /// Finished: nothing more is recorded.
-    Finished,
-}
-
-impl PatrolStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            PatrolStatus::Active => "active",
-            PatrolStatus::Paused => "paused",
-            PatrolStatus::Finished => "finished",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "active" => Ok(PatrolStatus::Active),
-            "paused" => Ok(PatrolStatus::Paused),
-            "finished" => Ok(PatrolStatus::Finished),
-            other => Err(Error::Corrupt(format!("bad patrol status {other:?}"))),
-        }
-    }
-}
-
-/// What happened to a batch of fixes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FixBatchReport {
-    /// Fixes stored.
-    pub stored: usize,
-    /// Fixes dropped as duplicates of a fix already held (same time).
-    pub duplicates: usize,
-    /// Stored fixes that were flagged as implausible.
-    pub flagged: usize,
-    /// Points of the simplified track sent to the server for this batch.
-    pub synced_points: usize,
-}
-
-/// A check-in as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckInRecord {
-    /// The check-in (time, place, note).
-    #[serde(flatten)]
-    pub check_in: CheckIn,
-    /// The photo taken there.
-    pub photo: Option<PhotoRef>,
-}
-
-/// One patrol as a supervisor sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PatrolDetail {
-    /// The patrol id.
-    pub id: Uuid,
-    /// The worker.
-    pub worker: String,
-    /// The device that recorded it.
-    pub device_id: String,
-    /// Where it stands.
-    pub status: PatrolStatus,
-    /// The cells assigned to it.
-    pub cells: Vec<String>,
-    /// Start, unix ms.
-    pub started_at_ms: i64,
-    /// End, unix ms.
-    pub finished_at_ms: Option<i64>,
-    /// Distance, time and speed figures of the plausible track.
-    pub stats: TrackStats,
-    /// Share of each assigned cell within 25 m of the track.
-    pub coverage: Vec<CellCoverage>,
-    /// Time spent in each cell of the grid.
-    pub time_in_cells: Vec<CellTime>,
-    /// Proof-of-patrol summary: flagged fixes and a verdict.
-    pub integrity: IntegritySummary,
-    /// Check-ins, oldest first.
-    pub check_ins: Vec<CheckInRecord>,
-    /// Cases reported during the patrol.
-    pub incidents: Vec<Uuid>,
-}
-
-/// A one-line summary of a patrol, for lists.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PatrolSummary {
-    /// The patrol id.
-    pub id: Uuid,
-    /// The worker.
-    pub worker: String,
-    /// Where it stands.
-    pub status: PatrolStatus,
-    /// Start, unix ms.
-    pub started_at_ms: i64,
-    /// Fixes stored.
-    pub fix_count: u64,
-    /// Fixes flagged.
-    pub flagged_count: u64,
-}
-
-struct PatrolRow {
-    worker: String,
-    status: PatrolStatus,
-    cells: Vec<String>,
-    ingest: IngestState,
-}
-
-/// Export formats of a patrol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// GPX 1.1.
-    Gpx,
-    /// A GeoJSON FeatureCollection.
-    GeoJson,
-}
 
 impl Store {
     /// Starts a patrol of the given cells for the signed-in worker. A worker has at most
@@ -635,117 +519,4 @@ impl Store {
         )?;
         Ok(event.id)
     }
-}
-
-fn provider_name(p: Provider) -> &'static str {
-    match p {
-        Provider::Gps => "gps",
-        Provider::Network => "network",
-        Provider::Fused => "fused",
-        Provider::Other => "other",
-    }
-}
-
-fn provider_from(name: &str) -> Provider {
-    match name {
-        "gps" => Provider::Gps,
-        "network" => Provider::Network,
-        "fused" => Provider::Fused,
-        _ => Provider::Other,
-    }
-}
-
-fn open_patrol_of(conn: &Connection, user: &str) -> Result<Option<Uuid>> {
-    let id: Option<String> = conn
-        .query_row(
-            "SELECT id FROM patrols WHERE worker = ?1 AND status IN ('active', 'paused')",
-            [user],
-            |r| r.get(0),
-        )
-        .optional()?;
-    id.map(|s| Uuid::parse_str(&s).map_err(|_| Error::Corrupt(format!("bad patrol id {s}"))))
-        .transpose()
-}
-
-fn load_row(conn: &Connection, id: Uuid) -> Result<PatrolRow> {
-    let row: Option<(String, String, String, String)> = conn
-        .query_row(
-            "SELECT worker, status, cells, ingest_state FROM patrols WHERE id = ?1",
-            [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    let (worker, status, cells, ingest) = row.ok_or_else(|| Error::NotFound {
-        what: "patrol",
-        id: id.to_string(),
-    })?;
-    let corrupt = |what: &str| Error::Corrupt(format!("patrol {id}: bad {what}"));
-    Ok(PatrolRow {
-        worker,
-        status: PatrolStatus::parse(&status)?,
-        cells: serde_json::from_str(&cells).map_err(|_| corrupt("cells"))?,
-        ingest: serde_json::from_str(&ingest).map_err(|_| corrupt("ingest state"))?,
-    })
-}
-
-fn read_track(conn: &Connection, id: Uuid) -> Result<Vec<TrackPoint>> {
-    read_points(conn, id, false)
-}
-
-/// The patrol's fixes in time order; only those not yet in a `patrol.track` event when
-/// `unsynced_only`.
-fn read_points(conn: &Connection, id: Uuid, unsynced_only: bool) -> Result<Vec<TrackPoint>> {
-    let mut stmt = conn.prepare_cached(if unsynced_only {
-        "SELECT time_ms, lat, lon, accuracy_m, speed_mps, bearing, altitude_m, provider, mock, flags
-         FROM patrol_fixes WHERE patrol = ?1 AND synced = 0 ORDER BY time_ms"
-    } else {
-        "SELECT time_ms, lat, lon, accuracy_m, speed_mps, bearing, altitude_m, provider, mock, flags
-         FROM patrol_fixes WHERE patrol = ?1 ORDER BY time_ms"
-    })?;
-    let rows = stmt.query_map([id.to_string()], |r| {
-        Ok(TrackPoint {
-            fix: Fix {
-                time_ms: r.get(0)?,
-                lat: r.get(1)?,
-                lon: r.get(2)?,
-                accuracy_m: r.get(3)?,
-                speed_mps: r.get(4)?,
-                bearing_deg: r.get(5)?,
-                altitude_m: r.get(6)?,
-                provider: provider_from(&r.get::<_, String>(7)?),
-                mock: r.get(8)?,
-            },
-            flags: FixFlags::from_bits_retain(r.get(9)?),
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-}
-
-fn read_check_ins(conn: &Connection, id: Uuid) -> Result<Vec<CheckInRecord>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT time_ms, lat, lon, note, photo FROM checkins WHERE patrol = ?1 ORDER BY time_ms",
-    )?;
-    let rows = stmt.query_map([id.to_string()], |r| {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get::<_, Option<String>>(4)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (time_ms, lat, lon, note, photo) = row?;
-        out.push(CheckInRecord {
-            check_in: CheckIn {
-                time_ms,
-                lat,
-                lon,
-                note,
-            },
-            photo: photo.and_then(|p| serde_json::from_str(&p).ok()),
-        });
-    }
-    Ok(out)
 }
