@@ -413,3 +413,29 @@ fn lists_filter_by_assignee_department_or_handler() {
     };
     assert!(dev.store.list(&nobody, None, 10).unwrap().items.is_empty());
 }
+
+#[test]
+fn a_long_read_can_be_interrupted() {
+    let dev = Device::new("li", Role::Worker, "phone-1");
+    let store = std::sync::Arc::new(dev.store);
+    let reader = store.clone();
+    let query = std::thread::spawn(move || {
+        reader.db().read(|conn| {
+            // Counts to a billion: minutes of work unless interrupted.
+            Ok(conn.query_row(
+                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000)
+                 SELECT count(*) FROM n",
+                [],
+                |r| r.get::<_, i64>(0),
+            )?)
+        })
+    });
+    while !query.is_finished() {
+        store.db().interrupt();
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let err = query.join().unwrap().unwrap_err();
+    assert!(matches!(err, Error::Interrupted), "{err:?}");
+    // The store is usable afterwards.
+    assert!(store.list(&ListFilter::default(), None, 10).is_ok());
+}
