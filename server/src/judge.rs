@@ -1,11 +1,19 @@
-//! The verdict on one pushed event: accepted or rejected, and why.
+//! The verdict on one pushed event: accepted, quarantined or refused, and why.
 //!
-//! Pure: the backend looks up what the verdict depends on (the device's chain head,
-//! the case's cell) inside its push transaction and passes it in, so both backends
-//! judge with the very same code, and that code is the core's own (`Event::hash`,
-//! `IncidentEvent::parse`, `workflow::permitted`, `workflow::check_report`). Only what
-//! is malformed or not allowed is rejected; a transition that merely collides with
-//! concurrent work is accepted and the fold flags it as a conflict on every replica.
+//! Pure: the backend looks up what the verdict depends on (the device's chain head and
+//! owner, the case's cell) inside its push transaction and passes it in, so both
+//! backends judge with the very same code, and that code is the core's own
+//! (`Event::hash`, `IncidentEvent::parse`, `workflow::permitted`,
+//! `workflow::check_report`). Only what is malformed or not allowed is rejected; a
+//! transition that merely collides with concurrent work is accepted and the fold flags
+//! it as a conflict on every replica.
+//!
+//! Two kinds of "no": an event its own author pushed but that is not allowed is
+//! *quarantined* (kept under its id, its chain place recorded, so the device's log stays
+//! verifiable and nothing a worker recorded is lost); an event pushed by someone who
+//! cannot speak for it (another user's event, or an event of a device that belongs to
+//! another account) is *refused*: nothing is stored and the device's chain is not
+//! touched, so the rightful owner's own push of it is later judged on its merits.
 
 use crate::account::Account;
 use gridwork_core::{
@@ -27,6 +35,9 @@ pub struct ChainHead {
 pub struct Known {
     /// The pushing device's chain head; `None` before its first event.
     pub head: Option<ChainHead>,
+    /// The account the device belongs to: the one whose event first extended its chain;
+    /// `None` before that (or for a device recorded before owners were kept).
+    pub device_owner: Option<String>,
     /// For an incident stream: the cell of its accepted report (`""` when the report
     /// lies outside every cell); `None` when the server holds no report of it.
     pub case_cell: Option<String>,
@@ -41,13 +52,20 @@ pub enum Verdict {
         /// Cells to record for the stream.
         cells: Vec<String>,
     },
-    /// Quarantine it.
+    /// Quarantine it: its author pushed it, but it is malformed or not allowed.
     Reject {
         /// Why, for the user.
         reason: String,
         /// Whether the event still extends the device's chain (it does unless the
         /// chain itself is what is wrong).
         links: bool,
+    },
+    /// Answer "rejected" but store nothing and leave the device's chain alone: the
+    /// pusher cannot speak for this event, so recording it under its id would block
+    /// (or forge a place in) the rightful owner's chain.
+    Refuse {
+        /// Why, for the pusher.
+        reason: String,
     },
 }
 
@@ -58,13 +76,49 @@ fn reject(reason: impl Into<String>) -> Verdict {
     }
 }
 
-/// Judges `event` (whose hash is `hash`) pushed by `account`.
+/// Why `account` may not push `event` at all, if it may not: the event names another
+/// user as its actor. Checked before anything is looked up, so such a push learns
+/// nothing about what the server holds.
+pub fn foreign_actor(account: &Account, event: &Event) -> Option<String> {
+    (event.actor.user != account.user).then(|| {
+        format!(
+            "pushed as another user: the event names {} but the token belongs to {}",
+            event.actor.user, account.user
+        )
+    })
+}
+
+/// The refusal for an id the server holds as another user's event.
+pub fn foreign_id() -> String {
+    "pushed as another user: this event id belongs to another user's event".into()
+}
+
+/// Judges `event` pushed by `account`.
+///
+/// In this order: the actor must be the token's user (else refused); `device_id` must be
+/// a valid name (else quarantined off-chain); the device must not belong to another
+/// account (else refused); the event must extend the device's chain (else quarantined
+/// off-chain); the actor's role must be the account's; then the stream's own rules.
 pub fn judge(account: &Account, event: &Event, known: &Known) -> Verdict {
+    if let Some(reason) = foreign_actor(account, event) {
+        return Verdict::Refuse { reason };
+    }
     if let Err(e) = validate_name("device", &event.device_id) {
         return Verdict::Reject {
             reason: e.to_string(),
             links: false,
         };
+    }
+    if let Some(owner) = &known.device_owner {
+        if *owner != account.user {
+            return Verdict::Refuse {
+                reason: format!(
+                    "device {} belongs to another account: sign in there as its user, \
+                     or give this device its own id",
+                    event.device_id
+                ),
+            };
+        }
     }
     let (want_seq, want_prev) = match &known.head {
         None => (1, GENESIS_HASH),
@@ -80,9 +134,9 @@ pub fn judge(account: &Account, event: &Event, known: &Known) -> Verdict {
             links: false,
         };
     }
-    if event.actor.user != account.user || event.actor.role != account.role {
+    if event.actor.role != account.role {
         return reject(format!(
-            "pushed as another user: the event names {} but the token belongs to {} ({})",
+            "pushed with another role: the event names {} but {}'s role is {}",
             event.actor, account.user, account.role
         ));
     }
@@ -241,12 +295,14 @@ mod tests {
             judge(&account(Role::Worker), &e, &Known::default()),
             Verdict::Reject { links: false, .. }
         ));
+        // The author claiming another role: quarantined, still on the chain.
         let e = event(Role::Supervisor, report(Some("32050800101")));
-        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &Known::default())
+        let Verdict::Reject { reason, links } =
+            judge(&account(Role::Worker), &e, &Known::default())
         else {
             panic!()
         };
-        assert!(reason.contains("another user"));
+        assert!(reason.contains("another role") && links, "{reason}");
         let e = event(
             Role::Worker,
             IncidentEvent::Acted(Action::Dispatch {
@@ -256,12 +312,45 @@ mod tests {
             }),
         );
         let known = Known {
-            head: None,
             case_cell: Some("32050800101".into()),
+            ..Known::default()
         };
         let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known) else {
             panic!()
         };
         assert!(reason.contains("may not dispatch"));
+    }
+
+    #[test]
+    fn who_cannot_speak_for_an_event_is_refused_before_anything_else() {
+        let mut other = account(Role::Worker);
+        other.user = "zhao".into();
+        // Another user's event: refused even when its chain is broken too.
+        let mut e = event(Role::Worker, report(Some("32050800101")));
+        e.device_seq = 7;
+        let Verdict::Refuse { reason } = judge(&other, &e, &Known::default()) else {
+            panic!()
+        };
+        assert!(reason.contains("pushed as another user"), "{reason}");
+        assert!(foreign_actor(&account(Role::Worker), &e).is_none());
+        // The author's own event on a device that belongs to another account.
+        let e = event(Role::Worker, report(Some("32050800101")));
+        let known = Known {
+            device_owner: Some("zhao".into()),
+            ..Known::default()
+        };
+        let Verdict::Refuse { reason } = judge(&account(Role::Worker), &e, &known) else {
+            panic!()
+        };
+        assert!(reason.contains("belongs to another account"), "{reason}");
+        // On its own device it is judged on its merits.
+        let known = Known {
+            device_owner: Some("li".into()),
+            ..Known::default()
+        };
+        assert!(matches!(
+            judge(&account(Role::Worker), &e, &known),
+            Verdict::Accept { .. }
+        ));
     }
 }

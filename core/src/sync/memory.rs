@@ -1,7 +1,7 @@
 //! An in-memory protocol v1 server implementing [`Transport`] directly, for the engine's
 //! tests and benchmarks (feature `testing`). It assigns `server_seq`, answers duplicates
-//! with the first result, refuses events pushed as another user, serves pulls in pages
-//! and takes resumable blob uploads. It is no reference: the real server is
+//! with the first result, refuses (without recording) events pushed as another user,
+//! serves pulls in pages and takes resumable blob uploads. It is no reference: the real server is
 //! gridwork-server; this one only has to be simple and obviously right.
 
 use super::{
@@ -126,17 +126,25 @@ impl MemoryServer {
                 };
                 let mut results = Vec::new();
                 for mut event in push.events {
+                    // Another user's event is refused and not recorded, so its author's
+                    // own push of it later is judged afresh.
+                    if event.actor.user != user {
+                        results.push(PushResult {
+                            id: event.id,
+                            outcome: PushOutcome::Rejected {
+                                reason: format!(
+                                    "pushed by {user}, but the event is {}'s",
+                                    event.actor.user
+                                ),
+                            },
+                        });
+                        continue;
+                    }
                     let outcome = match inner.results.get(&event.id) {
                         Some(PushOutcome::Accepted { server_seq }) => PushOutcome::Duplicate {
                             server_seq: *server_seq,
                         },
                         Some(other) => other.clone(),
-                        None if event.actor.user != user => PushOutcome::Rejected {
-                            reason: format!(
-                                "pushed by {user}, but the event is {}'s",
-                                event.actor.user
-                            ),
-                        },
                         None => {
                             let seq = inner.events.len() as i64 + 1;
                             event.server_seq = Some(seq);

@@ -8,7 +8,7 @@
 //! in `server_seq` order and a pull can never skip one committed late.
 //!
 //! Tables (both backends): `events` (accepted, served), `quarantine` (rejected, never
-//! served), `devices` (each device's chain head), `stream_cells` (cells each stream
+//! served), `devices` (each device's chain head and owning account), `stream_cells` (cells each stream
 //! touches, for pull scoping), `accounts`, `tokens` (SHA-256 only), `settings`
 //! (catalogue and grid).
 
@@ -41,7 +41,9 @@ pub struct Quarantined {
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
     /// Judges and stores a batch pushed by `account`, in order, in one transaction:
-    /// one outcome per event. An id seen before gets the first outcome again.
+    /// one outcome per event. An id seen before gets the first outcome again (unless it
+    /// is another user's event). A refused event (see [`crate::judge::Verdict::Refuse`])
+    /// is answered `rejected` and leaves no trace.
     async fn push(
         &self,
         account: &Account,
@@ -112,19 +114,33 @@ pub(crate) fn parse_event(body: &str, server_seq: Option<i64>) -> Result<Event, 
     Ok(e)
 }
 
-/// The outcome for an id already held: the first outcome again, unless the content differs.
-pub(crate) fn repeat_outcome(
-    held_hash: &str,
-    new_hash: &str,
-    server_seq: Option<i64>,
-    reason: Option<String>,
-) -> PushOutcome {
-    if held_hash != new_hash {
+/// What the server holds under a pushed id.
+pub(crate) struct Held {
+    /// `actor.user` of the held event.
+    pub actor_user: String,
+    /// Its hash.
+    pub hash: String,
+    /// Its `server_seq` when accepted.
+    pub server_seq: Option<i64>,
+    /// Its rejection reason when quarantined.
+    pub reason: Option<String>,
+}
+
+/// The outcome for an id already held, pushed by `account`: the first outcome again,
+/// unless the content differs; nothing at all about it when the held event is another
+/// user's (the pusher may not learn whether it was accepted, where, or why not).
+pub(crate) fn repeat_outcome(account: &Account, held: Held, new_hash: &str) -> PushOutcome {
+    if held.actor_user != account.user {
+        return PushOutcome::Rejected {
+            reason: crate::judge::foreign_id(),
+        };
+    }
+    if held.hash != new_hash {
         return PushOutcome::Rejected {
             reason: "an event with this id but different content was pushed before".into(),
         };
     }
-    match (server_seq, reason) {
+    match (held.server_seq, held.reason) {
         (Some(server_seq), _) => PushOutcome::Duplicate { server_seq },
         (None, reason) => PushOutcome::Rejected {
             reason: reason.unwrap_or_else(|| "rejected".into()),

@@ -6,12 +6,12 @@
 //! every event below N. Pulls read in one REPEATABLE READ snapshot.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Quarantined,
+    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Held, Quarantined,
     Storage,
 };
 use crate::{
     account::Account,
-    judge::{judge, ChainHead, Known, Verdict},
+    judge::{foreign_actor, judge, ChainHead, Known, Verdict},
     StorageError,
 };
 use async_trait::async_trait;
@@ -54,7 +54,8 @@ CREATE INDEX IF NOT EXISTS quarantine_device ON quarantine(device_id, device_seq
 CREATE TABLE IF NOT EXISTS devices (
   device_id TEXT PRIMARY KEY,
   last_seq BIGINT NOT NULL,
-  last_hash TEXT NOT NULL
+  last_hash TEXT NOT NULL,
+  owner TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS stream_cells (
   stream TEXT NOT NULL,
@@ -77,6 +78,24 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+";
+
+/// Databases made before devices recorded their owner: add the column and take the
+/// owner from the actor of the chain head (`''` if it cannot be found: such a device is
+/// not owner-checked). A no-op once done.
+const MIGRATE_OWNER: &str = "
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+                 AND table_name = 'devices' AND column_name = 'owner') THEN
+    ALTER TABLE devices ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+    UPDATE devices d SET owner = COALESCE(
+      (SELECT e.actor_user FROM events e
+        WHERE e.device_id = d.device_id AND e.hash = d.last_hash LIMIT 1),
+      (SELECT q.body::jsonb #>> '{actor,user}' FROM quarantine q
+        WHERE q.device_id = d.device_id AND q.hash = d.last_hash LIMIT 1),
+      '');
+  END IF;
+END $$;
 ";
 
 /// The PostgreSQL storage backend.
@@ -136,6 +155,7 @@ impl PostgresStorage {
         )
         .await?;
         tx.batch_execute(SCHEMA).await?;
+        tx.batch_execute(MIGRATE_OWNER).await?;
         tx.commit().await?;
         Ok(Self { pool })
     }
@@ -150,30 +170,57 @@ async fn push_one(
     account: &Account,
     event: &Event,
 ) -> Result<PushOutcome, StorageError> {
+    if let Some(reason) = foreign_actor(account, event) {
+        return Ok(PushOutcome::Rejected { reason });
+    }
     let hash = event.hash();
     let id = event.id.to_string();
     if let Some(row) = tx
-        .query_opt("SELECT hash, server_seq FROM events WHERE id = $1", &[&id])
-        .await?
-    {
-        return Ok(repeat_outcome(row.get(0), &hash, Some(row.get(1)), None));
-    }
-    if let Some(row) = tx
-        .query_opt("SELECT hash, reason FROM quarantine WHERE id = $1", &[&id])
-        .await?
-    {
-        return Ok(repeat_outcome(row.get(0), &hash, None, Some(row.get(1))));
-    }
-    let head = tx
         .query_opt(
-            "SELECT last_seq, last_hash FROM devices WHERE device_id = $1",
-            &[&event.device_id],
+            "SELECT actor_user, hash, server_seq FROM events WHERE id = $1",
+            &[&id],
         )
         .await?
-        .map(|r| ChainHead {
-            device_seq: r.get::<_, i64>(0) as u64,
-            hash: r.get(1),
-        });
+    {
+        let held = Held {
+            actor_user: row.get(0),
+            hash: row.get(1),
+            server_seq: Some(row.get(2)),
+            reason: None,
+        };
+        return Ok(repeat_outcome(account, held, &hash));
+    }
+    if let Some(row) = tx
+        .query_opt(
+            "SELECT body, hash, reason FROM quarantine WHERE id = $1",
+            &[&id],
+        )
+        .await?
+    {
+        let held = Held {
+            actor_user: parse_event(row.get(0), None)?.actor.user,
+            hash: row.get(1),
+            server_seq: None,
+            reason: Some(row.get(2)),
+        };
+        return Ok(repeat_outcome(account, held, &hash));
+    }
+    let device = tx
+        .query_opt(
+            "SELECT last_seq, last_hash, owner FROM devices WHERE device_id = $1",
+            &[&event.device_id],
+        )
+        .await?;
+    let (head, device_owner) = match device {
+        Some(r) => (
+            Some(ChainHead {
+                device_seq: r.get::<_, i64>(0) as u64,
+                hash: r.get(1),
+            }),
+            Some(r.get::<_, String>(2)).filter(|o| !o.is_empty()),
+        ),
+        None => (None, None),
+    };
     let stream = event.stream.to_string();
     let case_cell = match event.stream {
         Stream::Incident(_) => tx
@@ -185,7 +232,12 @@ async fn push_one(
             .map(|r| r.get(0)),
         Stream::Patrol(_) => None,
     };
-    let verdict = judge(account, event, &Known { head, case_cell });
+    let known = Known {
+        head,
+        device_owner,
+        case_cell,
+    };
+    let verdict = judge(account, event, &known);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -220,12 +272,16 @@ async fn push_one(
             .await?;
             (PushOutcome::Rejected { reason }, links)
         }
+        // Not stored, the chain untouched.
+        Verdict::Refuse { reason } => return Ok(PushOutcome::Rejected { reason }),
     };
     if links {
+        // The judge refused unless the device is unowned or `account`'s.
         tx.execute(
-            "INSERT INTO devices (device_id, last_seq, last_hash) VALUES ($1, $2, $3)
-             ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
-            &[&event.device_id, &device_seq, &hash],
+            "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (device_id) DO UPDATE SET last_seq = excluded.last_seq,
+               last_hash = excluded.last_hash, owner = excluded.owner",
+            &[&event.device_id, &device_seq, &hash, &account.user],
         )
         .await?;
     }

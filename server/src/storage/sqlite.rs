@@ -4,12 +4,12 @@
 //! is on disk. Blocking calls run on tokio's blocking pool.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Quarantined,
+    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Held, Quarantined,
     Storage,
 };
 use crate::{
     account::Account,
-    judge::{judge, ChainHead, Known, Verdict},
+    judge::{foreign_actor, judge, ChainHead, Known, Verdict},
     StorageError,
 };
 use async_trait::async_trait;
@@ -27,7 +27,7 @@ use std::{
 };
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 const SCHEMA: &str = "
 CREATE TABLE events (
   server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -55,7 +55,8 @@ CREATE INDEX quarantine_device ON quarantine(device_id, device_seq);
 CREATE TABLE devices (
   device_id TEXT PRIMARY KEY,
   last_seq INTEGER NOT NULL,
-  last_hash TEXT NOT NULL
+  last_hash TEXT NOT NULL,
+  owner TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE TABLE stream_cells (
   stream TEXT NOT NULL,
@@ -78,6 +79,18 @@ CREATE TABLE settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) STRICT;
+";
+
+/// Version 1 to 2: devices record the account they belong to, taken from the actor of
+/// their chain head (`''` if it cannot be found: such a device is not owner-checked).
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE devices ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+UPDATE devices SET owner = COALESCE(
+  (SELECT e.actor_user FROM events e
+    WHERE e.device_id = devices.device_id AND e.hash = devices.last_hash LIMIT 1),
+  (SELECT json_extract(q.body, '$.actor.user') FROM quarantine q
+    WHERE q.device_id = devices.device_id AND q.hash = devices.last_hash LIMIT 1),
+  '');
 ";
 
 struct Inner {
@@ -122,6 +135,11 @@ impl SqliteStorage {
             if version == 0 {
                 let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
                 tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+                tx.commit()?;
+            } else if version == 1 {
+                let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+                tx.execute_batch(MIGRATE_1_TO_2)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
                 tx.commit()?;
             } else if version != SCHEMA_VERSION {
@@ -177,40 +195,63 @@ fn push_one(
     account: &Account,
     event: &Event,
 ) -> Result<PushOutcome, StorageError> {
+    if let Some(reason) = foreign_actor(account, event) {
+        return Ok(PushOutcome::Rejected { reason });
+    }
     let hash = event.hash();
     let id = event.id.to_string();
-    let held: Option<(String, i64)> = tx
+    let held = tx
         .query_row(
-            "SELECT hash, server_seq FROM events WHERE id = ?1",
+            "SELECT actor_user, hash, server_seq FROM events WHERE id = ?1",
             [&id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((h, seq)) = held {
-        return Ok(repeat_outcome(&h, &hash, Some(seq), None));
-    }
-    let held: Option<(String, String)> = tx
-        .query_row(
-            "SELECT hash, reason FROM quarantine WHERE id = ?1",
-            [&id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    if let Some((h, reason)) = held {
-        return Ok(repeat_outcome(&h, &hash, None, Some(reason)));
-    }
-    let head = tx
-        .query_row(
-            "SELECT last_seq, last_hash FROM devices WHERE device_id = ?1",
-            [&event.device_id],
             |r| {
-                Ok(ChainHead {
-                    device_seq: r.get::<_, i64>(0)? as u64,
+                Ok(Held {
+                    actor_user: r.get(0)?,
                     hash: r.get(1)?,
+                    server_seq: Some(r.get(2)?),
+                    reason: None,
                 })
             },
         )
         .optional()?;
+    if let Some(held) = held {
+        return Ok(repeat_outcome(account, held, &hash));
+    }
+    let held: Option<(String, String, String)> = tx
+        .query_row(
+            "SELECT body, hash, reason FROM quarantine WHERE id = ?1",
+            [&id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    if let Some((body, held_hash, reason)) = held {
+        let held = Held {
+            actor_user: parse_event(&body, None)?.actor.user,
+            hash: held_hash,
+            server_seq: None,
+            reason: Some(reason),
+        };
+        return Ok(repeat_outcome(account, held, &hash));
+    }
+    let device = tx
+        .query_row(
+            "SELECT last_seq, last_hash, owner FROM devices WHERE device_id = ?1",
+            [&event.device_id],
+            |r| {
+                Ok((
+                    ChainHead {
+                        device_seq: r.get::<_, i64>(0)? as u64,
+                        hash: r.get(1)?,
+                    },
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    let (head, device_owner) = match device {
+        Some((head, owner)) => (Some(head), Some(owner).filter(|o| !o.is_empty())),
+        None => (None, None),
+    };
     let stream = event.stream.to_string();
     let case_cell = match event.stream {
         Stream::Incident(_) => tx
@@ -222,7 +263,12 @@ fn push_one(
             .optional()?,
         Stream::Patrol(_) => None,
     };
-    let verdict = judge(account, event, &Known { head, case_cell });
+    let known = Known {
+        head,
+        device_owner,
+        case_cell,
+    };
+    let verdict = judge(account, event, &known);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -249,12 +295,16 @@ fn push_one(
             )?;
             (PushOutcome::Rejected { reason }, links)
         }
+        // Not stored, the chain untouched.
+        Verdict::Refuse { reason } => return Ok(PushOutcome::Rejected { reason }),
     };
     if links {
+        // The judge refused unless the device is unowned or `account`'s.
         tx.execute(
-            "INSERT INTO devices (device_id, last_seq, last_hash) VALUES (?1, ?2, ?3)
-             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq, last_hash = excluded.last_hash",
-            params![event.device_id, device_seq, hash],
+            "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq,
+               last_hash = excluded.last_hash, owner = excluded.owner",
+            params![event.device_id, device_seq, hash, account.user],
         )?;
     }
     Ok(outcome)
@@ -469,5 +519,45 @@ impl Storage for SqliteStorage {
                 .optional()?)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn version_1_databases_learn_their_device_owners() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&SCHEMA.replace(",\n  owner TEXT NOT NULL DEFAULT ''", ""))
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
+                   VALUES ('e1', 's', 'phone-li', 1, 'li', 'h1', '{}', 0);
+                 INSERT INTO quarantine (id, device_id, device_seq, hash, body, reason, received_ms)
+                   VALUES ('q1', 'phone-zhao', 1, 'h2', '{\"actor\":{\"user\":\"zhao\"}}', 'r', 0);
+                 INSERT INTO devices VALUES ('phone-li', 1, 'h1'), ('phone-zhao', 1, 'h2'),
+                   ('phone-lost', 3, 'h3');
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(&path).await.unwrap();
+        let owners = s
+            .read(|conn| {
+                let mut stmt = conn.prepare("SELECT owner FROM devices ORDER BY device_id")?;
+                let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(owners, ["li", "", "zhao"]);
+        drop(s);
+        // Opening again is a no-op.
+        SqliteStorage::open(&path).await.unwrap();
     }
 }

@@ -1,5 +1,7 @@
 //! One conformance suite, run against every storage backend. The PostgreSQL runs
-//! need GRIDWORK_TEST_PG (a connection URL); without it they print SKIPPED and pass.
+//! need GRIDWORK_TEST_PG (a connection URL); without it they pass without running, and
+//! the test `postgres_suite_skipped_without_GRIDWORK_TEST_PG` says so by its name in the
+//! test list (libtest shows a passing test's stderr only with `--nocapture`).
 
 use crate::common::*;
 use gridwork_core::{
@@ -96,13 +98,20 @@ pub async fn actors_and_roles_are_checked(s: Arc<dyn Storage>) {
         .await
         .unwrap();
     assert!(rejected(&r[0]).contains("pushed as another user"));
-    // li claiming the supervisor role.
+    assert!(s.quarantine("phone-x").await.unwrap().is_empty());
+    // li claiming the supervisor role: her own event, so it is quarantined and keeps
+    // its chain place (a role changed while the device was offline loses nothing).
     let mut d = Device::new("phone-y", "li", Role::Supervisor);
-    let r = s
-        .push(&li, vec![d.report(Some("32050800101"))])
-        .await
-        .unwrap();
-    assert!(rejected(&r[0]).contains("pushed as another user"));
+    let claimed = d.report(Some("32050800101"));
+    let r = s.push(&li, vec![claimed]).await.unwrap();
+    assert!(rejected(&r[0]).contains("pushed with another role"));
+    d.actor.role = Role::Worker;
+    accepted(
+        &s.push(&li, vec![d.report(Some("32050800101"))])
+            .await
+            .unwrap()[0],
+    );
+    assert_eq!(s.quarantine("phone-y").await.unwrap().len(), 1);
     // A worker may never dispatch; a supervisor may.
     let mut w = Device::new("phone-li", "li", Role::Worker);
     let report = w.report(Some("32050800101"));
@@ -139,6 +148,123 @@ pub async fn actors_and_roles_are_checked(s: Arc<dyn Storage>) {
         .await
         .unwrap();
     assert!(rejected(&r[0]).contains("may not report"));
+}
+
+/// The reported bug: zhao pushing li's events must neither record them nor move
+/// phone-li's chain, so li's own later push of them is judged on its merits.
+pub async fn impostors_leave_no_trace(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let zhao = account(s.as_ref(), "zhao").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let e1 = d.report(Some("32050800101"));
+    let e2 = d.report(Some("32050800299")); // outside li's scope: quarantined for li
+    let e3 = d.report(Some("32050800102"));
+    // zhao pushes them first, twice: refused every time, nothing kept.
+    for _ in 0..2 {
+        let r = s
+            .push(&zhao, vec![e1.clone(), e2.clone(), e3.clone()])
+            .await
+            .unwrap();
+        for o in &r {
+            assert!(rejected(o).contains("pushed as another user"), "{o:?}");
+        }
+    }
+    assert!(s.quarantine("phone-li").await.unwrap().is_empty());
+    // li's own push is judged on its merits.
+    let r = s
+        .push(&li, vec![e1.clone(), e2.clone(), e3.clone()])
+        .await
+        .unwrap();
+    let seq1 = accepted(&r[0]);
+    let reason2 = rejected(&r[1]).to_string();
+    assert!(reason2.contains("outside your area"), "{reason2}");
+    let seq3 = accepted(&r[2]);
+    // li's duplicates get their first results again.
+    let again = s
+        .push(&li, vec![e1.clone(), e2.clone(), e3.clone()])
+        .await
+        .unwrap();
+    assert_eq!(again[0], PushOutcome::Duplicate { server_seq: seq1 });
+    assert_eq!(again[1], PushOutcome::Rejected { reason: reason2 });
+    assert_eq!(again[2], PushOutcome::Duplicate { server_seq: seq3 });
+    // zhao re-pushing them, as they are or re-signed as his own, learns nothing:
+    // neither server_seq nor the quarantine reason.
+    let r = s.push(&zhao, vec![e1.clone(), e2.clone()]).await.unwrap();
+    assert!(r
+        .iter()
+        .all(|o| rejected(o).contains("pushed as another user")));
+    let mut z = Device::new("phone-zhao", "zhao", Role::Worker);
+    let mut own1 = z.report(Some("32050800201"));
+    own1.id = e1.id;
+    let mut own2 = z.report(Some("32050800201"));
+    own2.id = e2.id;
+    let r = s.push(&zhao, vec![own1, own2]).await.unwrap();
+    for o in &r {
+        let reason = rejected(o);
+        assert!(reason.contains("pushed as another user"), "{reason}");
+        assert!(
+            !reason.contains("outside") && !reason.contains("content"),
+            "{reason}"
+        );
+    }
+    // zhao's own events naming li's device: refused, li's chain untouched.
+    let mut fake = Device::new("phone-li", "zhao", Role::Worker);
+    fake.seq = 3;
+    fake.prev = e3.hash();
+    let r = s
+        .push(&zhao, vec![fake.report(Some("32050800201"))])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("belongs to another account"));
+    accepted(
+        &s.push(&li, vec![d.report(Some("32050800103"))])
+            .await
+            .unwrap()[0],
+    );
+    let q = s.quarantine("phone-li").await.unwrap();
+    assert_eq!(q.len(), 1, "only li's own rejected event is kept");
+    assert_eq!(q[0].event.id, e2.id);
+    // Nothing zhao sent is served: li sees her three accepted events, zhao none of them.
+    let page = s.pull(&li, 0, 100).await.unwrap();
+    assert_eq!(page.events.len(), 3);
+    assert!(page.events.iter().all(|e| e.actor.user == "li"));
+    assert!(s.pull(&zhao, 0, 100).await.unwrap().events.is_empty());
+}
+
+/// A device belongs to the account whose event first extended its chain.
+pub async fn devices_belong_to_their_first_account(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let wang = account(s.as_ref(), "wang").await;
+    // A chain break does not claim a device.
+    let mut w = Device::new("phone-shared", "wang", Role::Supervisor);
+    let mut skipped = w.report(Some("32050800101"));
+    skipped.device_seq = 5;
+    assert!(rejected(&s.push(&wang, vec![skipped]).await.unwrap()[0]).contains("broken"));
+    // li's first linked event (even a quarantined one) claims it.
+    let mut l = Device::new("phone-shared", "li", Role::Worker);
+    let r = s
+        .push(&li, vec![l.report(Some("32050800201"))])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("outside your area"));
+    let mut w = Device::new("phone-shared", "wang", Role::Supervisor);
+    let r = s
+        .push(&wang, vec![w.report(Some("32050800101"))])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("belongs to another account"));
+    accepted(
+        &s.push(&li, vec![l.report(Some("32050800101"))])
+            .await
+            .unwrap()[0],
+    );
+    // Kept: wang's chain break (his own event, from before li claimed the device) and
+    // li's out-of-area report; not kept: wang's refused event.
+    let q = s.quarantine("phone-shared").await.unwrap();
+    let authors: Vec<_> = q.iter().map(|q| q.event.actor.user.as_str()).collect();
+    assert_eq!(authors, ["li", "wang"]);
 }
 
 pub async fn scope_decides_what_is_accepted(s: Arc<dyn Storage>) {
@@ -373,6 +499,26 @@ pub async fn concurrent_pushes_never_hide_events_from_pulls(s: Arc<dyn Storage>)
     }
 }
 
+/// Always listed, so a run without PostgreSQL shows that its suite did not run. With
+/// GRIDWORK_TEST_PG set it checks the URL answers instead.
+#[allow(non_snake_case)]
+#[tokio::test]
+async fn postgres_suite_skipped_without_GRIDWORK_TEST_PG() {
+    let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
+        eprintln!(
+            "SKIPPED: the PostgreSQL conformance suite (postgres_backend::*) passes without \
+             running; set GRIDWORK_TEST_PG to a connection URL to run it"
+        );
+        return;
+    };
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let one: i32 = client.query_one("SELECT 1", &[]).await.unwrap().get(0);
+    assert_eq!(one, 1);
+}
+
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {
         mod sqlite_backend {
@@ -402,6 +548,8 @@ conformance!(
     duplicates_get_the_first_result,
     chains_must_link,
     actors_and_roles_are_checked,
+    impostors_leave_no_trace,
+    devices_belong_to_their_first_account,
     scope_decides_what_is_accepted,
     patrols_are_scoped_by_their_cells,
     pull_serves_the_scope_in_pages,
