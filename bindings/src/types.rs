@@ -562,7 +562,7 @@ pub struct Photo {
 }
 
 impl Photo {
-    fn new(p: model::PhotoRef, photos_dir: &Path) -> Self {
+    pub(crate) fn new(p: model::PhotoRef, photos_dir: &Path) -> Self {
         Photo {
             path: photo_path(photos_dir, &p.sha256)
                 .to_string_lossy()
