@@ -60,7 +60,6 @@ pub struct GpsFix {
     #[uniffi(default)]
     pub altitude_m: Option<f64>,
     /// Where it came from.
-    #[uniffi(default)]
     pub provider: FixProvider,
     /// The platform marked it as coming from a mock-location app.
     #[uniffi(default)]
