@@ -187,7 +187,11 @@ fn start_server(gridwork: &Path, data: &Path) -> Server {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let Some(addr) = line.trim().rsplit_once("http://").map(|(_, a)| a.to_string()) else {
+    let Some(addr) = line
+        .trim()
+        .rsplit_once("http://")
+        .map(|(_, a)| a.to_string())
+    else {
         let _ = child.kill();
         panic!("gridwork serve did not say where it listens: {line:?}");
     };
