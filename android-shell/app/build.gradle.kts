@@ -1,6 +1,6 @@
 // The thin Compose app: report screen (camera photo + current location), my cases (status
-// and overdue badges), a disabled patrol toggle (pending the core's patrol API). No sync yet
-// (pending the core's sync API; see ../../docs/mobile.md).
+// and overdue badges), sign-in and a sync button (WorkManager SyncWorker), and a patrol
+// toggle (PatrolService, LocationManager fixes batched every 10 s). See ../../docs/mobile.md.
 plugins {
     alias(libs.plugins.android.application)
     alias(libs.plugins.kotlin.android)
@@ -45,5 +45,6 @@ dependencies {
     implementation(libs.lifecycle.viewmodel.compose)
     implementation(libs.lifecycle.runtime.compose)
     implementation(libs.coroutines.android)
+    implementation(libs.work.runtime)
     implementation(libs.core.ktx)
 }

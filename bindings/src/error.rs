@@ -46,9 +46,21 @@ pub enum GridworkError {
     /// Nothing was opened.
     #[error("{0}")]
     EncryptionUnavailable(String),
-    /// A long read was stopped by `interrupt()`.
+    /// A long read was stopped by `interrupt()`, or a sign-in was cancelled.
     #[error("{0}")]
     Interrupted(String),
+    /// The sync server could not be reached or failed (no network, timeout, 5xx, 429).
+    /// Try again later.
+    #[error("{0}")]
+    Network(String),
+    /// The server refused the credentials, or they belong to another user than the
+    /// store's. Ask the user to sign in again.
+    #[error("{0}")]
+    SignInRequired(String),
+    /// The server speaks another protocol version or answered outside the protocol (a
+    /// wrong URL?). Check the server address, or update the app.
+    #[error("{0}")]
+    IncompatibleServer(String),
     /// A bug or stored data gridwork cannot read; report it with the message.
     #[error("{0}")]
     Internal(String),

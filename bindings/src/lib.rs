@@ -6,17 +6,30 @@
 //! flat [`GridworkError`] is mapped from the core's error in one function. No domain logic
 //! lives here. Calls are blocking and cheap: shells make them off the main thread.
 //!
-//! The sync engine and patrols will be added as their own Objects beside
-//! `GridworkStore` once they exist in the core (see docs/mobile.md).
+//! Patrols are methods of `GridworkStore` (`patrol.rs`); sync is its own Object,
+//! [`GridworkSync`], built from a store, with foreign traits for the platform's HTTP
+//! stack and for progress (`sync.rs`). See docs/mobile.md.
 
 uniffi::setup_scaffolding!("gridwork");
 
 mod error;
+mod patrol;
 mod store;
+mod sync;
 mod types;
 
 pub use error::{map_core_error, GridworkError};
+pub use patrol::{
+    CellCoverage, CellTime, CheckInRecord, FixBatchReport, FixProvider, FlagCounts, GpsFix,
+    IntegritySummary, PatrolDetail, PatrolExportFormat, PatrolStatus, PatrolSummary, TrackGap,
+    TrackStats, Verdict,
+};
 pub use store::{gridwork_version, GridworkStore, StoreObserver};
+pub use sync::{
+    map_sync_error, EngineState, GridworkSync, HttpHeader, HttpRequest, HttpResponse,
+    HttpTransport, SignedIn, SyncFailure, SyncFailureKind, SyncPhase, SyncProgress,
+    SyncProgressListener, SyncReport, SyncStatus, TransportFailure,
+};
 pub use types::{
     ActionKind, ActionRequest, Actor, CaseDetail, CaseFilter, CasePage, CaseSummary, Category,
     CategoryKind, ChainReport, Conflict, Department, DeviceChain, Identity, PageCursor, Photo,

@@ -212,7 +212,7 @@ impl GridworkStore {
     }
 
     /// Tells every observer, outside the lock (an observer may add or remove observers).
-    fn notify(&self, case_ids: Vec<String>) {
+    pub(crate) fn notify(&self, case_ids: Vec<String>) {
         let observers: Vec<Arc<dyn StoreObserver>> = self
             .lock_observers()
             .iter()

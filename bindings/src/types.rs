@@ -350,8 +350,8 @@ pub struct ReportDraft {
     /// Photo files to attach (JPEG, PNG, WebP or HEIC, at most 20 MB each).
     #[uniffi(default)]
     pub photos: Vec<String>,
-    /// The patrol (UUID) this report belongs to. The patrol API is not exposed yet;
-    /// leave it empty.
+    /// The patrol (UUID) this report belongs to: the worker's open patrol
+    /// (`open_patrol()`), or empty.
     #[uniffi(default)]
     pub patrol_id: Option<String>,
 }
@@ -562,7 +562,7 @@ pub struct Photo {
 }
 
 impl Photo {
-    fn new(p: model::PhotoRef, photos_dir: &Path) -> Self {
+    pub(crate) fn new(p: model::PhotoRef, photos_dir: &Path) -> Self {
         Photo {
             path: photo_path(photos_dir, &p.sha256)
                 .to_string_lossy()
@@ -605,8 +605,8 @@ impl From<workflow::Conflict> for Conflict {
     }
 }
 
-/// Where one event stands with the server. Until the sync API is exposed every local
-/// event stays `Pending`.
+/// Where one event stands with the server: `Pending` until a `GridworkSync` run pushes
+/// it.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
 pub enum SyncState {
     /// Waiting in the outbox.

@@ -7,12 +7,19 @@
 //! default `/var/cache/gridwork-ci`); otherwise they are skipped with a message, unless
 //! `GRIDWORK_REQUIRE_ALL_BINDINGS=1` (set by `.ci/run`), which makes a missing toolchain
 //! fail the test.
+//!
+//! The scenarios sync for real: this test builds the `gridwork` binary, sets up a server
+//! database with `gridwork admin` (a worker and a supervisor with passwords and issued
+//! tokens, the sample catalogue and grid) and runs `gridwork serve` on a free loopback
+//! port for the whole run. The foreign tests read the address and credentials from
+//! `GRIDWORK_SERVER_URL`, `GRIDWORK_WORKER_{USER,PASSWORD,TOKEN}` and
+//! `GRIDWORK_SUPERVISOR_{USER,PASSWORD,TOKEN}`; each language uses devices of its own.
 #![allow(clippy::unwrap_used)]
 
 use std::{
-    io::Write,
+    io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
-    process::Command,
+    process::{Child, Command, Stdio},
 };
 
 /// Writes straight to stderr so the lines show even when the test harness captures output.
@@ -109,6 +116,95 @@ fn run(cmd: &mut Command) {
     );
 }
 
+/// The reference server on loopback, killed when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    env: Vec<String>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Sets up a server database with `gridwork admin` and starts `gridwork serve` on it.
+fn start_server(gridwork: &Path, data: &Path) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("server.db");
+    let admin = |args: &[&str]| -> String {
+        let out = Command::new(gridwork)
+            .arg("admin")
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .env_remove("GRIDWORK_PASSWORD")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "gridwork admin {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let mut env = Vec::new();
+    for (var, user, role, scope) in [
+        ("WORKER", "li", "worker", "320508002"),
+        ("SUPERVISOR", "wang", "supervisor", "320508"),
+    ] {
+        let password = format!("pw-{user}-{}", std::process::id());
+        admin(&[
+            "add-user",
+            user,
+            "--role",
+            role,
+            "--scope",
+            scope,
+            "--password",
+            &password,
+        ]);
+        let token = admin(&["issue-token", user]);
+        env.push(format!("GRIDWORK_{var}_USER={user}"));
+        env.push(format!("GRIDWORK_{var}_PASSWORD={password}"));
+        env.push(format!("GRIDWORK_{var}_TOKEN={token}"));
+    }
+    let catalog = data.join("kcity-catalog.json");
+    let grid = data.join("kcity-grid.geojson");
+    admin(&["import-catalog", catalog.to_str().unwrap()]);
+    admin(&["import-grid", grid.to_str().unwrap()]);
+    let mut child = Command::new(gridwork)
+        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
+        .arg(&db)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let Some(addr) = line
+        .trim()
+        .rsplit_once("http://")
+        .map(|(_, a)| a.to_string())
+    else {
+        let _ = child.kill();
+        panic!("gridwork serve did not say where it listens: {line:?}");
+    };
+    let url = format!("http://{addr}");
+    env.push(format!("GRIDWORK_SERVER_URL={url}"));
+    Server {
+        child,
+        url,
+        env,
+        _dir: dir,
+    }
+}
+
 #[test]
 fn the_same_scenario_passes_in_python_kotlin_and_swift() {
     let root = repo_root();
@@ -137,6 +233,13 @@ fn the_same_scenario_passes_in_python_kotlin_and_swift() {
     run(&mut build);
     let cdylib = profile_dir.join("libgridwork_ffi.so");
     assert!(cdylib.is_file(), "no cdylib at {}", cdylib.display());
+    // The reference server, as an operator runs it.
+    run(Command::new(&cargo)
+        .current_dir(&root)
+        .args(["build", "-q", "-p", "gridwork-cli", "--bin", "gridwork"])
+        .env("CARGO_TARGET_DIR", target_dir));
+    let server = start_server(&target_dir.join("debug/gridwork"), &root.join("data"));
+    say(&format!("reference server at {}", server.url));
 
     let out = tempfile::tempdir().unwrap();
     for lang in ["python", "kotlin", "swift"] {
@@ -158,8 +261,11 @@ fn the_same_scenario_passes_in_python_kotlin_and_swift() {
         .arg("--bindings")
         .arg(out.path())
         .arg("--env")
-        .arg(format!("GRIDWORK_DATA_DIR={}", root.join("data").display()))
-        .args(["--python", "bindings/tests/python"]);
+        .arg(format!("GRIDWORK_DATA_DIR={}", root.join("data").display()));
+    for e in &server.env {
+        harness.arg("--env").arg(e);
+    }
+    harness.args(["--python", "bindings/tests/python"]);
     let mut ran = vec!["python"];
     let mut skipped = Vec::new();
     match kotlin_missing() {

@@ -1,11 +1,20 @@
 // End-to-end scenario through the generated Kotlin bindings and the Android shell's
-// GridworkRepository (the same scenario as the Python and Swift tests), run on a desktop
-// JVM with JNA by .ci/run-binding-tests.sh.
+// GridworkRepository, PatrolRecorder and UrlConnectionTransport (the same scenario as the
+// Python and Swift tests): the case loop, a patrol, and a worker and a supervisor syncing
+// through the reference server started by bindings/tests/foreign.rs. Run on a desktop JVM
+// with JNA by .ci/run-binding-tests.sh.
 import org.gridwork.ffi.*
 import org.gridwork.kit.GridworkRepository
+import org.gridwork.kit.UrlConnectionTransport
 import java.io.File
 import java.nio.file.Files
+import java.util.UUID
+import java.util.concurrent.CountDownLatch
+import java.util.concurrent.TimeUnit
+import kotlin.concurrent.thread
 import kotlin.system.exitProcess
+
+const val CELL = "32050800200401"
 
 var passed = 0
 var failed = 0
@@ -39,6 +48,12 @@ fun main() {
     val dir = Files.createTempDirectory("gridwork-kt-").toFile()
     try {
         scenario(data, dir)
+        patrolScenario(data, dir)
+        val server = System.getenv("GRIDWORK_SERVER_URL")
+        if (server != null) syncScenario(data, dir, server) else println("SKIPPED sync: GRIDWORK_SERVER_URL not set")
+    } catch (e: Throwable) {
+        check("scenario threw $e", false)
+        e.printStackTrace()
     } finally {
         dir.deleteRecursively()
     }
@@ -119,5 +134,127 @@ fun scenario(data: File, dir: File) {
     }
     raises<GridworkException.EncryptionUnavailable>("encryption key refused") {
         GridworkRepository.open(File(dir, "enc").path, "secret")
+    }
+}
+
+fun walk(t0: Long, n: Int): List<GpsFix> = (0 until n).map { i ->
+    GpsFix(timeMs = t0 + i * 1000L, lat = 31.2995 + i * 0.00001, lon = 120.6005, accuracyM = 5.0,
+        speedMps = 1.1, bearingDeg = 0.0, provider = FixProvider.GPS)
+}
+
+fun patrolScenario(data: File, dir: File) {
+    GridworkRepository.open(File(dir, "patrol").path, transport = null).use { repo ->
+        repo.signIn("li", Role.WORKER, "phone-p")
+        repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
+        val batches = mutableListOf<Result<FixBatchReport>>()
+        // A long timer: the test flushes by hand; the app keeps the 10 s default.
+        val recorder = repo.startPatrol(listOf(CELL), batchMillis = 3_600_000) { synchronized(batches) { batches.add(it) } }
+        check("open patrol", repo.store.openPatrol() == recorder.patrolId)
+        walk(System.currentTimeMillis() - 100_000, 100).forEachIndexed { i, fix ->
+            recorder.offer(fix)
+            if (i % 10 == 9) recorder.flush()
+        }
+        check("ten batches of ten", batches.size == 10 && batches.all { it.getOrNull()?.stored == 10u })
+        repo.store.checkIn(recorder.patrolId, 31.3, 120.6005, "shop 12", jpeg(dir, "door"))
+        val case = repo.report("06010", 31.3005, 120.6005, "on patrol", patrolId = recorder.patrolId)
+        val p = repo.finishPatrol(recorder)
+        check("patrol finished", p.status == PatrolStatus.FINISHED && repo.store.openPatrol() == null)
+        check("patrol fixes", p.stats.fixCount == 100uL)
+        check("patrol distance ${p.stats.distanceM}", p.stats.distanceM in 100.0..120.0)
+        check("patrol trusted", p.integrity.verdict == Verdict.TRUSTED)
+        check("patrol coverage", p.coverage.single().cellId == CELL && p.coverage.single().coveredShare > 0.0)
+        check("patrol check-in", p.checkIns.single().note == "shop 12" && File(p.checkIns.single().photo!!.path).isFile)
+        check("patrol incidents", p.incidents == listOf(case))
+        raises<GridworkException.Workflow>("no fixes after finish") {
+            repo.store.addFixes(p.id, walk(System.currentTimeMillis(), 1))
+        }
+        check("gpx export", repo.store.exportPatrol(p.id, PatrolExportFormat.GPX).contains("<trkpt"))
+    }
+}
+
+class Progress : SyncProgressListener {
+    val updates = mutableListOf<SyncProgress>()
+    override fun onProgress(progress: SyncProgress) { synchronized(updates) { updates.add(progress) } }
+}
+
+/** UrlConnectionTransport whose next push waits until released (to cancel mid-run). */
+class GatedTransport : HttpTransport {
+    private val inner = UrlConnectionTransport()
+    @Volatile var gate: Pair<CountDownLatch, CountDownLatch>? = null
+    override fun send(request: HttpRequest): HttpResponse {
+        val g = gate
+        if (g != null && request.method == "POST" && request.url.endsWith("/v1/events")) {
+            gate = null
+            g.first.countDown()
+            g.second.await(30, TimeUnit.SECONDS)
+        }
+        return inner.send(request)
+    }
+}
+
+fun syncScenario(data: File, dir: File, server: String) {
+    val env = System.getenv()
+    val tag = UUID.randomUUID().toString().take(8)
+    val transport = GatedTransport()
+    val worker = GridworkRepository.open(File(dir, "sync-w").path, transport = transport)
+    val boss = GridworkRepository.open(File(dir, "sync-s").path, transport = null) // built-in
+    try {
+        for ((repo, who) in listOf(worker to "WORKER", boss to "SUPERVISOR")) {
+            repo.signIn(env["GRIDWORK_${who}_USER"]!!, if (who == "WORKER") Role.WORKER else Role.SUPERVISOR, "kt-$who-$tag")
+            repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
+        }
+        check("not signed in", worker.syncStatus().state == EngineState.NOT_SIGNED_IN)
+        raises<GridworkException.SignInRequired>("a bad token is refused") { worker.signInWithToken(server, "nope") }
+        val signed = worker.signInToServer(server, env["GRIDWORK_WORKER_USER"]!!, env["GRIDWORK_WORKER_PASSWORD"]!!)
+        check("signed in as worker", signed.role == Role.WORKER)
+        boss.signInWithToken(server, env["GRIDWORK_SUPERVISOR_TOKEN"]!!)
+
+        val recorder = worker.startPatrol(listOf(CELL))
+        walk(System.currentTimeMillis() - 30_000, 30).forEach { recorder.offer(it) }
+        val id = worker.report("06010", 31.3005, 120.6005, "bin overflowing (kotlin)",
+            listOf(jpeg(dir, "bin-kotlin")), patrolId = recorder.patrolId)
+        worker.finishPatrol(recorder)
+        val pending = worker.syncStatus()
+        check("pending before sync", pending.due && pending.pendingEvents >= 3uL && pending.pendingPhotos == 1uL)
+
+        val progress = Progress()
+        val r = worker.sync.run(progress)
+        check("worker synced (${r.error})", r.state == EngineState.SYNCED && r.pushed == pending.pendingEvents && r.rejected == 0uL)
+        check("photo uploaded", r.uploadedPhotos == 1uL)
+        val phases = progress.updates.map { it.phase }.distinct()
+        check("progress phases $phases", phases == listOf(SyncPhase.PUSH, SyncPhase.UPLOAD, SyncPhase.PULL))
+        check("timeline synced", worker.case(id).timeline.all { it.sync == SyncState.Synced })
+
+        val seen = mutableListOf<List<String>>()
+        val handle = boss.observe { synchronized(seen) { seen.add(it) } }
+        var bossPhases = listOf<SyncPhase>()
+        val b = boss.syncNow { p -> bossPhases = bossPhases + p.phase }
+        check("supervisor pulled the case (${b.error})", b.state == EngineState.SYNCED && id in b.changedCases)
+        check("supervisor observer told", seen.any { id in it })
+        check("supervisor progress", SyncPhase.PULL in bossPhases)
+        handle.close()
+        boss.act(id, ActionKind.REGISTER)
+        check("registration pushed", boss.syncNow().pushed == 1uL)
+        val back = worker.syncNow()
+        check("worker pulled the registration", id in back.changedCases && worker.case(id).status == Status.REGISTERED)
+
+        // Cancel from this thread while the run is inside the transport.
+        worker.report("06010", 31.3005, 120.6005, "cancelled mid-run")
+        val entered = CountDownLatch(1)
+        val release = CountDownLatch(1)
+        transport.gate = entered to release
+        var cancelled: SyncReport? = null
+        val runner = thread { cancelled = worker.syncNow() }
+        check("run entered the transport", entered.await(30, TimeUnit.SECONDS))
+        worker.cancelSync()
+        release.countDown()
+        runner.join(60_000)
+        check("run cancelled", cancelled?.state == EngineState.CANCELLED && worker.syncStatus().state == EngineState.CANCELLED)
+        check("next run syncs", worker.syncNow().state == EngineState.SYNCED)
+        worker.sync.logout()
+        check("signed out", !worker.syncStatus().signedIn)
+    } finally {
+        worker.close()
+        boss.close()
     }
 }

@@ -1,20 +1,32 @@
 """End-to-end scenario through the generated Python bindings (the same one as the Kotlin
 and Swift tests): a worker reports a case with a photo, it goes round the whole loop, and
-refusals come back as typed errors. Run by .ci/run-binding-tests.sh with the generated
-gridwork.py importable and GRIDWORK_DATA_DIR pointing at the repo's data/ folder."""
+refusals come back as typed errors; a patrol is recorded; a worker and a supervisor sync
+through the reference server (`gridwork serve` on loopback, started by
+bindings/tests/foreign.rs), the worker through an HttpTransport written here on urllib.
+Run by .ci/run-binding-tests.sh with the generated gridwork.py importable,
+GRIDWORK_DATA_DIR pointing at the repo's data/ folder and GRIDWORK_SERVER_URL and the
+GRIDWORK_{WORKER,SUPERVISOR}_{USER,PASSWORD,TOKEN} credentials set."""
 
 import math
 import os
 import shutil
+import socket
 import sys
 import tempfile
+import threading
+import time
 import unittest
+import urllib.error
+import urllib.request
+import uuid
 
 import gridwork as g
 
 DATA = os.environ.get("GRIDWORK_DATA_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "..", "data")
 LAT, LON = 31.3005, 120.6005  # inside the K city sample grid
+CELL = "32050800200401"       # the cell holding that point
+SERVER = os.environ.get("GRIDWORK_SERVER_URL")
 
 
 def read(name):
@@ -38,6 +50,69 @@ class Recorder(g.StoreObserver):
 
     def on_cases_changed(self, case_ids):
         self.calls.append(list(case_ids))
+
+
+class NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None  # a 3xx is a response for the engine, never followed
+
+
+class UrllibTransport(g.HttpTransport):
+    """The sync engine's HTTP exchanges through Python's own urllib: what a shell does
+    with OkHttp or URLSession. When `gate` is set, the next push waits for it to be
+    released (to cancel a run from another thread while it is inside the transport)."""
+
+    def __init__(self):
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirects)
+        self.requests = []
+        self.gate = None
+
+    def send(self, request):
+        self.requests.append((request.method, request.url))
+        if self.gate and request.method == "POST" and request.url.endswith("/v1/events"):
+            entered, release = self.gate
+            self.gate = None
+            entered.set()
+            release.wait(30)
+        body = bytes(request.body) if request.method in ("POST", "PUT") else None
+        req = urllib.request.Request(request.url, data=body, method=request.method)
+        for h in request.headers:
+            req.add_header(h.name, h.value)
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                return self.response(resp.status, resp.getheaders(), resp.read())
+        except urllib.error.HTTPError as e:  # 4xx/5xx are responses too
+            return self.response(e.code, e.headers.items(), e.read())
+        except (socket.timeout, TimeoutError) as e:
+            raise g.TransportFailure.Timeout(reason=str(e))
+        except urllib.error.URLError as e:
+            raise g.TransportFailure.Connect(reason=str(e.reason))
+        except (ConnectionError, OSError) as e:
+            raise g.TransportFailure.Interrupted(reason=str(e))
+
+    @staticmethod
+    def response(status, headers, body):
+        return g.HttpResponse(status=status,
+                              headers=[g.HttpHeader(name=k, value=v) for k, v in headers],
+                              body=body)
+
+
+class Progress(g.SyncProgressListener):
+    """A progress listener implemented in Python, called from the Rust sync thread."""
+
+    def __init__(self):
+        self.updates = []
+
+    def on_progress(self, progress):
+        self.updates.append(progress)
+
+
+def walk(t0_ms, n, lat0=31.2995):
+    """n fixes one second apart walking north at about 1.1 m/s through CELL."""
+    return [g.GpsFix(time_ms=t0_ms + i * 1000, lat=lat0 + i * 0.00001, lon=LON,
+                     accuracy_m=5.0, speed_mps=1.1, bearing_deg=0.0,
+                     provider=g.FixProvider.GPS)
+            for i in range(n)]
 
 
 class Scenario(unittest.TestCase):
@@ -140,6 +215,150 @@ class Scenario(unittest.TestCase):
             self.store.show("0190a4e1-0000-7000-8000-000000000000")
         with self.assertRaises(g.GridworkError.EncryptionUnavailable):
             g.GridworkStore.open(os.path.join(self.dir, "enc"), "secret")
+
+    def test_a_patrol_is_recorded_in_batches_and_shows_its_figures(self):
+        with self.assertRaises(g.GridworkError.InvalidInput):
+            self.store.start_patrol(["nowhere"])
+        patrol = self.store.start_patrol([CELL])
+        self.assertEqual(self.store.open_patrol(), patrol)
+        fixes = walk(int(time.time() * 1000) - 100_000, 100)
+        reports = [self.store.add_fixes(patrol, fixes[i:i + 10]) for i in range(0, 100, 10)]
+        self.assertEqual(sum(r.stored for r in reports), 100)
+        with self.assertRaises(g.GridworkError.InvalidInput):
+            self.store.add_fixes(patrol, [g.GpsFix(time_ms=fixes[-1].time_ms + 1000,
+                                                   lat=91.0, lon=LON, accuracy_m=5.0,
+                                                   provider=g.FixProvider.GPS)])
+        self.store.check_in(patrol, 31.3, LON, "shop 12", jpeg(self.dir, "door"))
+        case_id = self.store.report(self.draft(patrol_id=patrol))
+        self.store.pause_patrol(patrol)
+        with self.assertRaises(g.GridworkError.Workflow):
+            self.store.add_fixes(patrol, walk(fixes[-1].time_ms + 1000, 1))
+        self.store.resume_patrol(patrol)
+        self.store.finish_patrol(patrol)
+        self.assertIsNone(self.store.open_patrol())
+
+        detail = self.store.patrol(patrol)
+        self.assertEqual(detail.status, g.PatrolStatus.FINISHED)
+        self.assertEqual(detail.cells, [CELL])
+        self.assertEqual(detail.stats.fix_count, 100)
+        self.assertTrue(100 <= detail.stats.distance_m < 120, detail.stats.distance_m)
+        self.assertTrue(1.0 < detail.stats.mean_speed_mps < 1.3, detail.stats.mean_speed_mps)
+        self.assertEqual(detail.integrity.verdict, g.Verdict.TRUSTED)
+        self.assertEqual([c.cell_id for c in detail.coverage], [CELL])
+        self.assertGreater(detail.coverage[0].covered_share, 0.0)
+        self.assertEqual([c.note for c in detail.check_ins], ["shop 12"])
+        self.assertTrue(os.path.isfile(detail.check_ins[0].photo.path))
+        self.assertEqual(detail.incidents, [case_id])
+        self.assertEqual([p.id for p in self.store.patrols()], [patrol])
+        self.assertIn("<trkpt", self.store.export_patrol(patrol, g.PatrolExportFormat.GPX))
+
+
+@unittest.skipUnless(SERVER, "GRIDWORK_SERVER_URL not set (run through bindings/tests/foreign.rs)")
+class SyncAgainstTheReferenceServer(unittest.TestCase):
+    """A worker (urllib transport, password sign-in) and a supervisor (built-in transport,
+    token sign-in) on devices of their own sync through the real server."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="gridwork-py-sync-")
+        env = os.environ
+        self.worker = self.device(env["GRIDWORK_WORKER_USER"], g.Role.WORKER)
+        self.boss = self.device(env["GRIDWORK_SUPERVISOR_USER"], g.Role.SUPERVISOR)
+        self.transport = UrllibTransport()
+        self.worker_sync = g.GridworkSync(self.worker, self.transport)
+        self.boss_sync = g.GridworkSync(self.boss)  # the built-in transport
+
+    def tearDown(self):
+        del self.worker_sync, self.boss_sync, self.worker, self.boss
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def device(self, user, role):
+        device_id = f"py-{user}-{uuid.uuid4().hex[:8]}"
+        store = g.GridworkStore.open(os.path.join(self.dir, device_id))
+        store.init(user, role, device_id)
+        store.import_grid(read("kcity-grid.geojson"))
+        store.import_catalog(read("kcity-catalog.json"))
+        return store
+
+    def test_a_worker_report_reaches_the_supervisor_and_back(self):
+        env = os.environ
+        self.assertEqual(self.worker_sync.status().state, g.EngineState.NOT_SIGNED_IN)
+        with self.assertRaises(g.GridworkError.SignInRequired):
+            self.worker_sync.login_with_token(SERVER, "not-a-token")
+        signed = self.worker_sync.login_with_password(SERVER, env["GRIDWORK_WORKER_USER"],
+                                                      env["GRIDWORK_WORKER_PASSWORD"])
+        self.assertEqual(signed.role, g.Role.WORKER)
+        self.boss_sync.login_with_token(SERVER, env["GRIDWORK_SUPERVISOR_TOKEN"])
+
+        # The worker patrols and reports with a photo, offline, then syncs.
+        patrol = self.worker.start_patrol([CELL])
+        self.worker.add_fixes(patrol, walk(int(time.time() * 1000) - 30_000, 30))
+        case_id = self.worker.report(g.ReportDraft(
+            category="06010", lat=LAT, lon=LON, description="bin overflowing (python)",
+            urgency=g.Urgency.NORMAL, photos=[jpeg(self.dir, "bin")], patrol_id=patrol))
+        self.worker.finish_patrol(patrol)
+        status = self.worker_sync.status()
+        self.assertTrue(status.due)
+        self.assertGreaterEqual(status.pending_events, 3)
+        self.assertEqual(status.pending_photos, 1)
+
+        progress = Progress()
+        report = self.worker_sync.run(progress)
+        self.assertEqual(report.state, g.EngineState.SYNCED, report.error)
+        self.assertEqual((report.pushed, report.rejected), (status.pending_events, 0))
+        self.assertEqual(report.uploaded_photos, 1)
+        phases = [p.phase for p in progress.updates]
+        self.assertEqual(sorted(set(phases), key=phases.index),
+                         [g.SyncPhase.PUSH, g.SyncPhase.UPLOAD, g.SyncPhase.PULL])
+        self.assertEqual(progress.updates[0].total, status.pending_events)
+        methods = {m for m, _ in self.transport.requests}
+        self.assertTrue({"GET", "POST", "HEAD", "PUT"} <= methods, methods)
+        self.assertEqual(self.worker_sync.status().pending_events, 0)
+        self.assertTrue(all(t.sync == g.SyncState.SYNCED()
+                            for t in self.worker.show(case_id).timeline))
+
+        # The supervisor pulls it (its observer hears of it), registers it, pushes.
+        seen = Recorder()
+        self.boss.add_observer(seen)
+        boss_progress = Progress()
+        report = self.boss_sync.run(boss_progress)
+        self.assertEqual(report.state, g.EngineState.SYNCED, report.error)
+        self.assertIn(case_id, report.changed_cases)
+        self.assertTrue(any(case_id in ids for ids in seen.calls))
+        self.assertTrue(any(p.phase == g.SyncPhase.PULL for p in boss_progress.updates))
+        self.assertEqual(self.boss.show(case_id).status, g.Status.REPORTED)
+        self.boss.act(case_id, g.ActionRequest(kind=g.ActionKind.REGISTER))
+        self.assertEqual(self.boss_sync.run(None).pushed, 1)
+
+        # The worker pulls the registration.
+        mine = Recorder()
+        self.worker.add_observer(mine)
+        report = self.worker_sync.run(None)
+        self.assertEqual(report.changed_cases, [case_id])
+        self.assertEqual(mine.calls, [[case_id]])
+        self.assertEqual(self.worker.show(case_id).status, g.Status.REGISTERED)
+
+        # A run blocked inside the transport is cancelled from this thread.
+        self.worker.report(self.draft_text("cancelled mid-run"))
+        entered, release = threading.Event(), threading.Event()
+        self.transport.gate = (entered, release)
+        result = {}
+        runner = threading.Thread(target=lambda: result.update(r=self.worker_sync.run(None)))
+        runner.start()
+        self.assertTrue(entered.wait(30))
+        self.worker_sync.cancel()
+        release.set()
+        runner.join(60)
+        self.assertEqual(result["r"].state, g.EngineState.CANCELLED)
+        self.assertEqual(self.worker_sync.status().state, g.EngineState.CANCELLED)
+        self.assertEqual(self.worker_sync.run(None).state, g.EngineState.SYNCED)
+
+        self.worker_sync.logout()
+        self.assertFalse(self.worker_sync.status().signed_in)
+
+    @staticmethod
+    def draft_text(text):
+        return g.ReportDraft(category="06010", lat=LAT, lon=LON, description=text,
+                             urgency=g.Urgency.NORMAL)
 
 
 if __name__ == "__main__":

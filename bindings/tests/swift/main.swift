@@ -1,7 +1,15 @@
 // End-to-end scenario through the generated Swift bindings and the iOS shell's
-// GridworkRepository (the same scenario as the Python and Kotlin tests), compiled and run in
+// GridworkRepository, PatrolRecorder and URLSessionTransport (the same scenario as the
+// Python and Kotlin tests): the case loop, a patrol, and a worker and a supervisor syncing
+// through the reference server started by bindings/tests/foreign.rs. Compiled and run in
 // the Linux Swift chroot by .ci/run-binding-tests.sh.
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+let cell = "32050800200401"
+setvbuf(stdout, nil, _IONBF, 0) // every line reaches the log, even if the program crashes
 
 var passed = 0
 var failed = 0
@@ -130,8 +138,168 @@ func scenario() async throws {
     }
 }
 
+func walk(_ t0: Int64, _ n: Int) -> [GpsFix] {
+    (0..<n).map { i in
+        GpsFix(timeMs: t0 + Int64(i) * 1000, lat: 31.2995 + Double(i) * 0.00001, lon: 120.6005,
+               accuracyM: 5.0, speedMps: 1.1, bearingDeg: 0.0, provider: .gps)
+    }
+}
+
+func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+func patrolScenario() throws {
+    let repo = try GridworkRepository(directory: dir.appendingPathComponent("patrol").path)
+    try repo.signIn(user: "li", role: .worker, deviceId: "phone-p")
+    try repo.importReferenceData(
+        gridGeoJson: String(contentsOf: data.appendingPathComponent("kcity-grid.geojson"), encoding: .utf8),
+        catalogJson: String(contentsOf: data.appendingPathComponent("kcity-catalog.json"), encoding: .utf8))
+    let stored = Counter()
+    // A long timer: the test flushes by hand; the app keeps the 10 s default.
+    let recorder = try repo.startPatrol(cells: [cell], batchSeconds: 3600) { result in
+        if case .success(let r) = result { stored.add(Int(r.stored)) }
+    }
+    check("open patrol", try repo.store.openPatrol() == recorder.patrolId)
+    for (i, fix) in walk(nowMs() - 100_000, 100).enumerated() {
+        recorder.offer(fix)
+        if i % 10 == 9 { recorder.flush() }
+    }
+    check("fixes stored in batches", stored.value == 100)
+    _ = try repo.store.checkIn(id: recorder.patrolId, lat: 31.3, lon: 120.6005, note: "shop 12",
+                               photoPath: jpeg(dir, "door"))
+    let caseId = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "on patrol",
+                                 patrolId: recorder.patrolId)
+    let p = try repo.finishPatrol(recorder)
+    let stillOpen = try repo.store.openPatrol()
+    check("patrol finished", p.status == .finished && stillOpen == nil)
+    check("patrol fixes", p.stats.fixCount == 100)
+    check("patrol distance \(p.stats.distanceM)", (100.0..<120.0).contains(p.stats.distanceM))
+    check("patrol trusted", p.integrity.verdict == .trusted)
+    check("patrol coverage", p.coverage.count == 1 && p.coverage[0].cellId == cell && p.coverage[0].coveredShare > 0)
+    check("patrol check-in", p.checkIns.count == 1 && p.checkIns[0].note == "shop 12"
+        && FileManager.default.fileExists(atPath: p.checkIns[0].photo?.path ?? "/nope"))
+    check("patrol incidents", p.incidents == [caseId])
+    raises("no fixes after finish", { if case .Workflow = $0 { return true }; return false }) {
+        _ = try repo.store.addFixes(id: p.id, fixes: walk(nowMs(), 1))
+    }
+    check("gpx export", try repo.store.exportPatrol(id: p.id, format: .gpx).contains("<trkpt"))
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    func add(_ k: Int) { lock.lock(); n += k; lock.unlock() }
+}
+
+final class Progress: SyncProgressListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var _phases: [SyncPhase] = []
+    var phases: [SyncPhase] { lock.lock(); defer { lock.unlock() }; return _phases }
+    func onProgress(progress: SyncProgress) { lock.lock(); _phases.append(progress.phase); lock.unlock() }
+}
+
+/// URLSessionTransport whose next push waits until released (to cancel mid-run).
+final class GatedTransport: HttpTransport, @unchecked Sendable {
+    let inner = URLSessionTransport()
+    private let lock = NSLock()
+    private var gate: (DispatchSemaphore, DispatchSemaphore)?
+    func arm(_ entered: DispatchSemaphore, _ release: DispatchSemaphore) { lock.lock(); gate = (entered, release); lock.unlock() }
+    func send(request: HttpRequest) throws -> HttpResponse {
+        lock.lock()
+        var g: (DispatchSemaphore, DispatchSemaphore)? = nil
+        if request.method == "POST" && request.url.hasSuffix("/v1/events") { g = gate; gate = nil }
+        lock.unlock()
+        if let (entered, release) = g {
+            entered.signal()
+            _ = release.wait(timeout: .now() + 30)
+        }
+        return try inner.send(request: request)
+    }
+}
+
+func syncScenario(_ server: String) throws {
+    let env = ProcessInfo.processInfo.environment
+    let tag = String(UUID().uuidString.prefix(8))
+    let transport = GatedTransport()
+    let worker = try GridworkRepository(directory: dir.appendingPathComponent("sync-w").path, transport: transport)
+    let boss = try GridworkRepository(directory: dir.appendingPathComponent("sync-s").path) // built-in transport
+    for (repo, who, role) in [(worker, "WORKER", Role.worker), (boss, "SUPERVISOR", Role.supervisor)] {
+        try repo.signIn(user: env["GRIDWORK_\(who)_USER"]!, role: role, deviceId: "sw-\(who)-\(tag)")
+        try repo.importReferenceData(
+            gridGeoJson: String(contentsOf: data.appendingPathComponent("kcity-grid.geojson"), encoding: .utf8),
+            catalogJson: String(contentsOf: data.appendingPathComponent("kcity-catalog.json"), encoding: .utf8))
+    }
+    check("not signed in", try worker.syncStatus().state == .notSignedIn)
+    // Through the built-in transport: swift-corelibs-foundation (Linux only, not iOS) traps
+    // on a 401 carrying `WWW-Authenticate: Bearer`, so the URLSession transport is not
+    // given a refused token here.
+    raises("a bad token is refused", { if case .SignInRequired = $0 { return true }; return false }) {
+        try boss.signInWithToken(server, token: "nope")
+    }
+    let signed = try worker.signInToServer(server, user: env["GRIDWORK_WORKER_USER"]!,
+                                           password: env["GRIDWORK_WORKER_PASSWORD"]!)
+    check("signed in as worker", signed.role == .worker)
+    try boss.signInWithToken(server, token: env["GRIDWORK_SUPERVISOR_TOKEN"]!)
+
+    let recorder = try worker.startPatrol(cells: [cell])
+    for fix in walk(nowMs() - 30_000, 30) { recorder.offer(fix) }
+    let id = try worker.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "bin overflowing (swift)",
+                               photoPaths: [jpeg(dir, "bin-swift")], patrolId: recorder.patrolId)
+    _ = try worker.finishPatrol(recorder)
+    let pending = try worker.syncStatus()
+    check("pending before sync", pending.due && pending.pendingEvents >= 3 && pending.pendingPhotos == 1)
+
+    let progress = Progress()
+    let r = try worker.sync.run(progress: progress)
+    check("worker synced (\(r.error ?? "-"))", r.state == .synced && r.pushed == pending.pendingEvents && r.rejected == 0)
+    check("photo uploaded", r.uploadedPhotos == 1)
+    var phases: [SyncPhase] = []
+    for p in progress.phases where phases.last != p { phases.append(p) }
+    check("progress phases \(phases)", phases == [.push, .upload, .pull])
+    check("timeline synced", try worker.caseDetail(id: id).timeline.allSatisfy { $0.sync == .synced })
+
+    let seen = Box()
+    let observation = boss.observe { seen.add($0) }
+    let bossProgress = Progress()
+    let b = try boss.sync.run(progress: bossProgress)
+    check("supervisor pulled the case (\(b.error ?? "-"))", b.state == .synced && b.changedCases.contains(id))
+    check("supervisor observer told", seen.items.contains { $0.contains(id) })
+    check("supervisor progress", bossProgress.phases.contains(.pull))
+    observation.cancel()
+    try boss.act(id: id, .register)
+    check("registration pushed", try boss.syncNow().pushed == 1)
+    let back = try worker.syncNow()
+    let registered = try worker.caseDetail(id: id).status
+    check("worker pulled the registration", back.changedCases.contains(id) && registered == .registered)
+
+    // Cancel from this thread while the run is inside the transport.
+    _ = try worker.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "cancelled mid-run")
+    let entered = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    transport.arm(entered, release)
+    final class Slot: @unchecked Sendable { var report: SyncReport? }
+    let slot = Slot()
+    let finished = DispatchSemaphore(value: 0)
+    Thread { slot.report = try? worker.syncNow(); finished.signal() }.start()
+    check("run entered the transport", entered.wait(timeout: .now() + 30) == .success)
+    worker.cancelSync()
+    release.signal()
+    _ = finished.wait(timeout: .now() + 60)
+    let stateAfter = try worker.syncStatus().state
+    check("run cancelled", slot.report?.state == .cancelled && stateAfter == .cancelled)
+    check("next run syncs", try worker.syncNow().state == .synced)
+    try worker.sync.logout()
+    check("signed out", !(try worker.syncStatus().signedIn))
+}
+
 do {
     try await scenario()
+    try patrolScenario()
+    if let server = ProcessInfo.processInfo.environment["GRIDWORK_SERVER_URL"] {
+        try syncScenario(server)
+    } else {
+        print("SKIPPED sync: GRIDWORK_SERVER_URL not set")
+    }
 } catch {
     check("scenario threw \(error)", false)
 }

@@ -268,12 +268,18 @@ impl Store {
     /// Stores events that came from elsewhere (sync, a test, an import) and folds the
     /// cases they touch again. Events already here are skipped. Returns how many were new.
     pub fn apply_remote(&self, events: &[Event]) -> Result<usize> {
-        self.db.write(|tx| apply_remote_in(self, tx, events))
+        self.db
+            .write(|tx| apply_remote_in(self, tx, events).map(|(new, _)| new))
     }
 }
 
 /// The body of [`Store::apply_remote`], for callers that already hold a transaction.
-pub(crate) fn apply_remote_in(store: &Store, tx: &Connection, events: &[Event]) -> Result<usize> {
+/// Returns how many events were new and the cases they changed (each once, in id order).
+pub(crate) fn apply_remote_in(
+    store: &Store,
+    tx: &Connection,
+    events: &[Event],
+) -> Result<(usize, Vec<Uuid>)> {
     let mut touched = std::collections::BTreeSet::new();
     let mut new = 0;
     for event in events {
@@ -285,6 +291,7 @@ pub(crate) fn apply_remote_in(store: &Store, tx: &Connection, events: &[Event]) 
             }
         }
     }
+    let mut changed = Vec::with_capacity(touched.len());
     for stream in touched {
         let all: Vec<Event> = db::stream_events(tx, &stream)?
             .into_iter()
@@ -292,9 +299,10 @@ pub(crate) fn apply_remote_in(store: &Store, tx: &Connection, events: &[Event]) 
             .collect();
         if let Some(case) = workflow::fold(&all) {
             db::save_case(tx, &case)?;
+            changed.push(case.id);
         }
     }
-    Ok(new)
+    Ok((new, changed))
 }
 
 fn build_action(

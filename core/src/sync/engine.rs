@@ -27,6 +27,7 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 use std::{collections::HashSet, sync::Mutex};
+use uuid::Uuid;
 
 /// How a run behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +68,10 @@ pub struct SyncReport {
     pub uploaded_bytes: u64,
     /// New events received from the server and applied.
     pub pulled: u64,
+    /// The cases those new events changed, each once (a UI refreshes these; a shell's
+    /// change observer is told about them).
+    #[serde(default)]
+    pub changed_cases: Vec<Uuid>,
     /// Where the device stands after the run.
     pub state: EngineState,
     /// Why the run stopped early, for people.
@@ -84,6 +89,7 @@ impl SyncReport {
             uploaded_photos: 0,
             uploaded_bytes: 0,
             pulled: 0,
+            changed_cases: Vec::new(),
             state,
             error: None,
             next_attempt_ms: None,
@@ -374,6 +380,7 @@ impl Run<'_> {
         let mut cursor = db.read(state::cursor)?;
         let mut received = 0;
         let mut bytes = 0;
+        let mut seen = HashSet::new();
         loop {
             let path = format!(
                 "/v1/events?after={cursor}&limit={}",
@@ -392,12 +399,17 @@ impl Run<'_> {
             })?;
             check_page(&page, cursor)?;
             let next = page.next_after;
-            let new = db.write(|tx| {
-                let new = apply_remote_in(self.store, tx, &page.events)?;
+            let (new, changed) = db.write(|tx| {
+                let applied = apply_remote_in(self.store, tx, &page.events)?;
                 meta_set(tx, state::CURSOR, &next.to_string())?;
-                Ok(new)
+                Ok(applied)
             })?;
             report.pulled += new as u64;
+            for id in changed {
+                if seen.insert(id) {
+                    report.changed_cases.push(id);
+                }
+            }
             received += page.events.len() as u64;
             self.progress.on_progress(Progress {
                 phase: Phase::Pull,

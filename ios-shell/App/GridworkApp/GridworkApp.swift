@@ -1,6 +1,7 @@
 // The thin SwiftUI app: opens the process's one GridworkRepository off the main actor at
-// launch, imports the bundled sample city on first run, and shows the Report and My cases
-// tabs. Add these files to an iOS App target that depends on the local GridworkKit package
+// launch (syncing through URLSessionTransport), imports the bundled sample city on first
+// run, and shows the Report and My cases tabs, the patrol toggle and the sync button;
+// background sync runs through BGTaskScheduler (BackgroundSync.swift). Add these files to an iOS App target that depends on the local GridworkKit package
 // (see docs/mobile.md); the bundle needs kcity-grid.geojson and kcity-catalog.json.
 import SwiftUI
 import GridworkKit
@@ -8,6 +9,10 @@ import GridworkKit
 @main
 struct GridworkApp: App {
     @StateObject private var model = AppModel()
+
+    init() {
+        BackgroundSync.register { AppModel.shared }
+    }
 
     var body: some Scene {
         WindowGroup {
@@ -29,18 +34,25 @@ final class AppModel: ObservableObject {
     @Published var myCases: [CaseSummary] = []
     @Published var message: String?
     @Published var busy = false
+    @Published var syncStatus: SyncStatus?
+    let patrol = PatrolTracker()
     private(set) var repository: GridworkRepository?
     private var observation: ObservationToken?
+    /// The open repository, for the background task handler (nil until launched).
+    nonisolated(unsafe) static var shared: GridworkRepository?
 
     func start() async {
         guard repository == nil else { return }
         do {
             let repo = try await Task.detached(priority: .userInitiated) { try Self.open() }.value
             repository = repo
+            Self.shared = repo
+            BackgroundSync.schedule()
             observation = repo.observe { [weak self] _ in
                 Task { @MainActor in await self?.refresh() }
             }
             categories = try await repo.run { try $0.categories() }
+            syncStatus = try await repo.run { try $0.syncStatus() }
             await refresh()
         } catch {
             message = "\(error)"
@@ -52,9 +64,10 @@ final class AppModel: ObservableObject {
             .appendingPathComponent("gridwork")
         // The core has no SQLCipher yet: a key would be refused with EncryptionUnavailable.
         // Once it has, pass `try StoreKey.passphrase()` here.
-        let repo = try GridworkRepository(directory: dir.path, encryptionKey: nil)
+        let repo = try GridworkRepository(directory: dir.path, encryptionKey: nil,
+                                          transport: URLSessionTransport())
         if try repo.identity() == nil {
-            // Until sign-in exists (it arrives with the sync API), a demo worker on this device.
+            // A demo worker until the user signs in to a server (signIn(server:user:password:)).
             try repo.signIn(user: "demo-worker", role: .worker, deviceId: "ios-\(UUID().uuidString.prefix(8))")
         }
         if try repo.categories().isEmpty,
@@ -65,6 +78,46 @@ final class AppModel: ObservableObject {
                 catalogJson: String(contentsOf: catalog, encoding: .utf8))
         }
         return repo
+    }
+
+    /// Signs in to a sync server (the store takes the account's name and role).
+    func signIn(server: String, user: String, password: String) async {
+        guard let repo = repository else { return }
+        do {
+            let signed = try await repo.run { repo -> SignedIn in
+                let device = try repo.identity()?.deviceId ?? "ios-\(UUID().uuidString.prefix(8))"
+                try repo.signIn(user: user, role: .worker, deviceId: device)
+                let signed = try repo.signInToServer(server, user: user, password: password)
+                try repo.signIn(user: user, role: signed.role, deviceId: device)
+                return signed
+            }
+            message = "Signed in as \(signed.user)"
+            await sync()
+        } catch { message = "\(error)" }
+    }
+
+    /// The sync button: one run now, off the main actor.
+    func sync() async {
+        guard let repo = repository else { return }
+        do {
+            let report = try await repo.run { try $0.syncNow() }
+            message = report.error ?? "Synced: \(report.pushed) sent, \(report.pulled) received"
+            syncStatus = try await repo.run { try $0.syncStatus() }
+        } catch { message = "\(error)" }
+    }
+
+    /// The patrol toggle.
+    func setPatrolling(_ on: Bool, cells: [String]) async {
+        guard let repo = repository else { return }
+        defer { objectWillChange.send() } // the tracker is a nested object
+        do {
+            if on {
+                try await patrol.start(repository: repo, cells: cells)
+            } else if let detail = try await patrol.finish(repository: repo) {
+                message = String(format: "Patrol: %.0f m, %d fixes", detail.stats.distanceM, detail.stats.fixCount)
+                await sync()
+            }
+        } catch { message = "\(error)" }
     }
 
     func refresh() async {
@@ -79,7 +132,8 @@ final class AppModel: ObservableObject {
         do {
             let id = try await repo.run {
                 try $0.report(category: category, lat: lat, lon: lon, description: description,
-                              photoPaths: photo.map { [$0] } ?? [], accuracyM: accuracy)
+                              photoPaths: photo.map { [$0] } ?? [], accuracyM: accuracy,
+                              patrolId: try $0.store.openPatrol())
             }
             message = "Reported (\(id.prefix(8)))"
         } catch let error as GridworkError {

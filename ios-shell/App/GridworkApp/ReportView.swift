@@ -1,6 +1,6 @@
 // The report screen: category picker, description, a camera photo (saved as a JPEG file the
-// core copies into its store) and the current position from CoreLocation (WGS-84). The
-// patrol toggle is shown disabled until the core's patrol API exists.
+// core copies into its store) and the current position from CoreLocation (WGS-84); the
+// patrol toggle (PatrolTracker) and the sync button with the sign-in form.
 import SwiftUI
 import CoreLocation
 import UIKit
@@ -13,13 +13,30 @@ struct ReportView: View {
     @State private var text = ""
     @State private var photoPath: String?
     @State private var showCamera = false
+    @State private var server = "https://"
+    @State private var user = ""
+    @State private var password = ""
 
     var body: some View {
         NavigationStack {
             Form {
                 Section {
-                    Toggle("Patrol (available when the patrol API lands)", isOn: .constant(false))
-                        .disabled(true)
+                    // No cells are assigned on the device yet: the patrol records the track;
+                    // coverage is computed for the cells a supervisor assigns.
+                    Toggle(model.patrol.patrolId == nil ? "Patrol" : "Patrolling (\(model.patrol.fixes) fixes)",
+                           isOn: Binding(get: { model.patrol.patrolId != nil },
+                                         set: { on in Task { await model.setPatrolling(on, cells: []) } }))
+                }
+                Section("Sync") {
+                    if model.syncStatus?.signedIn == true {
+                        Button("Sync now") { Task { await model.sync() } }
+                        Text("\(model.syncStatus?.pendingEvents ?? 0) waiting to send").font(.footnote)
+                    } else {
+                        TextField("Server", text: $server).textInputAutocapitalization(.never)
+                        TextField("User", text: $user).textInputAutocapitalization(.never)
+                        SecureField("Password", text: $password)
+                        Button("Sign in") { Task { await model.signIn(server: server, user: user, password: password) } }
+                    }
                 }
                 Section("Problem") {
                     Picker("Category", selection: $category) {

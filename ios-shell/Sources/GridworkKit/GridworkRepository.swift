@@ -14,11 +14,16 @@ public final class GridworkRepository: @unchecked Sendable {
 
     /// The generated store object, for calls this class does not wrap.
     public let store: GridworkStore
+    /// The store's sync client (through `transport`, or the core's built-in HTTP client).
+    public let sync: GridworkSync
 
     /// Opens (creating if needed) the store folder `directory`. `encryptionKey` must stay
     /// nil until the core has SQLCipher: a key throws `GridworkError.EncryptionUnavailable`.
-    public init(directory: String, encryptionKey: String? = nil) throws {
+    /// `transport` is the HTTP stack sync uses (the app passes a `URLSessionTransport`);
+    /// nil uses the core's built-in client.
+    public init(directory: String, encryptionKey: String? = nil, transport: HttpTransport? = nil) throws {
         store = try GridworkStore.open(path: directory, encryptionKey: encryptionKey)
+        sync = try GridworkSync(store: store, transport: transport)
     }
 
     /// Runs `body` on a detached task (off the main actor) and returns its result.
@@ -48,10 +53,10 @@ public final class GridworkRepository: @unchecked Sendable {
     /// returns the new case id.
     public func report(category: String, lat: Double, lon: Double, description: String,
                        photoPaths: [String] = [], accuracyM: Double? = nil,
-                       urgency: Urgency = .normal) throws -> String {
+                       urgency: Urgency = .normal, patrolId: String? = nil) throws -> String {
         try store.report(draft: ReportDraft(
             category: category, lat: lat, lon: lon, description: description,
-            urgency: urgency, accuracyM: accuracyM, photos: photoPaths))
+            urgency: urgency, accuracyM: accuracyM, photos: photoPaths, patrolId: patrolId))
     }
 
     /// Every case matching `filter`, newest first, fetched page by page.
@@ -98,6 +103,56 @@ public final class GridworkRepository: @unchecked Sendable {
 
     /// Stops a long read running on another thread (it throws `Interrupted`).
     public func interrupt() { store.interrupt() }
+
+    // MARK: Patrols
+
+    /// Starts a patrol of `cells` (or takes up the one left open, e.g. after the app was
+    /// killed) and returns a recorder batching fixes into it every `batchSeconds`.
+    public func startPatrol(cells: [String], batchSeconds: Double = 10,
+                            onBatch: @escaping @Sendable (Result<FixBatchReport, Error>) -> Void = { _ in }) throws -> PatrolRecorder {
+        let id = try store.openPatrol() ?? store.startPatrol(cells: cells)
+        return PatrolRecorder(store: store, patrolId: id, batchSeconds: batchSeconds, onBatch: onBatch)
+    }
+
+    /// Flushes the recorder's last fixes and finishes its patrol; returns the figures.
+    public func finishPatrol(_ recorder: PatrolRecorder) throws -> PatrolDetail {
+        recorder.close()
+        try store.finishPatrol(id: recorder.patrolId)
+        return try store.patrol(id: recorder.patrolId)
+    }
+
+    // MARK: Sync (every call blocks on the network: call off the main actor)
+
+    /// Signs the store's user in to `server` with a password (the token is kept).
+    @discardableResult
+    public func signInToServer(_ server: String, user: String, password: String) throws -> SignedIn {
+        try sync.loginWithPassword(server: server, user: user, password: password)
+    }
+
+    /// Signs in with a token the operator issued.
+    @discardableResult
+    public func signInWithToken(_ server: String, token: String) throws -> SignedIn {
+        try sync.loginWithToken(server: server, token: token)
+    }
+
+    /// One sync run; `onProgress` runs on the syncing thread after each batch and page.
+    @discardableResult
+    public func syncNow(onProgress: (@Sendable (SyncProgress) -> Void)? = nil) throws -> SyncReport {
+        try sync.run(progress: onProgress.map { ClosureProgress($0) })
+    }
+
+    /// The stored sync status (no network).
+    public func syncStatus() throws -> SyncStatus { try sync.status() }
+
+    /// Stops a running `syncNow` from any thread before its next request.
+    public func cancelSync() { sync.cancel() }
+}
+
+/// A `SyncProgressListener` that forwards to a closure.
+final class ClosureProgress: SyncProgressListener, @unchecked Sendable {
+    private let f: @Sendable (SyncProgress) -> Void
+    init(_ f: @escaping @Sendable (SyncProgress) -> Void) { self.f = f }
+    func onProgress(progress: SyncProgress) { f(progress) }
 }
 
 /// A `StoreObserver` that forwards to a closure.

@@ -27,6 +27,11 @@ fn a_report_pushed_by_one_device_is_pulled_by_another_and_acted_on_back() {
 
     let r = boss.sync(server.as_ref());
     assert_eq!(r.pulled, 1);
+    assert_eq!(
+        r.changed_cases,
+        vec![id],
+        "the pulled case is named for the UI"
+    );
     boss.store.act(id, &act(ActionKind::Register)).unwrap();
     assert_eq!(boss.sync(server.as_ref()).pushed, 1);
 
@@ -34,6 +39,11 @@ fn a_report_pushed_by_one_device_is_pulled_by_another_and_acted_on_back() {
     assert_eq!(
         r.pulled, 1,
         "only the supervisor's event is new to the worker"
+    );
+    assert_eq!(r.changed_cases, vec![id]);
+    assert!(
+        worker.sync(server.as_ref()).changed_cases.is_empty(),
+        "nothing new, nothing changed"
     );
     assert_eq!(worker.cases(), boss.cases());
     assert_eq!(

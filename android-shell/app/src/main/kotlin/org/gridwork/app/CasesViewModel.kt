@@ -21,6 +21,9 @@ data class UiState(
     val myCases: List<CaseSummary> = emptyList(),
     val message: String? = null,
     val busy: Boolean = false,
+    val patrolling: Boolean = false,
+    val signedIn: Boolean = false,
+    val pendingEvents: ULong = 0uL,
 )
 
 class CasesViewModel(app: Application) : AndroidViewModel(app) {
@@ -35,20 +38,52 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
             // Called on the writing thread: hop back into the view model's scope.
             observation = repo.observe { viewModelScope.launch { refresh() } }
             val categories = withContext(Dispatchers.IO) { repo.categories() }
-            _state.value = _state.value.copy(categories = categories)
+            val patrolling = withContext(Dispatchers.IO) { repo.store.openPatrol() != null }
+            _state.value = _state.value.copy(categories = categories, patrolling = patrolling)
+            SyncWorker.schedule(getApplication())
             refresh()
         }
     }
 
     private suspend fun repo(): GridworkRepository = gridwork.repository.await()
 
-    /** Reloads "my cases". */
+    /** Reloads "my cases" and the sync status. */
     fun refresh() {
         viewModelScope.launch {
-            val cases = withContext(Dispatchers.IO) { repo().myCases() }
-            _state.value = _state.value.copy(myCases = cases)
+            val (cases, status) = withContext(Dispatchers.IO) { repo().myCases() to repo().syncStatus() }
+            _state.value = _state.value.copy(myCases = cases, signedIn = status.signedIn, pendingEvents = status.pendingEvents)
         }
     }
+
+    /** The patrol toggle: PatrolService records; finishing flushes, finishes and syncs. */
+    fun setPatrolling(on: Boolean) {
+        if (on) PatrolService.start(getApplication(), cells = emptyList()) else PatrolService.finish(getApplication())
+        _state.value = _state.value.copy(patrolling = on)
+    }
+
+    /** Signs in to a sync server; the store takes the account's name and role. */
+    fun signIn(server: String, user: String, password: String) {
+        viewModelScope.launch {
+            val message = try {
+                withContext(Dispatchers.IO) {
+                    val repo = repo()
+                    val device = repo.identity()?.deviceId ?: "android-${java.util.UUID.randomUUID()}"
+                    repo.signIn(user, org.gridwork.ffi.Role.WORKER, device)
+                    val signed = repo.signInToServer(server, user, password)
+                    repo.signIn(user, signed.role, device)
+                }
+                SyncWorker.syncNow(getApplication())
+                "Signed in as $user"
+            } catch (e: GridworkException) {
+                e.message ?: e.toString()
+            }
+            _state.value = _state.value.copy(message = message)
+            refresh()
+        }
+    }
+
+    /** The sync button: a one-off SyncWorker run as soon as there is a network. */
+    fun syncNow() = SyncWorker.syncNow(getApplication())
 
     /** Reports a problem; shows the core's message when it is refused. */
     fun report(category: String, lat: Double, lon: Double, accuracyM: Double?, description: String, photo: String?) {
@@ -56,8 +91,11 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
         viewModelScope.launch {
             val message = try {
                 val id = withContext(Dispatchers.IO) {
-                    repo().report(category, lat, lon, description, listOfNotNull(photo), accuracyM)
+                    val repo = repo()
+                    repo.report(category, lat, lon, description, listOfNotNull(photo), accuracyM,
+                        patrolId = repo.store.openPatrol())
                 }
+                SyncWorker.syncNow(getApplication())
                 "Reported (${id.take(8)})"
             } catch (e: GridworkException) {
                 e.message ?: e.toString()

@@ -33,9 +33,11 @@ class GridworkApp : Application() {
     private fun openStore(): GridworkRepository {
         // The core has no SQLCipher yet: an encryption key would be refused with
         // EncryptionUnavailable. Once it has, pass StoreKey.passphrase(this) here.
+        // Sync goes through HttpURLConnection (UrlConnectionTransport, the default), so the
+        // system proxy and the app's network security config apply.
         val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = null)
         if (repo.identity() == null) {
-            // Until sign-in exists (it arrives with the sync API), a demo worker on this device.
+            // A demo worker until the user signs in to a server (the sync row).
             @Suppress("HardwareIds")
             val androidId = Settings.Secure.getString(contentResolver, Settings.Secure.ANDROID_ID) ?: Build.MODEL
             repo.signIn("demo-worker", Role.WORKER, "android-$androidId")

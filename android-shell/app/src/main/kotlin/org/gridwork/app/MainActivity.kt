@@ -1,8 +1,16 @@
-// The single activity: two tabs (Report, My cases) and the patrol toggle, shown disabled
-// until the core's patrol API exists.
+// The single activity: the patrol toggle (PatrolService), the sync row (sign-in, sync
+// button through WorkManager) and two tabs (Report, My cases).
 package org.gridwork.app
 
+import android.Manifest
+import android.os.Build
 import android.os.Bundle
+import androidx.activity.compose.rememberLauncherForActivityResult
+import androidx.activity.result.contract.ActivityResultContracts
+import androidx.compose.material3.Button
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.ui.text.input.PasswordVisualTransformation
 import androidx.activity.ComponentActivity
 import androidx.activity.compose.setContent
 import androidx.activity.viewModels
@@ -43,7 +51,8 @@ private fun Main(viewModel: CasesViewModel) {
     var tab by remember { mutableIntStateOf(0) }
     Scaffold { padding ->
         Column(Modifier.fillMaxSize().padding(padding)) {
-            PatrolToggle()
+            PatrolToggle(state.patrolling, viewModel::setPatrolling)
+            SyncRow(state, viewModel::signIn, viewModel::syncNow)
             TabRow(selectedTabIndex = tab) {
                 Tab(selected = tab == 0, onClick = { tab = 0 }, text = { Text("Report") })
                 Tab(selected = tab == 1, onClick = { tab = 1 }, text = { Text("My cases (${state.myCases.size})") })
@@ -56,12 +65,44 @@ private fun Main(viewModel: CasesViewModel) {
     }
 }
 
-/** Disabled until the core exposes patrols (start/stop, track points). */
+/** Starts/finishes the patrol; the location permission is asked for first. */
 @Composable
-private fun PatrolToggle() {
+private fun PatrolToggle(patrolling: Boolean, onChange: (Boolean) -> Unit) {
+    val permission = rememberLauncherForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) { granted ->
+        if (granted[Manifest.permission.ACCESS_FINE_LOCATION] == true) onChange(true)
+    }
     Row(Modifier.padding(16.dp), verticalAlignment = Alignment.CenterVertically) {
-        Switch(checked = false, onCheckedChange = null, enabled = false)
+        Switch(checked = patrolling, onCheckedChange = { on ->
+            if (!on) onChange(false)
+            else permission.launch(buildList {
+                add(Manifest.permission.ACCESS_FINE_LOCATION)
+                if (Build.VERSION.SDK_INT >= 33) add(Manifest.permission.POST_NOTIFICATIONS)
+            }.toTypedArray())
+        })
         Spacer(Modifier.width(12.dp))
-        Text("Patrol — available when the patrol API lands", style = MaterialTheme.typography.bodyMedium)
+        Text(if (patrolling) "Patrolling — track recorded" else "Patrol", style = MaterialTheme.typography.bodyMedium)
+    }
+}
+
+/** Sign-in form until signed in, then the sync button and what waits to be sent. */
+@Composable
+private fun SyncRow(state: UiState, onSignIn: (String, String, String) -> Unit, onSync: () -> Unit) {
+    var server by remember { mutableStateOf("https://") }
+    var user by remember { mutableStateOf("") }
+    var password by remember { mutableStateOf("") }
+    Row(Modifier.padding(horizontal = 16.dp), verticalAlignment = Alignment.CenterVertically) {
+        if (state.signedIn) {
+            Button(onClick = onSync) { Text("Sync") }
+            Spacer(Modifier.width(12.dp))
+            Text("${state.pendingEvents} waiting to send", style = MaterialTheme.typography.bodySmall)
+        } else {
+            Column(Modifier.weight(1f)) {
+                OutlinedTextField(server, { server = it }, label = { Text("Server") }, singleLine = true)
+                OutlinedTextField(user, { user = it }, label = { Text("User") }, singleLine = true)
+                OutlinedTextField(password, { password = it }, label = { Text("Password") }, singleLine = true,
+                    visualTransformation = PasswordVisualTransformation())
+                Button(onClick = { onSignIn(server, user, password) }) { Text("Sign in") }
+            }
+        }
     }
 }

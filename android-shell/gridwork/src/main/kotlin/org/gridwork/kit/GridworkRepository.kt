@@ -11,12 +11,20 @@ import org.gridwork.ffi.CaseFilter
 import org.gridwork.ffi.CaseSummary
 import org.gridwork.ffi.Category
 import org.gridwork.ffi.GridworkStore
+import org.gridwork.ffi.GridworkSync
+import org.gridwork.ffi.HttpTransport
 import org.gridwork.ffi.Identity
 import org.gridwork.ffi.PageCursor
+import org.gridwork.ffi.PatrolDetail
 import org.gridwork.ffi.ReportDraft
 import org.gridwork.ffi.Role
+import org.gridwork.ffi.SignedIn
 import org.gridwork.ffi.Status
 import org.gridwork.ffi.StoreObserver
+import org.gridwork.ffi.SyncProgress
+import org.gridwork.ffi.SyncProgressListener
+import org.gridwork.ffi.SyncReport
+import org.gridwork.ffi.SyncStatus
 import org.gridwork.ffi.Urgency
 import java.util.concurrent.Callable
 import java.util.concurrent.ExecutorService
@@ -33,6 +41,8 @@ import java.util.concurrent.TimeUnit
 class GridworkRepository private constructor(
     /** The generated store object, for calls this class does not wrap. */
     val store: GridworkStore,
+    /** The store's sync client (its own HTTP transport, or the built-in one). */
+    val sync: GridworkSync,
     private val executor: ExecutorService,
 ) : AutoCloseable {
 
@@ -45,12 +55,17 @@ class GridworkRepository private constructor(
          * until the core has SQLCipher: a key is refused with
          * `GridworkException.EncryptionUnavailable`.
          */
-        fun open(dir: String, encryptionKey: String? = null): GridworkRepository {
+        fun open(
+            dir: String,
+            encryptionKey: String? = null,
+            transport: HttpTransport? = UrlConnectionTransport(),
+        ): GridworkRepository {
             val store = GridworkStore.open(dir, encryptionKey)
+            val sync = GridworkSync(store, transport)
             val executor = Executors.newSingleThreadExecutor { r ->
                 Thread(r, "gridwork-store").apply { isDaemon = true }
             }
-            return GridworkRepository(store, executor)
+            return GridworkRepository(store, sync, executor)
         }
     }
 
@@ -84,6 +99,7 @@ class GridworkRepository private constructor(
         photoPaths: List<String> = emptyList(),
         accuracyM: Double? = null,
         urgency: Urgency = Urgency.NORMAL,
+        patrolId: String? = null,
     ): String = store.report(
         ReportDraft(
             category = category,
@@ -93,6 +109,7 @@ class GridworkRepository private constructor(
             urgency = urgency,
             accuracyM = accuracyM,
             photos = photoPaths,
+            patrolId = patrolId,
         ),
     )
 
@@ -155,10 +172,52 @@ class GridworkRepository private constructor(
     /** Stops a long read running on another thread (it throws `Interrupted`). */
     fun interrupt() = store.interrupt()
 
+    // --- Patrols -------------------------------------------------------------------------
+
+    /**
+     * Starts a patrol of [cells] (or takes up the one left open, e.g. after the process was
+     * killed) and returns a [PatrolRecorder] batching fixes into it every [batchMillis].
+     */
+    fun startPatrol(
+        cells: List<String>,
+        batchMillis: Long = 10_000,
+        onBatch: (Result<org.gridwork.ffi.FixBatchReport>) -> Unit = {},
+    ): PatrolRecorder {
+        val id = store.openPatrol() ?: store.startPatrol(cells)
+        return PatrolRecorder(store, id, batchMillis, onBatch)
+    }
+
+    /** Flushes [recorder]'s last fixes and finishes its patrol; returns the figures. */
+    fun finishPatrol(recorder: PatrolRecorder): PatrolDetail {
+        recorder.close()
+        store.finishPatrol(recorder.patrolId)
+        return store.patrol(recorder.patrolId)
+    }
+
+    // --- Sync (every call blocks on the network: call from a worker thread) ---------------
+
+    /** Signs the store's user in to [server] with a password (the token is kept). */
+    fun signInToServer(server: String, user: String, password: String): SignedIn =
+        sync.loginWithPassword(server, user, password)
+
+    /** Signs in with a token the operator issued. */
+    fun signInWithToken(server: String, token: String): SignedIn = sync.loginWithToken(server, token)
+
+    /** One sync run; [onProgress] runs on the calling thread after each batch and page. */
+    fun syncNow(onProgress: ((SyncProgress) -> Unit)? = null): SyncReport =
+        sync.run(onProgress?.let { f -> object : SyncProgressListener { override fun onProgress(progress: SyncProgress) = f(progress) } })
+
+    /** The stored sync status (no network): state, pending counts, when a retry is due. */
+    fun syncStatus(): SyncStatus = sync.status()
+
+    /** Stops a running [syncNow] from any thread before its next request. */
+    fun cancelSync() = sync.cancel()
+
     /** Stops the background thread and frees the store. Call once, at shutdown. */
     override fun close() {
         executor.shutdown()
         executor.awaitTermination(5, TimeUnit.SECONDS)
+        sync.close()
         store.close()
     }
 }
