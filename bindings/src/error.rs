@@ -42,7 +42,7 @@ pub enum GridworkError {
     /// a full or read-only disk, a file locked too long). Retrying later may help.
     #[error("{0}")]
     StoreUnavailable(String),
-    /// An encryption key was given, but this build has no encrypted store (SQLCipher) yet.
+    /// An encryption key was given to a library built without SQLCipher.
     /// Nothing was opened.
     #[error("{0}")]
     EncryptionUnavailable(String),
@@ -97,6 +97,7 @@ pub fn map_core_error(e: CoreError) -> GridworkError {
         CoreError::Photo { .. } => GridworkError::Photo(message),
         CoreError::Open { .. } | CoreError::Io(_) => GridworkError::StoreUnavailable(message),
         CoreError::Interrupted => GridworkError::Interrupted(message),
+        CoreError::EncryptionUnavailable => GridworkError::EncryptionUnavailable(message),
         CoreError::Sqlite(ref sqlite) if is_unavailable(sqlite) => {
             GridworkError::StoreUnavailable(message)
         }
@@ -120,15 +121,6 @@ fn is_unavailable(e: &rusqlite::Error) -> bool {
                 | PermissionDenied
                 | OutOfMemory
         )
-    )
-}
-
-/// The error for an encryption key given to a build without an encrypted store.
-pub(crate) fn encryption_unavailable() -> GridworkError {
-    GridworkError::EncryptionUnavailable(
-        "this build of gridwork has no encrypted store (SQLCipher) yet; open the store without \
-         an encryption key"
-            .to_string(),
     )
 }
 

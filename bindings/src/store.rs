@@ -6,7 +6,7 @@
 //! the main thread: Kotlin `Dispatchers.IO` or an executor, Swift `Task.detached`.
 
 use crate::{
-    error::{encryption_unavailable, GridworkError},
+    error::GridworkError,
     types::{
         parse_case_id, ActionRequest, CaseDetail, CaseFilter, CasePage, Category, ChainReport,
         Department, Identity, ReportDraft, Role, StatusCount,
@@ -46,18 +46,20 @@ pub struct GridworkStore {
 #[uniffi::export]
 impl GridworkStore {
     /// Opens the store in the folder `path`, creating the folder and an empty store if
-    /// needed. `encryption_key` must be null: this build has no encrypted store
-    /// (SQLCipher) yet, and a key is refused with `EncryptionUnavailable` rather than
-    /// ignored.
+    /// needed. With `encryption_key` the database is encrypted (SQLCipher): keep the key
+    /// in the platform keystore and pass the same key every time. A wrong key, or a key
+    /// for a store created without one, fails with `StoreUnavailable`; photos beside the
+    /// database are not encrypted by gridwork (keep the folder in protected storage).
     #[uniffi::constructor(default(encryption_key = None))]
     pub fn open(
         path: String,
         encryption_key: Option<String>,
     ) -> Result<Arc<GridworkStore>, GridworkError> {
-        if encryption_key.is_some() {
-            return Err(encryption_unavailable());
-        }
-        let inner = Store::open(&path)?;
+        let inner = Store::open_with(
+            &path,
+            encryption_key.as_deref(),
+            Arc::new(gridwork_core::store::system_now_ms),
+        )?;
         Ok(Arc::new(GridworkStore {
             inner: Arc::new(inner),
             observers: Mutex::new(Vec::new()),

@@ -70,6 +70,11 @@ pub enum Error {
         /// Why.
         reason: String,
     },
+    /// An encryption key was given to a build without SQLCipher (feature `encryption`).
+    #[error(
+        "this build cannot encrypt a store: it was built without SQLCipher (feature `encryption`)"
+    )]
+    EncryptionUnavailable,
     /// A long query was interrupted by the caller.
     #[error("the operation was interrupted")]
     Interrupted,

@@ -132,9 +132,17 @@ fun scenario(data: File, dir: File) {
         raises<GridworkException.InvalidInput>("bad case id") { repo.case("not-a-case-id") }
         raises<GridworkException.NotFound>("unknown case") { repo.case("0190a4e1-0000-7000-8000-000000000000") }
     }
-    raises<GridworkException.EncryptionUnavailable>("encryption key refused") {
-        GridworkRepository.open(File(dir, "enc").path, "secret")
+    val enc = File(dir, "enc").path
+    GridworkRepository.open(enc, "secret").signIn("li", Role.WORKER, "phone-enc")
+    check("encrypted store has no plain SQLite header",
+        !File(enc, "gridwork.db").readBytes().copyOf(15).contentEquals("SQLite format 3".toByteArray()))
+    raises<GridworkException.StoreUnavailable>("encrypted store refused without its key") {
+        GridworkRepository.open(enc, null)
     }
+    raises<GridworkException.StoreUnavailable>("encrypted store refused with a wrong key") {
+        GridworkRepository.open(enc, "wrong")
+    }
+    check("encrypted store opens with its key", GridworkRepository.open(enc, "secret").identity()?.user == "li")
 }
 
 fun walk(t0: Long, n: Int): List<GpsFix> = (0 until n).map { i ->

@@ -213,8 +213,15 @@ class Scenario(unittest.TestCase):
             self.store.show("not-a-case-id")
         with self.assertRaises(g.GridworkError.NotFound):
             self.store.show("0190a4e1-0000-7000-8000-000000000000")
-        with self.assertRaises(g.GridworkError.EncryptionUnavailable):
-            g.GridworkStore.open(os.path.join(self.dir, "enc"), "secret")
+        # An encrypted store: no readable header on disk, refused without or with a wrong key.
+        enc = os.path.join(self.dir, "enc")
+        g.GridworkStore.open(enc, "secret").init("li", g.Role.WORKER, "phone-enc")
+        with open(os.path.join(enc, "gridwork.db"), "rb") as f:
+            self.assertNotEqual(f.read(15), b"SQLite format 3")
+        for wrong in [None, "wrong"]:
+            with self.assertRaises(g.GridworkError.StoreUnavailable):
+                g.GridworkStore.open(enc, wrong)
+        self.assertEqual(g.GridworkStore.open(enc, "secret").identity().user, "li")
 
     def test_a_patrol_is_recorded_in_batches_and_shows_its_figures(self):
         with self.assertRaises(g.GridworkError.InvalidInput):

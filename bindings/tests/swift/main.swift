@@ -133,9 +133,17 @@ func scenario() async throws {
     raises("unknown case", { if case .NotFound = $0 { return true }; return false }) {
         _ = try repo.caseDetail(id: "0190a4e1-0000-7000-8000-000000000000")
     }
-    raises("encryption key refused", { if case .EncryptionUnavailable = $0 { return true }; return false }) {
-        _ = try GridworkRepository(directory: dir.appendingPathComponent("enc").path, encryptionKey: "secret")
+    let enc = dir.appendingPathComponent("enc").path
+    _ = try GridworkRepository(directory: enc, encryptionKey: "secret").signIn(user: "li", role: .worker, deviceId: "phone-enc")
+    let header = FileManager.default.contents(atPath: enc + "/gridwork.db")?.prefix(15) ?? Data()
+    check("encrypted store has no plain SQLite header", header != Data("SQLite format 3".utf8))
+    raises("encrypted store refused without its key", { if case .StoreUnavailable = $0 { return true }; return false }) {
+        _ = try GridworkRepository(directory: enc, encryptionKey: nil)
     }
+    raises("encrypted store refused with a wrong key", { if case .StoreUnavailable = $0 { return true }; return false }) {
+        _ = try GridworkRepository(directory: enc, encryptionKey: "wrong")
+    }
+    check("encrypted store opens with its key", (try GridworkRepository(directory: enc, encryptionKey: "secret").identity())?.user == "li")
 }
 
 func walk(_ t0: Int64, _ n: Int) -> [GpsFix] {

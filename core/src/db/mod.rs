@@ -37,12 +37,30 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Db> {
+        Self::open_keyed(path, None)
+    }
+
+    /// Opens the database file encrypted with `key` (SQLCipher), or plain when `None`.
+    /// A key on a build without encryption is refused with
+    /// [`Error::EncryptionUnavailable`]; a wrong key, or a key for a plain file, with
+    /// [`Error::Open`].
+    pub fn open_keyed(path: &Path, key: Option<&str>) -> Result<Db> {
         let open_err = |reason: String| Error::Open {
             path: path.to_path_buf(),
             reason,
         };
+        if key.is_some_and(|k| k.is_empty()) {
+            return Err(Error::invalid("encryption key", "must not be empty"));
+        }
         let mut writer = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
-        configure(&writer, true).map_err(|e| open_err(e.to_string()))?;
+        apply_key(&writer, key)?;
+        configure(&writer, true).map_err(|e| {
+            open_err(if key.is_some() {
+                format!("wrong key, or not an encrypted gridwork store ({e})")
+            } else {
+                format!("not a gridwork store, or an encrypted one opened without its key ({e})")
+            })
+        })?;
         let version: u32 = writer
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .map_err(|e| open_err(format!("not a gridwork store ({e})")))?;
@@ -64,6 +82,7 @@ impl Db {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(|e| open_err(e.to_string()))?;
+        apply_key(&reader, key)?;
         configure(&reader, false).map_err(|e| open_err(e.to_string()))?;
         let reader_interrupt = reader.get_interrupt_handle();
         Ok(Db {
@@ -126,6 +145,23 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // A panic while holding the lock cannot leave a connection half-used: every write
     // is a transaction that rolls back when dropped. Take the connection back.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Whether this build can encrypt a store (SQLCipher compiled in).
+pub fn encryption_available() -> bool {
+    Connection::open_in_memory()
+        .and_then(|c| c.query_row("PRAGMA cipher_version", [], |r| r.get::<_, String>(0)))
+        .is_ok()
+}
+
+/// Keys a fresh connection before anything else touches the file.
+fn apply_key(conn: &Connection, key: Option<&str>) -> Result<()> {
+    let Some(key) = key else { return Ok(()) };
+    if !encryption_available() {
+        return Err(Error::EncryptionUnavailable);
+    }
+    conn.pragma_update(None, "key", key)?;
+    Ok(())
 }
 
 fn configure(conn: &Connection, writer: bool) -> rusqlite::Result<()> {

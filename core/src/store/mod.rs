@@ -79,6 +79,18 @@ impl Store {
 
     /// Opens the store with a given time source (for tests and simulations).
     pub fn open_with_clock(dir: impl AsRef<Path>, now: TimeSource) -> Result<Store> {
+        Self::open_with(dir, None, now)
+    }
+
+    /// Opens a store whose database is encrypted with `key` (SQLCipher; the shell keeps
+    /// the key in the platform keystore). Photos are files beside it and are not
+    /// encrypted by gridwork: keep the folder in the platform's protected storage.
+    pub fn open_encrypted(dir: impl AsRef<Path>, key: &str) -> Result<Store> {
+        Self::open_with(dir, Some(key), Arc::new(system_now_ms))
+    }
+
+    /// Opens a store, encrypted when `key` is given, with a given time source.
+    pub fn open_with(dir: impl AsRef<Path>, key: Option<&str>, now: TimeSource) -> Result<Store> {
         let dir = dir.as_ref().to_path_buf();
         let open_err = |e: std::io::Error| Error::Open {
             path: dir.clone(),
@@ -87,7 +99,7 @@ impl Store {
         fs::create_dir_all(&dir).map_err(open_err)?;
         let photos_dir = dir.join("photos");
         fs::create_dir_all(&photos_dir).map_err(open_err)?;
-        let db = Db::open(&dir.join(db::DB_FILE))?;
+        let db = Db::open_keyed(&dir.join(db::DB_FILE), key)?;
         Ok(Store {
             dir,
             photos_dir,

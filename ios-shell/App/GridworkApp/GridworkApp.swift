@@ -62,9 +62,8 @@ final class AppModel: ObservableObject {
     private nonisolated static func open() throws -> GridworkRepository {
         let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
             .appendingPathComponent("gridwork")
-        // The core has no SQLCipher yet: a key would be refused with EncryptionUnavailable.
-        // Once it has, pass `try StoreKey.passphrase()` here.
-        let repo = try GridworkRepository(directory: dir.path, encryptionKey: nil,
+        // The store is encrypted (SQLCipher) with a passphrase kept in the Keychain.
+        let repo = try GridworkRepository(directory: dir.path, encryptionKey: try StoreKey.passphrase(),
                                           transport: URLSessionTransport())
         if try repo.identity() == nil {
             // A demo worker until the user signs in to a server (signIn(server:user:password:)).

@@ -17,8 +17,8 @@ public final class GridworkRepository: @unchecked Sendable {
     /// The store's sync client (through `transport`, or the core's built-in HTTP client).
     public let sync: GridworkSync
 
-    /// Opens (creating if needed) the store folder `directory`. `encryptionKey` must stay
-    /// nil until the core has SQLCipher: a key throws `GridworkError.EncryptionUnavailable`.
+    /// Opens (creating if needed) the store folder `directory`, encrypted (SQLCipher) with
+    /// `encryptionKey` when given; a wrong key throws `GridworkError.StoreUnavailable`.
     /// `transport` is the HTTP stack sync uses (the app passes a `URLSessionTransport`);
     /// nil uses the core's built-in client.
     public init(directory: String, encryptionKey: String? = nil, transport: HttpTransport? = nil) throws {

@@ -1,9 +1,7 @@
 // The key for the encrypted store, kept in the iOS Keychain: a random 256-bit passphrase
 // created once, stored as a generic password readable after first unlock on this device only
 // (never synced to iCloud, not in backups restored to other devices).
-//
-// NOTE: the core has no SQLCipher yet, so `GridworkStore.open` refuses any key with
-// `GridworkError.EncryptionUnavailable`. The app passes nil until it does (docs/mobile.md).
+// The app passes it to `GridworkRepository(directory:encryptionKey:)` (SQLCipher).
 #if canImport(Security)
 import Foundation
 import Security

@@ -13,6 +13,7 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.launch
 import org.gridwork.ffi.Role
+import org.gridwork.android.StoreKey
 import org.gridwork.kit.GridworkRepository
 import java.io.File
 
@@ -31,11 +32,10 @@ class GridworkApp : Application() {
     }
 
     private fun openStore(): GridworkRepository {
-        // The core has no SQLCipher yet: an encryption key would be refused with
-        // EncryptionUnavailable. Once it has, pass StoreKey.passphrase(this) here.
+        // The store is encrypted (SQLCipher) with a passphrase the Android Keystore guards.
         // Sync goes through HttpURLConnection (UrlConnectionTransport, the default), so the
         // system proxy and the app's network security config apply.
-        val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = null)
+        val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = StoreKey.passphrase(this))
         if (repo.identity() == null) {
             // A demo worker until the user signs in to a server (the sync row).
             @Suppress("HardwareIds")

@@ -1,10 +1,8 @@
 // The key for the encrypted store, kept safe by the Android Keystore: a random 256-bit
 // passphrase is generated once, encrypted (AES-256-GCM) under a non-exportable Keystore key
 // and stored in no-backup storage; `passphrase()` unwraps it for `GridworkStore.open`.
-//
-// NOTE: the core has no SQLCipher yet, so `GridworkStore.open` refuses any key with
-// GridworkException.EncryptionUnavailable. The app passes null until it does (see
-// docs/mobile.md); this class is ready for that day.
+// Losing the passphrase (app data cleared) makes the store unreadable: what was synced
+// comes back from the server; what was not is gone, as PIPL expects of a wiped device.
 package org.gridwork.android
 
 import android.content.Context

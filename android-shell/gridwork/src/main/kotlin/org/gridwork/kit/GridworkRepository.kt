@@ -51,9 +51,9 @@ class GridworkRepository private constructor(
         const val MAX_PAGE: UInt = 500u
 
         /**
-         * Opens (creating if needed) the store folder [dir]. [encryptionKey] must stay null
-         * until the core has SQLCipher: a key is refused with
-         * `GridworkException.EncryptionUnavailable`.
+         * Opens (creating if needed) the store folder [dir], encrypted (SQLCipher) with
+         * [encryptionKey] when given; a wrong key fails with
+         * `GridworkException.StoreUnavailable`.
          */
         fun open(
             dir: String,
