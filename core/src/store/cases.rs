@@ -80,18 +80,14 @@ impl Store {
             cell,
             patrol: draft.patrol,
         };
-        // A report made while the worker patrols belongs to that patrol.
-        let report = Report {
-            patrol: match report.patrol {
-                Some(p) => Some(p),
-                None if self.identity()?.is_some() => self.open_patrol()?,
-                None => None,
-            },
-            ..report
-        };
         let id = Uuid::now_v7();
-        self.record(Stream::Incident(id), None, &staged, |_, _| {
-            Ok(IncidentEvent::Reported(report))
+        self.record(Stream::Incident(id), None, &staged, |tx, _, actor| {
+            // A report made while the worker patrols belongs to that patrol.
+            let patrol = match report.patrol {
+                Some(p) => Some(p),
+                None => super::patrols::rows::open_patrol_of(tx, &actor.user)?,
+            };
+            Ok(IncidentEvent::Reported(Report { patrol, ..report }))
         })?;
         Ok(id)
     }
@@ -119,7 +115,7 @@ impl Store {
             Stream::Incident(case_id),
             request.as_role,
             &staged,
-            |case, _| {
+            |_, case, _| {
                 let case = case.ok_or_else(|| Error::NotFound {
                     what: "case",
                     id: case_id.to_string(),
@@ -144,7 +140,7 @@ impl Store {
         stream: Stream,
         as_role: Option<Role>,
         staged: &[photos::StagedPhoto],
-        make: impl FnOnce(Option<&Case>, &Actor) -> Result<IncidentEvent>,
+        make: impl FnOnce(&Connection, Option<&Case>, &Actor) -> Result<IncidentEvent>,
     ) -> Result<Option<Case>> {
         let mut written = Vec::new();
         let result = self.db.write(|tx| {
@@ -153,7 +149,7 @@ impl Store {
             let events = db::stream_events(tx, &stream)?;
             let plain: Vec<Event> = events.into_iter().map(|s| s.event).collect();
             let current = workflow::fold(&plain);
-            let event = make(current.as_ref(), &actor)?;
+            let event = make(tx, current.as_ref(), &actor)?;
             match (&event, &current) {
                 (IncidentEvent::Reported(_), _) => workflow::check_report(&actor)?,
                 (IncidentEvent::Acted(action), Some(case)) => {

@@ -8,7 +8,7 @@
 //! `patrol.track` event holding their simplified track (what is synced). Fixes are
 //! flagged, never deleted; see docs/patrols.md.
 
-mod rows;
+pub(super) mod rows;
 mod types;
 
 pub use types::{
@@ -21,7 +21,7 @@ use crate::{
     db,
     error::{Error, Result},
     geo::validate_point,
-    model::{Role, Stream},
+    model::Stream,
     patrol::{
         coverage, ingest_batch, simplify, summarize, time_in_cells, to_gpx, track_geojson, CheckIn,
         Fix, GpxOptions, IngestState, IntegrityPolicy, SimplifyParams, StatsParams, TrackPoint,
@@ -117,7 +117,8 @@ impl Store {
                     "patrol {id} is finished already"
                 )));
             }
-            let end = row.ingest.last_time_ms.map_or(now, |t| t.max(now.min(t)));
+            // The patrol ends at its last fix (an imported track ends when it was recorded).
+            let end = row.ingest.last_time_ms.unwrap_or(now);
             self.flush_track(tx, &identity, id, now)?;
             self.append_patrol_event(
                 tx,
@@ -350,7 +351,6 @@ impl Store {
                     photo.map(|p| serde_json::to_string(&p).unwrap_or_default())
                 ],
             )?;
-            let _ = row;
             Ok(event)
         });
         if result.is_err() {
@@ -504,10 +504,7 @@ impl Store {
         payload: serde_json::Value,
     ) -> Result<Uuid> {
         let hlc = self.tick(tx)?;
-        let actor = Store::actor(
-            identity,
-            Some(Role::Worker).filter(|_| identity.role == Role::Worker),
-        );
+        let actor = Store::actor(identity, None);
         let event = db::append_local(
             tx,
             Stream::Patrol(id),

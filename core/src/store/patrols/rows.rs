@@ -26,7 +26,7 @@ pub(super) fn provider_from(name: &str) -> Provider {
     }
 }
 
-pub(super) fn open_patrol_of(conn: &Connection, user: &str) -> Result<Option<Uuid>> {
+pub(in crate::store) fn open_patrol_of(conn: &Connection, user: &str) -> Result<Option<Uuid>> {
     let id: Option<String> = conn
         .query_row(
             "SELECT id FROM patrols WHERE worker = ?1 AND status IN ('active', 'paused')",
