@@ -3,23 +3,26 @@
 # simulator) and writes the uniffi-generated Swift into Sources/GridworkKit/Generated.
 # Runs on macOS with Xcode and the Rust targets:
 #   rustup target add aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios
-# usage: ios-shell/build-xcframework.sh            (release; PROFILE=debug for a debug build)
+# usage: ios-shell/build-xcframework.sh   (the workspace's `mobile` profile: release,
+#                                         optimised for size; PROFILE=release or debug)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
-PROFILE=${PROFILE:-release}
+PROFILE=${PROFILE:-mobile}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-flag=--release
-[ "$PROFILE" = release ] || flag=
+flag="--profile $PROFILE"
+[ "$PROFILE" = debug ] && flag=
+# cargo names the debug profile's folder "debug" and every other profile's after itself.
 export IPHONEOS_DEPLOYMENT_TARGET=15.0
 
 cd "$ROOT"
+# --no-default-features: no built-in HTTP client; the app's URLSessionTransport syncs.
 for t in aarch64-apple-ios aarch64-apple-ios-sim x86_64-apple-ios; do
-    cargo build $flag -p gridwork-ffi --lib --target "$t"
+    cargo build $flag -p gridwork-ffi --lib --no-default-features --target "$t"
 done
 
 # Swift bindings, header and module map, from the host build of the same crate.
-cargo build $flag -p gridwork-ffi --lib
+cargo build $flag -p gridwork-ffi --lib --no-default-features
 cargo build -p gridwork-ffi --features cli --bin uniffi-bindgen
 gen=$(mktemp -d)
 trap 'rm -rf "$gen"' EXIT

@@ -39,7 +39,9 @@ android {
     kotlinOptions { jvmTarget = "17" }
 }
 
-// cargo-ndk builds the cdylib for each ABI into build/generated/jniLibs/<abi>/.
+// cargo-ndk builds the cdylib for each ABI into build/generated/jniLibs/<abi>/, with the
+// workspace's `mobile` profile (release, optimised for size: see Cargo.toml) and without
+// the built-in HTTP client (`builtin-http`): the app's UrlConnectionTransport does sync.
 // `-z max-page-size=16384` aligns the ELF segments to 16 KB (required for Android 15+
 // devices with 16 KB pages; harmless on 4 KB devices).
 val cargoNdk by tasks.registering(Exec::class) {
@@ -51,11 +53,12 @@ val cargoNdk by tasks.registering(Exec::class) {
         listOf("cargo", "ndk") + abis.flatMap { listOf("-t", it) } + listOf(
             "--platform", "24",
             "-o", jniOut.get().asFile.path,
-            "build", "--release", "-p", "gridwork-ffi", "--lib",
+            "build", "--profile", "mobile", "-p", "gridwork-ffi", "--lib", "--no-default-features",
         ),
     )
     inputs.dir(File(repoRoot, "core/src"))
     inputs.dir(File(repoRoot, "bindings/src"))
+    inputs.dir(File(repoRoot, "sqlcipher"))
     outputs.dir(jniOut)
 }
 

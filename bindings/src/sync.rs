@@ -6,7 +6,8 @@
 //!
 //! The engine itself is the core's (`gridwork_core::sync`); this file adapts types and
 //! tells the store's observers about the cases a pull changed. Without a foreign
-//! transport the built-in one (`gridwork-http`: reqwest, rustls with ring) is used.
+//! transport the built-in one (`gridwork-http`: reqwest, rustls with ring) is used, in
+//! builds with the `builtin-http` feature (the default; the shells build without it).
 
 use crate::{error::GridworkError, store::GridworkStore, types::Role};
 use gridwork_core::sync as core_sync;
@@ -400,6 +401,24 @@ impl From<core_sync::SyncReport> for SyncReport {
     }
 }
 
+/// The built-in HTTP client.
+#[cfg(feature = "builtin-http")]
+fn builtin_transport() -> Result<Box<dyn core_sync::Transport>, GridworkError> {
+    let client = gridwork_http::HttpTransport::new(gridwork_http::HttpOptions::default())
+        .map_err(|e| GridworkError::Internal(e.to_string()))?;
+    Ok(Box::new(client))
+}
+
+/// A library built without the built-in client needs the app's transport.
+#[cfg(not(feature = "builtin-http"))]
+fn builtin_transport() -> Result<Box<dyn core_sync::Transport>, GridworkError> {
+    Err(GridworkError::InvalidInput(
+        "no HTTP transport: this library was built without the built-in client (feature \
+         builtin-http); pass the app's HttpTransport"
+            .into(),
+    ))
+}
+
 /// The account a sign-in reached.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SignedIn {
@@ -425,7 +444,8 @@ pub struct GridworkSync {
 #[uniffi::export]
 impl GridworkSync {
     /// A sync client for `store`. `transport` is the app's HTTP stack; null uses the
-    /// built-in one (rustls with the Mozilla roots, no system proxy).
+    /// built-in one (rustls with the Mozilla roots, no system proxy), or, in a library
+    /// built without it (the phones' builds), fails with `InvalidInput`.
     #[uniffi::constructor(default(transport = None))]
     pub fn new(
         store: Arc<GridworkStore>,
@@ -433,10 +453,7 @@ impl GridworkSync {
     ) -> Result<Arc<GridworkSync>, GridworkError> {
         let transport: Box<dyn core_sync::Transport> = match transport {
             Some(t) => Box::new(ForeignTransport(t)),
-            None => Box::new(
-                gridwork_http::HttpTransport::new(gridwork_http::HttpOptions::default())
-                    .map_err(|e| GridworkError::Internal(e.to_string()))?,
-            ),
+            None => builtin_transport()?,
         };
         Ok(Arc::new(GridworkSync {
             store,

@@ -341,3 +341,22 @@ fn a_patrol_is_recorded_in_batches_and_shows_its_figures() {
         .unwrap()
         .contains("<trkpt"));
 }
+
+/// The phones' build (`--no-default-features`, no built-in HTTP client) needs the app's
+/// transport and says so; the default build has a client of its own.
+#[test]
+fn without_a_transport_the_built_in_client_is_used_when_the_build_has_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let worker = store(dir.path(), "li", Role::Worker, "phone-w");
+    let sync = GridworkSync::new(worker, None);
+    if cfg!(feature = "builtin-http") {
+        let sync = sync.unwrap();
+        assert_eq!(sync.run(None).unwrap().state, EngineState::NotSignedIn);
+    } else {
+        assert!(
+            matches!(&sync, Err(GridworkError::InvalidInput(m)) if m.contains("HttpTransport")),
+            "{:?}",
+            sync.err()
+        );
+    }
+}

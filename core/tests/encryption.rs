@@ -85,3 +85,128 @@ fn a_plain_store_is_not_opened_with_a_key_and_an_empty_key_is_refused() {
         .unwrap()
         .is_intact());
 }
+
+/// The key the fixture `sqlcipher4-openssl.db` was written with.
+#[cfg(feature = "encryption")]
+const FIXTURE_KEY: &str = "fixture key";
+
+/// Encryption is SQLCipher 4 on its LibTomCrypt provider (no OpenSSL is linked), built
+/// with the SQLite features the store relies on (FTS5 for search, JSON).
+#[cfg(feature = "encryption")]
+#[test]
+fn encryption_is_sqlcipher_4_on_libtomcrypt_with_the_stores_sqlite_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let conn = rusqlite::Connection::open(dir.path().join("db")).unwrap();
+    conn.pragma_update(None, "key", "k").unwrap();
+    let pragma = |name: &str| -> String {
+        conn.query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(pragma("cipher_provider"), "libtomcrypt");
+    assert!(
+        pragma("cipher_version").starts_with("4."),
+        "{}",
+        pragma("cipher_version")
+    );
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE f USING fts5(body);
+         INSERT INTO f VALUES ('路 口 井 盖 缺 失');",
+    )
+    .unwrap();
+    let hits: i64 = conn
+        .query_row("SELECT count(*) FROM f WHERE f MATCH '井'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(hits, 1);
+    let json: String = conn
+        .query_row("SELECT json_extract('{\"a\":[1,2]}', '$.a[1]')", [], |r| {
+            r.get::<_, i64>(0).map(|v| v.to_string())
+        })
+        .unwrap();
+    assert_eq!(json, "2");
+}
+
+/// A database written by SQLCipher 4 with the OpenSSL provider (what gridwork shipped
+/// before it switched to LibTomCrypt, fixture made then) opens with its key, reads and
+/// takes writes; a wrong key still fails. The file format does not depend on the provider.
+#[cfg(feature = "encryption")]
+#[test]
+fn a_database_written_by_sqlcipher_on_openssl_opens_on_libtomcrypt() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    std::fs::copy("tests/fixtures/sqlcipher4-openssl.db", &path).unwrap();
+
+    let wrong = rusqlite::Connection::open(&path).unwrap();
+    wrong.pragma_update(None, "key", "not the key").unwrap();
+    assert!(wrong
+        .query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0))
+        .is_err());
+    drop(wrong);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "key", FIXTURE_KEY).unwrap();
+    let text: String = conn
+        .query_row("SELECT text FROM t WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(text, "written by SQLCipher 4 with the OpenSSL provider");
+    conn.execute("INSERT INTO t (text) VALUES ('and by LibTomCrypt')", [])
+        .unwrap();
+    drop(conn);
+
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "key", FIXTURE_KEY).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+    // Every page's HMAC verifies (the pragma lists the pages that fail).
+    let mut check = conn.prepare("PRAGMA cipher_integrity_check").unwrap();
+    let failures: Vec<String> = check
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// A raw 256-bit key (`x'…'`, what the shells pass: their key is random, so PBKDF2
+/// would only cost time) encrypts like a passphrase; it is a different key from the
+/// same hex digits taken as a passphrase; malformed raw keys are refused before anything
+/// is created.
+#[test]
+fn a_raw_key_opens_its_store_and_malformed_raw_keys_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let hex = "2dd29ca851e7b56e4697b0e1f08507293d761a05ce4d1b628663f411a8086d99";
+    let raw = format!("x'{hex}'");
+    for bad in [
+        "x''".to_string(),
+        format!("x'{}'", &hex[..62]),
+        format!("x'{hex}"),
+        format!("x'{}g'", &hex[..63]),
+        format!("x'{hex}{hex}'"),
+    ] {
+        let path = dir.path().join("never");
+        let err = Store::open_encrypted(&path, &bad).err().unwrap();
+        assert!(matches!(err, Error::InvalidInput { .. }), "{bad}: {err:?}");
+        assert!(!path.exists(), "{bad}: the store folder was created");
+    }
+    let path = dir.path().join("store");
+    if !encryption_available() {
+        let err = Store::open_encrypted(&path, &raw).err().unwrap();
+        assert!(matches!(err, Error::EncryptionUnavailable), "{err:?}");
+        assert!(!path.exists());
+        return;
+    }
+    {
+        let store = Store::open_encrypted(&path, &raw).unwrap();
+        store.init("li", Role::Worker, "phone-1").unwrap();
+    }
+    assert!(!files_contain(&path, b"SQLite format 3"));
+    for wrong in [hex.to_string(), format!("x'{}'", hex.replace('2', "3"))] {
+        let err = Store::open_encrypted(&path, &wrong).err().unwrap();
+        assert!(matches!(err, Error::Open { .. }), "{wrong}: {err:?}");
+    }
+    let store = Store::open_encrypted(&path, &raw.to_uppercase().replace("X'", "x'")).unwrap();
+    assert_eq!(store.identity().unwrap().unwrap().user, "li");
+}

@@ -41,6 +41,14 @@ impl Db {
     }
 
     /// Opens the database file encrypted with `key` (SQLCipher), or plain when `None`.
+    ///
+    /// `key` is either a passphrase, from which SQLCipher derives the page key with
+    /// PBKDF2-HMAC-SHA512 (256,000 iterations, a quarter of a second per connection on a
+    /// desktop core, more on a phone), or a raw 256-bit key written as SQLCipher spells
+    /// it, `x'` + 64 hex digits + `'`, which skips the derivation: use a raw key when the
+    /// key is random (the shells keep one in the platform keystore). Anything starting
+    /// with `x'` that is not such a key is refused as invalid input.
+    ///
     /// A key on a build without encryption is refused with
     /// [`Error::EncryptionUnavailable`]; a wrong key, or a key for a plain file, with
     /// [`Error::Open`].
@@ -49,8 +57,8 @@ impl Db {
             path: path.to_path_buf(),
             reason,
         };
-        if key.is_some_and(|k| k.is_empty()) {
-            return Err(Error::invalid("encryption key", "must not be empty"));
+        if let Some(key) = key {
+            check_key(key)?;
         }
         let mut writer = Connection::open(path).map_err(|e| open_err(e.to_string()))?;
         apply_key(&writer, key)?;
@@ -152,6 +160,30 @@ pub fn encryption_available() -> bool {
     Connection::open_in_memory()
         .and_then(|c| c.query_row("PRAGMA cipher_version", [], |r| r.get::<_, String>(0)))
         .is_ok()
+}
+
+/// Checks a key before anything touches the disk: refuses an empty key, a malformed raw
+/// key (which SQLCipher would otherwise take as a passphrase, silently) and any key on a
+/// build without encryption ([`Error::EncryptionUnavailable`]).
+pub fn check_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::invalid("encryption key", "must not be empty"));
+    }
+    if let Some(rest) = key.strip_prefix("x'") {
+        let well_formed = rest
+            .strip_suffix('\'')
+            .is_some_and(|hex| hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !well_formed {
+            return Err(Error::invalid(
+                "encryption key",
+                "a raw key is x' followed by 64 hex digits (256 bits) and '",
+            ));
+        }
+    }
+    if !encryption_available() {
+        return Err(Error::EncryptionUnavailable);
+    }
+    Ok(())
 }
 
 /// Keys a fresh connection before anything else touches the file.

@@ -91,6 +91,9 @@ impl Store {
 
     /// Opens a store, encrypted when `key` is given, with a given time source.
     pub fn open_with(dir: impl AsRef<Path>, key: Option<&str>, now: TimeSource) -> Result<Store> {
+        if let Some(key) = key {
+            db::check_key(key)?;
+        }
         let dir = dir.as_ref().to_path_buf();
         let open_err = |e: std::io::Error| Error::Open {
             path: dir.clone(),

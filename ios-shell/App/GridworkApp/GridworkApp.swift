@@ -62,8 +62,8 @@ final class AppModel: ObservableObject {
     private nonisolated static func open() throws -> GridworkRepository {
         let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
             .appendingPathComponent("gridwork")
-        // The store is encrypted (SQLCipher) with a passphrase kept in the Keychain.
-        let repo = try GridworkRepository(directory: dir.path, encryptionKey: try StoreKey.passphrase(),
+        // The store is encrypted (SQLCipher) with a random raw key kept in the Keychain.
+        let repo = try GridworkRepository(directory: dir.path, encryptionKey: try StoreKey.key(),
                                           transport: URLSessionTransport())
         if try repo.identity() == nil {
             // A demo worker until the user signs in to a server (signIn(server:user:password:)).

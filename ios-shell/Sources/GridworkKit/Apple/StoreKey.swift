@@ -1,15 +1,16 @@
-// The key for the encrypted store, kept in the iOS Keychain: a random 256-bit passphrase
-// created once, stored as a generic password readable after first unlock on this device only
+// The key for the encrypted store, kept in the iOS Keychain: a random 256-bit key created
+// once, stored as a generic password readable after first unlock on this device only
 // (never synced to iCloud, not in backups restored to other devices).
-// The app passes it to `GridworkRepository(directory:encryptionKey:)` (SQLCipher).
+// The app passes it to `GridworkRepository(directory:encryptionKey:)` as a raw SQLCipher key
+// (x'…'), so opening the store skips the passphrase derivation a random key does not need.
 #if canImport(Security)
 import Foundation
 import Security
 
-/// Creates and reads the store's passphrase in the Keychain.
+/// Creates and reads the store's key in the Keychain.
 public enum StoreKey {
     private static let service = "org.gridwork.store"
-    private static let account = "store-passphrase"
+    private static let account = "store-key"
 
     /// Why the Keychain refused.
     public struct KeychainError: Error, CustomStringConvertible {
@@ -18,9 +19,9 @@ public enum StoreKey {
         public var description: String { "Keychain error \(status)" }
     }
 
-    /// The store passphrase as 64 hex characters, created on first use.
-    public static func passphrase() throws -> String {
-        if let existing = try read() { return existing }
+    /// The store key as a raw SQLCipher key, `x'` + 64 hex digits + `'`, created on first use.
+    public static func key() throws -> String {
+        if let existing = try read() { return raw(existing) }
         var bytes = [UInt8](repeating: 0, count: 32)
         let rc = SecRandomCopyBytes(kSecRandomDefault, bytes.count, &bytes)
         guard rc == errSecSuccess else { throw KeychainError(status: rc) }
@@ -33,10 +34,13 @@ public enum StoreKey {
             kSecValueData as String: Data(hex.utf8),
         ]
         let status = SecItemAdd(add as CFDictionary, nil)
-        if status == errSecDuplicateItem, let raced = try read() { return raced }
+        if status == errSecDuplicateItem, let raced = try read() { return raw(raced) }
         guard status == errSecSuccess else { throw KeychainError(status: status) }
-        return hex
+        return raw(hex)
     }
+
+    /// SQLCipher's spelling of a raw key.
+    private static func raw(_ hex: String) -> String { "x'\(hex)'" }
 
     private static func read() throws -> String? {
         let query: [String: Any] = [

@@ -32,10 +32,10 @@ class GridworkApp : Application() {
     }
 
     private fun openStore(): GridworkRepository {
-        // The store is encrypted (SQLCipher) with a passphrase the Android Keystore guards.
+        // The store is encrypted (SQLCipher) with a random raw key the Android Keystore guards.
         // Sync goes through HttpURLConnection (UrlConnectionTransport, the default), so the
         // system proxy and the app's network security config apply.
-        val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = StoreKey.passphrase(this))
+        val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = StoreKey.key(this))
         if (repo.identity() == null) {
             // A demo worker until the user signs in to a server (the sync row).
             @Suppress("HardwareIds")

@@ -1,7 +1,9 @@
 // The key for the encrypted store, kept safe by the Android Keystore: a random 256-bit
-// passphrase is generated once, encrypted (AES-256-GCM) under a non-exportable Keystore key
-// and stored in no-backup storage; `passphrase()` unwraps it for `GridworkStore.open`.
-// Losing the passphrase (app data cleared) makes the store unreadable: what was synced
+// key is generated once, encrypted (AES-256-GCM) under a non-exportable Keystore key
+// and stored in no-backup storage; `key()` unwraps it for `GridworkStore.open` as a raw
+// SQLCipher key (x'…'), so opening the store skips the passphrase derivation (PBKDF2,
+// 256,000 rounds: seconds on a budget phone) that a random key does not need.
+// Losing the key (app data cleared) makes the store unreadable: what was synced
 // comes back from the server; what was not is gone, as PIPL expects of a wiped device.
 package org.gridwork.android
 
@@ -16,7 +18,7 @@ import javax.crypto.KeyGenerator
 import javax.crypto.SecretKey
 import javax.crypto.spec.GCMParameterSpec
 
-/** Creates, wraps and unwraps the store's passphrase. */
+/** Creates, wraps and unwraps the store's key. */
 object StoreKey {
     private const val KEYSTORE = "AndroidKeyStore"
     private const val ALIAS = "gridwork-store-wrapping-key"
@@ -26,11 +28,12 @@ object StoreKey {
     private const val TAG_BITS = 128
 
     /**
-     * The store passphrase as 64 hex characters, created on first use. Blocking (Keystore
-     * operations can take tens of milliseconds): call off the main thread.
+     * The store key as a raw SQLCipher key, `x'` + 64 hex digits + `'`, created on first
+     * use. Blocking (Keystore operations can take tens of milliseconds): call off the
+     * main thread.
      */
     @Synchronized
-    fun passphrase(context: Context): String {
+    fun key(context: Context): String {
         val file = File(context.noBackupFilesDir, FILE)
         val secret = if (file.exists()) unwrap(file.readBytes()) else {
             val fresh = ByteArray(32).also { SecureRandom().nextBytes(it) }
@@ -39,7 +42,7 @@ object StoreKey {
             check(tmp.renameTo(file)) { "cannot store the wrapped store key" }
             fresh
         }
-        return secret.joinToString("") { "%02x".format(it) }
+        return "x'" + secret.joinToString("") { "%02x".format(it) } + "'"
     }
 
     private fun wrappingKey(): SecretKey {

@@ -1,0 +1,94 @@
+//! Compiles SQLCipher with the LibTomCrypt provider into `libsqlcipher.a` and adds its
+//! folder to the linker's search path, where `libsqlite3-sys` (feature `sqlcipher`)
+//! finds it as `-lsqlcipher`.
+
+use std::env;
+use std::path::PathBuf;
+
+/// The SQLite options libsqlite3-sys's own bundled build uses, so an encrypted build
+/// behaves like a plain one (FTS5, JSON, R*Tree, STAT4, URIs, foreign keys on), minus
+/// extension loading, which the store never uses.
+const SQLITE_OPTIONS: &[&str] = &[
+    "SQLITE_CORE",
+    "SQLITE_DEFAULT_FOREIGN_KEYS=1",
+    "SQLITE_ENABLE_API_ARMOR",
+    "SQLITE_ENABLE_COLUMN_METADATA",
+    "SQLITE_ENABLE_DBSTAT_VTAB",
+    "SQLITE_ENABLE_FTS3",
+    "SQLITE_ENABLE_FTS3_PARENTHESIS",
+    "SQLITE_ENABLE_FTS5",
+    "SQLITE_ENABLE_JSON1",
+    "SQLITE_ENABLE_RTREE",
+    "SQLITE_ENABLE_STAT4",
+    "SQLITE_OMIT_LOAD_EXTENSION",
+    "SQLITE_SOUNDEX",
+    "SQLITE_THREADSAFE=1",
+    "SQLITE_USE_URI",
+    "HAVE_USLEEP=1",
+    "HAVE_ISNAN",
+    "HAVE_LOCALTIME_R",
+    "HAVE_STDINT_H=1",
+    "_POSIX_THREAD_SAFE_FUNCTIONS",
+    // SQLCipher with LibTomCrypt.
+    "SQLITE_HAS_CODEC",
+    "SQLCIPHER_CRYPTO_LIBTOMCRYPT",
+    "SQLITE_EXTRA_INIT=sqlcipher_extra_init",
+    "SQLITE_EXTRA_SHUTDOWN=sqlcipher_extra_shutdown",
+    // A library stays quiet: no log to stderr or logcat unless `PRAGMA cipher_log`
+    // asks for one, and no platform log device to link (liblog, os_log).
+    "SQLCIPHER_OMIT_DEFAULT_LOGGING",
+    "SQLCIPHER_OMIT_LOG_DEVICE",
+];
+
+fn main() {
+    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let config = manifest.join("ltc_config.h");
+    let src = sqlcipher_src::source_dir();
+    let tomcrypt = src.join(sqlcipher_src::LIBTOMCRYPT_INCLUDE_DIR);
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed={}", config.display());
+
+    let base = || {
+        let mut build = cc::Build::new();
+        build
+            .include(&tomcrypt)
+            .flag("-include")
+            .flag(config.to_str().expect("a UTF-8 path"))
+            .warnings(false)
+            // The archive is found by name (-lsqlcipher), not linked into this crate.
+            .cargo_metadata(false);
+        build
+    };
+
+    let mut sqlcipher = base();
+    sqlcipher
+        .file(src.join(sqlcipher_src::SOURCE_FILE))
+        .include(src);
+    for option in SQLITE_OPTIONS {
+        match option.split_once('=') {
+            Some((name, value)) => sqlcipher.define(name, value),
+            None => sqlcipher.define(option, None),
+        };
+    }
+    // Temporary tables in memory: on Android SQLite cannot find a temp folder, and
+    // SQLCipher asks for it anyway so that temporary data is never written in clear.
+    let android = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "android");
+    sqlcipher.define("SQLITE_TEMP_STORE", if android { "3" } else { "2" });
+
+    let mut ltc = base();
+    ltc.define("LTC_SOURCE", None).files(
+        sqlcipher_src::LIBTOMCRYPT_SOURCES
+            .iter()
+            .map(|file| src.join(file)),
+    );
+
+    // One archive holding both, so the linker resolves SQLCipher's LibTomCrypt calls
+    // within it whatever order the link line puts things in.
+    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    let mut objects = sqlcipher.compile_intermediates();
+    objects.extend(ltc.compile_intermediates());
+    let mut archive = base();
+    archive.objects(&objects).compile("sqlcipher");
+
+    println!("cargo:rustc-link-search=native={}", out.display());
+}
