@@ -1,6 +1,6 @@
-//! Compiles SQLCipher with the LibTomCrypt provider into `libsqlcipher.a` and adds its
-//! folder to the linker's search path, where `libsqlite3-sys` (feature `sqlcipher`)
-//! finds it as `-lsqlcipher`.
+//! Compiles SQLCipher, its crypto provider left to this crate's Rust code
+//! (`SQLCIPHER_CRYPTO_CUSTOM`), into `libsqlcipher.a` and adds its folder to the linker's
+//! search path, where `libsqlite3-sys` (feature `sqlcipher`) finds it as `-lsqlcipher`.
 
 use std::env;
 use std::path::PathBuf;
@@ -29,9 +29,9 @@ const SQLITE_OPTIONS: &[&str] = &[
     "HAVE_LOCALTIME_R",
     "HAVE_STDINT_H=1",
     "_POSIX_THREAD_SAFE_FUNCTIONS",
-    // SQLCipher with LibTomCrypt.
+    // SQLCipher, with the provider `gridwork_sqlcipher_setup` fills in (src/lib.rs).
     "SQLITE_HAS_CODEC",
-    "SQLCIPHER_CRYPTO_LIBTOMCRYPT",
+    "SQLCIPHER_CRYPTO_CUSTOM=gridwork_sqlcipher_setup",
     "SQLITE_EXTRA_INIT=sqlcipher_extra_init",
     "SQLITE_EXTRA_SHUTDOWN=sqlcipher_extra_shutdown",
     // A library stays quiet: no log to stderr or logcat unless `PRAGMA cipher_log`
@@ -41,29 +41,16 @@ const SQLITE_OPTIONS: &[&str] = &[
 ];
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let config = manifest.join("ltc_config.h");
     let src = sqlcipher_src::source_dir();
-    let tomcrypt = src.join(sqlcipher_src::LIBTOMCRYPT_INCLUDE_DIR);
     println!("cargo:rerun-if-changed=build.rs");
-    println!("cargo:rerun-if-changed={}", config.display());
 
-    let base = || {
-        let mut build = cc::Build::new();
-        build
-            .include(&tomcrypt)
-            .flag("-include")
-            .flag(config.to_str().expect("a UTF-8 path"))
-            .warnings(false)
-            // The archive is found by name (-lsqlcipher), not linked into this crate.
-            .cargo_metadata(false);
-        build
-    };
-
-    let mut sqlcipher = base();
+    let mut sqlcipher = cc::Build::new();
     sqlcipher
         .file(src.join(sqlcipher_src::SOURCE_FILE))
-        .include(src);
+        .include(src)
+        .warnings(false)
+        // The archive is found by name (-lsqlcipher), not linked into this crate.
+        .cargo_metadata(false);
     for option in SQLITE_OPTIONS {
         match option.split_once('=') {
             Some((name, value)) => sqlcipher.define(name, value),
@@ -74,21 +61,8 @@ fn main() {
     // SQLCipher asks for it anyway so that temporary data is never written in clear.
     let android = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "android");
     sqlcipher.define("SQLITE_TEMP_STORE", if android { "3" } else { "2" });
+    sqlcipher.compile("sqlcipher");
 
-    let mut ltc = base();
-    ltc.define("LTC_SOURCE", None).files(
-        sqlcipher_src::LIBTOMCRYPT_SOURCES
-            .iter()
-            .map(|file| src.join(file)),
-    );
-
-    // One archive holding both, so the linker resolves SQLCipher's LibTomCrypt calls
-    // within it whatever order the link line puts things in.
     let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
-    let mut objects = sqlcipher.compile_intermediates();
-    objects.extend(ltc.compile_intermediates());
-    let mut archive = base();
-    archive.objects(&objects).compile("sqlcipher");
-
     println!("cargo:rustc-link-search=native={}", out.display());
 }

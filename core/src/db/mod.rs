@@ -53,6 +53,9 @@ impl Db {
     /// [`Error::EncryptionUnavailable`]; a wrong key, or a key for a plain file, with
     /// [`Error::Open`].
     pub fn open_keyed(path: &Path, key: Option<&str>) -> Result<Db> {
+        // SQLCipher's crypto provider lives in gridwork-sqlcipher's Rust code: keep it linked.
+        #[cfg(feature = "encryption")]
+        gridwork_sqlcipher::link();
         let open_err = |reason: String| Error::Open {
             path: path.to_path_buf(),
             reason,
@@ -157,6 +160,9 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
 
 /// Whether this build can encrypt a store (SQLCipher compiled in).
 pub fn encryption_available() -> bool {
+    // SQLCipher's crypto provider lives in gridwork-sqlcipher's Rust code: keep it linked.
+    #[cfg(feature = "encryption")]
+    gridwork_sqlcipher::link();
     Connection::open_in_memory()
         .and_then(|c| c.query_row("PRAGMA cipher_version", [], |r| r.get::<_, String>(0)))
         .is_ok()
