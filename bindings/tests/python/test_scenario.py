@@ -222,6 +222,17 @@ class Scenario(unittest.TestCase):
             with self.assertRaises(g.GridworkError.StoreUnavailable):
                 g.GridworkStore.open(enc, wrong)
         self.assertEqual(g.GridworkStore.open(enc, "secret").identity().user, "li")
+        # A raw 256-bit key, as the shells keep in the Keystore / Keychain; a malformed
+        # raw key is bad input, and the store folder is not created for it.
+        raw = "x'" + os.urandom(32).hex() + "'"
+        enc_raw = os.path.join(self.dir, "enc-raw")
+        with self.assertRaises(g.GridworkError.InvalidInput):
+            g.GridworkStore.open(enc_raw, raw[:-2] + "'")
+        self.assertFalse(os.path.exists(enc_raw))
+        g.GridworkStore.open(enc_raw, raw).init("li", g.Role.WORKER, "phone-raw")
+        with self.assertRaises(g.GridworkError.StoreUnavailable):
+            g.GridworkStore.open(enc_raw, raw[2:-1])  # the same digits as a passphrase
+        self.assertEqual(g.GridworkStore.open(enc_raw, raw).identity().user, "li")
 
     def test_a_patrol_is_recorded_in_batches_and_shows_its_figures(self):
         with self.assertRaises(g.GridworkError.InvalidInput):

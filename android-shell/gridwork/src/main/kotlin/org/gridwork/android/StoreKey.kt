@@ -2,7 +2,7 @@
 // key is generated once, encrypted (AES-256-GCM) under a non-exportable Keystore key
 // and stored in no-backup storage; `key()` unwraps it for `GridworkStore.open` as a raw
 // SQLCipher key (x'…'), so opening the store skips the passphrase derivation (PBKDF2,
-// 256,000 rounds: seconds on a budget phone) that a random key does not need.
+// 256,000 rounds: most of a second on a budget phone) that a random key does not need.
 // Losing the key (app data cleared) makes the store unreadable: what was synced
 // comes back from the server; what was not is gone, as PIPL expects of a wiped device.
 package org.gridwork.android
