@@ -7,8 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use gridwork_core::{
-    clock::Hlc,
-    model::{Actor, Event, IncidentEvent, Report, Role, Stream, Urgency, GENESIS_HASH},
+    model::Role,
     sync::{
         memory::{MemoryServer, MEMORY_URL},
         wire::PushRequest,
@@ -17,47 +16,9 @@ use gridwork_core::{
     Store,
 };
 use tempfile::TempDir;
-use uuid::Uuid;
 
-const GRID: &str = include_str!("../../data/kcity-grid.geojson");
-const CATALOG: &str = include_str!("../../data/kcity-catalog.json");
-
-fn reports(user: &str, device: &str, n: usize) -> Vec<Event> {
-    let actor = Actor::new(user, Role::Worker);
-    (0..n)
-        .map(|i| {
-            let report = IncidentEvent::Reported(Report {
-                category: "06010".into(),
-                lat: 31.30 + (i % 100) as f64 * 0.0001,
-                lon: 120.60 + (i % 37) as f64 * 0.0001,
-                accuracy_m: Some(5.0),
-                description: format!("exposed rubbish near the bridge, heap #{i}"),
-                address: Some("Pingjiang Rd".into()),
-                urgency: Urgency::Normal,
-                photos: vec![],
-                cell: Some(format!(
-                    "3205080{:02}00{}{:02}",
-                    1 + i % 3,
-                    1 + i % 4,
-                    1 + i % 5
-                )),
-                patrol: None,
-            });
-            Event {
-                id: Uuid::now_v7(),
-                stream: Stream::Incident(Uuid::now_v7()),
-                kind: report.kind().into(),
-                hlc: Hlc::new(1_795_395_600_000 + i as i64 * 1000, 0),
-                device_id: device.into(),
-                actor: actor.clone(),
-                device_seq: i as u64 + 1,
-                prev_hash: GENESIS_HASH.into(),
-                payload: report.payload(),
-                server_seq: None,
-            }
-        })
-        .collect()
-}
+mod common;
+use common::{reports, CATALOG, GRID};
 
 fn device(user: &str, server: &MemoryServer) -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();

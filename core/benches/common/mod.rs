@@ -38,9 +38,10 @@ pub fn draft(i: usize) -> ReportDraft {
     }
 }
 
-/// 100,000 reports from a fake device, as sync would deliver them.
-pub fn remote_reports(n: usize) -> Vec<Event> {
-    let actor = Actor::new("zhang", Role::Worker);
+/// `n` reports by `user` on `device`, as that device would push them (no server
+/// sequence yet), spread over the cells of three streets.
+pub fn reports(user: &str, device: &str, n: usize) -> Vec<Event> {
+    let actor = Actor::new(user, Role::Worker);
     (0..n)
         .map(|i| {
             let d = draft(i);
@@ -62,15 +63,24 @@ pub fn remote_reports(n: usize) -> Vec<Event> {
                 stream: Stream::Incident(Uuid::now_v7()),
                 kind: report.kind().into(),
                 hlc: Hlc::new(1_795_395_600_000 + i as i64 * 1000, 0),
-                device_id: "other-phone".into(),
+                device_id: device.into(),
                 actor: actor.clone(),
                 device_seq: i as u64 + 1,
                 prev_hash: GENESIS_HASH.into(),
                 payload: report.payload(),
-                server_seq: Some(i as i64 + 1),
+                server_seq: None,
             }
         })
         .collect()
+}
+
+/// `n` reports from another device, as a pull delivers them (server sequence set).
+pub fn remote_reports(n: usize) -> Vec<Event> {
+    let mut events = reports("zhang", "other-phone", n);
+    for (i, event) in events.iter_mut().enumerate() {
+        event.server_seq = Some(i as i64 + 1);
+    }
+    events
 }
 
 /// User plus system CPU time of this process so far (Linux).
