@@ -1,5 +1,6 @@
-//! What encryption at rest costs (core feature `encryption`: SQLCipher 4 on its
-//! LibTomCrypt provider), each beside the same work on a plain store in the same run:
+//! What encryption at rest costs (core feature `encryption`: SQLCipher 4 with
+//! gridwork-sqlcipher's RustCrypto provider), each beside the same work on a plain store
+//! in the same run:
 //! - opening a store: SQLCipher derives the page key from the passphrase with
 //!   PBKDF2-HMAC-SHA512 (256,000 iterations) on each of the store's two connections;
 //!   a raw 256-bit key (`x'…'`) skips the derivation;
