@@ -367,7 +367,7 @@ mod tests {
     #[test]
     fn kdf_matches_an_independent_implementation() {
         // PBKDF2-HMAC-SHA512("password", "salt", 1 round, 64 bytes), the RFC 6070 inputs
-        // with SHA-512: the value Python's hashlib.pbkdf2_hmac and OpenSSL give.
+        // with SHA-512: the value Python's hashlib.pbkdf2_hmac gives.
         let mut key = [0u8; 64];
         let rc = unsafe {
             kdf(
