@@ -1,9 +1,13 @@
 //! Compiles SQLCipher, its crypto provider left to this crate's Rust code
-//! (`SQLCIPHER_CRYPTO_CUSTOM`), into `libsqlcipher.a` and adds its folder to the linker's
-//! search path, where `libsqlite3-sys` (feature `sqlcipher`) finds it as `-lsqlcipher`.
+//! (`SQLCIPHER_CRYPTO_CUSTOM`), into `libsqlcipher.a`. The archive is linked two ways:
+//! - bundled into this crate's rlib (`static=sqlcipher`), so a `staticlib` (the iOS
+//!   xcframework) carries SQLCipher inside it;
+//! - found by name: `libsqlite3-sys` (feature `sqlcipher`) asks the linker for
+//!   `-lsqlcipher`, which this archive's folder on the search path answers. The
+//!   amalgamation is one object file, so however a linker meets the two copies, it takes
+//!   one.
 
 use std::env;
-use std::path::PathBuf;
 
 /// The SQLite options libsqlite3-sys's own bundled build uses, so an encrypted build
 /// behaves like a plain one (FTS5, JSON, R*Tree, STAT4, URIs, foreign keys on), minus
@@ -48,9 +52,7 @@ fn main() {
     sqlcipher
         .file(src.join(sqlcipher_src::SOURCE_FILE))
         .include(src)
-        .warnings(false)
-        // The archive is found by name (-lsqlcipher), not linked into this crate.
-        .cargo_metadata(false);
+        .warnings(false);
     for option in SQLITE_OPTIONS {
         match option.split_once('=') {
             Some((name, value)) => sqlcipher.define(name, value),
@@ -61,8 +63,6 @@ fn main() {
     // SQLCipher asks for it anyway so that temporary data is never written in clear.
     let android = env::var("CARGO_CFG_TARGET_OS").is_ok_and(|os| os == "android");
     sqlcipher.define("SQLITE_TEMP_STORE", if android { "3" } else { "2" });
+    // Emits `rustc-link-lib=static=sqlcipher` and the OUT_DIR search path.
     sqlcipher.compile("sqlcipher");
-
-    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
-    println!("cargo:rustc-link-search=native={}", out.display());
 }
