@@ -16,6 +16,9 @@
 //! `GRIDWORK_SUPERVISOR_{USER,PASSWORD,TOKEN}`; each language uses devices of its own.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+use support::{build_libraries, cargo, repo_root, run, target_profile_dir};
+
 use std::{
     io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
@@ -25,19 +28,6 @@ use std::{
 /// Writes straight to stderr so the lines show even when the test harness captures output.
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr(), "[foreign-bindings] {line}");
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The target directory this test was built into (`.../target/debug/deps/foreign-*`).
-fn target_profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
 }
 
 fn cache_dir() -> PathBuf {
@@ -104,16 +94,6 @@ fn swift_missing() -> Option<String> {
         return Some("the Swift chroot needs root".into());
     }
     None
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The reference server on loopback, killed when dropped.
@@ -210,9 +190,7 @@ fn the_same_scenario_passes_in_python_kotlin_and_swift() {
     let root = repo_root();
     let profile_dir = target_profile_dir();
     let target_dir = profile_dir.parent().unwrap();
-    // `cargo test` does not reliably build this package's cdylib for its own tests: build
-    // it (a no-op when fresh) into the same target directory.
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = cargo();
     // The generator sits behind the `cli` feature (not built by `cargo test`). Built first:
     // it rebuilds the library with that feature, and the library built last is the one
     // left at target/<profile>/libgridwork_ffi.so.
@@ -222,15 +200,7 @@ fn the_same_scenario_passes_in_python_kotlin_and_swift() {
         .args(["--bin", "uniffi-bindgen"])
         .env("CARGO_TARGET_DIR", target_dir));
     let bindgen = target_dir.join("debug/uniffi-bindgen");
-    let mut build = Command::new(&cargo);
-    build
-        .current_dir(&root)
-        .args(["build", "-q", "-p", "gridwork-ffi", "--lib"])
-        .env("CARGO_TARGET_DIR", target_dir);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    run(&mut build);
+    build_libraries();
     let cdylib = profile_dir.join("libgridwork_ffi.so");
     assert!(cdylib.is_file(), "no cdylib at {}", cdylib.display());
     // The reference server, as an operator runs it.
