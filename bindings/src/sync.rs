@@ -359,6 +359,15 @@ impl SyncStatus {
     }
 }
 
+/// A photo that did not go up in a run.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct FailedPhoto {
+    /// The photo's SHA-256.
+    pub sha256: String,
+    /// Why, for people.
+    pub reason: String,
+}
+
 /// What one run did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncReport {
@@ -372,6 +381,8 @@ pub struct SyncReport {
     pub uploaded_photos: u64,
     /// Photo bytes sent.
     pub uploaded_bytes: u64,
+    /// Photos that did not go up in this run (each stays pending and is retried).
+    pub failed_photos: Vec<FailedPhoto>,
     /// New events received and applied.
     pub pulled: u64,
     /// The cases those events changed (the store's observers were told).
@@ -392,6 +403,14 @@ impl From<core_sync::SyncReport> for SyncReport {
             rejected: r.rejected,
             uploaded_photos: r.uploaded_photos,
             uploaded_bytes: r.uploaded_bytes,
+            failed_photos: r
+                .failed_photos
+                .into_iter()
+                .map(|f| FailedPhoto {
+                    sha256: f.sha256,
+                    reason: f.reason,
+                })
+                .collect(),
             pulled: r.pulled,
             changed_cases: r.changed_cases.iter().map(ToString::to_string).collect(),
             state: r.state.into(),

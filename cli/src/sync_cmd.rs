@@ -124,6 +124,12 @@ pub fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode> {
             report.uploaded_bytes,
             report.pulled
         ));
+        for f in &report.failed_photos {
+            output::line(format!(
+                "photo {} not uploaded (tried again next sync): {}",
+                f.sha256, f.reason
+            ));
+        }
         if let Some(e) = &report.error {
             output::line(format!("stopped: {e}"));
         }

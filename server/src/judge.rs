@@ -17,9 +17,20 @@
 
 use crate::account::Account;
 use gridwork_core::{
-    model::{validate_name, Event, IncidentEvent, Stream, GENESIS_HASH},
+    geo::{validate_point, Grid},
+    model::{validate_name, Event, IncidentEvent, Stream, GENESIS_HASH, MAX_NOTE_CHARS},
     workflow,
 };
+
+/// Longest event kind accepted (`incident.verification_failed` has 28 characters).
+pub const MAX_KIND_CHARS: usize = 64;
+/// How far ahead of the server's clock an event's HLC wall time may be: a phone whose
+/// clock runs fast by more than this would otherwise sort its events first everywhere
+/// and drag every device's clock forward.
+pub const MAX_CLOCK_AHEAD_MS: i64 = 60 * 60_000;
+/// The earliest HLC wall time accepted (2020-01-01T00:00:00Z): a phone whose clock was
+/// reset to 1970 records nothing the server can order.
+pub const MIN_WALL_MS: i64 = 1_577_836_800_000;
 
 /// The last event of a device's chain held by the server (accepted or quarantined).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +52,11 @@ pub struct Known {
     /// For an incident stream: the cell of its accepted report (`""` when the report
     /// lies outside every cell); `None` when the server holds no report of it.
     pub case_cell: Option<String>,
+    /// For a patrol stream: the account that started it (the actor of its first
+    /// accepted event); `None` when the server holds no accepted event of it.
+    pub stream_owner: Option<String>,
+    /// When the server received the event, unix ms (its own clock).
+    pub received_ms: i64,
 }
 
 /// The verdict.
@@ -93,13 +109,16 @@ pub fn foreign_id() -> String {
     "pushed as another user: this event id belongs to another user's event".into()
 }
 
-/// Judges `event` pushed by `account`.
+/// Judges `event` pushed by `account`. `grid` is the city grid the server holds (the
+/// server locates a report's cell from its point with it; without one it can only
+/// take the device's word).
 ///
 /// In this order: the actor must be the token's user (else refused); `device_id` must be
 /// a valid name (else quarantined off-chain); the device must not belong to another
 /// account (else refused); the event must extend the device's chain (else quarantined
-/// off-chain); the actor's role must be the account's; then the stream's own rules.
-pub fn judge(account: &Account, event: &Event, known: &Known) -> Verdict {
+/// off-chain); the actor's role must be the account's; the kind and the clock must be
+/// sane; then the stream's own rules.
+pub fn judge(account: &Account, event: &Event, known: &Known, grid: Option<&Grid>) -> Verdict {
     if let Some(reason) = foreign_actor(account, event) {
         return Verdict::Refuse { reason };
     }
@@ -140,17 +159,48 @@ pub fn judge(account: &Account, event: &Event, known: &Known) -> Verdict {
             event.actor, account.user, account.role
         ));
     }
+    if let Some(reason) = envelope_fault(event, known.received_ms) {
+        return reject(reason);
+    }
     match event.stream {
-        Stream::Incident(_) => judge_incident(account, event, known),
-        Stream::Patrol(_) => judge_patrol(account, event),
+        Stream::Incident(_) => judge_incident(account, event, known, grid),
+        Stream::Patrol(_) => judge_patrol(account, event, known, grid),
     }
 }
 
-fn judge_incident(account: &Account, event: &Event, known: &Known) -> Verdict {
+/// What is wrong with an event's kind or clock, if anything.
+fn envelope_fault(event: &Event, received_ms: i64) -> Option<String> {
+    let n = event.kind.chars().count();
+    if n == 0 || n > MAX_KIND_CHARS {
+        return Some(format!(
+            "malformed event: a kind has 1 to {MAX_KIND_CHARS} characters, this one {n}"
+        ));
+    }
+    let wall = event.hlc.wall_ms;
+    if wall < MIN_WALL_MS {
+        return Some(format!(
+            "the device clock is wrong: the event is dated {wall} ms, before 2020; \
+             set the phone's date and time"
+        ));
+    }
+    if wall > received_ms.saturating_add(MAX_CLOCK_AHEAD_MS) {
+        return Some(format!(
+            "the device clock is wrong: the event is dated {} minutes after the server's time; \
+             set the phone's date and time",
+            (wall - received_ms) / 60_000
+        ));
+    }
+    None
+}
+
+fn judge_incident(account: &Account, event: &Event, known: &Known, grid: Option<&Grid>) -> Verdict {
     let parsed = match IncidentEvent::parse(&event.kind, &event.payload) {
         Ok(p) => p,
         Err(e) => return reject(format!("malformed event: {e}")),
     };
+    if let Err(e) = parsed.check_limits() {
+        return reject(format!("malformed event: {e}"));
+    }
     match parsed {
         IncidentEvent::Reported(report) => {
             if let Err(e) = workflow::check_report(&event.actor) {
@@ -159,7 +209,21 @@ fn judge_incident(account: &Account, event: &Event, known: &Known) -> Verdict {
             if known.case_cell.is_some() {
                 return reject("this case was reported already");
             }
-            let cell = report.cell.unwrap_or_default();
+            if let Err(e) = validate_point(report.lat, report.lon) {
+                return reject(format!("malformed event: {e}"));
+            }
+            if report.accuracy_m.is_some_and(|a| !a.is_finite() || a < 0.0) {
+                return reject("malformed event: accuracy_m must be a distance in metres");
+            }
+            // The server's grid decides the cell, not the device's claim: a report is
+            // scoped and served by where its point lies.
+            let cell = match grid {
+                Some(grid) => grid
+                    .locate(report.lat, report.lon)
+                    .map(|c| c.code.as_str().to_string())
+                    .unwrap_or_default(),
+                None => report.cell.unwrap_or_default(),
+            };
             if !account.covers(&cell) {
                 return reject(out_of_scope(&cell));
             }
@@ -184,12 +248,32 @@ fn judge_incident(account: &Account, event: &Event, known: &Known) -> Verdict {
     }
 }
 
-fn judge_patrol(account: &Account, event: &Event) -> Verdict {
+fn judge_patrol(account: &Account, event: &Event, known: &Known, grid: Option<&Grid>) -> Verdict {
     if !event.kind.starts_with("patrol.") {
         return reject(format!(
             "malformed event: kind {:?} does not belong to a patrol stream",
             event.kind
         ));
+    }
+    // A patrol belongs to the worker who started it: nobody else may append to it
+    // (and so add their cells to it and pull its track, or finish it).
+    match &known.stream_owner {
+        Some(owner) if *owner != account.user => {
+            return reject("this patrol belongs to another worker: only they may record in it")
+        }
+        Some(_) => {}
+        None if event.kind != "patrol.started" => return reject(
+            "unknown patrol: the server holds no accepted start of it (patrol.started comes first)",
+        ),
+        None => {}
+    }
+    if let Some(note) = event.payload.get("note").and_then(|n| n.as_str()) {
+        let n = note.chars().count();
+        if n > MAX_NOTE_CHARS {
+            return reject(format!(
+                "malformed event: note has {n} characters; at most {MAX_NOTE_CHARS}"
+            ));
+        }
     }
     let mut cells = Vec::new();
     if let Some(list) = event.payload.get("cells") {
@@ -200,6 +284,11 @@ fn judge_patrol(account: &Account, event: &Event) -> Verdict {
             let Some(cell) = cell.as_str() else {
                 return reject("malformed event: patrol cells must be an array of grid codes");
             };
+            if grid.is_some_and(|g| g.cell(cell).is_none()) {
+                return reject(format!(
+                    "malformed event: {cell:?} is not a cell of the city grid"
+                ));
+            }
             if !account.covers(cell) {
                 return reject(out_of_scope(cell));
             }
@@ -207,6 +296,25 @@ fn judge_patrol(account: &Account, event: &Event) -> Verdict {
         }
     }
     Verdict::Accept { cells }
+}
+
+/// The photos an accepted event references (by SHA-256): a report's and an action's
+/// photos, a check-in's photo. Only these may be uploaded by the event's author.
+pub fn photo_refs(event: &Event) -> Vec<String> {
+    match event.stream {
+        Stream::Incident(_) => match IncidentEvent::parse(&event.kind, &event.payload) {
+            Ok(IncidentEvent::Reported(r)) => r.photos.into_iter().map(|p| p.sha256).collect(),
+            Ok(IncidentEvent::Acted(a)) => a.photos().iter().map(|p| p.sha256.clone()).collect(),
+            Err(_) => Vec::new(),
+        },
+        Stream::Patrol(_) => event
+            .payload
+            .get("photo")
+            .and_then(|p| p.get("sha256"))
+            .and_then(|s| s.as_str())
+            .map(|s| vec![s.to_string()])
+            .unwrap_or_default(),
+    }
 }
 
 fn out_of_scope(cell: &str) -> String {
@@ -227,6 +335,15 @@ mod tests {
     };
     use uuid::Uuid;
 
+    const NOW: i64 = 1_767_000_000_000;
+
+    fn known() -> Known {
+        Known {
+            received_ms: NOW,
+            ..Known::default()
+        }
+    }
+
     fn account(role: Role) -> Account {
         Account {
             user: "li".into(),
@@ -241,7 +358,7 @@ mod tests {
             id: Uuid::now_v7(),
             stream: Stream::Incident(Uuid::now_v7()),
             kind: ev.kind().into(),
-            hlc: Hlc::new(1, 0),
+            hlc: Hlc::new(NOW, 0),
             device_id: "p1".into(),
             actor: Actor::new("li", role),
             device_seq: 1,
@@ -270,19 +387,19 @@ mod tests {
     fn reports_in_scope_pass_and_out_of_scope_fail() {
         let ok = event(Role::Worker, report(Some("32050800101")));
         assert_eq!(
-            judge(&account(Role::Worker), &ok, &Known::default()),
+            judge(&account(Role::Worker), &ok, &known(), None),
             Verdict::Accept {
                 cells: vec!["32050800101".into()]
             }
         );
         let far = event(Role::Worker, report(Some("32050800201")));
         assert!(matches!(
-            judge(&account(Role::Worker), &far, &Known::default()),
+            judge(&account(Role::Worker), &far, &known(), None),
             Verdict::Reject { links: true, .. }
         ));
         let nowhere = event(Role::Worker, report(None));
         assert!(matches!(
-            judge(&account(Role::Worker), &nowhere, &Known::default()),
+            judge(&account(Role::Worker), &nowhere, &known(), None),
             Verdict::Reject { .. }
         ));
     }
@@ -292,13 +409,12 @@ mod tests {
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.device_seq = 2;
         assert!(matches!(
-            judge(&account(Role::Worker), &e, &Known::default()),
+            judge(&account(Role::Worker), &e, &known(), None),
             Verdict::Reject { links: false, .. }
         ));
         // The author claiming another role: quarantined, still on the chain.
         let e = event(Role::Supervisor, report(Some("32050800101")));
-        let Verdict::Reject { reason, links } =
-            judge(&account(Role::Worker), &e, &Known::default())
+        let Verdict::Reject { reason, links } = judge(&account(Role::Worker), &e, &known(), None)
         else {
             panic!()
         };
@@ -313,9 +429,9 @@ mod tests {
         );
         let known = Known {
             case_cell: Some("32050800101".into()),
-            ..Known::default()
+            ..known()
         };
-        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known) else {
+        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known, None) else {
             panic!()
         };
         assert!(reason.contains("may not dispatch"));
@@ -328,28 +444,157 @@ mod tests {
         // Another user's event: refused even when its chain is broken too.
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.device_seq = 7;
-        let Verdict::Refuse { reason } = judge(&other, &e, &Known::default()) else {
+        let Verdict::Refuse { reason } = judge(&other, &e, &known(), None) else {
             panic!()
         };
         assert!(reason.contains("pushed as another user"), "{reason}");
         assert!(foreign_actor(&account(Role::Worker), &e).is_none());
         // The author's own event on a device that belongs to another account.
         let e = event(Role::Worker, report(Some("32050800101")));
-        let known = Known {
+        let zhaos = Known {
             device_owner: Some("zhao".into()),
-            ..Known::default()
+            ..known()
         };
-        let Verdict::Refuse { reason } = judge(&account(Role::Worker), &e, &known) else {
+        let Verdict::Refuse { reason } = judge(&account(Role::Worker), &e, &zhaos, None) else {
             panic!()
         };
         assert!(reason.contains("belongs to another account"), "{reason}");
         // On its own device it is judged on its merits.
-        let known = Known {
+        let own = Known {
             device_owner: Some("li".into()),
-            ..Known::default()
+            ..known()
         };
         assert!(matches!(
-            judge(&account(Role::Worker), &e, &known),
+            judge(&account(Role::Worker), &e, &own, None),
+            Verdict::Accept { .. }
+        ));
+    }
+
+    fn report_at(lat: f64, lon: f64, cell: Option<&str>) -> IncidentEvent {
+        let IncidentEvent::Reported(r) = report(cell) else {
+            unreachable!()
+        };
+        IncidentEvent::Reported(Report { lat, lon, ..r })
+    }
+
+    fn grid() -> Grid {
+        Grid::from_geojson(include_str!("../../data/kcity-grid.geojson")).unwrap()
+    }
+
+    fn rejected(v: Verdict) -> String {
+        match v {
+            Verdict::Reject { reason, .. } => reason,
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_server_locates_the_cell_from_the_point_not_from_the_claim() {
+        let grid = grid();
+        let li = account(Role::Worker); // scope 320508001
+                                        // In another street, claiming one of li's own cells: located there, out of scope.
+        let e = event(
+            Role::Worker,
+            report_at(31.30603, 120.59483, Some("32050800100101")),
+        );
+        let reason = rejected(judge(&li, &e, &known(), Some(&grid)));
+        assert!(reason.contains("32050800200101"), "{reason}");
+        // At 0,0 (outside every cell) with a claimed cell: outside the area.
+        let e = event(Role::Worker, report_at(0.0, 0.0, Some("32050800100101")));
+        let reason = rejected(judge(&li, &e, &known(), Some(&grid)));
+        assert!(reason.contains("outside every grid cell"), "{reason}");
+        // Latitude 999 or NaN: malformed.
+        for (lat, lon) in [(999.0, 120.6), (-90.5, 120.6), (31.3, 181.0)] {
+            let e = event(Role::Worker, report_at(lat, lon, Some("32050800100101")));
+            let reason = rejected(judge(&li, &e, &known(), Some(&grid)));
+            assert!(reason.contains("invalid coordinate"), "{reason}");
+        }
+        // An invented cell code inside li's street prefix, point in li's cell 02: the
+        // server records the cell it located.
+        let e = event(
+            Role::Worker,
+            report_at(31.305958, 120.58431, Some("32050800199999")),
+        );
+        assert_eq!(
+            judge(&li, &e, &known(), Some(&grid)),
+            Verdict::Accept {
+                cells: vec!["32050800100102".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn oversized_texts_odd_kinds_and_wild_clocks_are_rejected() {
+        let li = account(Role::Worker);
+        let IncidentEvent::Reported(r) = report(Some("32050800101")) else {
+            unreachable!()
+        };
+        let long = IncidentEvent::Reported(Report {
+            description: "x".repeat(4001),
+            ..r
+        });
+        let reason = rejected(judge(&li, &event(Role::Worker, long), &known(), None));
+        assert!(reason.contains("at most 4000"), "{reason}");
+        let mut e = event(Role::Worker, report(Some("32050800101")));
+        e.kind = format!("incident.{}", "x".repeat(80));
+        assert!(rejected(judge(&li, &e, &known(), None)).contains("kind"));
+        // 9e15 ms (year 287,000) and 1970: the clock is wrong.
+        for wall in [9_000_000_000_000_000, 1_000] {
+            let mut e = event(Role::Worker, report(Some("32050800101")));
+            e.hlc = Hlc::new(wall, 0);
+            let reason = rejected(judge(&li, &e, &known(), None));
+            assert!(reason.contains("clock is wrong"), "{reason}");
+        }
+        // Half an hour fast is tolerated.
+        let mut e = event(Role::Worker, report(Some("32050800101")));
+        e.hlc = Hlc::new(NOW + 30 * 60_000, 0);
+        assert!(matches!(
+            judge(&li, &e, &known(), None),
+            Verdict::Accept { .. }
+        ));
+    }
+
+    #[test]
+    fn a_patrol_belongs_to_the_worker_who_started_it() {
+        let grid = grid();
+        let li = account(Role::Worker);
+        let patrol = |kind: &str, payload: serde_json::Value| {
+            let mut e = event(Role::Worker, report(None));
+            e.stream = Stream::Patrol(Uuid::now_v7());
+            e.kind = kind.into();
+            e.payload = payload;
+            e
+        };
+        let start = patrol(
+            "patrol.started",
+            serde_json::json!({"cells": ["32050800100101"], "started_at_ms": NOW}),
+        );
+        assert_eq!(
+            judge(&li, &start, &known(), Some(&grid)),
+            Verdict::Accept {
+                cells: vec!["32050800100101".into()]
+            }
+        );
+        // Not a cell of the grid.
+        let bogus = patrol(
+            "patrol.started",
+            serde_json::json!({"cells": ["32050800199999"]}),
+        );
+        assert!(rejected(judge(&li, &bogus, &known(), Some(&grid))).contains("not a cell"));
+        // Appending to zhao's patrol, or to a patrol the server never saw start.
+        let finish = patrol("patrol.finished", serde_json::json!({}));
+        let zhaos = Known {
+            stream_owner: Some("zhao".into()),
+            ..known()
+        };
+        assert!(rejected(judge(&li, &finish, &zhaos, Some(&grid))).contains("another worker"));
+        assert!(rejected(judge(&li, &finish, &known(), Some(&grid))).contains("unknown patrol"));
+        let own = Known {
+            stream_owner: Some("li".into()),
+            ..known()
+        };
+        assert!(matches!(
+            judge(&li, &finish, &own, Some(&grid)),
             Verdict::Accept { .. }
         ));
     }

@@ -38,10 +38,11 @@ pub struct ServerConfig {
 /// Opens the storage and the blob folder of `config` and builds the shared state.
 pub async fn state(config: &ServerConfig) -> Result<AppState, ServerError> {
     let storage = open_storage(&config.db).await?;
-    let blobs = blobs::BlobStore::open(&config.blobs_dir)?;
+    let blobs = Arc::new(blobs::BlobStore::open(&config.blobs_dir)?);
+    tokio::spawn(blobs::sweep_hourly(Arc::downgrade(&blobs)));
     Ok(AppState {
         storage,
-        blobs: Arc::new(blobs),
+        blobs,
         limits: config.limits.clone(),
     })
 }

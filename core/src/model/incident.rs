@@ -12,6 +12,10 @@ use uuid::Uuid;
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// Longest note or reason accepted on a workflow action.
 pub const MAX_NOTE_CHARS: usize = 2000;
+/// Longest address text accepted on a report.
+pub const MAX_ADDRESS_CHARS: usize = 500;
+/// Most photos one report or action may reference.
+pub const MAX_PHOTOS: usize = 20;
 
 /// A photo kept in the store's folder under its SHA-256 name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -306,6 +310,68 @@ impl IncidentEvent {
             }
         }
         typed(kind, tagged).map(IncidentEvent::Acted)
+    }
+}
+
+impl IncidentEvent {
+    /// Checks the sizes a payload may have: the description, address, notes and reasons
+    /// within their character limits, at most [`MAX_PHOTOS`] photos, each named by a
+    /// SHA-256, and a department id that is a valid name. The device checks the same
+    /// limits when a user types (`Store::report`, `Store::act`); the server checks them
+    /// again on every pushed event, since a device may not be ours.
+    pub fn check_limits(&self) -> Result<(), ModelError> {
+        let kind = self.kind();
+        let too_long = |field: &str, n: usize, max: usize| ModelError::InvalidPayload {
+            kind: kind.to_string(),
+            reason: format!("{field} has {n} characters; at most {max}"),
+        };
+        let text = |field: &str, value: &str, max: usize| {
+            let n = value.chars().count();
+            if n > max {
+                Err(too_long(field, n, max))
+            } else {
+                Ok(())
+            }
+        };
+        let photos = match self {
+            IncidentEvent::Reported(r) => {
+                text("description", &r.description, MAX_DESCRIPTION_CHARS)?;
+                if let Some(a) = &r.address {
+                    text("address", a, MAX_ADDRESS_CHARS)?;
+                }
+                &r.photos
+            }
+            IncidentEvent::Acted(a) => {
+                if let Some(t) = a.text() {
+                    text("note", t, MAX_NOTE_CHARS)?;
+                }
+                if let Action::Dispatch { department, .. } = a {
+                    super::validate_name("department", department)?;
+                }
+                a.photos()
+            }
+        };
+        if photos.len() > MAX_PHOTOS {
+            return Err(ModelError::InvalidPayload {
+                kind: kind.to_string(),
+                reason: format!("{} photos; at most {MAX_PHOTOS}", photos.len()),
+            });
+        }
+        for p in photos {
+            let hex = p.sha256.len() == 64
+                && p.sha256
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex || p.mime.chars().count() > 100 {
+                return Err(ModelError::InvalidPayload {
+                    kind: kind.to_string(),
+                    reason: "a photo is named by its SHA-256 (64 lower-case hex digits) \
+                             and has a media type of at most 100 characters"
+                        .into(),
+                });
+            }
+        }
+        Ok(())
     }
 }
 

@@ -8,7 +8,8 @@ mod incident;
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
 pub use incident::{
-    Action, IncidentEvent, PhotoRef, Report, Urgency, MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS,
+    Action, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS,
+    MAX_NOTE_CHARS, MAX_PHOTOS,
 };
 
 use thiserror::Error;
@@ -30,8 +31,10 @@ pub enum ModelError {
         /// What was wrong.
         reason: String,
     },
-    /// A user or device name that is empty, too long or holds control characters.
-    #[error("invalid {what} {value:?}: 1 to 64 printable characters expected")]
+    /// A user or device name that is empty, too long, or holds control characters,
+    /// `/`, or invisible formatting characters (bidirectional overrides, zero-width
+    /// characters) that would make it display as another name.
+    #[error("invalid {what} {value:?}: 1 to 64 printable characters expected, without invisible or direction-changing ones")]
     InvalidName {
         /// What the name names (user, device).
         what: &'static str,
@@ -40,11 +43,16 @@ pub enum ModelError {
     },
 }
 
-/// Checks a user or device name: 1–64 characters, no control characters, no `/`.
+/// Checks a user or device name: 1–64 characters, no control characters, no `/`, and
+/// none of the invisible formatting characters (Unicode category Cf: bidirectional
+/// marks and overrides, zero-width spaces and joiners, the BOM, soft hyphens …) that
+/// let one name display as another.
 pub fn validate_name(what: &'static str, value: &str) -> Result<(), ModelError> {
     let ok = !value.trim().is_empty()
         && value.chars().count() <= 64
-        && !value.chars().any(|c| c.is_control() || c == '/');
+        && !value
+            .chars()
+            .any(|c| c.is_control() || c == '/' || is_invisible_format(c));
     if ok {
         Ok(())
     } else {
@@ -52,5 +60,45 @@ pub fn validate_name(what: &'static str, value: &str) -> Result<(), ModelError> 
             what,
             value: value.chars().take(80).collect(),
         })
+    }
+}
+
+/// Whether `c` is an invisible formatting character (Unicode general category Cf, or
+/// another character that renders as nothing): bidirectional marks, embeddings,
+/// overrides and isolates, zero-width space/joiners, word joiner and invisible
+/// operators, the byte-order mark, soft hyphen, and the Mongolian vowel separator.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_display_as_other_names_are_refused() {
+        assert!(validate_name("device", "phone-li").is_ok());
+        assert!(validate_name("user", "李明").is_ok());
+        // "phone-li" + RTL override + reversed text displays as something else.
+        for spoof in [
+            "phone-\u{202E}il",
+            "phone\u{200B}-li",
+            "\u{FEFF}phone-li",
+            "li\u{2066}x",
+            "li\u{00AD}",
+            "a\u{200D}b",
+        ] {
+            assert!(validate_name("device", spoof).is_err(), "{spoof:?}");
+        }
+        assert!(validate_name("device", "a/b").is_err());
+        assert!(validate_name("device", &"x".repeat(65)).is_err());
     }
 }

@@ -66,6 +66,10 @@ pub struct SyncReport {
     pub uploaded_photos: u64,
     /// Photo bytes sent.
     pub uploaded_bytes: u64,
+    /// Photos that did not go up in this run and why; each stays pending, is tried
+    /// again next run, and counts in [`SyncStatus::pending_photos`].
+    #[serde(default)]
+    pub failed_photos: Vec<FailedPhoto>,
     /// New events received from the server and applied.
     pub pulled: u64,
     /// The cases those new events changed, each once (a UI refreshes these; a shell's
@@ -88,6 +92,7 @@ impl SyncReport {
             rejected: 0,
             uploaded_photos: 0,
             uploaded_bytes: 0,
+            failed_photos: Vec::new(),
             pulled: 0,
             changed_cases: Vec::new(),
             state,
@@ -95,6 +100,15 @@ impl SyncReport {
             next_attempt_ms: None,
         }
     }
+}
+
+/// A photo that did not go up in a run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedPhoto {
+    /// The photo's SHA-256.
+    pub sha256: String,
+    /// Why, for people.
+    pub reason: String,
 }
 
 /// How to sign in.
@@ -328,7 +342,7 @@ impl Run<'_> {
 
     fn upload(&self, report: &mut SyncReport) -> Result<(), SyncError> {
         let db = self.store.db();
-        let photos = db.read(upload::pending)?;
+        let photos = db.read(|c| upload::pending(c, &self.identity.device_id))?;
         let total = photos.len() as u64;
         let mut bytes = 0;
         for (i, photo) in photos.iter().enumerate() {
@@ -362,6 +376,10 @@ impl Run<'_> {
                 // up the others or the pull: it stays pending and is tried next run.
                 Err(SyncError::Unexpected(why)) => {
                     tracing::warn!(photo = %photo.sha256, "photo not uploaded: {why}");
+                    report.failed_photos.push(FailedPhoto {
+                        sha256: photo.sha256.clone(),
+                        reason: why,
+                    });
                 }
                 Err(e) => return Err(e),
             }

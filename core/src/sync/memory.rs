@@ -6,7 +6,7 @@
 
 use super::{
     transport::{HttpRequest, HttpResponse, Method, Transport, TransportError},
-    upload::UPLOAD_OFFSET_HEADER,
+    upload::{UPLOAD_COMPLETE_HEADER, UPLOAD_OFFSET_HEADER},
     wire::{
         ErrorBody, ErrorDetail, LoginRequest, PullResponse, PushOutcome, PushRequest, PushResponse,
         PushResult, Session, MAX_PULL_LIMIT, PROTOCOL_HEADER, PROTOCOL_VERSION,
@@ -190,10 +190,15 @@ impl MemoryServer {
             }
             (Method::Head, r) if r.starts_with("/v1/blobs/") => {
                 match inner.blobs.get(&r["/v1/blobs/".len()..]) {
-                    Some((bytes, _)) => {
+                    Some((bytes, total)) => {
                         let mut resp = ok(200);
                         resp.headers
                             .push((UPLOAD_OFFSET_HEADER.into(), bytes.len().to_string()));
+                        let complete = bytes.len() as u64 == *total;
+                        resp.headers.push((
+                            UPLOAD_COMPLETE_HEADER.into(),
+                            if complete { "yes" } else { "no" }.into(),
+                        ));
                         resp
                     }
                     None => error(404, "not_found", "no such blob"),
@@ -211,7 +216,10 @@ impl MemoryServer {
                     .or_insert((Vec::new(), total));
                 let held = entry.0.len() as u64;
                 if entry.1 == held && held > 0 {
-                    return ok(200);
+                    let mut resp = ok(200);
+                    resp.headers
+                        .push((UPLOAD_COMPLETE_HEADER.into(), "yes".into()));
+                    return resp;
                 }
                 if start != held || end + 1 - start != req.body.len() as u64 || total != entry.1 {
                     let mut resp = error(416, "bad_request", "range does not follow what is held");
@@ -225,6 +233,8 @@ impl MemoryServer {
                     let mut resp = ok(202);
                     resp.headers
                         .push((UPLOAD_OFFSET_HEADER.into(), held.to_string()));
+                    resp.headers
+                        .push((UPLOAD_COMPLETE_HEADER.into(), "no".into()));
                     return resp;
                 }
                 if hex::encode(Sha256::digest(&entry.0)) != sha {

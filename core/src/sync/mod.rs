@@ -16,12 +16,12 @@ pub mod wire;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 
-pub use engine::{login, logout, status, SignIn, SyncEngine, SyncOptions, SyncReport};
+pub use engine::{login, logout, status, FailedPhoto, SignIn, SyncEngine, SyncOptions, SyncReport};
 pub use error::{FailureKind, SyncError};
 pub use progress::{CancelToken, NoProgress, Phase, Progress, SyncProgress};
 pub use state::{Backoff, EngineState, LastError, SyncStatus};
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
-pub use upload::UPLOAD_OFFSET_HEADER;
+pub use upload::{UPLOAD_COMPLETE_HEADER, UPLOAD_OFFSET_HEADER};
 
 #[cfg(test)]
 mod tests;

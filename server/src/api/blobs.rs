@@ -1,4 +1,7 @@
 //! `HEAD`/`PUT`/`GET /v1/blobs/{sha256}`: resumable photo upload and download.
+//!
+//! An unfinished upload is the uploader's own (`HEAD` shows the caller only theirs), and
+//! only a photo one of the caller's accepted events references may be uploaded.
 
 use super::{error::body_bytes, ApiError, AppState, Caller};
 use crate::blobs::{is_sha256, BlobStatus, WriteOutcome};
@@ -44,6 +47,11 @@ fn with_offset(mut res: Response, held: u64, complete: bool) -> Response {
     res
 }
 
+/// Whose unfinished uploads a caller sees and extends.
+fn uploader(account: &crate::account::Account) -> &str {
+    &account.user
+}
+
 /// Parses `bytes START-END/TOTAL`.
 fn content_range(value: &str) -> Option<(u64, u64, u64)> {
     let rest = value.trim().strip_prefix("bytes ")?;
@@ -60,11 +68,11 @@ fn content_range(value: &str) -> Option<(u64, u64, u64)> {
 /// `HEAD /v1/blobs/{sha256}`.
 pub async fn head(
     State(state): State<AppState>,
-    _caller: Caller,
+    Caller(account): Caller,
     Path(sha): Path<String>,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
-    Ok(match state.blobs.status(&sha).await? {
+    Ok(match state.blobs.status(uploader(&account), &sha).await? {
         BlobStatus::Complete(n) => with_offset(StatusCode::OK.into_response(), n, true),
         BlobStatus::Partial(n) => with_offset(StatusCode::OK.into_response(), n, false),
         BlobStatus::Absent => with_offset(StatusCode::NOT_FOUND.into_response(), 0, false),
@@ -74,12 +82,18 @@ pub async fn head(
 /// `PUT /v1/blobs/{sha256}`.
 pub async fn put(
     State(state): State<AppState>,
-    _caller: Caller,
+    Caller(account): Caller,
     Path(sha): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
+    if !state.storage.blob_referenced(&sha, &account.user).await? {
+        return Err(ApiError::Forbidden(format!(
+            "no accepted event of {} references photo {sha}: push the event first",
+            account.user
+        )));
+    }
     let max = state.limits.max_blob_bytes;
     let body = body_bytes(body).map_err(|e| match e {
         ApiError::TooLarge(_) => ApiError::TooLarge(format!("a photo may be at most {max} bytes")),
@@ -106,7 +120,11 @@ pub async fn put(
             "a photo may be at most {max} bytes; this one has {total}"
         )));
     }
-    let (status, received, complete) = match state.blobs.write(&sha, start, total, &body).await? {
+    let (status, received, complete) = match state
+        .blobs
+        .write(uploader(&account), &sha, start, total, &body)
+        .await?
+    {
         WriteOutcome::Completed(n) => (StatusCode::CREATED, n, true),
         WriteOutcome::AlreadyComplete(n) => (StatusCode::OK, n, true),
         WriteOutcome::Partial(n) => (StatusCode::ACCEPTED, n, false),
@@ -130,8 +148,8 @@ pub async fn get(
     Path(sha): Path<String>,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
-    match state.blobs.status(&sha).await? {
-        BlobStatus::Complete(_) => {
+    match state.blobs.is_complete(&sha).await? {
+        true => {
             let bytes = tokio::fs::read(state.blobs.path(&sha)).await?;
             let etag = HeaderValue::from_str(&format!("\"{sha}\""))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -147,7 +165,7 @@ pub async fn get(
             )
                 .into_response())
         }
-        _ => Err(ApiError::NotFound(format!("no complete blob {sha}"))),
+        false => Err(ApiError::NotFound(format!("no complete blob {sha}"))),
     }
 }
 

@@ -23,6 +23,17 @@ pub enum ApiError {
     /// 404 `not_found`.
     #[error("{0}")]
     NotFound(String),
+    /// 403 `forbidden`: signed in, but this is not the caller's to do.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 409 with its own code: the request collides with what the server holds.
+    #[error("{message}")]
+    Conflict {
+        /// The stable code (`total_changed`, `too_many_uploads`, …).
+        code: &'static str,
+        /// What went wrong, for people.
+        message: String,
+    },
     /// 400 `protocol_mismatch`: the request announced another protocol version.
     #[error("{0}")]
     ProtocolMismatch(String),
@@ -47,6 +58,8 @@ impl ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::ProtocolMismatch(_) => (StatusCode::BAD_REQUEST, "protocol_mismatch"),
             ApiError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch"),
             ApiError::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
@@ -66,6 +79,14 @@ impl From<BlobError> for ApiError {
         match e {
             BlobError::OffsetMismatch { held } => ApiError::OffsetMismatch { held },
             BlobError::HashMismatch { .. } => ApiError::HashMismatch(e.to_string()),
+            BlobError::TotalChanged { .. } => ApiError::Conflict {
+                code: "total_changed",
+                message: e.to_string(),
+            },
+            BlobError::TooManyPartials => ApiError::Conflict {
+                code: "too_many_uploads",
+                message: e.to_string(),
+            },
             BlobError::Io(e) => ApiError::Internal(e.to_string()),
         }
     }

@@ -18,6 +18,7 @@ pub mod sqlite;
 use crate::{account::Account, StorageError};
 use async_trait::async_trait;
 use gridwork_core::{
+    geo::Grid,
     model::Event,
     sync::wire::{PullResponse, PushOutcome},
 };
@@ -27,6 +28,15 @@ use std::sync::Arc;
 pub const SETTING_CATALOG: &str = "catalog";
 /// Settings key of the grid GeoJSON.
 pub const SETTING_GRID: &str = "grid";
+/// Settings key of the grid's version: the SHA-256 of its text, written with it, so a
+/// push checks one short value to know whether its cached grid is current (also when
+/// another process stored a new grid).
+pub const SETTING_GRID_VERSION: &str = "grid.version";
+
+/// Most quarantined events kept per device. Past it a rejected event is answered
+/// `rejected` but not stored (and so its chain place is not recorded either): a device
+/// that keeps sending what the server refuses cannot fill the database.
+pub const MAX_QUARANTINE_PER_DEVICE: i64 = 1_000;
 
 /// A quarantined event, as an operator sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +67,11 @@ pub trait Storage: Send + Sync + 'static {
         after: i64,
         limit: u32,
     ) -> Result<PullResponse, StorageError>;
+
+    /// Whether an accepted event of `user` references the photo `sha256`: only such
+    /// photos may be uploaded, so no one can fill the blob store with files no case
+    /// needs.
+    async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError>;
 
     /// Quarantined events of a device, in chain order.
     async fn quarantine(&self, device_id: &str) -> Result<Vec<Quarantined>, StorageError>;
@@ -96,6 +111,54 @@ pub async fn open_storage(db: &str) -> Result<Arc<dyn Storage>, StorageError> {
         Ok(Arc::new(
             sqlite::SqliteStorage::open(std::path::Path::new(db)).await?,
         ))
+    }
+}
+
+/// The parsed city grid, cached by version so a push parses it only when it changed.
+#[derive(Default)]
+pub(crate) struct GridCache {
+    held: std::sync::Mutex<Option<(String, Arc<Grid>)>>,
+}
+
+impl GridCache {
+    /// The cached grid when it is of `version`.
+    pub(crate) fn cached(&self, version: Option<&str>) -> Option<Arc<Grid>> {
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        match (version, held.as_ref()) {
+            (Some(v), Some((hv, grid))) if v == hv => Some(grid.clone()),
+            _ => None,
+        }
+    }
+
+    /// Parses and caches the stored grid text (`None`: the server holds no grid).
+    pub(crate) fn load(&self, text: Option<String>) -> Result<Option<Arc<Grid>>, StorageError> {
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(text) = text else {
+            *held = None;
+            return Ok(None);
+        };
+        let grid = Arc::new(
+            Grid::from_geojson(&text)
+                .map_err(|e| StorageError::Corrupt(format!("stored grid: {e}")))?,
+        );
+        *held = Some((grid_version(&text), grid.clone()));
+        Ok(Some(grid))
+    }
+}
+
+/// The version recorded for a grid text: its SHA-256, hex.
+pub(crate) fn grid_version(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// The refusal for a rejected event when the device's quarantine is full.
+pub(crate) fn quarantine_full(reason: &str) -> PushOutcome {
+    PushOutcome::Rejected {
+        reason: format!(
+            "{reason} (not kept: this device has {MAX_QUARANTINE_PER_DEVICE} rejected events \
+             on the server already; ask the operator to look at them)"
+        ),
     }
 }
 

@@ -6,20 +6,23 @@
 //! every event below N. Pulls read in one REPEATABLE READ snapshot.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Held, Quarantined,
-    Storage,
+    event_body, grid_version, page, parse_event, parse_role, parse_scope_json, quarantine_full,
+    repeat_outcome, GridCache, Held, Quarantined, Storage, MAX_QUARANTINE_PER_DEVICE, SETTING_GRID,
+    SETTING_GRID_VERSION,
 };
 use crate::{
     account::Account,
-    judge::{foreign_actor, judge, ChainHead, Known, Verdict},
+    judge::{foreign_actor, judge, photo_refs, ChainHead, Known, Verdict},
     StorageError,
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use gridwork_core::geo::Grid;
 use gridwork_core::{
     model::{Event, Stream},
     sync::wire::{PullResponse, PushOutcome},
 };
+use std::sync::Arc;
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
 /// First key of the advisory lock that serialises pushes (the second is the schema's hash).
@@ -98,10 +101,37 @@ DO $$ BEGIN
 END $$;
 ";
 
+/// Databases made before uploads needed a reference: the photos each user's accepted
+/// events reference, filled from the events held. A no-op once done.
+const MIGRATE_BLOB_REFS: &str = "
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema()
+                 AND table_name = 'blob_refs') THEN
+    CREATE TABLE blob_refs (
+      sha256 TEXT NOT NULL,
+      actor_user TEXT NOT NULL,
+      PRIMARY KEY (sha256, actor_user)
+    );
+    INSERT INTO blob_refs (sha256, actor_user)
+      SELECT DISTINCT p ->> 'sha256', e.actor_user
+      FROM events e, jsonb_array_elements(
+        CASE WHEN jsonb_typeof(e.body::jsonb #> '{payload,photos}') = 'array'
+             THEN e.body::jsonb #> '{payload,photos}' ELSE '[]'::jsonb END) p
+      WHERE p ->> 'sha256' IS NOT NULL
+      ON CONFLICT DO NOTHING;
+    INSERT INTO blob_refs (sha256, actor_user)
+      SELECT DISTINCT e.body::jsonb #>> '{payload,photo,sha256}', e.actor_user
+      FROM events e WHERE e.body::jsonb #>> '{payload,photo,sha256}' IS NOT NULL
+      ON CONFLICT DO NOTHING;
+  END IF;
+END $$;
+";
+
 /// The PostgreSQL storage backend.
 #[derive(Clone)]
 pub struct PostgresStorage {
     pool: Pool,
+    grid: Arc<GridCache>,
 }
 
 fn pool_error(e: impl std::fmt::Display) -> StorageError {
@@ -156,8 +186,12 @@ impl PostgresStorage {
         .await?;
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(MIGRATE_OWNER).await?;
+        tx.batch_execute(MIGRATE_BLOB_REFS).await?;
         tx.commit().await?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            grid: Arc::new(GridCache::default()),
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
@@ -165,10 +199,46 @@ impl PostgresStorage {
     }
 }
 
+/// The grid the server holds, from the cache when its version is unchanged. A grid
+/// stored before versions were kept gets its version recorded here.
+async fn current_grid(
+    tx: &Transaction<'_>,
+    cache: &GridCache,
+) -> Result<Option<Arc<Grid>>, StorageError> {
+    let version = setting_in(tx, SETTING_GRID_VERSION).await?;
+    if let Some(grid) = cache.cached(version.as_deref()) {
+        return Ok(Some(grid));
+    }
+    let text = setting_in(tx, SETTING_GRID).await?;
+    if let (None, Some(text)) = (&version, &text) {
+        put_setting_in(tx, SETTING_GRID_VERSION, &grid_version(text)).await?;
+    }
+    cache.load(text)
+}
+
+async fn setting_in(tx: &Transaction<'_>, key: &str) -> Result<Option<String>, StorageError> {
+    Ok(tx
+        .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
+        .await?
+        .map(|r| r.get(0)))
+}
+
+async fn put_setting_in(tx: &Transaction<'_>, key: &str, value: &str) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        &[&key, &value],
+    )
+    .await?;
+    Ok(())
+}
+
 async fn push_one(
     tx: &Transaction<'_>,
     account: &Account,
     event: &Event,
+    grid: Option<&Grid>,
+    received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
     if let Some(reason) = foreign_actor(account, event) {
         return Ok(PushOutcome::Rejected { reason });
@@ -232,12 +302,24 @@ async fn push_one(
             .map(|r| r.get(0)),
         Stream::Patrol(_) => None,
     };
+    let stream_owner = match event.stream {
+        Stream::Patrol(_) => tx
+            .query_opt(
+                "SELECT actor_user FROM events WHERE stream = $1 ORDER BY server_seq LIMIT 1",
+                &[&stream],
+            )
+            .await?
+            .map(|r| r.get(0)),
+        Stream::Incident(_) => None,
+    };
     let known = Known {
         head,
         device_owner,
         case_cell,
+        stream_owner,
+        received_ms,
     };
-    let verdict = judge(account, event, &known);
+    let verdict = judge(account, event, &known, grid);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -246,13 +328,20 @@ async fn push_one(
                 .query_one(
                     "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING server_seq",
-                    &[&id, &stream, &event.device_id, &device_seq, &event.actor.user, &hash, &body, &now_ms()],
+                    &[&id, &stream, &event.device_id, &device_seq, &event.actor.user, &hash, &body, &received_ms],
                 )
                 .await?;
             for cell in cells {
                 tx.execute(
                     "INSERT INTO stream_cells (stream, cell) VALUES ($1, $2) ON CONFLICT DO NOTHING",
                     &[&stream, &cell],
+                )
+                .await?;
+            }
+            for sha in photo_refs(event) {
+                tx.execute(
+                    "INSERT INTO blob_refs (sha256, actor_user) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    &[&sha, &event.actor.user],
                 )
                 .await?;
             }
@@ -264,10 +353,20 @@ async fn push_one(
             )
         }
         Verdict::Reject { reason, links } => {
+            let held: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM quarantine WHERE device_id = $1",
+                    &[&event.device_id],
+                )
+                .await?
+                .get(0);
+            if held >= MAX_QUARANTINE_PER_DEVICE {
+                return Ok(quarantine_full(&reason));
+            }
             tx.execute(
                 "INSERT INTO quarantine (id, device_id, device_seq, hash, body, reason, received_ms)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&id, &event.device_id, &device_seq, &hash, &body, &reason, &now_ms()],
+                &[&id, &event.device_id, &device_seq, &hash, &body, &reason, &received_ms],
             )
             .await?;
             (PushOutcome::Rejected { reason }, links)
@@ -333,9 +432,11 @@ impl Storage for PostgresStorage {
             &[&PUSH_LOCK],
         )
         .await?;
+        let grid = current_grid(&tx, &self.grid).await?;
+        let received_ms = now_ms();
         let mut outcomes = Vec::with_capacity(events.len());
         for event in &events {
-            outcomes.push(push_one(&tx, account, event).await?);
+            outcomes.push(push_one(&tx, account, event, grid.as_deref(), received_ms).await?);
         }
         tx.commit().await?;
         Ok(outcomes)
@@ -462,15 +563,26 @@ impl Storage for PostgresStorage {
     }
 
     async fn put_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO settings (key, value) VALUES ($1, $2)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                &[&key, &value],
-            )
-            .await?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        put_setting_in(&tx, key, value).await?;
+        if key == SETTING_GRID {
+            put_setting_in(&tx, SETTING_GRID_VERSION, &grid_version(value)).await?;
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT 1 FROM blob_refs WHERE sha256 = $1 AND actor_user = $2",
+                &[&sha256, &user],
+            )
+            .await?
+            .is_some())
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {

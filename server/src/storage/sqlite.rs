@@ -4,15 +4,17 @@
 //! is on disk. Blocking calls run on tokio's blocking pool.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Held, Quarantined,
-    Storage,
+    event_body, grid_version, page, parse_event, parse_role, parse_scope_json, quarantine_full,
+    repeat_outcome, GridCache, Held, Quarantined, Storage, MAX_QUARANTINE_PER_DEVICE, SETTING_GRID,
+    SETTING_GRID_VERSION,
 };
 use crate::{
     account::Account,
-    judge::{foreign_actor, judge, ChainHead, Known, Verdict},
+    judge::{foreign_actor, judge, photo_refs, ChainHead, Known, Verdict},
     StorageError,
 };
 use async_trait::async_trait;
+use gridwork_core::geo::Grid;
 use gridwork_core::{
     model::{Event, Stream},
     sync::wire::{PullResponse, PushOutcome},
@@ -27,7 +29,7 @@ use std::{
 };
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = "
 CREATE TABLE events (
   server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -79,6 +81,11 @@ CREATE TABLE settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) STRICT;
+CREATE TABLE blob_refs (
+  sha256 TEXT NOT NULL,
+  actor_user TEXT NOT NULL,
+  PRIMARY KEY (sha256, actor_user)
+) STRICT;
 ";
 
 /// Version 1 to 2: devices record the account they belong to, taken from the actor of
@@ -93,10 +100,28 @@ UPDATE devices SET owner = COALESCE(
   '');
 ";
 
+/// Version 2 to 3: the photos each user's accepted events reference (only those may be
+/// uploaded), filled from the events held.
+const MIGRATE_2_TO_3: &str = "
+CREATE TABLE blob_refs (
+  sha256 TEXT NOT NULL,
+  actor_user TEXT NOT NULL,
+  PRIMARY KEY (sha256, actor_user)
+) STRICT;
+INSERT OR IGNORE INTO blob_refs (sha256, actor_user)
+  SELECT json_extract(p.value, '$.sha256'), e.actor_user
+  FROM events e, json_each(e.body, '$.payload.photos') p
+  WHERE json_extract(p.value, '$.sha256') IS NOT NULL;
+INSERT OR IGNORE INTO blob_refs (sha256, actor_user)
+  SELECT json_extract(e.body, '$.payload.photo.sha256'), e.actor_user
+  FROM events e WHERE json_extract(e.body, '$.payload.photo.sha256') IS NOT NULL;
+";
+
 struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    grid: GridCache,
 }
 
 /// The SQLite storage backend.
@@ -132,21 +157,25 @@ impl SqliteStorage {
         tokio::task::spawn_blocking(move || {
             let mut writer = connect(&path)?;
             let version: i64 = writer.pragma_query_value(None, "user_version", |r| r.get(0))?;
-            if version == 0 {
-                let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-                tx.execute_batch(SCHEMA)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-                tx.commit()?;
-            } else if version == 1 {
-                let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-                tx.execute_batch(MIGRATE_1_TO_2)?;
-                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
-                tx.commit()?;
-            } else if version != SCHEMA_VERSION {
+            if version > SCHEMA_VERSION {
                 return Err(StorageError::Corrupt(format!(
                     "server database schema version {version}, this build knows {SCHEMA_VERSION}"
                 )));
             }
+            // One transaction: a fresh schema, or every step from the stored version.
+            let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+            match version {
+                0 => tx.execute_batch(SCHEMA)?,
+                v => {
+                    for (from, step) in [(1, MIGRATE_1_TO_2), (2, MIGRATE_2_TO_3)] {
+                        if v <= from {
+                            tx.execute_batch(step)?;
+                        }
+                    }
+                }
+            }
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tx.commit()?;
             let readers = (0..READERS)
                 .map(|_| connect(&path).map(Mutex::new))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -155,6 +184,7 @@ impl SqliteStorage {
                     writer: Mutex::new(writer),
                     readers,
                     next_reader: AtomicUsize::new(0),
+                    grid: GridCache::default(),
                 }),
             })
         })
@@ -190,10 +220,45 @@ impl SqliteStorage {
     }
 }
 
+/// The grid the server holds, from the cache when its version is unchanged. A grid
+/// stored before versions were kept gets its version recorded here.
+fn current_grid(
+    tx: &rusqlite::Transaction<'_>,
+    cache: &GridCache,
+) -> Result<Option<std::sync::Arc<Grid>>, StorageError> {
+    let setting = |key: &str| -> Result<Option<String>, StorageError> {
+        Ok(tx
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    };
+    let version = setting(SETTING_GRID_VERSION)?;
+    if let Some(grid) = cache.cached(version.as_deref()) {
+        return Ok(Some(grid));
+    }
+    let text = setting(SETTING_GRID)?;
+    if let (None, Some(text)) = (&version, &text) {
+        put_setting_in(tx, SETTING_GRID_VERSION, &grid_version(text))?;
+    }
+    cache.load(text)
+}
+
+fn put_setting_in(conn: &Connection, key: &str, value: &str) -> Result<(), StorageError> {
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, value],
+    )?;
+    Ok(())
+}
+
 fn push_one(
     tx: &rusqlite::Transaction<'_>,
     account: &Account,
     event: &Event,
+    grid: Option<&Grid>,
+    received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
     if let Some(reason) = foreign_actor(account, event) {
         return Ok(PushOutcome::Rejected { reason });
@@ -263,12 +328,24 @@ fn push_one(
             .optional()?,
         Stream::Patrol(_) => None,
     };
+    let stream_owner = match event.stream {
+        Stream::Patrol(_) => tx
+            .query_row(
+                "SELECT actor_user FROM events WHERE stream = ?1 ORDER BY server_seq LIMIT 1",
+                [&stream],
+                |r| r.get(0),
+            )
+            .optional()?,
+        Stream::Incident(_) => None,
+    };
     let known = Known {
         head,
         device_owner,
         case_cell,
+        stream_owner,
+        received_ms,
     };
-    let verdict = judge(account, event, &known);
+    let verdict = judge(account, event, &known, grid);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -276,7 +353,7 @@ fn push_one(
             tx.execute(
                 "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![id, stream, event.device_id, device_seq, event.actor.user, hash, body, now_ms()],
+                params![id, stream, event.device_id, device_seq, event.actor.user, hash, body, received_ms],
             )?;
             let server_seq = tx.last_insert_rowid();
             for cell in cells {
@@ -285,13 +362,27 @@ fn push_one(
                     params![stream, cell],
                 )?;
             }
+            for sha in photo_refs(event) {
+                tx.execute(
+                    "INSERT OR IGNORE INTO blob_refs (sha256, actor_user) VALUES (?1, ?2)",
+                    params![sha, event.actor.user],
+                )?;
+            }
             (PushOutcome::Accepted { server_seq }, true)
         }
         Verdict::Reject { reason, links } => {
+            let held: i64 = tx.query_row(
+                "SELECT count(*) FROM quarantine WHERE device_id = ?1",
+                [&event.device_id],
+                |r| r.get(0),
+            )?;
+            if held >= MAX_QUARANTINE_PER_DEVICE {
+                return Ok(quarantine_full(&reason));
+            }
             tx.execute(
                 "INSERT INTO quarantine (id, device_id, device_seq, hash, body, reason, received_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id, event.device_id, device_seq, hash, body, reason, now_ms()],
+                params![id, event.device_id, device_seq, hash, body, reason, received_ms],
             )?;
             (PushOutcome::Rejected { reason }, links)
         }
@@ -352,11 +443,14 @@ impl Storage for SqliteStorage {
         events: Vec<Event>,
     ) -> Result<Vec<PushOutcome>, StorageError> {
         let account = account.clone();
+        let inner = self.inner.clone();
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let grid = current_grid(&tx, &inner.grid)?;
+            let received_ms = now_ms();
             let outcomes = events
                 .iter()
-                .map(|e| push_one(&tx, &account, e))
+                .map(|e| push_one(&tx, &account, e, grid.as_deref(), received_ms))
                 .collect::<Result<Vec<_>, _>>()?;
             tx.commit()?;
             Ok(outcomes)
@@ -499,12 +593,28 @@ impl Storage for SqliteStorage {
     async fn put_setting(&self, key: &str, value: &str) -> Result<(), StorageError> {
         let (key, value) = (key.to_string(), value.to_string());
         self.write(move |conn| {
-            conn.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, value],
-            )?;
+            let tx = conn.transaction()?;
+            put_setting_in(&tx, &key, &value)?;
+            if key == SETTING_GRID {
+                put_setting_in(&tx, SETTING_GRID_VERSION, &grid_version(&value))?;
+            }
+            tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError> {
+        let (sha, user) = (sha256.to_string(), user.to_string());
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT 1 FROM blob_refs WHERE sha256 = ?1 AND actor_user = ?2",
+                    [sha, user],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
         })
         .await
     }
@@ -533,7 +643,7 @@ mod tests {
         let path = dir.path().join("v1.db");
         {
             let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(&SCHEMA.replace(",\n  owner TEXT NOT NULL DEFAULT ''", ""))
+            conn.execute_batch(&v2_schema().replace(",\n  owner TEXT NOT NULL DEFAULT ''", ""))
                 .unwrap();
             conn.execute_batch(
                 "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
@@ -559,5 +669,46 @@ mod tests {
         drop(s);
         // Opening again is a no-op.
         SqliteStorage::open(&path).await.unwrap();
+    }
+
+    /// The schema of version 2: version 3 added `blob_refs`.
+    fn v2_schema() -> String {
+        let cut = SCHEMA.find("CREATE TABLE blob_refs").unwrap();
+        SCHEMA[..cut].to_string()
+    }
+
+    #[tokio::test]
+    async fn version_2_databases_learn_which_photos_their_events_reference() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        let photo = |c: char| c.to_string().repeat(64);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&v2_schema()).unwrap();
+            let report = serde_json::json!({"payload": {"photos": [
+                {"sha256": photo('a'), "size": 3, "mime": "image/jpeg"},
+                {"sha256": photo('b'), "size": 3, "mime": "image/jpeg"}]}});
+            let checkin = serde_json::json!({"payload": {"photo":
+                {"sha256": photo('c'), "size": 3, "mime": "image/jpeg"}}});
+            let plain = serde_json::json!({"payload": {"note": "x"}});
+            for (i, (user, body)) in [("li", report), ("zhao", checkin), ("li", plain)]
+                .into_iter()
+                .enumerate()
+            {
+                conn.execute(
+                    "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
+                     VALUES (?1, 's', 'd', ?2, ?3, 'h', ?4, 0)",
+                    params![format!("e{i}"), i as i64 + 1, user, body.to_string()],
+                )
+                .unwrap();
+            }
+            conn.pragma_update(None, "user_version", 2).unwrap();
+        }
+        let s = SqliteStorage::open(&path).await.unwrap();
+        assert!(s.blob_referenced(&photo('a'), "li").await.unwrap());
+        assert!(s.blob_referenced(&photo('b'), "li").await.unwrap());
+        assert!(s.blob_referenced(&photo('c'), "zhao").await.unwrap());
+        assert!(!s.blob_referenced(&photo('a'), "zhao").await.unwrap());
+        assert!(!s.blob_referenced(&photo('c'), "li").await.unwrap());
     }
 }

@@ -2,7 +2,7 @@
 
 use gridwork_core::{
     clock::Hlc,
-    model::{Action, Actor, Event, IncidentEvent, Report, Role, Stream, GENESIS_HASH},
+    model::{Action, Actor, Event, IncidentEvent, PhotoRef, Report, Role, Stream, GENESIS_HASH},
 };
 use gridwork_server::{
     admin,
@@ -53,7 +53,12 @@ impl Device {
     }
 
     pub fn report(&mut self, cell: Option<&str>) -> Event {
-        let ev = IncidentEvent::Reported(Report {
+        self.report_with(cell, |_| {})
+    }
+
+    /// A report claiming `cell`, changed by `edit` before it is chained.
+    pub fn report_with(&mut self, cell: Option<&str>, edit: impl FnOnce(&mut Report)) -> Event {
+        let mut report = Report {
             category: "06010".into(),
             lat: 31.3,
             lon: 120.6,
@@ -64,8 +69,24 @@ impl Device {
             photos: vec![],
             cell: cell.map(Into::into),
             patrol: None,
-        });
+        };
+        edit(&mut report);
+        let ev = IncidentEvent::Reported(report);
         self.event(Stream::Incident(Uuid::now_v7()), ev.kind(), ev.payload())
+    }
+
+    /// A report referencing photos given as (SHA-256, size).
+    pub fn report_with_photos(&mut self, cell: Option<&str>, photos: &[(&str, u64)]) -> Event {
+        self.report_with(cell, |r| {
+            r.photos = photos
+                .iter()
+                .map(|(sha, size)| PhotoRef {
+                    sha256: sha.to_string(),
+                    size: *size,
+                    mime: "image/jpeg".into(),
+                })
+                .collect()
+        })
     }
 
     pub fn act(&mut self, case: Stream, action: Action) -> Event {
@@ -164,6 +185,24 @@ pub async fn live(limits: Limits) -> Live {
 }
 
 impl Live {
+    /// Makes an accepted report of `user` (a worker) reference these photos, given as
+    /// (SHA-256, size): only such photos may be uploaded.
+    pub async fn reference(&self, user: &str, photos: &[(&str, u64)]) {
+        let storage = self.state.storage.as_ref();
+        let account = account(storage, user).await;
+        let mut d = Device::new(&format!("refs-{}", Uuid::now_v7()), user, account.role);
+        let cell = format!("{}01", account.scope[0]);
+        let e = d.report_with_photos(Some(&cell), photos);
+        let out = storage.push(&account, vec![e]).await.unwrap();
+        assert!(
+            matches!(
+                out[0],
+                gridwork_core::sync::wire::PushOutcome::Accepted { .. }
+            ),
+            "{out:?}"
+        );
+    }
+
     pub async fn token(&self, user: &str) -> String {
         admin::issue_token(self.state.storage.as_ref(), user, "test-device")
             .await

@@ -499,6 +499,154 @@ pub async fn concurrent_pushes_never_hide_events_from_pulls(s: Arc<dyn Storage>)
     }
 }
 
+/// The sample grid (60 cells of streets 320508001 to 320508003).
+const GRID: &str = include_str!("../../../data/kcity-grid.geojson");
+
+/// A report at a point, claiming a cell.
+fn report_at(
+    d: &mut Device,
+    lat: f64,
+    lon: f64,
+    claim: Option<&str>,
+) -> gridwork_core::model::Event {
+    d.report_with(claim, |r| {
+        r.lat = lat;
+        r.lon = lon;
+    })
+}
+
+pub async fn the_server_grid_decides_a_reports_cell(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    gridwork_server::admin::import_grid(s.as_ref(), GRID)
+        .await
+        .unwrap();
+    let li = account(s.as_ref(), "li").await; // worker of street 320508001
+    let zhao = account(s.as_ref(), "zhao").await; // worker of street 320508002
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    // A point in Qiaonan St (320508002) claiming a Lanxi St cell; 0,0; latitude 999.
+    let elsewhere = report_at(&mut d, 31.30603, 120.59483, Some("32050800100101"));
+    let r = s.push(&li, vec![elsewhere]).await.unwrap();
+    assert!(rejected(&r[0]).contains("32050800200101"), "{r:?}");
+    let nowhere = report_at(&mut d, 0.0, 0.0, Some("32050800100101"));
+    let wild = report_at(&mut d, 999.0, 120.58, Some("32050800100101"));
+    let r = s.push(&li, vec![nowhere, wild]).await.unwrap();
+    assert!(rejected(&r[0]).contains("outside every grid cell"), "{r:?}");
+    assert!(rejected(&r[1]).contains("invalid coordinate"), "{r:?}");
+    // zhao reports in his own street while his phone claims one of li's cells: the
+    // server files it under the cell the point lies in, so zhao's area sees it and
+    // li's does not.
+    let mut z = Device::new("phone-zhao", "zhao", Role::Worker);
+    let e = report_at(&mut z, 31.30603, 120.59483, Some("32050800100101"));
+    let id = e.id;
+    accepted(&s.push(&zhao, vec![e]).await.unwrap()[0]);
+    let ids = |p: gridwork_core::sync::wire::PullResponse| {
+        p.events.into_iter().map(|e| e.id).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(s.pull(&zhao, 0, 100).await.unwrap()), vec![id]);
+    assert!(ids(s.pull(&li, 0, 100).await.unwrap()).is_empty());
+    // A new grid is picked up by the next push (its version changed).
+    let moved = GRID.replace("32050800200101", "32050800100199");
+    gridwork_server::admin::import_grid(s.as_ref(), &moved)
+        .await
+        .unwrap();
+    let e = report_at(&mut d, 31.30603, 120.59483, None);
+    accepted(&s.push(&li, vec![e]).await.unwrap()[0]);
+}
+
+pub async fn a_patrol_belongs_to_the_worker_who_started_it(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let zhao = account(s.as_ref(), "zhao").await;
+    let mut w = Device::new("phone-li", "li", Role::Worker);
+    let mut z = Device::new("phone-zhao", "zhao", Role::Worker);
+    let patrol = Stream::Patrol(Uuid::now_v7());
+    let start = w.event(
+        patrol,
+        "patrol.started",
+        serde_json::json!({"cells": ["32050800101"]}),
+    );
+    let track = w.event(
+        patrol,
+        "patrol.track",
+        serde_json::json!({"points": [[1, 2, 3]]}),
+    );
+    accepted(&s.push(&li, vec![start, track]).await.unwrap()[0]);
+    // zhao adds his own cell to li's patrol (to pull li's track) and finishes it.
+    let join = z.event(
+        patrol,
+        "patrol.started",
+        serde_json::json!({"cells": ["32050800201"]}),
+    );
+    let finish = z.event(patrol, "patrol.finished", serde_json::json!({}));
+    let r = s.push(&zhao, vec![join, finish]).await.unwrap();
+    assert!(rejected(&r[0]).contains("another worker"), "{r:?}");
+    assert!(rejected(&r[1]).contains("another worker"), "{r:?}");
+    assert!(s.pull(&zhao, 0, 100).await.unwrap().events.is_empty());
+    assert_eq!(s.pull(&li, 0, 100).await.unwrap().events.len(), 2);
+    // A patrol must start before anything is recorded in it.
+    let stray = w.event(
+        Stream::Patrol(Uuid::now_v7()),
+        "patrol.track",
+        serde_json::json!({"points": []}),
+    );
+    assert!(rejected(&s.push(&li, vec![stray]).await.unwrap()[0]).contains("unknown patrol"));
+}
+
+pub async fn oversized_texts_and_wild_clocks_are_quarantined(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let long = d.report_with(Some("32050800101"), |r| r.description = "长".repeat(4001));
+    let r = s.push(&li, vec![long]).await.unwrap();
+    assert!(rejected(&r[0]).contains("at most 4000"), "{r:?}");
+    // Wall time 9e15 ms: it would sort first everywhere and drag every clock along.
+    let saved = d.wall;
+    d.wall = 9_000_000_000_000_000;
+    let future = d.report(Some("32050800101"));
+    d.wall = saved;
+    let r = s.push(&li, vec![future]).await.unwrap();
+    assert!(rejected(&r[0]).contains("clock is wrong"), "{r:?}");
+    // Nothing of it is served.
+    assert!(s.pull(&li, 0, 100).await.unwrap().events.is_empty());
+    assert_eq!(s.quarantine("phone-li").await.unwrap().len(), 2);
+}
+
+pub async fn a_devices_quarantine_is_bounded(s: Arc<dyn Storage>) {
+    use gridwork_server::storage::MAX_QUARANTINE_PER_DEVICE;
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let n = MAX_QUARANTINE_PER_DEVICE as usize;
+    let far: Vec<_> = (0..n).map(|_| d.report(Some("32050800201"))).collect();
+    for batch in far.chunks(500) {
+        for o in s.push(&li, batch.to_vec()).await.unwrap() {
+            assert!(rejected(&o).contains("not in your scope"));
+        }
+    }
+    let one_more = d.report(Some("32050800201"));
+    let r = s.push(&li, vec![one_more]).await.unwrap();
+    assert!(rejected(&r[0]).contains("not kept"), "{r:?}");
+    assert_eq!(s.quarantine("phone-li").await.unwrap().len(), n);
+}
+
+pub async fn uploads_need_an_accepted_reference(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let (a, b) = ("a".repeat(64), "b".repeat(64));
+    let ok = d.report_with_photos(Some("32050800101"), &[(&a, 10)]);
+    let far = d.report_with_photos(Some("32050800201"), &[(&b, 10)]);
+    let r = s.push(&li, vec![ok, far]).await.unwrap();
+    accepted(&r[0]);
+    rejected(&r[1]);
+    assert!(s.blob_referenced(&a, "li").await.unwrap());
+    assert!(!s.blob_referenced(&a, "zhao").await.unwrap());
+    assert!(
+        !s.blob_referenced(&b, "li").await.unwrap(),
+        "a rejected report's photo"
+    );
+}
+
 /// Always listed, so a run without PostgreSQL shows that its suite did not run. With
 /// GRIDWORK_TEST_PG set it checks the URL answers instead.
 #[allow(non_snake_case)]
@@ -555,4 +703,42 @@ conformance!(
     pull_serves_the_scope_in_pages,
     accounts_tokens_and_settings,
     concurrent_pushes_never_hide_events_from_pulls,
+    the_server_grid_decides_a_reports_cell,
+    a_patrol_belongs_to_the_worker_who_started_it,
+    oversized_texts_and_wild_clocks_are_quarantined,
+    a_devices_quarantine_is_bounded,
+    uploads_need_an_accepted_reference,
 );
+
+/// A PostgreSQL database made before uploads needed a reference learns the references
+/// of the events it holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_databases_without_blob_refs_learn_them() {
+    let Some(s) = crate::common::postgres("blob_refs_migration").await else {
+        return;
+    };
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let a = "a".repeat(64);
+    let e = d.report_with_photos(Some("32050800101"), &[(&a, 10)]);
+    accepted(&s.push(&li, vec![e]).await.unwrap()[0]);
+    drop(s);
+    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute("DROP TABLE gw_test_blob_refs_migration.blob_refs")
+        .await
+        .unwrap();
+    let s = gridwork_server::storage::postgres::PostgresStorage::connect(
+        &url,
+        Some("gw_test_blob_refs_migration"),
+    )
+    .await
+    .unwrap();
+    assert!(s.blob_referenced(&a, "li").await.unwrap());
+    assert!(!s.blob_referenced(&a, "zhao").await.unwrap());
+}

@@ -203,6 +203,7 @@ async fn limits_are_413_with_a_clear_message() {
         .contains("at most 500"));
     let photo = vec![7u8; 1001];
     let sha = hex::encode(Sha256::digest(&photo));
+    live.reference("li", &[(&sha, 1001)]).await;
     let res = c
         .put(format!("{}/v1/blobs/{sha}", live.base))
         .bearer_auth(&token)
@@ -260,6 +261,9 @@ async fn blobs_upload_resumably_and_are_verified() {
     let c = Client::new();
     let photo: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
     let sha = hex::encode(Sha256::digest(&photo));
+    let other_sha = "ab".repeat(32);
+    live.reference("li", &[(&sha, 3000), (&other_sha, 3000)])
+        .await;
     let url = format!("{}/v1/blobs/{sha}", live.base);
     let head = |c: &Client| c.head(&url).bearer_auth(&token).send();
     let res = head(&c).await.unwrap();
@@ -309,7 +313,7 @@ async fn blobs_upload_resumably_and_are_verified() {
         "a complete photo is not uploaded twice"
     );
     // Bytes that do not hash to the name are discarded.
-    let other = format!("{}/v1/blobs/{}", live.base, "ab".repeat(32));
+    let other = format!("{}/v1/blobs/{other_sha}", live.base);
     let res = c
         .put(&other)
         .bearer_auth(&token)

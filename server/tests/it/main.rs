@@ -7,3 +7,4 @@ mod common;
 mod conformance;
 mod http;
 mod openapi;
+mod uploads;

@@ -216,6 +216,7 @@ async fn real_responses_fit_the_schemas() {
     let res = c.get(&url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     fits("/v1/events", "get", 401, &res.json().await.unwrap());
+    live.reference("li", &[(&"a".repeat(64), 4)]).await;
     let res = c
         .put(format!("{}/v1/blobs/{}", live.base, "a".repeat(64)))
         .bearer_auth(&token)

@@ -385,6 +385,78 @@ fn a_photo_the_server_refuses_stays_pending_without_holding_up_the_rest() {
     assert_eq!(worker.status().pending_photos, 1);
 }
 
+#[test]
+fn an_offset_alone_never_counts_a_photo_as_uploaded() {
+    // Someone else's unfinished upload of the same hash as long as the photo (on a
+    // server that does not keep uploads apart): HEAD answers offset = size but not
+    // complete. The photo must stay pending, be named in the report and go up once
+    // the server tells the truth.
+    let server = Arc::new(MemoryServer::new());
+    let worker = Device::new("wang", Role::Worker, "phone-w");
+    worker.login(&server);
+    let photo = worker.photo("bin", 3_000);
+    let bytes = std::fs::read(&photo).unwrap();
+    worker
+        .store
+        .report(&worker.draft("overflowing bin", vec![photo]))
+        .unwrap();
+    let size = bytes.len().to_string();
+    let lying = Faulty::new(&server, move |req, _| {
+        (req.method == Method::Head).then(|| {
+            Ok(status_response(
+                200,
+                &[
+                    ("Gridwork-Protocol", "1"),
+                    ("Upload-Offset", &size),
+                    ("Upload-Complete", "no"),
+                ],
+            ))
+        })
+    });
+    let r = worker.sync(&lying);
+    let sha = server_sha(&worker, 0);
+    assert_eq!(r.uploaded_photos, 0);
+    assert_eq!(r.failed_photos.len(), 1, "{r:?}");
+    assert_eq!(r.failed_photos[0].sha256, sha);
+    assert!(
+        r.failed_photos[0]
+            .reason
+            .contains("does not call it complete"),
+        "{}",
+        r.failed_photos[0].reason
+    );
+    assert_eq!(worker.status().pending_photos, 1);
+    assert!(server.blob(&sha).is_none());
+    let r = worker.sync(server.as_ref());
+    assert_eq!((r.uploaded_photos, r.failed_photos.len()), (1, 0));
+    assert_eq!(server.blob(&sha).unwrap(), bytes);
+    assert_eq!(worker.status().pending_photos, 0);
+}
+
+#[test]
+fn photos_go_up_only_after_their_event_was_accepted() {
+    let server = Arc::new(MemoryServer::new());
+    let worker = Device::new("wang", Role::Worker, "phone-w");
+    worker.login(&server);
+    let photo = worker.photo("bin", 100);
+    worker
+        .store
+        .report(&worker.draft("overflowing bin", vec![photo]))
+        .unwrap();
+    // The push is refused for the event (a 500 on POST): no upload is tried.
+    let failing = Faulty::new(&server, |req, _| {
+        (req.method == Method::Post)
+            .then(|| Ok(status_response(500, &[("Gridwork-Protocol", "1")])))
+    });
+    worker.sync(&failing);
+    assert!(server
+        .requests()
+        .iter()
+        .all(|(m, _)| *m != Method::Put && *m != Method::Head));
+    let r = worker.sync(server.as_ref());
+    assert_eq!((r.pushed, r.uploaded_photos), (1, 1));
+}
+
 /// The SHA-256 of the photo of the worker's `n`-th report.
 fn server_sha(device: &Device, n: usize) -> String {
     device.store.all_events().unwrap()[n].payload["photos"][0]["sha256"]
