@@ -8,6 +8,7 @@
 //! `patrol.track` event holding their simplified track (what is synced). Fixes are
 //! flagged, never deleted; see docs/patrols.md.
 
+pub(crate) mod remote;
 pub(super) mod rows;
 mod types;
 
@@ -28,7 +29,9 @@ use crate::{
         MAX_FIXES_PER_BATCH,
     },
 };
-use rows::{load_row, open_patrol_of, provider_name, read_check_ins, read_points, read_track};
+use rows::{
+    load_own_row, load_row, open_patrol_of, provider_name, read_check_ins, read_points, read_track,
+};
 use rusqlite::{params, Connection};
 use std::path::Path;
 use uuid::Uuid;
@@ -111,7 +114,7 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status == PatrolStatus::Finished {
                 return Err(Error::PatrolState(format!(
                     "patrol {id} is finished already"
@@ -144,7 +147,7 @@ impl Store {
     ) -> Result<()> {
         self.db.write(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status != from {
                 return Err(Error::PatrolState(format!(
                     "patrol {id} is {}, not {}",
@@ -191,7 +194,7 @@ impl Store {
         // cut without harm: no fsync per batch. Session steps and check-ins stay FULL.
         self.db.write_relaxed(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status != PatrolStatus::Active {
                 return Err(Error::PatrolState(format!(
                     "patrol {id} is {}: fixes are not recorded",
@@ -321,7 +324,7 @@ impl Store {
         let mut written = Vec::new();
         let result = self.db.write(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status == PatrolStatus::Finished {
                 return Err(Error::PatrolState(format!("patrol {id} is finished")));
             }
@@ -440,6 +443,7 @@ impl Store {
             integrity,
             check_ins,
             incidents,
+            remote: row.remote,
         })
     }
 
@@ -447,14 +451,14 @@ impl Store {
     pub fn patrols(&self) -> Result<Vec<PatrolSummary>> {
         self.db.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT id, worker, status, started_at, fix_count, flagged_count FROM patrols ORDER BY started_at DESC",
+                "SELECT id, worker, status, started_at, fix_count, flagged_count, remote FROM patrols ORDER BY started_at DESC",
             )?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?, r.get::<_, bool>(6)?))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, worker, status, started, fixes, flagged) = row?;
+                let (id, worker, status, started, fixes, flagged, remote) = row?;
                 out.push(PatrolSummary {
                     id: Uuid::parse_str(&id).map_err(|_| Error::Corrupt(format!("bad patrol id {id}")))?,
                     worker,
@@ -462,6 +466,7 @@ impl Store {
                     started_at_ms: started,
                     fix_count: fixes as u64,
                     flagged_count: flagged as u64,
+                    remote,
                 });
             }
             Ok(out)
