@@ -7,6 +7,9 @@
 //! track, and when the patrol pauses or finishes, the fixes not yet synced become one
 //! `patrol.track` event holding their simplified track (what is synced). Fixes are
 //! flagged, never deleted; see docs/patrols.md.
+//!
+//! Patrols recorded on other devices arrive as their events and are shown from the
+//! synced track ([`remote`]); nothing is recorded on them here.
 
 pub(crate) mod remote;
 pub(super) mod rows;
@@ -395,13 +398,15 @@ impl Store {
     /// time per cell, integrity.
     pub fn patrol(&self, id: Uuid) -> Result<PatrolDetail> {
         let grid = self.grid()?;
-        let (row, started, finished, device, track, check_ins, incidents) = self.db.read(|conn| {
+        let (row, started, finished, device, track, check_ins, incidents, fix_count) = self.db.read(|conn| {
             let row = load_row(conn, id)?;
-            let (started, finished, device): (i64, Option<i64>, String) = conn.query_row(
-                "SELECT started_at, finished_at, device_id FROM patrols WHERE id = ?1",
-                [id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let (started, finished, device, fix_count): (i64, Option<i64>, String, i64) =
+                conn.query_row(
+                    "SELECT started_at, finished_at, device_id, fix_count FROM patrols
+                     WHERE id = ?1",
+                    [id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?;
             let track = read_track(conn, id)?;
             let check_ins = read_check_ins(conn, id)?;
             let mut stmt = conn.prepare(
@@ -411,7 +416,7 @@ impl Store {
                 .query_map([id.to_string()], |r| r.get::<_, String>(0))?
                 .filter_map(|r| r.ok().and_then(|s| Uuid::parse_str(&s).ok()))
                 .collect();
-            Ok((row, started, finished, device, track, check_ins, incidents))
+            Ok((row, started, finished, device, track, check_ins, incidents, fix_count as usize))
         })?;
         let assigned: Vec<(String, geo::Polygon<f64>)> = row
             .cells
@@ -424,11 +429,22 @@ impl Store {
             .map(|c| (c.code.as_str().to_string(), c.polygon.clone()))
             .collect();
         let params = StatsParams::default();
-        let stats = crate::patrol::track_stats(&track, &params)?;
+        let mut stats = crate::patrol::track_stats(&track, &params)?;
         let coverage = coverage(&track, &assigned, &Default::default())?;
         let mut time = time_in_cells(&track, &all_cells, &params)?;
         time.retain(|t| t.seconds > 0.0);
-        let integrity = summarize(track.iter().map(|p| p.flags), &IntegrityPolicy::default());
+        // A pulled patrol holds the simplified track. The simplification keeps every
+        // flagged fix, so the fixes it dropped were all unflagged: counting them back
+        // in gives the recording device's own fix count and integrity figures.
+        let dropped = if row.remote {
+            fix_count.saturating_sub(track.len())
+        } else {
+            0
+        };
+        stats.fix_count += dropped;
+        let flags = track.iter().map(|p| p.flags);
+        let unflagged = std::iter::repeat_n(crate::patrol::FixFlags::empty(), dropped);
+        let integrity = summarize(flags.chain(unflagged), &IntegrityPolicy::default());
         Ok(PatrolDetail {
             id,
             worker: row.worker,
