@@ -80,7 +80,10 @@ fn a_pulled_patrol_is_shown_with_its_figures_as_the_other_workers() {
 
     let list = zhao.store.patrols().unwrap();
     assert_eq!(list.len(), 2, "{list:?}");
-    let theirs = list.iter().find(|p| p.id == id).expect("wang's patrol is listed");
+    let theirs = list
+        .iter()
+        .find(|p| p.id == id)
+        .expect("wang's patrol is listed");
     assert_eq!(theirs.worker, "wang");
     assert!(theirs.remote);
     assert_eq!(theirs.status, PatrolStatus::Finished);
@@ -89,7 +92,10 @@ fn a_pulled_patrol_is_shown_with_its_figures_as_the_other_workers() {
 
     let p = zhao.store.patrol(id).unwrap();
     assert!(p.remote);
-    assert_eq!((p.worker.as_str(), p.device_id.as_str()), ("wang", "phone-wang"));
+    assert_eq!(
+        (p.worker.as_str(), p.device_id.as_str()),
+        ("wang", "phone-wang")
+    );
     assert_eq!(p.cells, own.cells);
     assert_eq!(
         (p.started_at_ms, p.finished_at_ms),
@@ -98,7 +104,12 @@ fn a_pulled_patrol_is_shown_with_its_figures_as_the_other_workers() {
     // From the simplified track: distance and moving time a few per cent off at most.
     assert!(p.stats.distance_m > 400.0, "{}", p.stats.distance_m);
     let off = (p.stats.distance_m - own.stats.distance_m).abs() / own.stats.distance_m;
-    assert!(off < 0.05, "{} vs {}", p.stats.distance_m, own.stats.distance_m);
+    assert!(
+        off < 0.05,
+        "{} vs {}",
+        p.stats.distance_m,
+        own.stats.distance_m
+    );
     assert!((p.stats.duration_s - own.stats.duration_s).abs() < 1.0);
     assert_eq!(p.stats.fix_count, 420);
     assert_eq!(p.integrity.flagged, own.integrity.flagged);
