@@ -20,9 +20,12 @@ use std::{
 
 pub const URL: &str = "http://judge.invalid";
 
+/// Accounts by token: user and role.
+type Accounts = HashMap<String, (String, Role)>;
+
 #[derive(Default)]
 pub struct Judge {
-    inner: Mutex<(HashMap<String, (String, Role)>, Vec<Event>)>,
+    inner: Mutex<(Accounts, Vec<Event>)>,
 }
 
 impl Judge {
