@@ -318,6 +318,9 @@ pub struct PatrolDetail {
     pub check_ins: Vec<CheckInRecord>,
     /// Cases reported during the patrol (ids).
     pub incidents: Vec<String>,
+    /// Recorded on another device and pulled: figures from the synced (simplified)
+    /// track; nothing can be recorded on it here.
+    pub remote: bool,
 }
 
 impl PatrolDetail {
@@ -362,6 +365,7 @@ impl PatrolDetail {
                 })
                 .collect(),
             incidents: d.incidents.iter().map(ToString::to_string).collect(),
+            remote: d.remote,
         }
     }
 }
@@ -381,6 +385,8 @@ pub struct PatrolSummary {
     pub fix_count: u64,
     /// Fixes flagged.
     pub flagged_count: u64,
+    /// Recorded on another device and pulled (another worker's patrol).
+    pub remote: bool,
 }
 
 impl From<patrols::PatrolSummary> for PatrolSummary {
@@ -392,6 +398,7 @@ impl From<patrols::PatrolSummary> for PatrolSummary {
             started_at_ms: s.started_at_ms,
             fix_count: s.fix_count,
             flagged_count: s.flagged_count,
+            remote: s.remote,
         }
     }
 }

@@ -434,6 +434,9 @@ pub struct CaseFilter {
     /// Full-text search over description and address.
     #[uniffi(default)]
     pub search: Option<String>,
+    /// Only cases with an event the server refused (a rejected step or report).
+    #[uniffi(default)]
+    pub rejected: bool,
 }
 
 impl From<CaseFilter> for db::ListFilter {
@@ -444,6 +447,7 @@ impl From<CaseFilter> for db::ListFilter {
             overdue: f.overdue,
             assignee: f.assignee,
             search: f.search,
+            rejected: f.rejected,
         }
     }
 }
@@ -507,6 +511,14 @@ pub struct CaseSummary {
     pub rework_count: u32,
     /// Events that did not apply (concurrent edits); show a warning when non-zero.
     pub conflict_count: u32,
+    /// Events the server refused: left out of the case's state; show a warning when
+    /// non-zero.
+    pub rejected_count: u32,
+    /// What the latest refused event was and why (`registered: …`).
+    pub rejection: Option<String>,
+    /// The server refused the report itself: the case exists only on this device and
+    /// waits for nobody; show it as rejected, not as reported.
+    pub report_rejected: bool,
 }
 
 impl From<db::CaseSummary> for CaseSummary {
@@ -526,6 +538,9 @@ impl From<db::CaseSummary> for CaseSummary {
             overdue: c.overdue,
             rework_count: c.rework_count,
             conflict_count: c.conflict_count,
+            rejected_count: c.rejected_count,
+            rejection: c.rejection,
+            report_rejected: c.report_rejected,
         }
     }
 }
@@ -717,6 +732,9 @@ pub struct CaseDetail {
     pub conflicts: Vec<Conflict>,
     /// Every event of the case, oldest first.
     pub timeline: Vec<TimelineEntry>,
+    /// The server's reason when it refused the report itself (the case exists only on
+    /// this device); refused steps are marked on the timeline.
+    pub report_rejected: Option<String>,
 }
 
 impl CaseDetail {
@@ -753,6 +771,7 @@ impl CaseDetail {
                 .collect(),
             conflicts: c.conflicts.into_iter().map(Into::into).collect(),
             timeline: d.timeline.into_iter().map(Into::into).collect(),
+            report_rejected: d.report_rejected,
         }
     }
 }

@@ -6,7 +6,7 @@ use gridwork_core::{
     calendar::TimeLimit,
     db::{CaseSummary, ListFilter},
     model::{Role, Urgency},
-    store::{ActionKind, ActionRequest, CaseDetail, ReportDraft},
+    store::{ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState},
     workflow::Status,
     Store,
 };
@@ -82,7 +82,8 @@ enum FieldCommand {
         /// A cell code or a prefix of one (district, street, community).
         #[arg(long)]
         cell: Option<String>,
-        /// Only this status.
+        /// Only this status; `rejected`: only cases with a step or report the server
+        /// refused.
         #[arg(long)]
         status: Option<String>,
         /// Only cases past their deadline.
@@ -239,12 +240,17 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             json,
             gcj02,
         } => {
+            let rejected = status.as_deref() == Some("rejected");
             let filter = ListFilter {
                 cell_prefix: cell,
-                status: status.map(|s| s.parse::<Status>()).transpose()?,
+                status: status
+                    .filter(|_| !rejected)
+                    .map(|s| s.parse::<Status>())
+                    .transpose()?,
                 overdue,
                 assignee,
                 search,
+                rejected,
             };
             let page = store.list(&filter, None, limit)?;
             if json {
@@ -325,11 +331,22 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                 ..ListFilter::default()
             };
             let counts = store.counts(&filter)?;
+            let rejected = store.rejected_cases(&filter)?;
             if json {
-                output::json(&counts)?;
+                let mut v = serde_json::to_value(&counts)?;
+                if rejected > 0 {
+                    v["rejected"] = json!(rejected);
+                }
+                output::json(&v)?;
             } else {
                 for (status, n) in counts {
                     output::line(format!("{:<11} {n}", status.as_str()));
+                }
+                if rejected > 0 {
+                    output::line(format!(
+                        "{:<11} {rejected} (cases with a step or report the server refused)",
+                        "rejected"
+                    ));
                 }
             }
         }
@@ -395,6 +412,9 @@ fn summary_json(c: &CaseSummary) -> serde_json::Value {
         "overdue": c.overdue,
         "rework_count": c.rework_count,
         "conflict_count": c.conflict_count,
+        "rejected_count": c.rejected_count,
+        "rejection": c.rejection,
+        "report_rejected": c.report_rejected,
     })
 }
 
@@ -406,10 +426,19 @@ fn summary_line(c: &CaseSummary, offset: i32) -> String {
     if c.conflict_count > 0 {
         flags.push_str(" CONFLICT");
     }
+    if let Some(why) = &c.rejection {
+        flags.push_str(&format!(" REJECTED {}", truncate(why, 80)));
+    }
+    // A report the server refused is no case waiting for the centre.
+    let status = if c.report_rejected {
+        "rejected"
+    } else {
+        c.status.as_str()
+    };
     format!(
         "{}  {:<10} {} {:<14} {}  {}{flags}",
         c.id,
-        c.status.as_str(),
+        status,
         c.category,
         c.cell.as_deref().unwrap_or("(outside grid)"),
         output::local(c.reported_at_ms, offset),
@@ -430,6 +459,7 @@ fn detail_json(d: &CaseDetail) -> serde_json::Value {
     json!({
         "id": c.id,
         "status": c.status,
+        "report_rejected": d.report_rejected,
         "category": c.report.category,
         "cell": c.report.cell,
         "outside_grid": c.report.cell.is_none(),
@@ -473,11 +503,17 @@ fn detail_json(d: &CaseDetail) -> serde_json::Value {
 fn print_detail(d: &CaseDetail, offset: i32) {
     let c = &d.case;
     output::line(format!("case      {}", c.id));
-    output::line(format!(
-        "status    {}{}",
-        c.status,
-        if d.overdue { "  (OVERDUE)" } else { "" }
-    ));
+    match &d.report_rejected {
+        Some(reason) => output::line(format!(
+            "status    REJECTED: the server refused the report ({reason}); \
+             kept on this device only"
+        )),
+        None => output::line(format!(
+            "status    {}{}",
+            c.status,
+            if d.overdue { "  (OVERDUE)" } else { "" }
+        )),
+    }
     output::line(format!("category  {}", c.report.category));
     output::line(format!(
         "cell      {}",
@@ -509,9 +545,21 @@ fn print_detail(d: &CaseDetail, offset: i32) {
             k.kind, k.actor, k.device_id, k.reason
         ));
     }
+    for t in &d.timeline {
+        if let SyncState::Rejected(reason) = &t.sync {
+            output::line(format!(
+                "REJECTED  {} by {} on {}: {reason} (not applied)",
+                t.kind, t.actor, t.device_id
+            ));
+        }
+    }
     output::line("timeline:");
     for t in &d.timeline {
-        let mark = if t.conflict { " [conflict]" } else { "" };
+        let mark = match (&t.sync, t.conflict) {
+            (SyncState::Rejected(_), _) => " [rejected by the server]",
+            (_, true) => " [conflict]",
+            _ => "",
+        };
         output::line(format!(
             "  {}  {:<30} {}{mark}",
             output::local(t.at_ms, offset),

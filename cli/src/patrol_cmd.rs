@@ -165,8 +165,10 @@ pub fn run(store: &Store, cmd: PatrolCommand) -> Result<()> {
                 output::json(&list)?;
             } else {
                 for p in list {
+                    // Whose patrol it is: a pulled one was recorded on another device.
+                    let whose = if p.remote { "  (pulled)" } else { "" };
                     output::line(format!(
-                        "{}  {:<8} {:<10} {}  {} fixes, {} flagged",
+                        "{}  {:<8} {:<10} {}  {} fixes, {} flagged{whose}",
                         p.id,
                         format!("{:?}", p.status).to_lowercase(),
                         p.worker,
@@ -249,12 +251,19 @@ fn detail_json(d: &PatrolDetail, gcj02: bool) -> serde_json::Value {
             v
         }).collect::<Vec<_>>(),
         "incidents": d.incidents,
+        "remote": d.remote,
     })
 }
 
 fn print_detail(d: &PatrolDetail, gcj02: bool) {
     output::line(format!("patrol    {} ({:?})", d.id, d.status));
     output::line(format!("worker    {} on {}", d.worker, d.device_id));
+    if d.remote {
+        output::line(format!(
+            "pulled    recorded on {}'s device; figures from the synced (simplified) track",
+            d.worker
+        ));
+    }
     output::line(format!(
         "distance  {:.0} m in {:.0} min ({:.0} min moving)",
         d.stats.distance_m,

@@ -57,29 +57,44 @@ pub(crate) fn append_local(
     Ok(event)
 }
 
-/// Stores an event recorded elsewhere. Returns `false` when it was already here
-/// (same id): delivery is idempotent.
-pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<bool> {
-    let known: Option<Option<i64>> = conn
+/// What storing an event from elsewhere did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stored {
+    /// It was new here.
+    New,
+    /// It was here already; nothing changed.
+    Known,
+    /// It was here as refused by the server, and the server now serves it: it counts
+    /// after all, so its stream must be folded again.
+    Reinstated,
+}
+
+/// Stores an event recorded elsewhere. An event already here (same id) is not stored
+/// again: delivery is idempotent.
+pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<Stored> {
+    let known: Option<(Option<i64>, Option<String>)> = conn
         .query_row(
-            "SELECT server_seq FROM events WHERE id = ?1",
+            "SELECT server_seq, rejected FROM events WHERE id = ?1",
             [event.id.to_string()],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
     match known {
-        Some(local_seq) => {
+        Some((local_seq, rejected)) => {
             if local_seq.is_none() && event.server_seq.is_some() {
                 conn.execute(
-                    "UPDATE events SET server_seq = ?1 WHERE id = ?2",
+                    "UPDATE events SET server_seq = ?1, rejected = NULL WHERE id = ?2",
                     params![event.server_seq, event.id.to_string()],
                 )?;
+                if rejected.is_some() {
+                    return Ok(Stored::Reinstated);
+                }
             }
-            Ok(false)
+            Ok(Stored::Known)
         }
         None => {
             insert(conn, event, &event.hash())?;
-            Ok(true)
+            Ok(Stored::New)
         }
     }
 }

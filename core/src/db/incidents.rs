@@ -1,9 +1,11 @@
 //! The incident projection: one row per case, folded from its events, with indexes for
 //! the worker's lists and an FTS5 index over descriptions and addresses.
 
+use super::events::{stream_events, StoredEvent};
 use crate::{
     error::{Error, Result},
-    workflow::{Case, Status},
+    model::{Event, Stream},
+    workflow::{self, Case, Status},
 };
 use rusqlite::{params, params_from_iter, types::Value, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -25,6 +27,10 @@ pub struct ListFilter {
     pub assignee: Option<String>,
     /// Full-text search over description and address.
     pub search: Option<String>,
+    /// Only cases with an event the server refused (a rejected step, or a rejected
+    /// report). The CLI's `--status rejected`.
+    #[serde(default)]
+    pub rejected: bool,
 }
 
 /// Where the next page starts: the last row of the page before.
@@ -67,6 +73,16 @@ pub struct CaseSummary {
     pub rework_count: u32,
     /// Events that did not apply.
     pub conflict_count: u32,
+    /// Events of the case the server refused: left out of the fold, kept here.
+    #[serde(default)]
+    pub rejected_count: u32,
+    /// What the latest refused event was and why (`registered: a worker may not …`).
+    #[serde(default)]
+    pub rejection: Option<String>,
+    /// The server refused the report itself: the case exists only on this device, is
+    /// in no status count and waits for nobody.
+    #[serde(default)]
+    pub report_rejected: bool,
 }
 
 /// A page of a list, newest first.
@@ -78,8 +94,91 @@ pub struct Page {
     pub next: Option<PageCursor>,
 }
 
+/// What the server refused of one case, as the projection keeps it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Rejections {
+    /// Refused events of the case.
+    pub(crate) count: u32,
+    /// The latest refused event: `kind: reason`.
+    pub(crate) latest: Option<String>,
+    /// The report itself was refused.
+    pub(crate) report: bool,
+}
+
+/// Folds a case on this device and writes the projection: the events the server
+/// refused are left out, as they are on every other replica (the server neither applies
+/// nor serves them). A case whose report the server refused is kept from that report
+/// alone, marked `report_rejected`, so that what the worker recorded is never lost.
+/// Returns the case as saved; `None` while its report is not here.
+pub(crate) fn refold_case(conn: &Connection, stream: &Stream) -> Result<Option<Case>> {
+    let events = stream_events(conn, stream)?;
+    let (refused, kept): (Vec<StoredEvent>, Vec<StoredEvent>) =
+        events.into_iter().partition(|s| s.rejected.is_some());
+    let kept: Vec<Event> = kept.into_iter().map(|s| s.event).collect();
+    let mut rejections = Rejections {
+        count: refused.len() as u32,
+        latest: refused
+            .iter()
+            .max_by(|a, b| a.event.order_key().cmp(&b.event.order_key()))
+            .map(|s| {
+                format!(
+                    "{}: {}",
+                    s.event
+                        .kind
+                        .strip_prefix("incident.")
+                        .unwrap_or(&s.event.kind),
+                    s.rejected.as_deref().unwrap_or_default()
+                )
+            }),
+        report: false,
+    };
+    let case = match workflow::fold(&kept) {
+        Some(case) => Some(case),
+        None => {
+            let report = refused
+                .iter()
+                .filter(|s| s.event.kind == "incident.reported")
+                .min_by(|a, b| a.event.order_key().cmp(&b.event.order_key()));
+            rejections.report = report.is_some();
+            report.and_then(|r| workflow::fold(std::slice::from_ref(&r.event)))
+        }
+    };
+    if let Some(case) = &case {
+        save_case(conn, case, &rejections)?;
+    }
+    Ok(case)
+}
+
+/// Folds again every case that has an event the server refused (after an upgrade from
+/// a version whose fold still applied them).
+pub(crate) fn refold_rejected(conn: &Connection) -> Result<()> {
+    let streams: Vec<String> = conn
+        .prepare(
+            "SELECT DISTINCT stream FROM events
+             WHERE rejected IS NOT NULL AND stream LIKE 'incident/%'",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for stream in streams {
+        let stream: Stream = stream.parse()?;
+        refold_case(conn, &stream)?;
+    }
+    Ok(())
+}
+
+/// Whether the server refused this case's report, and why.
+pub(crate) fn report_rejection(conn: &Connection, id: &uuid::Uuid) -> Result<Option<String>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT rejected FROM events WHERE stream = ?1 AND kind = 'incident.reported'
+             AND rejected IS NOT NULL ORDER BY hlc_wall, hlc_counter, device_id, id LIMIT 1",
+        )?
+        .query_row([Stream::Incident(*id).to_string()], |r| r.get(0))
+        .optional()?)
+}
+
 /// Writes the folded case into the projection and the search index.
-pub(crate) fn save_case(conn: &Connection, case: &Case) -> Result<()> {
+fn save_case(conn: &Connection, case: &Case, rejections: &Rejections) -> Result<()> {
     let state = serde_json::to_string(case).map_err(|e| Error::Corrupt(e.to_string()))?;
     // The district, street and community codes are the cell code's prefixes (DOMAIN
     // §2); kept in columns of their own so an area's list walks an index in time order.
@@ -92,15 +191,18 @@ pub(crate) fn save_case(conn: &Connection, case: &Case) -> Result<()> {
         .prepare_cached(
             "INSERT INTO incidents (id, status, category, cell, lat, lon, urgency, reporter,
                 department, handler, reported_at, updated_at, deadline, rework_count,
-                conflict_count, state, description, district, street, community)
+                conflict_count, state, description, district, street, community,
+                rejected_count, rejection, report_rejected)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20)
+                ?18, ?19, ?20, ?21, ?22, ?23)
              ON CONFLICT (id) DO UPDATE SET status = excluded.status,
                 cell = excluded.cell, district = excluded.district,
                 street = excluded.street, community = excluded.community, department = excluded.department,
                 handler = excluded.handler, updated_at = excluded.updated_at,
                 deadline = excluded.deadline, rework_count = excluded.rework_count,
-                conflict_count = excluded.conflict_count, state = excluded.state
+                conflict_count = excluded.conflict_count, state = excluded.state,
+                rejected_count = excluded.rejected_count, rejection = excluded.rejection,
+                report_rejected = excluded.report_rejected
              RETURNING rowid",
         )?
         .query_row(
@@ -128,6 +230,9 @@ pub(crate) fn save_case(conn: &Connection, case: &Case) -> Result<()> {
                 level(6),
                 level(9),
                 level(12),
+                rejections.count,
+                rejections.latest,
+                rejections.report,
             ],
             |r| r.get(0),
         )?;
@@ -198,7 +303,8 @@ pub(crate) fn list(
     let limit = limit.clamp(1, MAX_PAGE_SIZE);
     let mut sql = String::from(
         "SELECT id, status, category, cell, lat, lon, reporter, department, reported_at,
-                deadline, rework_count, conflict_count, description
+                deadline, rework_count, conflict_count, description, rejected_count,
+                rejection, report_rejected
          FROM incidents i WHERE 1",
     );
     let mut args: Vec<Value> = Vec::new();
@@ -226,6 +332,11 @@ pub(crate) fn list(
             r.get::<_, u32>(10)?,
             r.get::<_, u32>(11)?,
             r.get::<_, String>(12)?,
+            (
+                r.get::<_, u32>(13)?,
+                r.get::<_, Option<String>>(14)?,
+                r.get::<_, bool>(15)?,
+            ),
         ))
     })?;
     let mut items = Vec::new();
@@ -244,6 +355,7 @@ pub(crate) fn list(
             rework,
             conflicts,
             description,
+            (rejected_count, rejection, report_rejected),
         ) = row?;
         let corrupt = |what: &str| Error::Corrupt(format!("incident {id}: bad {what}"));
         let status: Status = status.parse().map_err(|_| corrupt("status"))?;
@@ -262,6 +374,9 @@ pub(crate) fn list(
             overdue: status == Status::Dispatched && deadline.is_some_and(|d| d < now_ms),
             rework_count: rework,
             conflict_count: conflicts,
+            rejected_count,
+            rejection,
+            report_rejected,
         });
     }
     let next = if items.len() > limit as usize {
@@ -306,8 +421,13 @@ fn push_filter(
         }
     }
     if let Some(status) = filter.status {
-        sql.push_str(" AND status = ?");
+        // A case whose report the server refused is in no workflow status: it waits
+        // for nobody.
+        sql.push_str(" AND status = ? AND report_rejected = 0");
         args.push(Value::Text(status.as_str().into()));
+    }
+    if filter.rejected {
+        sql.push_str(" AND rejected_count > 0");
     }
     if filter.overdue {
         sql.push_str(" AND status = 'dispatched' AND deadline < ?");
@@ -338,7 +458,9 @@ pub(crate) fn counts(
     filter: &ListFilter,
     now_ms: i64,
 ) -> Result<BTreeMap<Status, u64>> {
-    let mut sql = String::from("SELECT status, count(*) FROM incidents i WHERE 1");
+    // Cases whose report the server refused count in no status (see `rejected_cases`).
+    let mut sql =
+        String::from("SELECT status, count(*) FROM incidents i WHERE report_rejected = 0");
     let mut args = Vec::new();
     push_filter(&mut sql, &mut args, filter, now_ms)?;
     sql.push_str(" GROUP BY status");
@@ -355,4 +477,15 @@ pub(crate) fn counts(
         out.insert(status, n as u64);
     }
     Ok(out)
+}
+
+/// Number of cases matching `filter` that hold an event the server refused.
+pub(crate) fn rejected_cases(conn: &Connection, filter: &ListFilter, now_ms: i64) -> Result<u64> {
+    let mut sql = String::from("SELECT count(*) FROM incidents i WHERE rejected_count > 0");
+    let mut args = Vec::new();
+    push_filter(&mut sql, &mut args, filter, now_ms)?;
+    let n: i64 = conn
+        .prepare_cached(&sql)?
+        .query_row(params_from_iter(args), |r| r.get(0))?;
+    Ok(n as u64)
 }

@@ -12,8 +12,8 @@ pub use events::{ChainReport, DeviceChain, StoredEvent};
 pub use incidents::{CaseSummary, ListFilter, Page, PageCursor};
 pub use schema::SCHEMA_VERSION;
 
-pub(crate) use events::{append_local, insert_remote, stream_events, verify_chains};
-pub(crate) use incidents::{counts, list, save_case};
+pub(crate) use events::{append_local, insert_remote, stream_events, verify_chains, Stored};
+pub(crate) use incidents::{counts, list, refold_case};
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, InterruptHandle, OpenFlags, Transaction, TransactionBehavior};
@@ -86,6 +86,10 @@ impl Db {
                 .map_err(|e| open_err(e.to_string()))?;
             schema::migrate(&tx, version)
                 .map_err(|e| open_err(format!("migration failed: {e}")))?;
+            if version > 0 && version < schema::REFOLD_VERSION {
+                rebuild_after_upgrade(&tx)
+                    .map_err(|e| open_err(format!("migration failed: {e}")))?;
+            }
             tx.commit().map_err(|e| open_err(e.to_string()))?;
         }
         let reader = Connection::open_with_flags(
@@ -150,6 +154,16 @@ impl Db {
     pub fn interrupt(&self) {
         self.reader_interrupt.interrupt();
     }
+}
+
+/// Brings the projections of a store made before [`schema::REFOLD_VERSION`] in line
+/// with today's fold, in the migration's transaction: the cases with an event the
+/// server refused are folded again without it, and the patrols pulled from other
+/// devices (whose events were stored but never shown) are built.
+fn rebuild_after_upgrade(tx: &Connection) -> Result<()> {
+    incidents::refold_rejected(tx)?;
+    crate::store::patrols::remote::rebuild_all(tx)?;
+    Ok(())
 }
 
 fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {

@@ -135,8 +135,35 @@ CREATE TABLE checkins (
 CREATE INDEX checkins_by_patrol ON checkins (patrol, time_ms);
 "#;
 
+/// Schema version 3: what the server refused, on the case rows; patrols pulled from
+/// other devices.
+///
+/// `rejected_count` counts the case's events the server refused (they are left out of
+/// the fold, as on every other replica); `rejection` says what the latest of them was
+/// and why; `report_rejected` marks a case whose report itself was refused, which exists
+/// only on this device. A pulled patrol (`remote = 1`) is rebuilt from its synced events
+/// and never recorded on here; only this device's own patrols are limited to one open
+/// per worker.
+pub(crate) const V3: &str = r#"
+ALTER TABLE incidents ADD COLUMN rejected_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE incidents ADD COLUMN rejection TEXT;
+ALTER TABLE incidents ADD COLUMN report_rejected INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX incidents_rejected ON incidents (reported_at DESC, id DESC)
+    WHERE rejected_count > 0;
+
+ALTER TABLE patrols ADD COLUMN remote INTEGER NOT NULL DEFAULT 0;
+DROP INDEX patrols_one_open_per_worker;
+CREATE UNIQUE INDEX patrols_one_open_per_worker ON patrols (worker)
+    WHERE status IN ('active', 'paused') AND remote = 0;
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// The first version whose projections leave out what the server refused and show
+/// patrols pulled from others. A store upgraded from before it has its projections
+/// rebuilt from the log once (`db::rebuild_after_upgrade`).
+pub(crate) const REFOLD_VERSION: u32 = 3;
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS.len() as u32;

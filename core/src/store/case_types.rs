@@ -159,7 +159,8 @@ pub enum SyncState {
     Pending,
     /// Accepted by the server.
     Synced,
-    /// Refused by the server; kept here with its reason.
+    /// Refused by the server; kept here with its reason, and left out of the case's
+    /// state, as on every other replica.
     Rejected(String),
 }
 
@@ -178,7 +179,7 @@ pub struct TimelineEntry {
     pub device_id: String,
     /// The payload.
     pub payload: serde_json::Value,
-    /// Whether it applied, or was flagged as a conflict.
+    /// Whether it was flagged as a conflict instead of applying.
     pub conflict: bool,
     /// Where it stands with the server.
     pub sync: SyncState,
@@ -193,4 +194,9 @@ pub struct CaseDetail {
     pub overdue: bool,
     /// Every event of the case, oldest first.
     pub timeline: Vec<TimelineEntry>,
+    /// The server's reason when it refused the report itself: the case exists only on
+    /// this device, is in no status count, and waits for nobody. Refused steps are
+    /// marked on the timeline ([`SyncState::Rejected`]) and left out of the state.
+    #[serde(default)]
+    pub report_rejected: Option<String>,
 }

@@ -147,8 +147,25 @@ impl Store {
             let identity = self.require_identity(tx)?;
             let actor = Store::actor(&identity, as_role);
             let events = db::stream_events(tx, &stream)?;
-            let plain: Vec<Event> = events.into_iter().map(|s| s.event).collect();
+            // The step is judged against the case as every replica has it: without the
+            // events the server refused.
+            let plain: Vec<Event> = events
+                .into_iter()
+                .filter(|s| s.rejected.is_none())
+                .map(|s| s.event)
+                .collect();
             let current = workflow::fold(&plain);
+            if current.is_none() {
+                if let Some(reason) = db::incidents::report_rejection(tx, &stream.id())? {
+                    return Err(Error::invalid(
+                        "case",
+                        format!(
+                            "the server refused this report ({reason}); it is kept on this \
+                             device only and takes no further steps"
+                        ),
+                    ));
+                }
+            }
             let event = make(tx, current.as_ref(), &actor)?;
             match (&event, &current) {
                 (IncidentEvent::Reported(_), _) => workflow::check_report(&actor)?,
@@ -176,7 +193,7 @@ impl Store {
                 ])?;
             }
             let hlc = self.tick(tx)?;
-            let appended = db::append_local(
+            db::append_local(
                 tx,
                 stream,
                 event.kind(),
@@ -185,13 +202,7 @@ impl Store {
                 &actor,
                 event.payload(),
             )?;
-            let mut all = plain;
-            all.push(appended);
-            let case = workflow::fold(&all);
-            if let Some(case) = &case {
-                db::save_case(tx, case)?;
-            }
-            Ok(case)
+            db::refold_case(tx, &stream)
         });
         if result.is_err() {
             photos::discard(&self.photos_dir, &written);
@@ -210,10 +221,12 @@ impl Store {
             let case = db::incidents::load_case(conn, &id)?.ok_or_else(not_found)?;
             let events = db::stream_events(conn, &Stream::Incident(id))?;
             let timeline = timeline(&case, events);
+            let report_rejected = db::incidents::report_rejection(conn, &id)?;
             Ok(CaseDetail {
-                overdue: case.is_overdue(now),
+                overdue: report_rejected.is_none() && case.is_overdue(now),
                 case,
                 timeline,
+                report_rejected,
             })
         })
     }
@@ -239,10 +252,20 @@ impl Store {
         }
     }
 
-    /// Number of cases per status among those matching `filter`.
+    /// Number of cases per status among those matching `filter`. A case whose report
+    /// the server refused is in no status and not counted here (see
+    /// [`Store::rejected_cases`]).
     pub fn counts(&self, filter: &ListFilter) -> Result<BTreeMap<Status, u64>> {
         let now = self.now_ms();
         self.db.read(|conn| db::counts(conn, filter, now))
+    }
+
+    /// Number of cases matching `filter` that hold an event the server refused (a
+    /// rejected step or a rejected report).
+    pub fn rejected_cases(&self, filter: &ListFilter) -> Result<u64> {
+        let now = self.now_ms();
+        self.db
+            .read(|conn| db::incidents::rejected_cases(conn, filter, now))
     }
 
     /// Every event in the store, in local arrival order (for export and tests).
@@ -271,6 +294,7 @@ impl Store {
 
 /// The body of [`Store::apply_remote`], for callers that already hold a transaction.
 /// Returns how many events were new and the cases they changed (each once, in id order).
+/// Patrol events of other devices rebuild those patrols (see `patrols::remote`).
 pub(crate) fn apply_remote_in(
     store: &Store,
     tx: &Connection,
@@ -279,23 +303,26 @@ pub(crate) fn apply_remote_in(
     let mut touched = std::collections::BTreeSet::new();
     let mut new = 0;
     for event in events {
-        if db::insert_remote(tx, event)? {
+        let stored = db::insert_remote(tx, event)?;
+        if stored == db::Stored::New {
             new += 1;
             store.observe(tx, event.hlc)?;
-            if let Stream::Incident(_) = event.stream {
-                touched.insert(event.stream);
-            }
+        }
+        if stored != db::Stored::Known {
+            touched.insert(event.stream);
         }
     }
     let mut changed = Vec::with_capacity(touched.len());
     for stream in touched {
-        let all: Vec<Event> = db::stream_events(tx, &stream)?
-            .into_iter()
-            .map(|s| s.event)
-            .collect();
-        if let Some(case) = workflow::fold(&all) {
-            db::save_case(tx, &case)?;
-            changed.push(case.id);
+        match stream {
+            Stream::Incident(_) => {
+                if let Some(case) = db::refold_case(tx, &stream)? {
+                    changed.push(case.id);
+                }
+            }
+            Stream::Patrol(id) => {
+                super::patrols::remote::rebuild(tx, id)?;
+            }
         }
     }
     Ok((new, changed))

@@ -1,14 +1,20 @@
 //! The outbox is the log itself: this device's events with no `server_seq` and no
 //! rejection, oldest first by local arrival. Reading a batch and recording the server's
-//! verdicts are each one short statement or transaction.
+//! verdicts are each one short statement or transaction; recording a rejection folds
+//! the cases it touches again in that transaction, without the refused events.
 
 use super::wire::{PushOutcome, PushResult};
 use crate::{
-    db::events::{row_to_stored, EVENT_COLUMNS},
+    db::{
+        self,
+        events::{row_to_stored, EVENT_COLUMNS},
+    },
     error::Result,
-    model::Event,
+    model::{Event, Stream},
 };
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
+use std::collections::BTreeSet;
+use uuid::Uuid;
 
 /// Up to `limit` pending events of `device_id`, oldest first.
 pub(crate) fn pending(conn: &Connection, device_id: &str, limit: usize) -> Result<Vec<Event>> {
@@ -40,20 +46,26 @@ pub(crate) fn counts(conn: &Connection, device_id: &str) -> Result<(u64, u64)> {
 }
 
 /// Tallies of one push response.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub(crate) struct Verdicts {
     pub(crate) accepted: u64,
     pub(crate) duplicates: u64,
     pub(crate) rejected: u64,
+    /// The cases folded again because the server refused one of their events.
+    pub(crate) changed: Vec<Uuid>,
 }
 
-/// Records the server's verdict on each pushed event.
+/// Records the server's verdict on each pushed event. A refused event is kept (with the
+/// reason) and its case is folded again without it, in the caller's transaction, so
+/// the device shows what every other replica shows.
 pub(crate) fn record(conn: &Connection, results: &[PushResult]) -> Result<Verdicts> {
     let mut v = Verdicts::default();
     let mut seq = conn
         .prepare_cached("UPDATE events SET server_seq = ?1 WHERE id = ?2 AND server_seq IS NULL")?;
-    let mut rej = conn
-        .prepare_cached("UPDATE events SET rejected = ?1 WHERE id = ?2 AND server_seq IS NULL")?;
+    let mut rej = conn.prepare_cached(
+        "UPDATE events SET rejected = ?1 WHERE id = ?2 AND server_seq IS NULL RETURNING stream",
+    )?;
+    let mut refused = BTreeSet::new();
     for r in results {
         let id = r.id.to_string();
         match &r.outcome {
@@ -66,8 +78,20 @@ pub(crate) fn record(conn: &Connection, results: &[PushResult]) -> Result<Verdic
                 v.duplicates += 1;
             }
             PushOutcome::Rejected { reason } => {
-                rej.execute(params![reason, id])?;
+                let stream: Option<String> = rej
+                    .query_row(params![reason, id], |r| r.get(0))
+                    .optional()?;
+                if let Some(stream) = stream {
+                    refused.insert(stream.parse::<Stream>()?);
+                }
                 v.rejected += 1;
+            }
+        }
+    }
+    for stream in refused {
+        if let Stream::Incident(_) = stream {
+            if let Some(case) = db::refold_case(conn, &stream)? {
+                v.changed.push(case.id);
             }
         }
     }

@@ -2,6 +2,8 @@
 //! K city grid and catalogue, a clock the test controls, and photo files.
 #![allow(dead_code, clippy::unwrap_used, missing_docs)]
 
+pub mod judge;
+
 use geo::Centroid;
 use gridwork_core::{
     model::Role,

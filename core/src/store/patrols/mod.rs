@@ -7,7 +7,11 @@
 //! track, and when the patrol pauses or finishes, the fixes not yet synced become one
 //! `patrol.track` event holding their simplified track (what is synced). Fixes are
 //! flagged, never deleted; see docs/patrols.md.
+//!
+//! Patrols recorded on other devices arrive as their events and are shown from the
+//! synced track ([`remote`]); nothing is recorded on them here.
 
+pub(crate) mod remote;
 pub(super) mod rows;
 mod types;
 
@@ -28,7 +32,9 @@ use crate::{
         MAX_FIXES_PER_BATCH,
     },
 };
-use rows::{load_row, open_patrol_of, provider_name, read_check_ins, read_points, read_track};
+use rows::{
+    load_own_row, load_row, open_patrol_of, provider_name, read_check_ins, read_points, read_track,
+};
 use rusqlite::{params, Connection};
 use std::path::Path;
 use uuid::Uuid;
@@ -111,7 +117,7 @@ impl Store {
         let now = self.now_ms();
         self.db.write(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status == PatrolStatus::Finished {
                 return Err(Error::PatrolState(format!(
                     "patrol {id} is finished already"
@@ -144,7 +150,7 @@ impl Store {
     ) -> Result<()> {
         self.db.write(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status != from {
                 return Err(Error::PatrolState(format!(
                     "patrol {id} is {}, not {}",
@@ -191,7 +197,7 @@ impl Store {
         // cut without harm: no fsync per batch. Session steps and check-ins stay FULL.
         self.db.write_relaxed(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status != PatrolStatus::Active {
                 return Err(Error::PatrolState(format!(
                     "patrol {id} is {}: fixes are not recorded",
@@ -321,7 +327,7 @@ impl Store {
         let mut written = Vec::new();
         let result = self.db.write(|tx| {
             let identity = self.require_identity(tx)?;
-            let row = load_row(tx, id)?;
+            let row = load_own_row(tx, id)?;
             if row.status == PatrolStatus::Finished {
                 return Err(Error::PatrolState(format!("patrol {id} is finished")));
             }
@@ -392,13 +398,15 @@ impl Store {
     /// time per cell, integrity.
     pub fn patrol(&self, id: Uuid) -> Result<PatrolDetail> {
         let grid = self.grid()?;
-        let (row, started, finished, device, track, check_ins, incidents) = self.db.read(|conn| {
+        let (row, started, finished, device, track, check_ins, incidents, fix_count) = self.db.read(|conn| {
             let row = load_row(conn, id)?;
-            let (started, finished, device): (i64, Option<i64>, String) = conn.query_row(
-                "SELECT started_at, finished_at, device_id FROM patrols WHERE id = ?1",
-                [id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )?;
+            let (started, finished, device, fix_count): (i64, Option<i64>, String, i64) =
+                conn.query_row(
+                    "SELECT started_at, finished_at, device_id, fix_count FROM patrols
+                     WHERE id = ?1",
+                    [id.to_string()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )?;
             let track = read_track(conn, id)?;
             let check_ins = read_check_ins(conn, id)?;
             let mut stmt = conn.prepare(
@@ -408,7 +416,7 @@ impl Store {
                 .query_map([id.to_string()], |r| r.get::<_, String>(0))?
                 .filter_map(|r| r.ok().and_then(|s| Uuid::parse_str(&s).ok()))
                 .collect();
-            Ok((row, started, finished, device, track, check_ins, incidents))
+            Ok((row, started, finished, device, track, check_ins, incidents, fix_count as usize))
         })?;
         let assigned: Vec<(String, geo::Polygon<f64>)> = row
             .cells
@@ -421,11 +429,22 @@ impl Store {
             .map(|c| (c.code.as_str().to_string(), c.polygon.clone()))
             .collect();
         let params = StatsParams::default();
-        let stats = crate::patrol::track_stats(&track, &params)?;
+        let mut stats = crate::patrol::track_stats(&track, &params)?;
         let coverage = coverage(&track, &assigned, &Default::default())?;
         let mut time = time_in_cells(&track, &all_cells, &params)?;
         time.retain(|t| t.seconds > 0.0);
-        let integrity = summarize(track.iter().map(|p| p.flags), &IntegrityPolicy::default());
+        // A pulled patrol holds the simplified track. The simplification keeps every
+        // flagged fix, so the fixes it dropped were all unflagged: counting them back
+        // in gives the recording device's own fix count and integrity figures.
+        let dropped = if row.remote {
+            fix_count.saturating_sub(track.len())
+        } else {
+            0
+        };
+        stats.fix_count += dropped;
+        let flags = track.iter().map(|p| p.flags);
+        let unflagged = std::iter::repeat_n(crate::patrol::FixFlags::empty(), dropped);
+        let integrity = summarize(flags.chain(unflagged), &IntegrityPolicy::default());
         Ok(PatrolDetail {
             id,
             worker: row.worker,
@@ -440,6 +459,7 @@ impl Store {
             integrity,
             check_ins,
             incidents,
+            remote: row.remote,
         })
     }
 
@@ -447,14 +467,14 @@ impl Store {
     pub fn patrols(&self) -> Result<Vec<PatrolSummary>> {
         self.db.read(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT id, worker, status, started_at, fix_count, flagged_count FROM patrols ORDER BY started_at DESC",
+                "SELECT id, worker, status, started_at, fix_count, flagged_count, remote FROM patrols ORDER BY started_at DESC",
             )?;
             let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
+                Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?, r.get::<_, bool>(6)?))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, worker, status, started, fixes, flagged) = row?;
+                let (id, worker, status, started, fixes, flagged, remote) = row?;
                 out.push(PatrolSummary {
                     id: Uuid::parse_str(&id).map_err(|_| Error::Corrupt(format!("bad patrol id {id}")))?,
                     worker,
@@ -462,6 +482,7 @@ impl Store {
                     started_at_ms: started,
                     fix_count: fixes as u64,
                     flagged_count: flagged as u64,
+                    remote,
                 });
             }
             Ok(out)

@@ -8,7 +8,7 @@ use crate::{
 use rusqlite::{Connection, OptionalExtension};
 use uuid::Uuid;
 
-pub(super) fn provider_name(p: Provider) -> &'static str {
+pub(in crate::store) fn provider_name(p: Provider) -> &'static str {
     match p {
         Provider::Gps => "gps",
         Provider::Network => "network",
@@ -29,7 +29,8 @@ pub(super) fn provider_from(name: &str) -> Provider {
 pub(in crate::store) fn open_patrol_of(conn: &Connection, user: &str) -> Result<Option<Uuid>> {
     let id: Option<String> = conn
         .query_row(
-            "SELECT id FROM patrols WHERE worker = ?1 AND status IN ('active', 'paused')",
+            "SELECT id FROM patrols
+             WHERE worker = ?1 AND status IN ('active', 'paused') AND remote = 0",
             [user],
             |r| r.get(0),
         )
@@ -39,14 +40,14 @@ pub(in crate::store) fn open_patrol_of(conn: &Connection, user: &str) -> Result<
 }
 
 pub(super) fn load_row(conn: &Connection, id: Uuid) -> Result<PatrolRow> {
-    let row: Option<(String, String, String, String)> = conn
+    let row: Option<(String, String, String, String, bool)> = conn
         .query_row(
-            "SELECT worker, status, cells, ingest_state FROM patrols WHERE id = ?1",
+            "SELECT worker, status, cells, ingest_state, remote FROM patrols WHERE id = ?1",
             [id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .optional()?;
-    let (worker, status, cells, ingest) = row.ok_or_else(|| Error::NotFound {
+    let (worker, status, cells, ingest, remote) = row.ok_or_else(|| Error::NotFound {
         what: "patrol",
         id: id.to_string(),
     })?;
@@ -56,7 +57,21 @@ pub(super) fn load_row(conn: &Connection, id: Uuid) -> Result<PatrolRow> {
         status: PatrolStatus::parse(&status)?,
         cells: serde_json::from_str(&cells).map_err(|_| corrupt("cells"))?,
         ingest: serde_json::from_str(&ingest).map_err(|_| corrupt("ingest state"))?,
+        remote,
     })
+}
+
+/// Loads a patrol that this device records: one pulled from another device is only
+/// shown here, never recorded on.
+pub(super) fn load_own_row(conn: &Connection, id: Uuid) -> Result<PatrolRow> {
+    let row = load_row(conn, id)?;
+    if row.remote {
+        return Err(Error::PatrolState(format!(
+            "patrol {id} is {}'s, recorded on another device: it is only shown here",
+            row.worker
+        )));
+    }
+    Ok(row)
 }
 
 pub(super) fn read_track(conn: &Connection, id: Uuid) -> Result<Vec<TrackPoint>> {

@@ -97,6 +97,10 @@ pub struct PatrolDetail {
     pub check_ins: Vec<CheckInRecord>,
     /// Cases reported during the patrol.
     pub incidents: Vec<Uuid>,
+    /// Recorded on another device and pulled: the figures come from the synced
+    /// (simplified) track, and nothing can be recorded on it here.
+    #[serde(default)]
+    pub remote: bool,
 }
 
 /// A one-line summary of a patrol, for lists.
@@ -110,10 +114,14 @@ pub struct PatrolSummary {
     pub status: PatrolStatus,
     /// Start, unix ms.
     pub started_at_ms: i64,
-    /// Fixes stored.
+    /// Fixes recorded (for a pulled patrol: as the recording device counted them).
     pub fix_count: u64,
     /// Fixes flagged.
     pub flagged_count: u64,
+    /// Recorded on another device and pulled (another worker's patrol, or one of this
+    /// worker's from another phone).
+    #[serde(default)]
+    pub remote: bool,
 }
 
 pub(super) struct PatrolRow {
@@ -121,6 +129,7 @@ pub(super) struct PatrolRow {
     pub(super) status: PatrolStatus,
     pub(super) cells: Vec<String>,
     pub(super) ingest: IngestState,
+    pub(super) remote: bool,
 }
 
 /// Export formats of a patrol.
