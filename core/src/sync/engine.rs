@@ -330,6 +330,12 @@ impl Run<'_> {
             report.pushed += v.accepted;
             report.duplicates += v.duplicates;
             report.rejected += v.rejected;
+            // Cases a rejection refolded changed for the user too.
+            for id in v.changed {
+                if !report.changed_cases.contains(&id) {
+                    report.changed_cases.push(id);
+                }
+            }
             done += sent as u64;
             self.progress.on_progress(Progress {
                 phase: Phase::Push,
@@ -398,7 +404,7 @@ impl Run<'_> {
         let mut cursor = db.read(state::cursor)?;
         let mut received = 0;
         let mut bytes = 0;
-        let mut seen = HashSet::new();
+        let mut seen: HashSet<Uuid> = report.changed_cases.iter().copied().collect();
         loop {
             let path = format!(
                 "/v1/events?after={cursor}&limit={}",
