@@ -462,6 +462,13 @@ pub fn sort_events(events: &mut [Event]) {
 /// Folds a case's events, in any delivery order, into its state. `None` when the
 /// report is not among them.
 pub fn fold(events: &[Event]) -> Option<Case> {
+    fold_with(events, |_, _| {})
+}
+
+/// [`fold`], calling `step` after each event with the event and the case as it stands
+/// after it (a replica that keeps figures of its own beside the fold, like the server's
+/// deadlines by its own clock, follows the very same order).
+pub fn fold_with(events: &[Event], mut step: impl FnMut(&Event, &Case)) -> Option<Case> {
     let mut sorted: Vec<&Event> = events.iter().collect();
     sorted.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     // Events ordered before the report (a device whose clock was far behind) are
@@ -473,9 +480,15 @@ pub fn fold(events: &[Event]) -> Option<Case> {
     let mut iter = reports.into_iter();
     if let Some(first) = iter.next() {
         case = apply(None, first);
+        if let Some(c) = &case {
+            step(first, c);
+        }
     }
     for event in iter.chain(rest) {
         case = apply(case, event);
+        if let Some(c) = &case {
+            step(event, c);
+        }
     }
     case
 }

@@ -14,6 +14,7 @@ pub mod api;
 pub mod blobs;
 pub mod error;
 pub mod judge;
+pub mod projection;
 pub mod storage;
 
 pub use api::{router, AppState, Limits};

@@ -1,0 +1,422 @@
+//! The server's case view: every accepted incident event folded with the core's own
+//! workflow fold (the code the phones run), plus what only the server can vouch for.
+//!
+//! Pure, like [`crate::judge`]: each backend reads a case's accepted events and their
+//! receive times inside its push transaction and hands them here, so both backends
+//! and a rebuild from the events fold with the very same code. Trust comes from the
+//! server, not the device:
+//! - the case's cell is the one the server located the report in (the judge did, with
+//!   the city grid); the device's claim is kept beside it when it differs;
+//! - every event has the time the server received it;
+//! - the handling deadline is recomputed with the server's catalogue and calendar from
+//!   when a step happened by the server's reckoning (the event's clock, never later than
+//!   its arrival): a dispatch starts the category's limit; a postponement extends the
+//!   server's deadline by as many working minutes as the device extended its own; a
+//!   suspension keeps the
+//!   working minutes left and a resumption restarts them. The device's deadline stays in
+//!   the folded case, so a difference shows.
+
+use gridwork_core::{
+    calendar::WorkingCalendar,
+    catalog::Catalog,
+    model::{Event, IncidentEvent},
+    workflow::{self, Case},
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The server's view of one case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    /// The case as the core's fold makes it from the accepted events (its times and
+    /// deadline are the devices').
+    pub case: Case,
+    /// The cell the server located the report in (`""` outside every cell).
+    pub cell: String,
+    /// The cell the reporting device claimed, when it differs from the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_cell: Option<String>,
+    /// When the server received the report, unix ms.
+    pub received_ms: i64,
+    /// When the server received the case's latest event, unix ms.
+    pub updated_ms: i64,
+    /// The handling deadline by the server's calendar and clock, while one runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<i64>,
+    /// When the case was closed by the server's reckoning, unix ms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_ms: Option<i64>,
+}
+
+impl CaseView {
+    /// Whether the server's handling clock has run out at `now_ms`.
+    pub fn is_overdue(&self, now_ms: i64) -> bool {
+        self.case.status == workflow::Status::Dispatched
+            && self.deadline_ms.is_some_and(|d| d < now_ms)
+    }
+
+    /// How far the device's deadline is from the server's, ms (positive: the device
+    /// gives the department more time).
+    pub fn deadline_difference_ms(&self) -> Option<i64> {
+        Some(self.case.deadline_ms? - self.deadline_ms?)
+    }
+}
+
+/// Folds a case's accepted events, each with the time the server received it, into the
+/// server's view. `cell` is the cell the server recorded for the case; `catalog` is the
+/// server's (its calendar and time limits; without one the devices' deadlines stand).
+/// `None` when the report is not among the events.
+pub fn fold_case(
+    events: &[(Event, i64)],
+    cell: &str,
+    catalog: Option<&Catalog>,
+) -> Option<CaseView> {
+    let received: HashMap<_, _> = events.iter().map(|(e, at)| (e.id, *at)).collect();
+    let plain: Vec<Event> = events.iter().map(|(e, _)| e.clone()).collect();
+    let calendar = catalog
+        .map(|c| c.calendar().clone())
+        .unwrap_or_else(WorkingCalendar::china_default);
+    let mut clock = ServerClock::default();
+    let mut report_received = None;
+    let mut updated_ms = i64::MIN;
+    let case = workflow::fold_with(&plain, |event, case| {
+        let arrived = received
+            .get(&event.id)
+            .copied()
+            .unwrap_or(event.hlc.wall_ms);
+        updated_ms = updated_ms.max(arrived);
+        if event.kind == "incident.reported" && report_received.is_none() {
+            report_received = Some(arrived);
+        }
+        let applied = case.conflicts.last().map(|c| c.event_id) != Some(event.id);
+        if applied {
+            // A step happened when its device says, but never after the server had it.
+            let at = event.hlc.wall_ms.min(arrived);
+            clock.step(event, case, at, &calendar, catalog);
+        }
+    })?;
+    let claimed_cell = case.report.cell.clone().filter(|c| c != cell);
+    Some(CaseView {
+        cell: cell.to_string(),
+        claimed_cell,
+        received_ms: report_received.unwrap_or(case.reported_at_ms),
+        updated_ms,
+        deadline_ms: clock.deadline_ms,
+        closed_ms: clock.closed_ms,
+        case,
+    })
+}
+
+/// The server's own deadline bookkeeping, moved along by each applied step.
+#[derive(Debug, Default)]
+struct ServerClock {
+    deadline_ms: Option<i64>,
+    /// The device's deadline before the step, to measure a postponement by.
+    device_deadline_ms: Option<i64>,
+    /// Working minutes left when the case was suspended with a clock running.
+    remaining_minutes: Option<i64>,
+    closed_ms: Option<i64>,
+}
+
+impl ServerClock {
+    fn step(
+        &mut self,
+        event: &Event,
+        case: &Case,
+        at: i64,
+        calendar: &WorkingCalendar,
+        catalog: Option<&Catalog>,
+    ) {
+        let Ok(IncidentEvent::Acted(action)) = IncidentEvent::parse(&event.kind, &event.payload)
+        else {
+            return;
+        };
+        use gridwork_core::model::Action;
+        let device_before = self.device_deadline_ms;
+        self.device_deadline_ms = case.deadline_ms;
+        match action {
+            Action::Dispatch { .. } => {
+                let limit = catalog.and_then(|c| c.get(case.category()).map(|k| k.time_limit));
+                self.deadline_ms = match limit {
+                    Some(limit) => calendar.deadline(at, &limit).ok().or(case.deadline_ms),
+                    None => case.deadline_ms,
+                };
+            }
+            Action::Postpone { .. } => {
+                // As many working minutes more as the device granted.
+                self.deadline_ms = match (self.deadline_ms, device_before, case.deadline_ms) {
+                    (Some(ours), Some(before), Some(after)) => calendar
+                        .working_minutes_between(before, after)
+                        .and_then(|more| calendar.add_working_minutes(ours, more.max(0)))
+                        .ok()
+                        .or(Some(after)),
+                    (_, _, device) => device,
+                };
+            }
+            Action::Suspend { .. } => {
+                self.remaining_minutes = match (case.suspended_from, self.deadline_ms) {
+                    (Some(workflow::Status::Dispatched), Some(d)) => {
+                        calendar.working_minutes_between(at, d).ok()
+                    }
+                    _ => None,
+                };
+            }
+            Action::Resume { .. } => {
+                if let Some(left) = self.remaining_minutes.take() {
+                    self.deadline_ms = calendar
+                        .add_working_minutes(at, left.max(0))
+                        .ok()
+                        .or(case.deadline_ms);
+                }
+            }
+            Action::Cancel { .. } | Action::Return { .. } | Action::Reopen { .. } => {
+                self.deadline_ms = None;
+                self.remaining_minutes = None;
+            }
+            _ => {}
+        }
+        self.closed_ms = case.closed_at_ms.map(|_| self.closed_ms.unwrap_or(at));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use gridwork_core::{
+        clock::Hlc,
+        model::{Action, Actor, Report, Role, Stream, GENESIS_HASH},
+        workflow::Status,
+    };
+    use uuid::Uuid;
+
+    /// 2026-11-23, a Monday, 09:00 in K city (UTC+8).
+    const MONDAY_9AM: i64 = 1_795_395_600_000;
+    const HOUR: i64 = 3_600_000;
+
+    fn catalog() -> Catalog {
+        Catalog::from_json(include_str!("../../data/kcity-catalog.json")).unwrap()
+    }
+
+    struct Case {
+        stream: Stream,
+        seq: u64,
+        events: Vec<(Event, i64)>,
+    }
+
+    impl Case {
+        fn new() -> Self {
+            Case {
+                stream: Stream::Incident(Uuid::now_v7()),
+                seq: 0,
+                events: Vec::new(),
+            }
+        }
+
+        fn push(&mut self, role: Role, ev: IncidentEvent, at: i64, received: i64) {
+            self.seq += 1;
+            let event = Event {
+                id: Uuid::now_v7(),
+                stream: self.stream,
+                kind: ev.kind().into(),
+                hlc: Hlc::new(at, 0),
+                device_id: format!("{role}-device"),
+                actor: Actor::new(format!("{role}-user"), role),
+                device_seq: self.seq,
+                prev_hash: GENESIS_HASH.into(),
+                payload: ev.payload(),
+                server_seq: None,
+            };
+            self.events.push((event, received));
+        }
+
+        fn act(&mut self, role: Role, action: Action, at: i64, received: i64) {
+            self.push(role, IncidentEvent::Acted(action), at, received);
+        }
+
+        fn view(&self) -> CaseView {
+            fold_case(&self.events, "32050800100101", Some(&catalog())).unwrap()
+        }
+    }
+
+    fn reported(claim: &str) -> IncidentEvent {
+        IncidentEvent::Reported(Report {
+            category: "06010".into(),
+            lat: 31.306,
+            lon: 120.5808,
+            accuracy_m: None,
+            description: "rubbish".into(),
+            address: None,
+            urgency: Default::default(),
+            photos: vec![],
+            cell: Some(claim.into()),
+            patrol: None,
+        })
+    }
+
+    #[test]
+    fn the_server_counts_the_deadline_with_its_own_calendar() {
+        let mut c = Case::new();
+        c.push(
+            Role::Worker,
+            reported("32050800100199"),
+            MONDAY_9AM,
+            MONDAY_9AM + 5_000,
+        );
+        c.act(
+            Role::Supervisor,
+            Action::Register { note: None },
+            MONDAY_9AM + 60_000,
+            MONDAY_9AM + 70_000,
+        );
+        // The tablet claims ten days for a two-working-hour category, and synced an
+        // hour after it dispatched offline.
+        c.act(
+            Role::Supervisor,
+            Action::Dispatch {
+                department: "sanitation".into(),
+                deadline_ms: MONDAY_9AM + 240 * HOUR,
+                note: None,
+            },
+            MONDAY_9AM + 2 * 60_000,
+            MONDAY_9AM + HOUR,
+        );
+        let v = c.view();
+        assert_eq!(v.case.status, Status::Dispatched);
+        assert_eq!(v.cell, "32050800100101");
+        assert_eq!(v.claimed_cell.as_deref(), Some("32050800100199"));
+        assert_eq!(v.received_ms, MONDAY_9AM + 5_000);
+        assert_eq!(v.updated_ms, MONDAY_9AM + HOUR);
+        // Two working hours from 09:02 (when it happened, before it arrived).
+        let ours = MONDAY_9AM + 2 * 60_000 + 2 * HOUR;
+        assert_eq!(v.deadline_ms, Some(ours));
+        assert_eq!(v.case.deadline_ms, Some(MONDAY_9AM + 240 * HOUR));
+        assert_eq!(
+            v.deadline_difference_ms(),
+            Some(240 * HOUR - ours + MONDAY_9AM)
+        );
+        assert!(v.is_overdue(ours + 1) && !v.is_overdue(ours));
+
+        // A postponement by one working hour on the device moves ours by as much.
+        let cal = catalog().calendar().clone();
+        let postponed = cal.add_working_minutes(ours, 60).unwrap();
+        c.act(
+            Role::Supervisor,
+            Action::Postpone {
+                reason: "crane needed".into(),
+                deadline_ms: MONDAY_9AM + 241 * HOUR,
+            },
+            MONDAY_9AM + 3 * 60_000,
+            MONDAY_9AM + 3 * 60_000,
+        );
+        assert_eq!(c.view().deadline_ms, Some(postponed));
+        assert_eq!(
+            postponed,
+            MONDAY_9AM + 4 * HOUR + 32 * 60_000,
+            "13:32, after lunch"
+        );
+
+        // Suspended at 09:04, resumed at 10:04: the working minutes left run again.
+        c.act(
+            Role::Supervisor,
+            Action::Suspend {
+                reason: "road closed".into(),
+                remaining_minutes: Some(14_400),
+            },
+            MONDAY_9AM + 4 * 60_000,
+            MONDAY_9AM + 4 * 60_000,
+        );
+        assert_eq!(c.view().case.status, Status::Suspended);
+        c.act(
+            Role::Supervisor,
+            Action::Resume {
+                deadline_ms: Some(MONDAY_9AM + 300 * HOUR),
+                note: None,
+            },
+            MONDAY_9AM + 64 * 60_000,
+            MONDAY_9AM + 64 * 60_000,
+        );
+        let v = c.view();
+        assert_eq!(v.case.status, Status::Dispatched);
+        let left = cal
+            .working_minutes_between(MONDAY_9AM + 4 * 60_000, postponed)
+            .unwrap();
+        assert_eq!(left, 178);
+        assert_eq!(
+            v.deadline_ms,
+            Some(
+                cal.add_working_minutes(MONDAY_9AM + 64 * 60_000, left)
+                    .unwrap()
+            )
+        );
+        // The fold itself is the core's: the device's deadline is what it claimed.
+        assert_eq!(v.case.deadline_ms, Some(MONDAY_9AM + 300 * HOUR));
+    }
+
+    #[test]
+    fn a_step_counts_from_when_the_server_had_it_at_the_latest_and_order_does_not_matter() {
+        let mut c = Case::new();
+        c.push(
+            Role::Worker,
+            reported("32050800100101"),
+            MONDAY_9AM,
+            MONDAY_9AM,
+        );
+        c.act(
+            Role::Supervisor,
+            Action::Register { note: None },
+            MONDAY_9AM + 60_000,
+            MONDAY_9AM + 60_000,
+        );
+        // A tablet clock half an hour fast: the server counts from arrival.
+        c.act(
+            Role::Supervisor,
+            Action::Dispatch {
+                department: "sanitation".into(),
+                deadline_ms: MONDAY_9AM + 3 * HOUR,
+                note: None,
+            },
+            MONDAY_9AM + 30 * 60_000,
+            MONDAY_9AM + 2 * 60_000,
+        );
+        let v = c.view();
+        assert_eq!(v.deadline_ms, Some(MONDAY_9AM + 2 * 60_000 + 2 * HOUR));
+        assert_eq!(v.claimed_cell, None);
+        let mut shuffled = c.events.clone();
+        shuffled.reverse();
+        let again = fold_case(&shuffled, "32050800100101", Some(&catalog())).unwrap();
+        assert_eq!(again, v);
+        // Closing runs the loop to its end by the server's times.
+        c.act(
+            Role::Handler,
+            Action::Handle {
+                note: None,
+                photos: vec![gridwork_core::model::PhotoRef {
+                    sha256: "a".repeat(64),
+                    size: 1,
+                    mime: "image/jpeg".into(),
+                }],
+            },
+            MONDAY_9AM + HOUR,
+            MONDAY_9AM + HOUR,
+        );
+        c.act(
+            Role::Worker,
+            Action::VerifyPass {
+                note: None,
+                photos: vec![],
+            },
+            MONDAY_9AM + 2 * HOUR,
+            MONDAY_9AM + 2 * HOUR,
+        );
+        c.act(
+            Role::Supervisor,
+            Action::Close { note: None },
+            MONDAY_9AM + 3 * HOUR,
+            MONDAY_9AM + 4 * HOUR,
+        );
+        let v = c.view();
+        assert_eq!(v.case.status, Status::Closed, "{:?}", v.case.conflicts);
+        assert_eq!(v.closed_ms, Some(MONDAY_9AM + 3 * HOUR));
+    }
+}
