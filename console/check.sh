@@ -5,7 +5,7 @@
 set -eu
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund --loglevel=error
-node --test test/unit/
+node --test --test-reporter=dot test/unit/
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 node build.mjs "$tmp/dist" >/dev/null

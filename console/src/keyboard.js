@@ -10,8 +10,9 @@ function typing(target) {
 }
 
 /**
- * Handles `shortcuts` ([{ key, label, run, when? }], `label` an i18n key, `when()` false
- * to disable one for now) on `target` (the document).
+ * Handles `shortcuts` ([{ key, label, run, when?, available? }], `label` an i18n key,
+ * `when()` false to disable one for now, `available()` false to leave one out of the
+ * help on this server) on `target` (the document).
  */
 export function installShortcuts(shortcuts, target = document) {
   target.addEventListener('keydown', (event) => {
@@ -23,9 +24,9 @@ export function installShortcuts(shortcuts, target = document) {
   });
 }
 
-/** Fills `list` (a <dl>) with the shortcuts' keys and texts. */
+/** Fills `list` (a <dl>) with the keys and texts of the shortcuts that are `available()` here. */
 export function renderShortcuts(list, shortcuts, t) {
-  replaceChildren(list, shortcuts.flatMap((s) => [
+  replaceChildren(list, shortcuts.filter((s) => !s.available || s.available()).flatMap((s) => [
     el('dt', {}, el('kbd', { text: s.shown || s.key })),
     el('dd', { text: t(s.label) }),
   ]));

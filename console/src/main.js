@@ -62,7 +62,8 @@ function roleName(role) {
 function renderWho() {
   if (!session) return;
   const scope = Array.isArray(session.scope) ? session.scope : [];
-  const scopeText = scope.includes('*') ? t('scope_all') : scope.join(', ');
+  // The whole city is the empty prefix (`*` when the account was made).
+  const scopeText = scope.some((p) => p === '' || p === '*') ? t('scope_all') : scope.join(', ');
   setText(ui.who, t('signed_in_as', { user: session.user, role: roleName(session.role), scope: scopeText }));
 }
 
@@ -127,7 +128,7 @@ const shortcuts = [
   { key: '/', label: 'key_filter', run: () => cells.focusFilter(), when: () => !ui.consoleView.hidden },
   { key: 'm', label: 'key_map', run: () => map.focus(), when: () => !ui.consoleView.hidden },
   { key: 'g', label: 'key_gcj02', run: toggleDatum, when: () => !ui.consoleView.hidden },
-  { key: 'b', label: 'key_base_map', run: toggleBaseMap, when: () => !ui.consoleView.hidden && map.hasBaseMap() },
+  { key: 'b', label: 'key_base_map', run: toggleBaseMap, when: () => !ui.consoleView.hidden && map.hasBaseMap(), available: () => map.hasBaseMap() },
   { key: 'l', label: 'key_language', run: switchLanguage },
   { key: '?', label: 'key_help', run: () => ui.help.showModal() },
   { key: 'Escape', shown: 'Esc', label: 'key_escape', run: () => false },

@@ -39,13 +39,21 @@ function tooltip(props, t) {
  * (`{ url, attribution }`) or null; `t` gives texts in the current language.
  */
 export function createMap(container, { tiles = null, t }) {
+  // Who asks the system for less motion gets no zoom, fade or pan animations.
+  const still = Boolean(globalThis.matchMedia?.('(prefers-reduced-motion: reduce)').matches);
   const map = leafletMap(container, {
+    zoomAnimation: !still,
+    fadeAnimation: !still,
+    markerZoomAnimation: !still,
+    inertia: !still,
     attributionControl: false,
     zoomControl: false,
     zoomSnap: 0.25,
     maxZoom: 19,
     keyboard: true,
   });
+  // A view from the start, so layers are drawn (and their elements exist) at once.
+  map.setView([31.3, 120.6], 13);
   let zoom = null;
   // Leaflet's default zoom labels are markup; plain characters keep its innerHTML use
   // within what the Trusted Types policy allows (trusted-types.js).
@@ -82,14 +90,16 @@ export function createMap(container, { tiles = null, t }) {
       style,
       onEachFeature(feature, l) {
         const props = feature.properties || {};
-        byCode.set(String(props.code), l);
+        const code = String(props.code);
+        byCode.set(code, l);
+        // The cell's code on its SVG path, for styles and tests.
+        l.on('add', () => {
+          const node = l.getElement();
+          if (node) node.dataset.code = code;
+        });
         l.bindTooltip(() => tooltip(props, t), { sticky: true, className: 'gw-tooltip' });
       },
     }).addTo(map);
-    for (const [code, l] of byCode) {
-      const node = l.getElement();
-      if (node) node.dataset.code = code;
-    }
     container.dataset.datum = datum;
     container.dataset.cells = String(byCode.size);
     if (selected) highlight(selected);
@@ -110,7 +120,7 @@ export function createMap(container, { tiles = null, t }) {
       features = Array.isArray(grid?.features) ? grid.features.filter((f) => f?.properties?.code) : [];
       selected = null;
       draw();
-      if (byCode.size) map.fitBounds(layer.getBounds(), { padding: [16, 16] });
+      if (byCode.size) map.fitBounds(layer.getBounds(), { padding: [16, 16], animate: !still });
       else map.setView([31.3, 120.6], 13);
     },
     /** 'wgs84' or 'gcj02': how coordinates are drawn (data stays WGS-84). */
@@ -136,7 +146,8 @@ export function createMap(container, { tiles = null, t }) {
       const l = byCode.get(String(code));
       if (!l) return;
       selected = String(code);
-      map.fitBounds(l.getBounds(), { maxZoom: 17, padding: [24, 24] });
+      // The cell with its neighbours around it.
+      map.fitBounds(l.getBounds().pad(1.2), { maxZoom: 17, animate: !still });
       highlight(selected);
       l.openTooltip(l.getBounds().getCenter());
     },
