@@ -223,8 +223,16 @@ async function desktopInChinese() {
     assert.equal(await text(page, '#who'), `${USER} · supervisor · scope all`);
     assert.equal(await text(page, '#cell-count'), `Showing 1 of ${CELLS} cells`);
     assert.equal(await text(page, '#datum'), 'Datum: WGS-84');
-    await page.fill('#cell-filter', '');
-    await page.locator('#cell-filter').dispatchEvent('input');
+    await page.focus('#cell-filter');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.inputValue('#cell-filter'), '', 'Esc clears the filter');
+    assert.equal(await page.locator('#cell-list button.cell').count(), CELLS);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const codes = await page.locator('#cell-list button.cell').evaluateAll((bs) => bs.map((b) => b.dataset.code));
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.code), codes[1], 'arrow keys move through the list');
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.code), codes[0]);
     await page.evaluate(() => document.activeElement.blur());
     await shot(page, '05-en-1280x800.png');
     await page.keyboard.press('l');
@@ -337,6 +345,15 @@ async function plainServerLoadsNoTiles() {
     assert.equal(await page.locator('img.leaflet-tile').count(), 0);
     const foreign = requests.filter((u) => !u.startsWith(BASE));
     assert.deepEqual(foreign, [], 'requests to other origins');
+
+    step('on a phone-sized screen the list moves under the map');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const map = await page.locator('#map').boundingBox();
+    const list = await page.locator('#cell-list').boundingBox();
+    assert.ok(list.y >= map.y + map.height, `list ${JSON.stringify(list)} under map ${JSON.stringify(map)}`);
+    assert.ok(map.width >= 380, `map ${JSON.stringify(map)}`);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+    await shot(page, '08-en-phone-390x844.png');
     await clean(page, problems, 'plain');
   } finally {
     await close();
