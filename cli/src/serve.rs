@@ -6,7 +6,7 @@
 
 use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
 use clap::Args;
-use gridwork_server::{admin, Limits, ServerConfig};
+use gridwork_server::{admin, ConsoleOptions, Limits, ServerConfig, TileSource};
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
 
 /// Arguments of `gridwork serve`.
@@ -28,6 +28,19 @@ pub struct ServeArgs {
     /// Import this grid GeoJSON into the database before serving.
     #[arg(long)]
     grid: Option<PathBuf>,
+    /// A base map for the console at /console: a tile URL template such as
+    /// `https://{s}.tile.example.org/{z}/{x}/{y}.png` (its origin is added to the
+    /// console's Content-Security-Policy) [default: none, the grid cells draw on a plain
+    /// background].
+    #[arg(long, env = "GRIDWORK_CONSOLE_TILES")]
+    console_tiles: Option<String>,
+    /// The base map's attribution, shown as text in the corner of the console's map.
+    #[arg(
+        long,
+        env = "GRIDWORK_CONSOLE_TILES_ATTRIBUTION",
+        requires = "console_tiles"
+    )]
+    console_tiles_attribution: Option<String>,
 }
 
 /// Runs `gridwork serve`.
@@ -46,11 +59,18 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             ))
         }
     };
+    let tiles = args
+        .console_tiles
+        .as_deref()
+        .map(|url| TileSource::new(url, args.console_tiles_attribution.as_deref()))
+        .transpose()
+        .map_err(|e| Error(e.to_string()))?;
     let config = ServerConfig {
         listen: args.listen,
         db: args.db,
         blobs_dir,
         limits: Limits::default(),
+        console: ConsoleOptions { tiles },
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -64,7 +84,8 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
             }
         }
         gridwork_server::serve(config, |addr| {
-            output::line(format!("gridwork server listening on http://{addr}"))
+            output::line(format!("gridwork server listening on http://{addr}"));
+            output::line(format!("supervisor console at http://{addr}/console"));
         })
         .await?;
         Ok::<_, Error>(())

@@ -6,18 +6,21 @@
 //! `server_seq` so that a pull can never skip a late commit, and keeps rejected events
 //! in quarantine so each device's hash chain stays verifiable. Storage sits behind the
 //! [`storage::Storage`] trait: SQLite (embedded default) or PostgreSQL (several
-//! stateless server processes in front of one database).
+//! stateless server processes in front of one database). The supervisor console is
+//! served at `/console` ([`console`]).
 
 pub mod account;
 pub mod admin;
 pub mod api;
 pub mod blobs;
+pub mod console;
 pub mod error;
 pub mod judge;
 pub mod projection;
 pub mod storage;
 
-pub use api::{router, AppState, Limits};
+pub use api::{router, router_with, AppState, Limits};
+pub use console::{ConsoleOptions, TileSource};
 pub use error::{ServerError, StorageError};
 pub use storage::{open_storage, Storage};
 
@@ -34,6 +37,8 @@ pub struct ServerConfig {
     pub blobs_dir: PathBuf,
     /// Size limits.
     pub limits: Limits,
+    /// The console's options (a base map).
+    pub console: ConsoleOptions,
 }
 
 /// Opens the storage and the blob folder of `config` and builds the shared state.
@@ -57,7 +62,7 @@ pub async fn serve(
     let state = state(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router(state))
+    axum::serve(listener, router_with(state, &config.console))
         .with_graceful_shutdown(async {
             // If the signal handler cannot be installed, run until killed.
             if tokio::signal::ctrl_c().await.is_err() {

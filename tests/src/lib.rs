@@ -52,6 +52,7 @@ impl TestServer {
             db: self.dir.path().join("server.db").display().to_string(),
             blobs_dir: self.dir.path().join("blobs"),
             limits: Limits::default(),
+            console: Default::default(),
         }
     }
 

@@ -11,7 +11,7 @@ mod session;
 pub use error::ApiError;
 pub use session::Caller;
 
-use crate::{blobs::BlobStore, storage::Storage};
+use crate::{blobs::BlobStore, console::ConsoleOptions, storage::Storage};
 use axum::{
     extract::{DefaultBodyLimit, Request},
     http::{header, HeaderValue, StatusCode},
@@ -65,8 +65,13 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/catalog", &["GET"]),
 ];
 
-/// The server's router over `state`.
+/// The server's router over `state`, with the console's default options.
 pub fn router(state: AppState) -> Router {
+    router_with(state, &ConsoleOptions::default())
+}
+
+/// The server's router over `state`, serving the console with `console`'s options.
+pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
     let push_limit = DefaultBodyLimit::max(state.limits.max_push_bytes);
     // A chunk may be as large as the largest photo; a little slack so that a photo
     // exactly at the limit is refused by the size check with a clear message.
@@ -92,6 +97,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/catalog", get(catalog::get))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
+        // The console's pages are not protocol v1: merged after (outside) its middleware.
+        .merge(crate::console::routes(console))
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
         .layer(TraceLayer::new_for_http())

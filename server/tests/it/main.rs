@@ -5,6 +5,7 @@
 
 mod common;
 mod conformance;
+mod console;
 mod http;
 mod openapi;
 mod uploads;

@@ -115,6 +115,10 @@ fn the_spec_documents_exactly_the_routes() {
         .map(|(p, ms)| (p.to_string(), ms.iter().map(|m| m.to_string()).collect()))
         .collect();
     assert_eq!(documented(&spec), served);
+    // The console's web pages are not protocol v1 and stay out of the spec.
+    for (path, _) in gridwork_server::console::ROUTES {
+        assert!(spec["paths"].get(*path).is_none(), "{path} is in the spec");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

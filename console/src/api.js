@@ -1,0 +1,71 @@
+// The console's only way to the server: fetch with the protocol's headers (the bearer
+// token and `Gridwork-Protocol: 1`), JSON bodies, and the protocol's error body
+// `{"error": {"code", "message"}}` turned into an ApiError carrying both.
+
+/** The protocol version this console speaks (docs/sync-protocol.md). */
+export const PROTOCOL_VERSION = '1';
+
+/** A failed request: HTTP status (0 when the server was not reached), stable code, message. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/**
+ * A client for the server at `base` ('' for the page's own origin). `token()` gives the
+ * bearer token or null; `onUnauthorized(error)` is called when a request that carried a
+ * token is refused with 401 (the session expired or was revoked).
+ */
+export function createApi({ base = '', token = () => null, onUnauthorized = () => {} } = {}) {
+  async function request(method, path, body) {
+    const headers = { 'Gridwork-Protocol': PROTOCOL_VERSION, Accept: 'application/json' };
+    const bearer = token();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    const init = { method, headers, credentials: 'omit', cache: 'no-store' };
+    if (body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(base + path, init);
+    } catch (e) {
+      throw new ApiError(0, 'network', String(e && e.message ? e.message : e));
+    }
+    const text = await res.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = null;
+      }
+    }
+    if (!res.ok) {
+      const detail = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : {};
+      const code = typeof detail.code === 'string' ? detail.code : `http_${res.status}`;
+      const message = typeof detail.message === 'string' ? detail.message : res.statusText || `HTTP ${res.status}`;
+      const error = new ApiError(res.status, code, message);
+      if (res.status === 401 && bearer) onUnauthorized(error);
+      throw error;
+    }
+    if (data === null && text) throw new ApiError(res.status, 'bad_response', 'the server answered something that is not JSON');
+    return data;
+  }
+
+  return {
+    request,
+    /** `POST /v1/login` → the session (token, user, role, scope). */
+    login: (user, password, deviceId) => request('POST', '/v1/login', { user, password, device_id: deviceId }),
+    /** `GET /v1/me` → who the token belongs to. */
+    me: () => request('GET', '/v1/me'),
+    /** `GET /v1/catalog` → `{ catalog, grid }` (grid: a GeoJSON FeatureCollection). */
+    catalog: () => request('GET', '/v1/catalog'),
+    /** `GET /console/config.json` → the server's console options (base map). */
+    config: () => request('GET', '/console/config.json'),
+  };
+}

@@ -1,0 +1,212 @@
+// The console's start: language, the server's console options, then either the sign-in
+// form or (with a token kept in this tab) the map of the city's cells.
+
+import './trusted-types.js';
+import 'leaflet/dist/leaflet.css';
+import './console.css';
+import { createApi } from './api.js';
+import { initLanguage, setLanguage, language, onLanguageChange, t } from './i18n.js';
+import { token, setToken } from './session.js';
+import { initLogin, signOut, describeError } from './login.js';
+import { createMap } from './map.js';
+import { createCellList } from './cells.js';
+import { installShortcuts, renderShortcuts } from './keyboard.js';
+import { setText } from './dom.js';
+
+const $ = (id) => document.getElementById(id);
+const PREFS = { datum: 'gridwork.console.datum', baseMap: 'gridwork.console.basemap' };
+
+function pref(key) {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function setPref(key, value) {
+  try {
+    localStorage.setItem(key, value);
+  } catch {
+    // Not kept; fine.
+  }
+}
+
+const ui = {
+  loginView: $('login-view'),
+  consoleView: $('console-view'),
+  who: $('who'),
+  signOut: $('sign-out'),
+  status: $('status'),
+  gcj02: $('gcj02'),
+  baseMap: $('base-map'),
+  baseMapToggle: $('base-map-toggle'),
+  datum: $('datum'),
+  attribution: $('attribution'),
+  help: $('help'),
+};
+
+let session = null;
+let map = null;
+let cells = null;
+
+const api = createApi({
+  token,
+  onUnauthorized: () => showLogin(t('session_expired')),
+});
+
+function roleName(role) {
+  return ['worker', 'supervisor', 'handler'].includes(role) ? t(`role_${role}`) : String(role);
+}
+
+function renderWho() {
+  if (!session) return;
+  const scope = Array.isArray(session.scope) ? session.scope : [];
+  // The whole city is the empty prefix (`*` when the account was made).
+  const scopeText = scope.some((p) => p === '' || p === '*') ? t('scope_all') : scope.join(', ');
+  setText(ui.who, t('signed_in_as', { user: session.user, role: roleName(session.role), scope: scopeText }));
+}
+
+function renderDatum() {
+  if (map) setText(ui.datum, t(map.datum() === 'gcj02' ? 'datum_gcj02' : 'datum_wgs84'));
+}
+
+function showLogin(message = '') {
+  session = null;
+  setToken(null);
+  map?.clear();
+  cells?.clear();
+  ui.consoleView.hidden = true;
+  ui.who.hidden = true;
+  ui.signOut.hidden = true;
+  ui.loginView.hidden = false;
+  setText($('login-error'), message);
+  setText(ui.status, '');
+  $('login-user').focus();
+}
+
+async function showConsole(who) {
+  session = who;
+  ui.loginView.hidden = true;
+  ui.consoleView.hidden = false;
+  ui.who.hidden = false;
+  ui.signOut.hidden = false;
+  renderWho();
+  map.resize();
+  setText(ui.status, t('loading'));
+  try {
+    const { grid } = await api.catalog();
+    map.setGrid(grid);
+    cells.setGrid(grid);
+    setText(ui.status, '');
+  } catch (error) {
+    if (error.status === 401) return;
+    map.setGrid(null);
+    cells.setGrid(null);
+    setText(ui.status, error.status === 404 ? t('no_grid') : describeError(error, t));
+  }
+  $('cell-filter').focus();
+}
+
+function toggleDatum() {
+  ui.gcj02.checked = !ui.gcj02.checked;
+  ui.gcj02.dispatchEvent(new Event('change'));
+}
+
+function toggleBaseMap() {
+  if (!map.hasBaseMap()) return false;
+  ui.baseMap.checked = !ui.baseMap.checked;
+  ui.baseMap.dispatchEvent(new Event('change'));
+  return true;
+}
+
+function switchLanguage() {
+  setLanguage(language() === 'zh' ? 'en' : 'zh');
+}
+
+const shortcuts = [
+  { key: '/', label: 'key_filter', run: () => cells.focusFilter(), when: () => !ui.consoleView.hidden },
+  { key: 'm', label: 'key_map', run: () => map.focus(), when: () => !ui.consoleView.hidden },
+  { key: 'g', label: 'key_gcj02', run: toggleDatum, when: () => !ui.consoleView.hidden },
+  { key: 'b', label: 'key_base_map', run: toggleBaseMap, when: () => !ui.consoleView.hidden && map.hasBaseMap(), available: () => map.hasBaseMap() },
+  { key: 'l', label: 'key_language', run: switchLanguage },
+  { key: '?', label: 'key_help', run: () => ui.help.showModal() },
+  { key: 'Escape', shown: 'Esc', label: 'key_escape', run: () => false },
+];
+
+async function start() {
+  initLanguage();
+  let config = {};
+  try {
+    config = (await api.config()) || {};
+  } catch {
+    config = {};
+  }
+  const tiles = config.tiles && typeof config.tiles.url === 'string' ? config.tiles : null;
+  $('map').setAttribute('aria-label', t('map_label'));
+  map = createMap($('map'), { tiles, t });
+  cells = createCellList({
+    list: $('cell-list'),
+    filter: $('cell-filter'),
+    count: $('cell-count'),
+    onSelect: (code) => map.focusCell(code),
+    t,
+  });
+
+  ui.gcj02.checked = pref(PREFS.datum) === 'gcj02';
+  map.setDatum(ui.gcj02.checked ? 'gcj02' : 'wgs84');
+  ui.gcj02.addEventListener('change', () => {
+    map.setDatum(ui.gcj02.checked ? 'gcj02' : 'wgs84');
+    setPref(PREFS.datum, map.datum());
+    renderDatum();
+  });
+  if (tiles) {
+    ui.baseMapToggle.hidden = false;
+    ui.baseMap.checked = pref(PREFS.baseMap) !== 'off';
+    map.setBaseMap(ui.baseMap.checked);
+    ui.baseMap.addEventListener('change', () => {
+      map.setBaseMap(ui.baseMap.checked);
+      ui.attribution.hidden = !ui.baseMap.checked || !tiles.attribution;
+      setPref(PREFS.baseMap, ui.baseMap.checked ? 'on' : 'off');
+    });
+    setText(ui.attribution, tiles.attribution || '');
+    ui.attribution.hidden = !ui.baseMap.checked || !tiles.attribution;
+  }
+  renderDatum();
+
+  onLanguageChange(() => {
+    renderWho();
+    renderDatum();
+    cells.retranslate();
+    map.retranslate();
+    renderShortcuts($('shortcut-list'), shortcuts, t);
+  });
+  renderShortcuts($('shortcut-list'), shortcuts, t);
+  installShortcuts(shortcuts);
+  $('lang').addEventListener('click', switchLanguage);
+  $('help-button').addEventListener('click', () => ui.help.showModal());
+  ui.signOut.addEventListener('click', () => {
+    signOut();
+    showLogin();
+  });
+  $('skip').addEventListener('click', (e) => {
+    e.preventDefault();
+    if (!ui.consoleView.hidden) map.focus();
+    else $('login-user').focus();
+  });
+  window.addEventListener('resize', () => map.resize());
+  initLogin({ form: $('login-form'), errorNode: $('login-error'), api, t, onSignedIn: showConsole });
+
+  if (token()) {
+    try {
+      await showConsole(await api.me());
+    } catch (error) {
+      if (error.status !== 401) showLogin(describeError(error, t));
+    }
+  } else {
+    showLogin();
+  }
+  document.body.dataset.ready = 'true';
+}
+
+start();

@@ -1,0 +1,177 @@
+// The map: the city's grid cells from GET /v1/catalog drawn with Leaflet on a plain
+// background (no base map unless the server is configured with one), a WGS-84 / GCJ-02
+// display switch that re-projects every drawn coordinate at the display edge, and
+// tooltips built from text nodes (Leaflet would set a string tooltip as innerHTML).
+
+import { map as leafletMap, geoJSON, tileLayer, latLng, control } from 'leaflet/dist/leaflet-src.esm.js';
+import { wgs84ToGcj02 } from './datum.js';
+import { el } from './dom.js';
+
+// Fill colours by street (the first nine digits of a cell code), so neighbouring
+// streets read apart without a base map.
+const PALETTE = ['#2f6db5', '#c0562b', '#3a8c4f', '#8a4fb0', '#b58a1f', '#2b8c8c'];
+
+/** The street part of a cell code (district 6 + street 3 digits). */
+export function streetOf(code) {
+  return String(code).slice(0, 9);
+}
+
+function project(datum) {
+  return datum === 'gcj02'
+    ? ([lon, lat]) => {
+      const p = wgs84ToGcj02({ lat, lon });
+      return latLng(p.lat, p.lon);
+    }
+    : ([lon, lat]) => latLng(lat, lon);
+}
+
+function tooltip(props, t) {
+  return el('div', { className: 'cell-tip' },
+    el('strong', { text: props.name || props.code }),
+    el('span', { text: t('cell_code', { code: props.code }) }),
+    props.street_name || props.community_name
+      ? el('span', { text: [props.street_name, props.community_name].filter(Boolean).join(' · ') })
+      : null);
+}
+
+/**
+ * Creates the map in `container`. `tiles` is the server's base-map option
+ * (`{ url, attribution }`) or null; `t` gives texts in the current language.
+ */
+export function createMap(container, { tiles = null, t }) {
+  // Who asks the system for less motion gets no zoom, fade or pan animations.
+  const still = Boolean(globalThis.matchMedia?.('(prefers-reduced-motion: reduce)').matches);
+  const map = leafletMap(container, {
+    zoomAnimation: !still,
+    fadeAnimation: !still,
+    markerZoomAnimation: !still,
+    inertia: !still,
+    attributionControl: false,
+    zoomControl: false,
+    zoomSnap: 0.25,
+    maxZoom: 19,
+    keyboard: true,
+  });
+  // A view from the start, so layers are drawn (and their elements exist) at once.
+  map.setView([31.3, 120.6], 13);
+  let zoom = null;
+  // Leaflet's default zoom labels are markup; plain characters keep its innerHTML use
+  // within what the Trusted Types policy allows (trusted-types.js).
+  function addZoom() {
+    if (zoom) zoom.remove();
+    zoom = control.zoom({ zoomInText: '+', zoomOutText: '\u2212', zoomInTitle: t('zoom_in'), zoomOutTitle: t('zoom_out') }).addTo(map);
+  }
+  addZoom();
+  let datum = 'wgs84';
+  let features = [];
+  let layer = null;
+  let base = tiles && tiles.url ? tileLayer(tiles.url, { maxZoom: 19, className: 'gw-tiles' }) : null;
+  let baseShown = false;
+  const byCode = new Map();
+  const colours = new Map();
+  let selected = null;
+
+  function colour(code) {
+    const street = streetOf(code);
+    if (!colours.has(street)) colours.set(street, PALETTE[colours.size % PALETTE.length]);
+    return colours.get(street);
+  }
+
+  function style(feature) {
+    const c = colour(feature.properties.code);
+    return { className: 'gw-cell', color: c, weight: 1.5, fillColor: c, fillOpacity: 0.18 };
+  }
+
+  function draw() {
+    if (layer) layer.remove();
+    byCode.clear();
+    layer = geoJSON({ type: 'FeatureCollection', features }, {
+      coordsToLatLng: project(datum),
+      style,
+      onEachFeature(feature, l) {
+        const props = feature.properties || {};
+        const code = String(props.code);
+        byCode.set(code, l);
+        // The cell's code on its SVG path, for styles and tests.
+        l.on('add', () => {
+          const node = l.getElement();
+          if (node) node.dataset.code = code;
+        });
+        l.bindTooltip(() => tooltip(props, t), { sticky: true, className: 'gw-tooltip' });
+      },
+    }).addTo(map);
+    container.dataset.datum = datum;
+    container.dataset.cells = String(byCode.size);
+    if (selected) highlight(selected);
+  }
+
+  function highlight(code) {
+    for (const [c, l] of byCode) {
+      const on = c === code;
+      l.setStyle({ weight: on ? 4 : 1.5, fillOpacity: on ? 0.35 : 0.18 });
+      l.getElement()?.classList.toggle('gw-selected', on);
+      if (on) l.bringToFront();
+    }
+  }
+
+  return {
+    /** Draws `grid` (a GeoJSON FeatureCollection of cells) and fits the view to it. */
+    setGrid(grid) {
+      features = Array.isArray(grid?.features) ? grid.features.filter((f) => f?.properties?.code) : [];
+      selected = null;
+      draw();
+      if (byCode.size) map.fitBounds(layer.getBounds(), { padding: [16, 16], animate: !still });
+      else map.setView([31.3, 120.6], 13);
+    },
+    /** 'wgs84' or 'gcj02': how coordinates are drawn (data stays WGS-84). */
+    setDatum(d) {
+      datum = d === 'gcj02' ? 'gcj02' : 'wgs84';
+      if (features.length) draw();
+      else container.dataset.datum = datum;
+    },
+    datum: () => datum,
+    /** Whether a base map is configured on the server. */
+    hasBaseMap: () => base !== null,
+    /** Shows or hides the configured base map. */
+    setBaseMap(on) {
+      if (!base) return;
+      if (on && !baseShown) base.addTo(map);
+      if (!on && baseShown) base.remove();
+      baseShown = on;
+      container.dataset.baseMap = on ? 'on' : 'off';
+    },
+    baseMapShown: () => baseShown,
+    /** Selects the cell `code`: zooms to it, outlines it and opens its tooltip. */
+    focusCell(code) {
+      const l = byCode.get(String(code));
+      if (!l) return;
+      selected = String(code);
+      // The cell with its neighbours around it.
+      map.fitBounds(l.getBounds().pad(1.2), { maxZoom: 17, animate: !still });
+      highlight(selected);
+      l.openTooltip(l.getBounds().getCenter());
+    },
+    /** Keyboard focus on the map (arrow keys pan, +/− zoom). */
+    focus() {
+      container.focus();
+    },
+    /** Re-reads the texts after a language change. */
+    retranslate() {
+      addZoom();
+      container.setAttribute('aria-label', t('map_label'));
+    },
+    /** Tells Leaflet the container changed size. */
+    resize() {
+      map.invalidateSize();
+    },
+    /** Drops the drawn cells (on sign-out). */
+    clear() {
+      features = [];
+      selected = null;
+      if (layer) layer.remove();
+      layer = null;
+      byCode.clear();
+      container.dataset.cells = '0';
+    },
+  };
+}

@@ -1,0 +1,367 @@
+// The console in a real browser: Debian's chromium driven by playwright-core. Run by
+// tests/tests/console_browser.rs, which starts the servers and passes (environment):
+//   GRIDWORK_CONSOLE_URL        a server with the sample grid and no base map
+//   GRIDWORK_CONSOLE_TILES_URL  a server configured with a base map (--console-tiles)
+//   GRIDWORK_USER / GRIDWORK_PASSWORD          a supervisor on both servers
+//   GRIDWORK_XSS_USER / GRIDWORK_XSS_PASSWORD  an account whose name is markup
+//   GRIDWORK_XSS_CELL           the code of the cell whose name is markup
+//   GRIDWORK_CELLS              how many cells the grid has
+//   GRIDWORK_SCREENSHOTS        where to save screenshots
+//   CHROMIUM                    the browser [/usr/bin/chromium]
+// Exits non-zero with the failed check on stderr.
+
+import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+
+const env = (name) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set`);
+  return v;
+};
+const BASE = env('GRIDWORK_CONSOLE_URL');
+const TILES_BASE = env('GRIDWORK_CONSOLE_TILES_URL');
+const USER = env('GRIDWORK_USER');
+const PASSWORD = env('GRIDWORK_PASSWORD');
+const XSS_USER = env('GRIDWORK_XSS_USER');
+const XSS_PASSWORD = env('GRIDWORK_XSS_PASSWORD');
+const XSS_CELL = env('GRIDWORK_XSS_CELL');
+const CELLS = Number(env('GRIDWORK_CELLS'));
+const SHOTS = env('GRIDWORK_SCREENSHOTS');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+function step(text) {
+  process.stdout.write(`browser: ${text}\n`);
+}
+
+// A fresh browser profile (its own --user-data-dir) with these context options; gives
+// the page and what went wrong on it.
+async function open(options) {
+  const profile = await mkdtemp(path.join(os.tmpdir(), 'gridwork-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+    ...options,
+  });
+  context.setDefaultTimeout(15000);
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  const page = context.pages()[0] || (await context.newPage());
+  const problems = { errors: [], dialogs: [], failed: [] };
+  page.on('response', (r) => {
+    if (r.status() >= 400) problems.failed.push(`${r.status()} ${new URL(r.url()).pathname}`);
+  });
+  page.on('pageerror', (e) => problems.errors.push(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    // Failed requests are logged as failed resource loads; they are checked one by
+    // one in `problems.failed`.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.errors.push(`console: ${m.text()}`);
+  });
+  page.on('dialog', async (d) => {
+    problems.dialogs.push(d.message());
+    await d.dismiss();
+  });
+  const close = async () => {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  };
+  return { page, problems, close };
+}
+
+async function clean(page, problems, where, failed = []) {
+  assert.deepEqual(problems.failed, failed, `${where}: failed requests`);
+  const csp = await page.evaluate(() => window.__csp);
+  assert.deepEqual(csp, [], `${where}: Content-Security-Policy violations`);
+  assert.deepEqual(problems.errors, [], `${where}: errors in the page`);
+  assert.deepEqual(problems.dialogs, [], `${where}: a dialog opened (script ran from data)`);
+}
+
+async function ready(page) {
+  await page.waitForSelector('body[data-ready="true"]');
+}
+
+async function signIn(page, user, password) {
+  await page.fill('#login-user', user);
+  await page.fill('#login-password', password);
+  await page.click('#login-form button[type=submit]');
+}
+
+async function text(page, selector) {
+  return (await page.textContent(selector)) ?? '';
+}
+
+async function shot(page, name) {
+  const file = path.join(SHOTS, name);
+  await page.screenshot({ path: file });
+  step(`screenshot ${file}`);
+}
+
+// The bounding box of a cell's path on screen.
+async function cellBox(page, code) {
+  return page.locator(`path.gw-cell[data-code="${code}"]`).boundingBox();
+}
+
+async function desktopInChinese() {
+  // Reduced motion: the console then draws without zoom animations, so positions on
+  // screen can be compared as soon as an action returns.
+  const { page, problems, close } = await open({ locale: 'zh-CN', viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
+  try {
+    await page.goto(`${BASE}/console`);
+    await ready(page);
+    step('a Chinese browser gets the Chinese sign-in form');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    assert.equal(await text(page, 'h1'), '网格化管理 · 监督台');
+    assert.equal(await text(page, '#login-form h2'), '登录');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'login-user');
+
+    step('a wrong password is refused with a message');
+    await signIn(page, USER, 'not-the-password');
+    await page.waitForFunction(() => document.getElementById('login-error').textContent.length > 0);
+    assert.equal(await text(page, '#login-error'), '用户名或密码错误。');
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+
+    step('signing in draws every cell of the grid');
+    await signIn(page, USER, PASSWORD);
+    await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
+    assert.equal(await page.locator('path.gw-cell').count(), CELLS);
+    assert.equal(await page.locator('#cell-list button.cell').count(), CELLS);
+    assert.equal(await text(page, '#cell-count'), `显示 ${CELLS} / ${CELLS} 个网格`);
+    assert.equal(await text(page, '#who'), `${USER} · 监督员 · 范围 全部`);
+    const device = await page.evaluate(() => localStorage.getItem('gridwork.console.device'));
+    assert.match(device, UUID);
+    assert.ok(await page.evaluate(() => sessionStorage.getItem('gridwork.console.token')));
+    const map = await page.locator('#map').boundingBox();
+    const list = await page.locator('#cell-list').boundingBox();
+    assert.ok(map.width >= 800 && map.height >= 550, `map ${JSON.stringify(map)}`);
+    assert.ok(list.width >= 200 && list.x + list.width <= map.x + 1, `list ${JSON.stringify(list)}`);
+    await page.mouse.move(1, 799);
+    await shot(page, '01-zh-1280x800.png');
+
+    step('a cell name with markup shows as text, in the list and the tooltip');
+    const xssButton = page.locator(`#cell-list button.cell[data-code="${XSS_CELL}"]`);
+    assert.match(await xssButton.textContent(), /<script>/);
+    assert.equal(await page.locator('script').count(), 1, 'only the bundle is a script element');
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+    await xssButton.click();
+    await page.waitForSelector(`path.gw-selected[data-code="${XSS_CELL}"]`);
+    const tip = page.locator('.gw-tooltip');
+    await tip.waitFor();
+    assert.match(await tip.textContent(), /<script>/);
+    assert.match(await tip.textContent(), new RegExp(`编码 ${XSS_CELL}`));
+    assert.equal(await page.locator('.gw-tooltip script, .gw-tooltip img').count(), 0);
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    await shot(page, '02-zh-cell-with-markup.png');
+
+    step('keyboard: the skip link, /, Enter, m, ? and Esc');
+    const focused = () => page.evaluate(() => document.activeElement.id || document.activeElement.classList[0]);
+    await page.focus('#skip');
+    assert.ok(await page.locator('#skip').isVisible(), 'the skip link shows when focused');
+    const order = [];
+    for (let i = 0; i < 5; i++) {
+      await page.keyboard.press('Tab');
+      order.push(await focused());
+    }
+    assert.deepEqual(order, ['help-button', 'lang', 'sign-out', 'cell-filter', 'cell'], 'focus order');
+    await page.focus('#skip');
+    await page.keyboard.press('Enter');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'map');
+    await page.keyboard.press('/');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'cell-filter');
+    const target = await page.evaluate(() => document.querySelectorAll('#cell-list button.cell')[37].dataset.code);
+    await page.keyboard.type(target);
+    assert.equal(await page.locator('#cell-list button.cell').count(), 1);
+    assert.equal(await text(page, '#cell-count'), `显示 1 / ${CELLS} 个网格`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`path.gw-selected[data-code="${target}"]`);
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.code), target);
+    await page.keyboard.press('m');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'map');
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.equal(outline, 'solid', 'the focused map shows its focus');
+    await page.keyboard.press('?');
+    await page.waitForSelector('dialog#help[open]');
+    // Seven shortcuts, but this server has no base map, so b is not offered.
+    assert.deepEqual(await page.locator('#shortcut-list kbd').allTextContents(), ['/', 'm', 'g', 'l', '?', 'Esc']);
+    await shot(page, '03-zh-shortcuts.png');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#help', { state: 'hidden' });
+
+    step('GCJ-02: the cells move by the offset and come back');
+    const before = await page.getAttribute(`path.gw-cell[data-code="${target}"]`, 'd');
+    const boxBefore = await cellBox(page, target);
+    await page.keyboard.press('g');
+    await page.waitForSelector('#map[data-datum="gcj02"]');
+    assert.ok(await page.isChecked('#gcj02'));
+    assert.equal(await text(page, '#datum'), '坐标：GCJ-02');
+    const boxAfter = await cellBox(page, target);
+    const moved = Math.hypot(boxAfter.x - boxBefore.x, boxAfter.y - boxBefore.y);
+    assert.ok(moved > 20, `the cell moved ${moved} px`);
+    assert.ok(boxAfter.x > boxBefore.x, 'GCJ-02 lies east of WGS-84 here');
+    assert.notEqual(await page.getAttribute(`path.gw-cell[data-code="${target}"]`, 'd'), before);
+    assert.equal(await page.locator('path.gw-cell').count(), CELLS);
+    await shot(page, '04-zh-gcj02.png');
+    await page.click('#gcj02');
+    await page.waitForSelector('#map[data-datum="wgs84"]');
+    assert.equal(await page.getAttribute(`path.gw-cell[data-code="${target}"]`, 'd'), before);
+
+    step('switching language: the button, then l');
+    await page.click('#lang');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await text(page, 'h1'), 'Grid management · Supervisor console');
+    assert.equal(await text(page, '#who'), `${USER} · supervisor · scope all`);
+    assert.equal(await text(page, '#cell-count'), `Showing 1 of ${CELLS} cells`);
+    assert.equal(await text(page, '#datum'), 'Datum: WGS-84');
+    await page.focus('#cell-filter');
+    await page.keyboard.press('Escape');
+    assert.equal(await page.inputValue('#cell-filter'), '', 'Esc clears the filter');
+    assert.equal(await page.locator('#cell-list button.cell').count(), CELLS);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const codes = await page.locator('#cell-list button.cell').evaluateAll((bs) => bs.map((b) => b.dataset.code));
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.code), codes[1], 'arrow keys move through the list');
+    await page.keyboard.press('ArrowUp');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.code), codes[0]);
+    await page.evaluate(() => document.activeElement.blur());
+    await shot(page, '05-en-1280x800.png');
+    await page.keyboard.press('l');
+    assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+    await page.keyboard.press('l');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+
+    step('a reload keeps the session and the language');
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+
+    step('signing out forgets the token; the device id stays');
+    await page.click('#sign-out');
+    await page.waitForSelector('#login-view:not([hidden])');
+    assert.ok(await page.locator('#console-view').isHidden());
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('gridwork.console.token')), null);
+    assert.equal(await page.getAttribute('#map', 'data-cells'), '0');
+    await signIn(page, USER, PASSWORD);
+    await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
+    assert.equal(await page.evaluate(() => localStorage.getItem('gridwork.console.device')), device);
+
+    step('an expired session goes back to the sign-in form with a message');
+    await page.evaluate(() => sessionStorage.setItem('gridwork.console.token', 'revoked-or-expired'));
+    await page.reload();
+    await ready(page);
+    await page.waitForSelector('#login-view:not([hidden])');
+    assert.equal(await text(page, '#login-error'), 'Your session has ended. Please sign in again.');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('gridwork.console.token')), null);
+    await clean(page, problems, 'desktop', ['401 /v1/login', '401 /v1/me']);
+
+    // Last, as it logs a violation on purpose: which also shows that violations are
+    // seen, so the clean() checks above could fail.
+    step('Trusted Types: a string cannot be assigned as HTML');
+    const sink = await page.evaluate(() => {
+      try {
+        document.createElement('div').innerHTML = '<img src=x onerror="window.__xss=3">';
+        return 'assigned';
+      } catch (e) {
+        return e.name;
+      }
+    });
+    assert.equal(sink, 'TypeError');
+    await page.waitForFunction(() => window.__csp.some((v) => v.startsWith('require-trusted-types-for')));
+  } finally {
+    await close();
+  }
+}
+
+async function tabletInEnglishWithBaseMap() {
+  const { page, problems, close } = await open({ locale: 'en-US', viewport: { width: 768, height: 1024 }, hasTouch: true, reducedMotion: 'reduce' });
+  try {
+    await page.goto(`${TILES_BASE}/console/`);
+    await ready(page);
+    step('an English browser gets English');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await text(page, '#login-form h2'), 'Sign in');
+
+    step('a user name with markup shows as text');
+    await signIn(page, XSS_USER, XSS_PASSWORD);
+    await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
+    assert.equal(await text(page, '#who'), `${XSS_USER} · grid worker · scope 320508001`);
+    assert.equal(await page.locator('img[src="x"]').count(), 0);
+
+    step('the configured base map loads from its own origin');
+    assert.ok(await page.isChecked('#base-map'));
+    await page.waitForSelector('img.leaflet-tile-loaded');
+    const tiles = await page.locator('img.leaflet-tile-loaded').count();
+    assert.ok(tiles > 0, `${tiles} tiles`);
+    const src = await page.getAttribute('img.leaflet-tile-loaded', 'src');
+    assert.ok(!src.startsWith(TILES_BASE), `tile ${src} is from another origin`);
+    assert.equal(await text(page, '#attribution'), 'Test tiles <b>not markup</b>');
+    const map = await page.locator('#map').boundingBox();
+    const list = await page.locator('#cell-list').boundingBox();
+    assert.ok(map.width >= 500 && map.height >= 500, `map ${JSON.stringify(map)}`);
+    assert.ok(list.width >= 180, `list ${JSON.stringify(list)}`);
+    assert.ok(map.x + map.width <= 768 + 1, 'no horizontal overflow');
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 768);
+    await shot(page, '06-en-tablet-768x1024-base-map.png');
+
+    step('b hides the base map');
+    await page.click('#help-button');
+    assert.deepEqual(await page.locator('#shortcut-list kbd').allTextContents(), ['/', 'm', 'g', 'b', 'l', '?', 'Esc']);
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#help', { state: 'hidden' });
+    await page.evaluate(() => document.activeElement.blur());
+    await page.keyboard.press('b');
+    await page.waitForSelector('#map[data-base-map="off"]');
+    assert.equal(await page.locator('img.leaflet-tile').count(), 0);
+    assert.ok(await page.locator('#attribution').isHidden());
+    await shot(page, '07-en-tablet-no-base-map.png');
+    await clean(page, problems, 'tablet');
+  } finally {
+    await close();
+  }
+}
+
+async function plainServerLoadsNoTiles() {
+  const { page, problems, close } = await open({ locale: 'en-US', viewport: { width: 1280, height: 800 } });
+  try {
+    step('without a base-map option no tile is requested');
+    const requests = [];
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(`${BASE}/console`);
+    await ready(page);
+    await signIn(page, USER, PASSWORD);
+    await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
+    assert.ok(await page.locator('#base-map-toggle').isHidden());
+    assert.equal(await page.locator('img.leaflet-tile').count(), 0);
+    const foreign = requests.filter((u) => !u.startsWith(BASE));
+    assert.deepEqual(foreign, [], 'requests to other origins');
+
+    step('on a phone-sized screen the list moves under the map');
+    await page.setViewportSize({ width: 390, height: 844 });
+    const map = await page.locator('#map').boundingBox();
+    const list = await page.locator('#cell-list').boundingBox();
+    assert.ok(list.y >= map.y + map.height, `list ${JSON.stringify(list)} under map ${JSON.stringify(map)}`);
+    assert.ok(map.width >= 380, `map ${JSON.stringify(map)}`);
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+    await shot(page, '08-en-phone-390x844.png');
+    await clean(page, problems, 'plain');
+  } finally {
+    await close();
+  }
+}
+
+await mkdir(SHOTS, { recursive: true });
+await desktopInChinese();
+await tabletInEnglishWithBaseMap();
+await plainServerLoadsNoTiles();
+step('all checks passed');
