@@ -67,9 +67,15 @@ impl TestServer {
             let state = gridwork_server::state(&config).await.unwrap();
             let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, gridwork_server::router(state))
-                .await
-                .unwrap();
+            let header_read_timeout = config.limits.header_read_timeout;
+            gridwork_server::serve_listener(
+                listener,
+                gridwork_server::router(state),
+                header_read_timeout,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
         });
         self.addr = rx.recv().unwrap();
         self.runtime = Some(rt);

@@ -1,6 +1,6 @@
 //! `POST /v1/events` (push) and `GET /v1/events` (pull).
 
-use super::{error::body_bytes, ApiError, AppState, Caller};
+use super::{error::body_bytes, session::Signed, ApiError, AppState, Caller};
 use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, rejection::QueryRejection, Query, State},
@@ -23,10 +23,21 @@ struct RawPush {
     events: Vec<serde_json::Value>,
 }
 
-/// `POST /v1/events`.
+/// Why an event of `device` may not be pushed with a token issued to `token_device`.
+fn foreign_device(token_device: &str, event: &Event) -> Option<String> {
+    (event.device_id != token_device).then(|| {
+        format!(
+            "pushed from another device: the event names device {} but the token was issued to {}",
+            event.device_id, token_device
+        )
+    })
+}
+
+/// `POST /v1/events`. An event of another device than the token's is refused: answered
+/// `rejected`, nothing stored, that device's chain untouched.
 pub async fn push(
     State(state): State<AppState>,
-    Caller(account): Caller,
+    Signed { account, device_id }: Signed,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let bytes = body_bytes(body)?;
@@ -49,11 +60,14 @@ pub async fn push(
             .and_then(|s| Uuid::parse_str(s).ok())
             .ok_or_else(|| ApiError::BadRequest("every event needs a UUID \"id\"".into()))?;
         match serde_json::from_value::<Event>(value) {
-            Ok(mut event) => {
-                event.server_seq = None;
-                slots.push(Ok(events.len()));
-                events.push(event);
-            }
+            Ok(mut event) => match foreign_device(&device_id, &event) {
+                Some(reason) => slots.push(Err((id, reason))),
+                None => {
+                    event.server_seq = None;
+                    slots.push(Ok(events.len()));
+                    events.push(event);
+                }
+            },
             Err(e) => slots.push(Err((id, format!("malformed event: {e}")))),
         }
     }

@@ -6,8 +6,8 @@
 //! every event below N. Pulls read in one REPEATABLE READ snapshot.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Held, Quarantined,
-    Storage,
+    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, revokes, Held,
+    Quarantined, Storage, TokenOwner,
 };
 use crate::{
     account::Account,
@@ -17,7 +17,7 @@ use crate::{
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwork_core::{
-    model::{Event, Stream},
+    model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
 };
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
@@ -396,20 +396,34 @@ impl Storage for PostgresStorage {
     async fn put_account(&self, account: &Account) -> Result<(), StorageError> {
         let scope = serde_json::to_string(&account.scope)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO accounts (name, role, scope, password_hash) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
-                   password_hash = excluded.password_hash",
-                &[
-                    &account.user,
-                    &account.role.as_str(),
-                    &scope,
-                    &account.password_hash,
-                ],
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let old = tx
+            .query_opt(
+                "SELECT name, role, scope, password_hash FROM accounts WHERE name = $1 FOR UPDATE",
+                &[&account.user],
             )
-            .await?;
+            .await?
+            .as_ref()
+            .map(to_account)
+            .transpose()?;
+        tx.execute(
+            "INSERT INTO accounts (name, role, scope, password_hash) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
+               password_hash = excluded.password_hash",
+            &[
+                &account.user,
+                &account.role.as_str(),
+                &scope,
+                &account.password_hash,
+            ],
+        )
+        .await?;
+        if old.is_some_and(|old| revokes(&old, account)) {
+            tx.execute("DELETE FROM tokens WHERE name = $1", &[&account.user])
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -432,32 +446,64 @@ impl Storage for PostgresStorage {
         token_digest: &str,
         device_id: &str,
     ) -> Result<(), StorageError> {
-        let n = self
-            .client()
-            .await?
-            .execute(
-                "INSERT INTO tokens (digest, name, device_id, created_ms)
-                 SELECT $1, name, $3, $4 FROM accounts WHERE name = $2",
-                &[&token_digest, &user, &device_id, &now_ms()],
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // The account row is locked so that it cannot change (and revoke) under us.
+        if tx
+            .query_opt(
+                "SELECT name FROM accounts WHERE name = $1 FOR SHARE",
+                &[&user],
             )
-            .await?;
-        if n == 0 {
+            .await?
+            .is_none()
+        {
             return Err(StorageError::NotFound(format!("no account named {user}")));
         }
+        // Register the device, or claim it when it was recorded without an owner; the
+        // owner it ends up with decides (the upsert locks the row).
+        let owner: String = tx
+            .query_one(
+                "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES ($1, 0, $2, $3)
+                 ON CONFLICT (device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
+                   THEN excluded.owner ELSE devices.owner END
+                 RETURNING owner",
+                &[&device_id, &GENESIS_HASH, &user],
+            )
+            .await?
+            .get(0);
+        if owner != user {
+            return Err(StorageError::DeviceTaken(device_id.to_string()));
+        }
+        tx.execute(
+            "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES ($1, $2, $3, $4)",
+            &[&token_digest, &user, &device_id, &now_ms()],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError> {
+    async fn account_by_token(
+        &self,
+        token_digest: &str,
+        issued_after_ms: i64,
+    ) -> Result<Option<TokenOwner>, StorageError> {
         self.client()
             .await?
             .query_opt(
-                "SELECT a.name, a.role, a.scope, a.password_hash
-                 FROM tokens t JOIN accounts a ON a.name = t.name WHERE t.digest = $1",
-                &[&token_digest],
+                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
+                 FROM tokens t JOIN accounts a ON a.name = t.name
+                 WHERE t.digest = $1 AND t.created_ms > $2",
+                &[&token_digest, &issued_after_ms],
             )
             .await?
             .as_ref()
-            .map(to_account)
+            .map(|row| {
+                Ok(TokenOwner {
+                    account: to_account(row)?,
+                    device_id: row.get(4),
+                })
+            })
             .transpose()
     }
 

@@ -4,8 +4,8 @@
 //! is on disk. Blocking calls run on tokio's blocking pool.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, Held, Quarantined,
-    Storage,
+    event_body, page, parse_event, parse_role, parse_scope_json, repeat_outcome, revokes, Held,
+    Quarantined, Storage, TokenOwner,
 };
 use crate::{
     account::Account,
@@ -14,7 +14,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use gridwork_core::{
-    model::{Event, Stream},
+    model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
 };
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
@@ -424,7 +424,17 @@ impl Storage for SqliteStorage {
         let scope = serde_json::to_string(&account.scope)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
         self.write(move |conn| {
-            conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let old = tx
+                .query_row(
+                    "SELECT name, role, scope, password_hash FROM accounts WHERE name = ?1",
+                    [&account.user],
+                    account_row,
+                )
+                .optional()?
+                .map(to_account)
+                .transpose()?;
+            tx.execute(
                 "INSERT INTO accounts (name, role, scope, password_hash) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
                    password_hash = excluded.password_hash",
@@ -435,6 +445,10 @@ impl Storage for SqliteStorage {
                     account.password_hash
                 ],
             )?;
+            if old.is_some_and(|old| revokes(&old, &account)) {
+                tx.execute("DELETE FROM tokens WHERE name = ?1", [&account.user])?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -467,30 +481,59 @@ impl Storage for SqliteStorage {
             device_id.to_string(),
         );
         self.write(move |conn| {
-            let n = conn.execute(
-                "INSERT INTO tokens (digest, name, device_id, created_ms)
-                 SELECT ?1, name, ?3, ?4 FROM accounts WHERE name = ?2",
-                params![digest, user, device, now_ms()],
-            )?;
-            if n == 0 {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let known: Option<String> = tx
+                .query_row("SELECT name FROM accounts WHERE name = ?1", [&user], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if known.is_none() {
                 return Err(StorageError::NotFound(format!("no account named {user}")));
             }
+            // Register the device, or claim it when it was recorded without an owner;
+            // the owner it ends up with decides.
+            let owner: String = tx.query_row(
+                "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES (?1, 0, ?2, ?3)
+                 ON CONFLICT(device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
+                   THEN excluded.owner ELSE devices.owner END
+                 RETURNING owner",
+                params![device, GENESIS_HASH, user],
+                |r| r.get(0),
+            )?;
+            if owner != user {
+                return Err(StorageError::DeviceTaken(device));
+            }
+            tx.execute(
+                "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![digest, user, device, now_ms()],
+            )?;
+            tx.commit()?;
             Ok(())
         })
         .await
     }
 
-    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError> {
+    async fn account_by_token(
+        &self,
+        token_digest: &str,
+        issued_after_ms: i64,
+    ) -> Result<Option<TokenOwner>, StorageError> {
         let digest = token_digest.to_string();
         self.read(move |conn| {
             conn.query_row(
-                "SELECT a.name, a.role, a.scope, a.password_hash
-                 FROM tokens t JOIN accounts a ON a.name = t.name WHERE t.digest = ?1",
-                [digest],
-                account_row,
+                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
+                 FROM tokens t JOIN accounts a ON a.name = t.name
+                 WHERE t.digest = ?1 AND t.created_ms > ?2",
+                params![digest, issued_after_ms],
+                |r| Ok((account_row(r)?, r.get::<_, String>(4)?)),
             )
             .optional()?
-            .map(to_account)
+            .map(|(row, device_id)| {
+                Ok(TokenOwner {
+                    account: to_account(row)?,
+                    device_id,
+                })
+            })
             .transpose()
         })
         .await

@@ -161,7 +161,7 @@ async fn real_responses_fit_the_schemas() {
     };
     let res = c
         .post(format!("{}/v1/login", live.base))
-        .json(&json!({"user": "li", "password": "pw-li", "device_id": "p1"}))
+        .json(&json!({"user": "li", "password": "pw-li", "device_id": "phone-li"}))
         .send()
         .await
         .unwrap();
