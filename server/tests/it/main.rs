@@ -6,4 +6,5 @@
 mod common;
 mod conformance;
 mod http;
+mod http_auth;
 mod openapi;
