@@ -143,7 +143,7 @@ impl Device {
     pub fn new(user: &str, role: Role, device: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("store")).unwrap();
-        store.init(user, role, device).unwrap();
+        store.init_with_device(user, role, device).unwrap();
         store.import_grid(GRID).unwrap();
         store.import_catalog(CATALOG).unwrap();
         Device {

@@ -34,8 +34,10 @@ pub struct Caller(pub Account);
 pub struct Signed {
     /// The account.
     pub account: Account,
-    /// The device the token speaks for.
+    /// The device the token speaks for; empty for a token not bound to one yet.
     pub device_id: String,
+    /// The token's SHA-256 (to bind an unbound token).
+    pub token_digest: String,
 }
 
 /// The token of an `Authorization: Bearer` header; the scheme is matched without
@@ -63,13 +65,15 @@ impl FromRequestParts<AppState> for Signed {
         })?;
         let ttl_ms = i64::try_from(state.limits.token_ttl.as_millis()).unwrap_or(i64::MAX);
         let issued_after = now_ms().saturating_sub(ttl_ms);
+        let digest = token_digest(token);
         state
             .storage
-            .account_by_token(&token_digest(token), issued_after)
+            .account_by_token(&digest, issued_after)
             .await?
             .map(|t| Signed {
                 account: t.account,
                 device_id: t.device_id,
+                token_digest: digest,
             })
             .ok_or_else(|| {
                 ApiError::Unauthorized("unknown, expired or revoked token: sign in again".into())

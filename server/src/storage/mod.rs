@@ -87,13 +87,21 @@ pub trait Storage: Send + Sync + 'static {
     /// Records a token (by its SHA-256) for `user` on `device_id`, binding the device to
     /// the account in the same transaction: an unknown device id (or one recorded
     /// without an owner) is registered to `user`; one that belongs to another account
-    /// fails with [`StorageError::DeviceTaken`] and records nothing.
+    /// fails with [`StorageError::DeviceTaken`] and records nothing. An empty
+    /// `device_id` records an unbound token (see [`Storage::bind_token`]).
     async fn add_token(
         &self,
         user: &str,
         token_digest: &str,
         device_id: &str,
     ) -> Result<(), StorageError>;
+
+    /// Binds an unbound token to `device_id`, registering the device to the token's
+    /// account as [`Storage::add_token`] does (failing with
+    /// [`StorageError::DeviceTaken`] when it is another account's). Returns the device
+    /// the token is bound to: `device_id`, or the one it was bound to already.
+    async fn bind_token(&self, token_digest: &str, device_id: &str)
+        -> Result<String, StorageError>;
 
     /// The account and device of a token (by its SHA-256) issued after `issued_after_ms`
     /// (unix ms); `None` for an unknown, revoked or older (expired) token.

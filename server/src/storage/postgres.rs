@@ -98,6 +98,18 @@ DO $$ BEGIN
 END $$;
 ";
 
+/// Tokens speak for one device: tokens `gridwork admin issue-token` issued without
+/// `--device` (recorded as `issued-by-admin`) become unbound, each binding to the first
+/// device it pushes for. Runs once per database (a settings row marks it done).
+const MIGRATE_ADMIN_TOKENS: &str = "
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM settings WHERE key = 'migration.unbound_admin_tokens') THEN
+    UPDATE tokens SET device_id = '' WHERE device_id = 'issued-by-admin';
+    INSERT INTO settings (key, value) VALUES ('migration.unbound_admin_tokens', 'done');
+  END IF;
+END $$;
+";
+
 /// The PostgreSQL storage backend.
 #[derive(Clone)]
 pub struct PostgresStorage {
@@ -156,6 +168,7 @@ impl PostgresStorage {
         .await?;
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(MIGRATE_OWNER).await?;
+        tx.batch_execute(MIGRATE_ADMIN_TOKENS).await?;
         tx.commit().await?;
         Ok(Self { pool })
     }
@@ -286,6 +299,25 @@ async fn push_one(
         .await?;
     }
     Ok(outcome)
+}
+
+/// Registers `device` to `user`, or claims it when it was recorded without an owner;
+/// fails when it belongs to another account. The upsert locks the device's row.
+async fn claim_device(tx: &Transaction<'_>, user: &str, device: &str) -> Result<(), StorageError> {
+    let owner: String = tx
+        .query_one(
+            "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES ($1, 0, $2, $3)
+             ON CONFLICT (device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
+               THEN excluded.owner ELSE devices.owner END
+             RETURNING owner",
+            &[&device, &GENESIS_HASH, &user],
+        )
+        .await?
+        .get(0);
+    if owner != user {
+        return Err(StorageError::DeviceTaken(device.to_string()));
+    }
+    Ok(())
 }
 
 fn to_account(row: &tokio_postgres::Row) -> Result<Account, StorageError> {
@@ -459,20 +491,8 @@ impl Storage for PostgresStorage {
         {
             return Err(StorageError::NotFound(format!("no account named {user}")));
         }
-        // Register the device, or claim it when it was recorded without an owner; the
-        // owner it ends up with decides (the upsert locks the row).
-        let owner: String = tx
-            .query_one(
-                "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES ($1, 0, $2, $3)
-                 ON CONFLICT (device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
-                   THEN excluded.owner ELSE devices.owner END
-                 RETURNING owner",
-                &[&device_id, &GENESIS_HASH, &user],
-            )
-            .await?
-            .get(0);
-        if owner != user {
-            return Err(StorageError::DeviceTaken(device_id.to_string()));
+        if !device_id.is_empty() {
+            claim_device(&tx, user, device_id).await?;
         }
         tx.execute(
             "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES ($1, $2, $3, $4)",
@@ -481,6 +501,34 @@ impl Storage for PostgresStorage {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn bind_token(
+        &self,
+        token_digest: &str,
+        device_id: &str,
+    ) -> Result<String, StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
+            .query_opt(
+                "SELECT name, device_id FROM tokens WHERE digest = $1 FOR UPDATE",
+                &[&token_digest],
+            )
+            .await?
+            .ok_or_else(|| StorageError::NotFound("no such token".into()))?;
+        let (user, bound): (String, String) = (row.get(0), row.get(1));
+        if !bound.is_empty() {
+            return Ok(bound);
+        }
+        claim_device(&tx, &user, device_id).await?;
+        tx.execute(
+            "UPDATE tokens SET device_id = $1 WHERE digest = $2",
+            &[&device_id, &token_digest],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(device_id.to_string())
     }
 
     async fn account_by_token(
@@ -526,5 +574,61 @@ impl Storage for PostgresStorage {
             .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
             .await?
             .map(|r| r.get(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A database of the previous schema (before tokens were bound to devices) keeps its
+    /// tokens: those issued by an operator without a device become unbound.
+    #[tokio::test]
+    async fn older_databases_unbind_admin_tokens_once() {
+        let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
+            eprintln!(
+                "SKIPPED: set GRIDWORK_TEST_PG to run older_databases_unbind_admin_tokens_once"
+            );
+            return;
+        };
+        let schema = "gw_test_unit_admin_tokens";
+        let (client, conn) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
+                 SET search_path = {schema};
+                 {SCHEMA}
+                 INSERT INTO accounts VALUES ('li', 'worker', '[\"\"]', NULL);
+                 INSERT INTO tokens VALUES ('d-admin', 'li', 'issued-by-admin', 0),
+                   ('d-login', 'li', 'phone-li', 0);"
+            ))
+            .await
+            .unwrap();
+        drop(client);
+        let _ = task.await;
+        let s = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
+        let device = |d: &'static str| {
+            let s = s.clone();
+            async move { s.account_by_token(d, -1).await.unwrap().unwrap().device_id }
+        };
+        assert_eq!(device("d-admin").await, "");
+        assert_eq!(device("d-login").await, "phone-li");
+        assert_eq!(s.bind_token("d-admin", "phone-2").await.unwrap(), "phone-2");
+        // Connecting again changes nothing, not even a device named like the old default.
+        s.add_token("li", "d-named", "issued-by-admin")
+            .await
+            .unwrap();
+        let s = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
+        assert_eq!(
+            s.account_by_token("d-named", -1)
+                .await
+                .unwrap()
+                .unwrap()
+                .device_id,
+            "issued-by-admin"
+        );
+        assert_eq!(device("d-admin").await, "phone-2");
     }
 }

@@ -27,7 +27,7 @@ use std::{
 };
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 const SCHEMA: &str = "
 CREATE TABLE events (
   server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -93,6 +93,13 @@ UPDATE devices SET owner = COALESCE(
   '');
 ";
 
+/// Version 2 to 3: tokens speak for one device. Tokens `gridwork admin issue-token`
+/// issued without `--device` (recorded as `issued-by-admin`) become unbound: each binds
+/// to the first device it pushes for.
+const MIGRATE_2_TO_3: &str = "
+UPDATE tokens SET device_id = '' WHERE device_id = 'issued-by-admin';
+";
+
 struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
@@ -137,9 +144,12 @@ impl SqliteStorage {
                 tx.execute_batch(SCHEMA)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
                 tx.commit()?;
-            } else if version == 1 {
+            } else if version == 1 || version == 2 {
                 let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-                tx.execute_batch(MIGRATE_1_TO_2)?;
+                if version == 1 {
+                    tx.execute_batch(MIGRATE_1_TO_2)?;
+                }
+                tx.execute_batch(MIGRATE_2_TO_3)?;
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
                 tx.commit()?;
             } else if version != SCHEMA_VERSION {
@@ -308,6 +318,27 @@ fn push_one(
         )?;
     }
     Ok(outcome)
+}
+
+/// Registers `device` to `user`, or claims it when it was recorded without an owner;
+/// fails when it belongs to another account.
+fn claim_device(
+    tx: &rusqlite::Transaction<'_>,
+    user: &str,
+    device: &str,
+) -> Result<(), StorageError> {
+    let owner: String = tx.query_row(
+        "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES (?1, 0, ?2, ?3)
+         ON CONFLICT(device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
+           THEN excluded.owner ELSE devices.owner END
+         RETURNING owner",
+        params![device, GENESIS_HASH, user],
+        |r| r.get(0),
+    )?;
+    if owner != user {
+        return Err(StorageError::DeviceTaken(device.to_string()));
+    }
+    Ok(())
 }
 
 fn account_row(
@@ -490,18 +521,8 @@ impl Storage for SqliteStorage {
             if known.is_none() {
                 return Err(StorageError::NotFound(format!("no account named {user}")));
             }
-            // Register the device, or claim it when it was recorded without an owner;
-            // the owner it ends up with decides.
-            let owner: String = tx.query_row(
-                "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES (?1, 0, ?2, ?3)
-                 ON CONFLICT(device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
-                   THEN excluded.owner ELSE devices.owner END
-                 RETURNING owner",
-                params![device, GENESIS_HASH, user],
-                |r| r.get(0),
-            )?;
-            if owner != user {
-                return Err(StorageError::DeviceTaken(device));
+            if !device.is_empty() {
+                claim_device(&tx, &user, &device)?;
             }
             tx.execute(
                 "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
@@ -509,6 +530,36 @@ impl Storage for SqliteStorage {
             )?;
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn bind_token(
+        &self,
+        token_digest: &str,
+        device_id: &str,
+    ) -> Result<String, StorageError> {
+        let (digest, device) = (token_digest.to_string(), device_id.to_string());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (user, bound): (String, String) = tx
+                .query_row(
+                    "SELECT name, device_id FROM tokens WHERE digest = ?1",
+                    [&digest],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound("no such token".into()))?;
+            if !bound.is_empty() {
+                return Ok(bound);
+            }
+            claim_device(&tx, &user, &device)?;
+            tx.execute(
+                "UPDATE tokens SET device_id = ?1 WHERE digest = ?2",
+                params![device, digest],
+            )?;
+            tx.commit()?;
+            Ok(device)
         })
         .await
     }
@@ -601,6 +652,35 @@ mod tests {
         assert_eq!(owners, ["li", "", "zhao"]);
         drop(s);
         // Opening again is a no-op.
+        SqliteStorage::open(&path).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn version_2_admin_tokens_become_unbound_and_others_stay_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute_batch(
+                "INSERT INTO accounts VALUES ('li', 'worker', '[\"\"]', NULL);
+                 INSERT INTO tokens VALUES ('d-admin', 'li', 'issued-by-admin', 0),
+                   ('d-login', 'li', 'phone-li', 0);
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(&path).await.unwrap();
+        let device = |d: &'static str| {
+            let s = s.clone();
+            async move { s.account_by_token(d, -1).await.unwrap().unwrap().device_id }
+        };
+        assert_eq!(device("d-admin").await, "");
+        assert_eq!(device("d-login").await, "phone-li");
+        // The unbound token binds to the first device it pushes for, then stays there.
+        assert_eq!(s.bind_token("d-admin", "phone-2").await.unwrap(), "phone-2");
+        assert_eq!(s.bind_token("d-admin", "phone-3").await.unwrap(), "phone-2");
+        drop(s);
         SqliteStorage::open(&path).await.unwrap();
     }
 }

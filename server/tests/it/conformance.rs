@@ -322,6 +322,39 @@ pub async fn sign_in_binds_a_device_to_its_account(s: Arc<dyn Storage>) {
     issue("zhao", "phone-new").await.unwrap();
 }
 
+pub async fn unbound_tokens_bind_to_their_first_device(s: Arc<dyn Storage>) {
+    use gridwork_server::admin::issue_token;
+    accounts(s.as_ref()).await;
+    issue_token(s.as_ref(), "wang", "desk-wang").await.unwrap();
+    let t = issue_token(s.as_ref(), "li", "").await.unwrap();
+    let d = token_digest(&t);
+    assert_eq!(
+        s.account_by_token(&d, 0).await.unwrap().unwrap().device_id,
+        ""
+    );
+    // Another account's device cannot be bound, and the token stays unbound.
+    assert!(matches!(
+        s.bind_token(&d, "desk-wang").await,
+        Err(gridwork_server::StorageError::DeviceTaken(_))
+    ));
+    assert_eq!(
+        s.account_by_token(&d, 0).await.unwrap().unwrap().device_id,
+        ""
+    );
+    assert_eq!(s.bind_token(&d, "phone-li").await.unwrap(), "phone-li");
+    assert_eq!(s.bind_token(&d, "phone-li-2").await.unwrap(), "phone-li");
+    assert_eq!(
+        s.account_by_token(&d, 0).await.unwrap().unwrap().device_id,
+        "phone-li"
+    );
+    // The device is li's now.
+    assert!(matches!(
+        issue_token(s.as_ref(), "zhao", "phone-li").await,
+        Err(gridwork_server::StorageError::DeviceTaken(_))
+    ));
+    assert!(issue_token(s.as_ref(), "li", "bad/name").await.is_err());
+}
+
 pub async fn tokens_expire_and_account_changes_revoke_them(s: Arc<dyn Storage>) {
     use gridwork_server::admin::{add_user, issue_token};
     accounts(s.as_ref()).await;
@@ -667,6 +700,7 @@ conformance!(
     devices_belong_to_their_first_account,
     sign_in_binds_a_device_to_its_account,
     tokens_expire_and_account_changes_revoke_them,
+    unbound_tokens_bind_to_their_first_device,
     scope_decides_what_is_accepted,
     patrols_are_scoped_by_their_cells,
     pull_serves_the_scope_in_pages,

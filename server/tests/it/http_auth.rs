@@ -102,6 +102,48 @@ async fn a_device_id_belongs_to_the_account_that_signed_in_with_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_token_binds_to_the_device_it_first_pushes_for() {
+    let live = live(Limits::default()).await;
+    let c = Client::new();
+    let push = |token: String, events: Vec<gridwork_core::model::Event>| {
+        c.post(format!("{}/v1/events", live.base))
+            .bearer_auth(token)
+            .json(&json!({ "events": events }))
+            .send()
+    };
+    live.device_token("wang", "desk-wang").await;
+    // Bound to another account's device: refused as a sign-in would be.
+    let t = live.device_token("li", "").await;
+    let mut theirs = Device::new("desk-wang", "li", Role::Worker);
+    let res = push(t.clone(), vec![theirs.report(Some("32050800101"))])
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert_eq!(code(res).await, "device_taken");
+    // Its first free device it gets; then it speaks for that one only.
+    let mut mine = Device::new("tablet-li", "li", Role::Worker);
+    let mut other = Device::new("tablet-2", "li", Role::Worker);
+    let res: PushResponse = push(t.clone(), vec![mine.report(Some("32050800101"))])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(matches!(
+        res.results[0].outcome,
+        gridwork_core::sync::wire::PushOutcome::Accepted { .. }
+    ));
+    let res: PushResponse = push(t, vec![other.report(Some("32050800101"))])
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = serde_json::to_string(&res.results[0].outcome).unwrap();
+    assert!(text.contains("another device"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_is_locked_after_n_wrong_sign_ins_with_retry_after() {
     let live = live(sign_in(3, 100, Duration::from_secs(600))).await;
     for _ in 0..3 {

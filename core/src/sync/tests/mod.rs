@@ -42,7 +42,7 @@ impl Device {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(AtomicI64::new(MONDAY_9AM));
         let store = open(&dir, &clock);
-        store.init(user, role, device).unwrap();
+        store.init_with_device(user, role, device).unwrap();
         store.import_grid(GRID).unwrap();
         store.import_catalog(CATALOG).unwrap();
         Device {
