@@ -99,13 +99,14 @@ impl TestServer {
         })
     }
 
-    /// Creates an account and returns a token for it.
+    /// Creates an account and returns a token for it, bound to the first device that
+    /// pushes with it.
     pub fn account(&self, user: &str, role: Role, scope: &str) -> String {
         self.admin(async |s| {
             admin::add_user(s, user, role, scope, Some("pw"))
                 .await
                 .unwrap();
-            admin::issue_token(s, user, "test").await.unwrap()
+            admin::issue_token(s, user, "").await.unwrap()
         })
     }
 

@@ -2,6 +2,7 @@
 //! server, and transports that fail, stall or answer wrongly on purpose.
 #![allow(clippy::unwrap_used)]
 
+mod conflict;
 mod faults;
 mod runs;
 
