@@ -30,16 +30,23 @@ pub struct TestServer {
     pub dir: TempDir,
     /// Where it listens.
     pub addr: SocketAddr,
+    limits: Limits,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl TestServer {
     /// Starts a server with an empty SQLite database.
     pub fn start() -> TestServer {
+        Self::start_with(Limits::default())
+    }
+
+    /// Starts a server with an empty SQLite database and the given limits.
+    pub fn start_with(limits: Limits) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut s = TestServer {
             dir,
             addr: "127.0.0.1:0".parse().unwrap(),
+            limits,
             runtime: None,
         };
         s.launch();
@@ -51,7 +58,7 @@ impl TestServer {
             listen: self.addr,
             db: self.dir.path().join("server.db").display().to_string(),
             blobs_dir: self.dir.path().join("blobs"),
-            limits: Limits::default(),
+            limits: self.limits.clone(),
         }
     }
 
@@ -163,6 +170,30 @@ impl Device {
             &SignIn::Token(token.into()),
         )
         .unwrap();
+    }
+
+    /// Signs in with a user name and password (the server binds this device's id to
+    /// the account).
+    pub fn login_password(
+        &self,
+        server: &TestServer,
+        user: &str,
+        password: &str,
+    ) -> Result<sync::wire::Session, sync::SyncError> {
+        sync::login(
+            &self.store,
+            &http(),
+            &server.url(),
+            &SignIn::Password {
+                user: user.into(),
+                password: password.into(),
+            },
+        )
+    }
+
+    /// The stored sync status.
+    pub fn status(&self) -> sync::SyncStatus {
+        sync::status(&self.store).unwrap()
     }
 
     /// One sync run through `transport`.
