@@ -20,7 +20,7 @@ use std::{
     },
     time::{Duration, Instant},
 };
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// Most keys a [`Throttle`] tracks; past that the stalest key is forgotten.
 pub const MAX_KEYS: usize = 10_000;
@@ -62,11 +62,30 @@ impl Hasher {
     /// Whether `password` matches `hash`; with no hash (unknown user, account without a
     /// password) a dummy hash of the same cost is verified and the answer is `false`.
     pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, String> {
-        let _permit = self
+        self.verify_if(password, hash, || true)
+            .await
+            .map(|ok| ok.is_some_and(|(ok, _permit)| ok))
+    }
+
+    /// [`Hasher::verify`], but once a permit is held `go` is asked whether to hash at
+    /// all: `None` when it says no. The permit comes back with the answer, so the caller
+    /// can record a failure before another request takes it. Sign-in checks its rate
+    /// limits there: with `P` permits and a limit of `N`, at most `N + P - 1` failures
+    /// of one key are ever hashed, however many requests arrive at once.
+    pub async fn verify_if(
+        &self,
+        password: String,
+        hash: Option<String>,
+        go: impl FnOnce() -> bool,
+    ) -> Result<Option<(bool, SemaphorePermit<'_>)>, String> {
+        let permit = self
             .permits
             .acquire()
             .await
             .map_err(|e| format!("hash permits closed: {e}"))?;
+        if !go() {
+            return Ok(None);
+        }
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.high_water.fetch_max(now, Ordering::SeqCst);
         self.verifications.fetch_add(1, Ordering::SeqCst);
@@ -79,7 +98,9 @@ impl Hasher {
         })
         .await;
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        result.map_err(|e| e.to_string())
+        result
+            .map(|ok| Some((ok, permit)))
+            .map_err(|e| e.to_string())
     }
 
     /// The permit count.

@@ -132,35 +132,53 @@ pub async fn login(
     validate_name("device", &req.device_id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let guard = &state.sign_in;
     let (user_key, addr_key) = (account_key(&req.user), address_key(ip));
-    let now = Instant::now();
-    let blocked = [
-        guard.accounts.blocked(&user_key, now),
-        guard.addresses.blocked(&addr_key, now),
-    ]
-    .into_iter()
-    .flatten()
-    .max();
-    if let Some(wait) = blocked {
+    let blocked = || {
+        let now = Instant::now();
+        [
+            guard.accounts.blocked(&user_key, now),
+            guard.addresses.blocked(&addr_key, now),
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+    };
+    let refuse = |wait| {
         tracing::warn!(user = %user_key, addr = %addr_key, "sign-in refused: too many failures");
-        return Err(retry_after(wait));
+        retry_after(wait)
+    };
+    if let Some(wait) = blocked() {
+        return Err(refuse(wait));
     }
     let account = state.storage.account(&req.user).await?;
     let hash = account.as_ref().and_then(|a| a.password_hash.clone());
+    // Checked again once a hash permit is held: the limit may have been used up by
+    // requests that were hashed while this one waited.
+    let mut late = None;
     let ok = guard
         .hasher
-        .verify(req.password, hash)
+        .verify_if(req.password, hash, || {
+            late = blocked();
+            late.is_none()
+        })
         .await
         .map_err(ApiError::Internal)?;
+    let Some((ok, permit)) = ok else {
+        return Err(refuse(late.unwrap_or_default()));
+    };
     let account = match account {
         Some(account) if ok => account,
         _ => {
+            // Recorded while the permit is held, so the next request waiting for it
+            // sees this failure.
             let now = Instant::now();
             guard.accounts.fail(&user_key, now);
             guard.addresses.fail(&addr_key, now);
+            drop(permit);
             tracing::warn!(user = %user_key, addr = %addr_key, "failed sign-in");
             return Err(ApiError::Unauthorized("wrong user name or password".into()));
         }
     };
+    drop(permit);
     guard.accounts.clear(&user_key);
     let (token, digest) = new_token()?;
     state

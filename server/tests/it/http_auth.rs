@@ -247,6 +247,37 @@ async fn at_most_the_permit_count_of_hashes_runs_at_once() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_guesses_is_hashed_only_up_to_the_limit() {
+    let mut limits = sign_in(3, 0, Duration::from_secs(600));
+    limits.sign_in.hash_permits = 1;
+    let live = live(limits).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let base = live.base.clone();
+            tokio::spawn(async move {
+                Client::new()
+                    .post(format!("{base}/v1/login"))
+                    .json(&json!({"user": "li", "password": "guess", "device_id": "p"}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((16 - limited, limited), (3, 13), "{statuses:?}");
+    assert_eq!(live.state.sign_in.hasher.verifications(), 3);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_revoked_tokens_get_401() {
     let c = Client::new();
