@@ -213,7 +213,7 @@ fun syncScenario(data: File, dir: File, server: String) {
         raises<GridworkException.SignInRequired>("a bad token is refused") { worker.signInWithToken(server, "nope") }
         val signed = worker.signInToServer(server, env["GRIDWORK_WORKER_USER"]!!, env["GRIDWORK_WORKER_PASSWORD"]!!)
         check("signed in as worker", signed.role == Role.WORKER)
-        boss.signInWithToken(server, env["GRIDWORK_SUPERVISOR_TOKEN"]!!)
+        boss.signInWithToken(server, env["GRIDWORK_SUPERVISOR_TOKEN_KOTLIN"]!!)
 
         val recorder = worker.startPatrol(listOf(CELL))
         walk(System.currentTimeMillis() - 30_000, 30).forEach { recorder.offer(it) }

@@ -5,7 +5,7 @@ through the reference server (`gridwork serve` on loopback, started by
 bindings/tests/foreign.rs), the worker through an HttpTransport written here on urllib.
 Run by .ci/run-binding-tests.sh with the generated gridwork.py importable,
 GRIDWORK_DATA_DIR pointing at the repo's data/ folder and GRIDWORK_SERVER_URL and the
-GRIDWORK_{WORKER,SUPERVISOR}_{USER,PASSWORD,TOKEN} credentials set."""
+GRIDWORK_{WORKER,SUPERVISOR}_{USER,PASSWORD,TOKEN_PYTHON} credentials set."""
 
 import math
 import os
@@ -306,7 +306,7 @@ class SyncAgainstTheReferenceServer(unittest.TestCase):
         signed = self.worker_sync.login_with_password(SERVER, env["GRIDWORK_WORKER_USER"],
                                                       env["GRIDWORK_WORKER_PASSWORD"])
         self.assertEqual(signed.role, g.Role.WORKER)
-        self.boss_sync.login_with_token(SERVER, env["GRIDWORK_SUPERVISOR_TOKEN"])
+        self.boss_sync.login_with_token(SERVER, env["GRIDWORK_SUPERVISOR_TOKEN_PYTHON"])
 
         # The worker patrols and reports with a photo, offline, then syncs.
         patrol = self.worker.start_patrol([CELL])

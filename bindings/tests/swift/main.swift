@@ -246,7 +246,7 @@ func syncScenario(_ server: String) throws {
     let signed = try worker.signInToServer(server, user: env["GRIDWORK_WORKER_USER"]!,
                                            password: env["GRIDWORK_WORKER_PASSWORD"]!)
     check("signed in as worker", signed.role == .worker)
-    try boss.signInWithToken(server, token: env["GRIDWORK_SUPERVISOR_TOKEN"]!)
+    try boss.signInWithToken(server, token: env["GRIDWORK_SUPERVISOR_TOKEN_SWIFT"]!)
 
     let recorder = try worker.startPatrol(cells: [cell])
     for fix in walk(nowMs() - 30_000, 30) { recorder.offer(fix) }
