@@ -134,8 +134,9 @@ impl Store {
 
     /// Sets who uses this store. The first call gives the store its device id: a new
     /// random UUID v4 (122 random bits), so that no one can guess or claim another
-    /// phone's id; later calls keep it. The user and role may change (another worker
-    /// signs in on the same phone).
+    /// phone's id; later calls keep it. The user and role may change locally, but a sync
+    /// server binds a device id to the first account that signs in with it: a phone
+    /// handed to another worker gets a fresh store (and so a new id).
     pub fn init(&self, user: &str, role: Role) -> Result<Identity> {
         self.init_as(user, role, None)
     }
