@@ -8,7 +8,7 @@ gw() { echo "\$ gridwork $*" >&2; ./target/debug/gridwork "$@"; }
 STORE=$(mktemp -d)/store
 f() { gw field --store "$STORE" "$@"; }
 
-f init --user li.na --role worker --device phone-demo
+f init --user li.na --role worker
 f import-grid data/kcity-grid.geojson
 f import-catalog data/kcity-catalog.json
 printf '\xff\xd8\xff\xe0 before' > "$STORE.before.jpg"

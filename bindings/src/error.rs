@@ -61,6 +61,10 @@ pub enum GridworkError {
     /// wrong URL?). Check the server address, or update the app.
     #[error("{0}")]
     IncompatibleServer(String),
+    /// Another device or account uses this device's id (the server refused the sign-in,
+    /// or sent events of this id this device did not write). Set the device up anew.
+    #[error("{0}")]
+    DeviceConflict(String),
     /// A bug or stored data gridwork cannot read; report it with the message.
     #[error("{0}")]
     Internal(String),
@@ -98,6 +102,7 @@ pub fn map_core_error(e: CoreError) -> GridworkError {
         CoreError::Open { .. } | CoreError::Io(_) => GridworkError::StoreUnavailable(message),
         CoreError::Interrupted => GridworkError::Interrupted(message),
         CoreError::EncryptionUnavailable => GridworkError::EncryptionUnavailable(message),
+        CoreError::DeviceConflict { .. } => GridworkError::DeviceConflict(message),
         CoreError::Sqlite(ref sqlite) if is_unavailable(sqlite) => {
             GridworkError::StoreUnavailable(message)
         }

@@ -72,15 +72,11 @@ impl GridworkStore {
         Ok(self.inner.identity()?.map(Into::into))
     }
 
-    /// Sets who uses this store: the signed-in user, their role and this device's id. The
-    /// device id is fixed at the first call; user and role may change later.
-    pub fn init(
-        &self,
-        user: String,
-        role: Role,
-        device_id: String,
-    ) -> Result<Identity, GridworkError> {
-        Ok(self.inner.init(&user, role.into(), &device_id)?.into())
+    /// Sets who uses this store: the signed-in user and their role. The first call gives
+    /// the store its device id, a random UUID (read it back from the identity); user and
+    /// role may change later, the device id never does.
+    pub fn init(&self, user: String, role: Role) -> Result<Identity, GridworkError> {
+        Ok(self.inner.init(&user, role.into())?.into())
     }
 
     /// Replaces the grid with the cells of a GeoJSON FeatureCollection (the text, not a

@@ -242,6 +242,9 @@ pub enum EngineState {
     IncompatibleServer,
     /// The last run was cancelled; what it finished is kept.
     Cancelled,
+    /// Another device or account uses this device's id: nothing is retried
+    /// automatically; the device needs a new store (and so a new random id).
+    DeviceConflict,
 }
 
 impl From<core_sync::EngineState> for EngineState {
@@ -255,6 +258,7 @@ impl From<core_sync::EngineState> for EngineState {
             S::SignInRequired => EngineState::SignInRequired,
             S::IncompatibleServer => EngineState::IncompatibleServer,
             S::Cancelled => EngineState::Cancelled,
+            S::DeviceConflict => EngineState::DeviceConflict,
         }
     }
 }
@@ -278,6 +282,8 @@ pub enum SyncFailureKind {
     Unexpected,
     /// The local store failed.
     Store,
+    /// Another device or account uses this device's id.
+    DeviceConflict,
 }
 
 impl From<core_sync::FailureKind> for SyncFailureKind {
@@ -292,6 +298,7 @@ impl From<core_sync::FailureKind> for SyncFailureKind {
             K::Incompatible => SyncFailureKind::Incompatible,
             K::Unexpected => SyncFailureKind::Unexpected,
             K::Store => SyncFailureKind::Store,
+            K::DeviceConflict => SyncFailureKind::DeviceConflict,
         }
     }
 }
@@ -575,6 +582,7 @@ pub fn map_sync_error(e: core_sync::SyncError) -> GridworkError {
         }
         E::IncompatibleServer(_) | E::Unexpected(_) => GridworkError::IncompatibleServer(message),
         E::Cancelled => GridworkError::Interrupted(message),
+        E::DeviceConflict(_) => GridworkError::DeviceConflict(message),
         E::Store(e) => crate::error::map_core_error(e),
     }
 }

@@ -12,8 +12,9 @@
 //! database with `gridwork admin` (a worker and a supervisor with passwords and issued
 //! tokens, the sample catalogue and grid) and runs `gridwork serve` on a free loopback
 //! port for the whole run. The foreign tests read the address and credentials from
-//! `GRIDWORK_SERVER_URL`, `GRIDWORK_WORKER_{USER,PASSWORD,TOKEN}` and
-//! `GRIDWORK_SUPERVISOR_{USER,PASSWORD,TOKEN}`; each language uses devices of its own.
+//! `GRIDWORK_SERVER_URL`, `GRIDWORK_WORKER_{USER,PASSWORD}`, `GRIDWORK_SUPERVISOR_{USER,PASSWORD}`
+//! and `GRIDWORK_{WORKER,SUPERVISOR}_TOKEN_{PYTHON,KOTLIN,SWIFT}` (a token speaks for one
+//! device); each language uses devices of its own.
 #![allow(clippy::unwrap_used)]
 
 mod support;
@@ -147,10 +148,13 @@ fn start_server(gridwork: &Path, data: &Path) -> Server {
             "--password",
             &password,
         ]);
-        let token = admin(&["issue-token", user]);
         env.push(format!("GRIDWORK_{var}_USER={user}"));
         env.push(format!("GRIDWORK_{var}_PASSWORD={password}"));
-        env.push(format!("GRIDWORK_{var}_TOKEN={token}"));
+        // A token speaks for one device (the first it pushes for): one per language.
+        for lang in ["PYTHON", "KOTLIN", "SWIFT"] {
+            let token = admin(&["issue-token", user]);
+            env.push(format!("GRIDWORK_{var}_TOKEN_{lang}={token}"));
+        }
     }
     let catalog = data.join("kcity-catalog.json");
     let grid = data.join("kcity-grid.geojson");

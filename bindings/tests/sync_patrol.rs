@@ -120,7 +120,7 @@ impl SyncProgressListener for Phases {
 
 fn store(dir: &Path, user: &str, role: Role, device: &str) -> Arc<GridworkStore> {
     let s = GridworkStore::open(dir.join(device).to_string_lossy().into_owned(), None).unwrap();
-    s.init(user.into(), role, device.into()).unwrap();
+    s.init(user.into(), role).unwrap();
     s.import_grid(GRID.into()).unwrap();
     s.import_catalog(CATALOG.into()).unwrap();
     s

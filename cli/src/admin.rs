@@ -36,9 +36,10 @@ enum AdminCommand {
     IssueToken {
         /// The account name.
         name: String,
-        /// The device the token is for, for the record.
-        #[arg(long, default_value = "issued-by-admin")]
-        device: String,
+        /// The device the token speaks for (registered to the account now). Without it
+        /// the token binds to the first device it pushes for.
+        #[arg(long)]
+        device: Option<String>,
     },
     /// Store the catalogue (categories, departments, calendar) served at /v1/catalog.
     ImportCatalog {
@@ -69,6 +70,7 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
                 output::line(format!("account {name} ({role}) saved"));
             }
             AdminCommand::IssueToken { name, device } => {
+                let device = device.unwrap_or_default();
                 output::line(admin::issue_token(s, &name, &device).await?);
             }
             AdminCommand::ImportCatalog { file } => {

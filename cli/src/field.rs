@@ -33,9 +33,6 @@ enum FieldCommand {
         /// worker, supervisor or handler.
         #[arg(long)]
         role: String,
-        /// This device's id.
-        #[arg(long)]
-        device: String,
     },
     /// Replace the grid cells with a GeoJSON FeatureCollection.
     ImportGrid {
@@ -176,9 +173,9 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
     match args.command {
         FieldCommand::Login(a) => return crate::sync_cmd::login(&store, a),
         FieldCommand::Sync(a) => return crate::sync_cmd::sync(&store, a),
-        FieldCommand::Init { user, role, device } => {
+        FieldCommand::Init { user, role } => {
             let role: Role = role.parse()?;
-            let id = store.init(&user, role, &device)?;
+            let id = store.init(&user, role)?;
             output::line(format!(
                 "store {} is {} ({}) on device {}",
                 store.dir().display(),

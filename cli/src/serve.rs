@@ -6,8 +6,10 @@
 
 use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
 use clap::Args;
-use gridwork_server::{admin, ConsoleOptions, Limits, ServerConfig, TileSource};
-use std::{net::SocketAddr, path::PathBuf, process::ExitCode};
+use gridwork_server::{
+    admin, signin::SignInLimits, ConsoleOptions, Limits, ServerConfig, TileSource,
+};
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
 /// Arguments of `gridwork serve`.
 #[derive(Args)]
@@ -41,6 +43,46 @@ pub struct ServeArgs {
         requires = "console_tiles"
     )]
     console_tiles_attribution: Option<String>,
+    /// How many days a token is accepted after sign-in.
+    #[arg(long, default_value_t = 30)]
+    token_ttl_days: u64,
+    /// Seconds a connection may take to send a request header; also how long an idle
+    /// kept-alive connection stays open.
+    #[arg(long, default_value_t = 30)]
+    header_timeout_secs: u64,
+    /// Seconds a request body may go without sending data.
+    #[arg(long, default_value_t = 30)]
+    body_timeout_secs: u64,
+    /// Failed sign-ins allowed per account within the window (0: no limit).
+    #[arg(long, default_value_t = 5)]
+    login_failures_per_account: usize,
+    /// Failed sign-ins allowed per client address within the window (0: no limit).
+    #[arg(long, default_value_t = 20)]
+    login_failures_per_address: usize,
+    /// The sign-in limits' sliding window, in seconds.
+    #[arg(long, default_value_t = 300)]
+    login_window_secs: u64,
+    /// Password hashes (Argon2, ≈19 MiB each) computed at once.
+    #[arg(long, default_value_t = 2)]
+    hash_permits: usize,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> Limits {
+        let secs = Duration::from_secs;
+        Limits {
+            token_ttl: secs(self.token_ttl_days.saturating_mul(24 * 3600)),
+            header_read_timeout: secs(self.header_timeout_secs.max(1)),
+            body_read_timeout: secs(self.body_timeout_secs.max(1)),
+            sign_in: SignInLimits {
+                per_account: self.login_failures_per_account,
+                per_address: self.login_failures_per_address,
+                window: secs(self.login_window_secs),
+                hash_permits: self.hash_permits.max(1),
+            },
+            ..Limits::default()
+        }
+    }
 }
 
 /// Runs `gridwork serve`.
@@ -48,6 +90,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .try_init();
+    let limits = args.limits();
     let postgres = args.db.starts_with("postgres://") || args.db.starts_with("postgresql://");
     let blobs_dir = match (args.blobs, postgres) {
         (Some(dir), _) => dir,
@@ -69,7 +112,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         listen: args.listen,
         db: args.db,
         blobs_dir,
-        limits: Limits::default(),
+        limits,
         console: ConsoleOptions { tiles },
     };
     let runtime = tokio::runtime::Runtime::new()?;

@@ -149,6 +149,7 @@ fn state_name(state: EngineState) -> &'static str {
         EngineState::SignInRequired => "sign in again (run login)",
         EngineState::IncompatibleServer => "incompatible server",
         EngineState::Cancelled => "cancelled",
+        EngineState::DeviceConflict => "this device's id is taken (set the store up anew)",
     }
 }
 

@@ -23,9 +23,7 @@ impl Shell {
         let sh = Shell {
             dir: tempfile::tempdir().unwrap(),
         };
-        sh.ok(&[
-            "init", "--user", "li", "--role", role, "--device", "phone-1",
-        ]);
+        sh.ok(&["init", "--user", "li", "--role", role]);
         sh.ok(&["import-grid", data("kcity-grid.geojson").to_str().unwrap()]);
         sh.ok(&[
             "import-catalog",

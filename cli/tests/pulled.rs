@@ -96,16 +96,23 @@ impl Drop for Server {
 
 struct Shell {
     dir: tempfile::TempDir,
+    /// The device id the store made at init.
+    device: String,
 }
 
 impl Shell {
     /// A store for `user` whose local role is `role`, signed in to `server`.
     fn new(server: &Server, user: &str, role: &str) -> Shell {
-        let sh = Shell {
+        let mut sh = Shell {
             dir: tempfile::tempdir().unwrap(),
+            device: String::new(),
         };
-        let device = format!("dev-{user}");
-        sh.ok(&["init", "--user", user, "--role", role, "--device", &device]);
+        let said = sh.ok(&["init", "--user", user, "--role", role]);
+        sh.device = said
+            .trim()
+            .rsplit_once(" on device ")
+            .map(|(_, d)| d.to_string())
+            .unwrap_or_else(|| panic!("{said}"));
         sh.ok(&["import-grid", data("kcity-grid.geojson").to_str().unwrap()]);
         sh.ok(&[
             "import-catalog",
@@ -247,7 +254,10 @@ fn patrol_list_and_show_print_a_pulled_patrol_as_the_other_workers() {
     assert!(line.contains("120 fixes"), "{line}");
     assert!(line.contains("(pulled)"), "{line}");
     let show = li.ok(&["patrol", "show", &id]);
-    assert!(show.contains("worker    wang on dev-wang"), "{show}");
+    assert!(
+        show.contains(&format!("worker    wang on {}", wang.device)),
+        "{show}"
+    );
     assert!(
         show.contains("pulled    recorded on wang's device"),
         "{show}"

@@ -74,9 +74,9 @@ fn serve(memory: Arc<MemoryServer>) -> String {
 struct Shell(tempfile::TempDir);
 
 impl Shell {
-    fn new(user: &str, role: &str, device: &str) -> Shell {
+    fn new(user: &str, role: &str) -> Shell {
         let sh = Shell(tempfile::tempdir().unwrap());
-        sh.ok(&["init", "--user", user, "--role", role, "--device", device]);
+        sh.ok(&["init", "--user", user, "--role", role]);
         sh.ok(&["import-grid", data("kcity-grid.geojson").to_str().unwrap()]);
         sh.ok(&[
             "import-catalog",
@@ -117,7 +117,7 @@ fn login_then_sync_carries_a_report_to_another_device() {
     memory.add_account("li", Role::Supervisor, "pw-li");
     let url = serve(memory.clone());
 
-    let worker = Shell::new("wang", "worker", "phone-w");
+    let worker = Shell::new("wang", "worker");
     let me = worker.json(&["login", "--server", &url, "--token", "tok-wang", "--json"]);
     assert_eq!(me["user"], "wang");
     worker.ok(&[
@@ -138,7 +138,7 @@ fn login_then_sync_carries_a_report_to_another_device() {
     assert_eq!(report["state"], "synced");
     assert_eq!(memory.events().len(), 1);
 
-    let boss = Shell::new("li", "supervisor", "phone-s");
+    let boss = Shell::new("li", "supervisor");
     boss.ok(&[
         "login",
         "--server",
@@ -158,7 +158,7 @@ fn login_then_sync_carries_a_report_to_another_device() {
 fn a_wrong_token_is_refused_and_sync_without_login_says_so() {
     let memory = Arc::new(MemoryServer::new());
     let url = serve(memory);
-    let worker = Shell::new("wang", "worker", "phone-w");
+    let worker = Shell::new("wang", "worker");
     let out = worker.run(&["login", "--server", &url, "--token", "nope"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("sign in again"));

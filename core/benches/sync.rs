@@ -24,7 +24,7 @@ fn device(user: &str, server: &MemoryServer) -> (TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     store
-        .init(user, Role::Worker, &format!("{user}-phone"))
+        .init_with_device(user, Role::Worker, &format!("{user}-phone"))
         .unwrap();
     store.import_grid(GRID).unwrap();
     store.import_catalog(CATALOG).unwrap();

@@ -51,6 +51,20 @@ pub enum Error {
         /// The id given.
         id: String,
     },
+    /// An event recorded elsewhere claims this device's place: it names this store's
+    /// device id (or a chain place held by another event) but this store did not write
+    /// it. Another account or phone uses the same device id; syncing cannot go on
+    /// until the device gets a new store (and so a new, random id).
+    #[error(
+        "another device uses this device's id {device_id:?}: it sent event {device_seq} of that \
+         id, which this device did not write; this store cannot sync until it is set up anew"
+    )]
+    DeviceConflict {
+        /// The device id in conflict.
+        device_id: String,
+        /// The chain place claimed by the foreign event.
+        device_seq: u64,
+    },
     /// The store has no identity yet: run `init` first.
     #[error("the store has no user and device yet; initialise it first")]
     NotInitialized,

@@ -34,7 +34,9 @@ fn an_encrypted_store_is_unreadable_without_its_key() {
     let key = "correct horse battery staple";
     let id = {
         let store = Store::open_with(&path, Some(key), Arc::new(|| MONDAY_9AM)).unwrap();
-        store.init("li", Role::Worker, "phone-1").unwrap();
+        store
+            .init_with_device("li", Role::Worker, "phone-1")
+            .unwrap();
         store.import_catalog(CATALOG).unwrap();
         store
             .report(&ReportDraft {
@@ -204,7 +206,9 @@ fn a_raw_key_opens_its_store_and_malformed_raw_keys_change_nothing() {
     }
     {
         let store = Store::open_encrypted(&path, &raw).unwrap();
-        store.init("li", Role::Worker, "phone-1").unwrap();
+        store
+            .init_with_device("li", Role::Worker, "phone-1")
+            .unwrap();
     }
     assert!(!files_contain(&path, b"SQLite format 3"));
     for wrong in [hex.to_string(), format!("x'{}'", hex.replace('2', "3"))] {

@@ -60,14 +60,20 @@ impl Device {
 async fn spawn(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let timeout = Limits::default().header_read_timeout;
+    tokio::spawn(gridwork_server::serve_listener(
+        listener,
+        app,
+        timeout,
+        std::future::pending(),
+    ));
     format!("http://{addr}/v1/events")
 }
 
 /// `iters` rounds of one push from each of the 50 devices at once.
 async fn load(
     url: &str,
-    token: &str,
+    tokens: &[String],
     devices: &[Arc<Mutex<Device>>],
     iters: u64,
 ) -> std::time::Duration {
@@ -75,13 +81,10 @@ async fn load(
     let start = Instant::now();
     let tasks: Vec<_> = devices
         .iter()
-        .map(|d| {
-            let (client, url, token, d) = (
-                client.clone(),
-                url.to_string(),
-                token.to_string(),
-                d.clone(),
-            );
+        .zip(tokens)
+        .map(|(d, token)| {
+            let (client, url, token, d) =
+                (client.clone(), url.to_string(), token.clone(), d.clone());
             tokio::spawn(async move {
                 for _ in 0..iters {
                     let event = d.lock().await.report();
@@ -130,12 +133,17 @@ fn push_throughput(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (server_url, baseline_url, token) = rt.block_on(async {
+    let (server_url, baseline_url, tokens) = rt.block_on(async {
         let storage = Arc::new(SqliteStorage::open(&dir.path().join("server.db")).await.unwrap());
         admin::add_user(storage.as_ref(), "wang", Role::Supervisor, "*", None).await.unwrap();
-        let token = admin::issue_token(storage.as_ref(), "wang", "bench").await.unwrap();
+        // A token speaks for one device only: one per device.
+        let mut tokens = Vec::new();
+        for i in 0..DEVICES {
+            let device = format!("desk-{i}");
+            tokens.push(admin::issue_token(storage.as_ref(), "wang", &device).await.unwrap());
+        }
         let blobs = gridwork_server::blobs::BlobStore::open(&dir.path().join("blobs")).unwrap();
-        let state = AppState { storage, blobs: Arc::new(blobs), limits: Limits::default() };
+        let state = AppState::new(storage, Arc::new(blobs), Limits::default());
         let server = spawn(gridwork_server::router(state)).await;
         let echo = Router::new().route(
             "/v1/events",
@@ -145,7 +153,7 @@ fn push_throughput(c: &mut Criterion) {
                 axum::Json(serde_json::json!({"results": [{"id": id, "status": "accepted", "server_seq": 1}]}))
             }),
         );
-        (server, spawn(echo).await, token)
+        (server, spawn(echo).await, tokens)
     });
     let devices: Vec<_> = (0..DEVICES)
         .map(|i| {
@@ -170,18 +178,18 @@ fn push_throughput(c: &mut Criterion) {
     group.throughput(Throughput::Elements(DEVICES as u64));
     group.bench_function("gridwork_server_sqlite", |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (url, token, devices) = (server_url.clone(), token.clone(), devices.clone());
-            async move { load(&url, &token, &devices, iters).await }
+            let (url, tokens, devices) = (server_url.clone(), tokens.clone(), devices.clone());
+            async move { load(&url, &tokens, &devices, iters).await }
         })
     });
     group.bench_function("baseline_axum_echo", |b| {
         b.to_async(&rt).iter_custom(|iters| {
-            let (url, token, devices) = (
+            let (url, tokens, devices) = (
                 baseline_url.clone(),
-                token.clone(),
+                tokens.clone(),
                 baseline_devices.clone(),
             );
-            async move { load(&url, &token, &devices, iters).await }
+            async move { load(&url, &tokens, &devices, iters).await }
         })
     });
     group.finish();

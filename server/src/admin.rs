@@ -29,12 +29,19 @@ pub async fn add_user(
     storage.put_account(&account).await
 }
 
-/// Issues a new bearer token for `user` and returns it (it is stored only hashed).
+/// Issues a new bearer token for `user` and returns it (it is stored only hashed). The
+/// token speaks for `device_id`, registered to `user` now (refused with
+/// [`StorageError::DeviceTaken`] when it is another account's); with an empty
+/// `device_id` it binds to the first device it pushes for.
 pub async fn issue_token(
     storage: &dyn Storage,
     user: &str,
     device_id: &str,
 ) -> Result<String, StorageError> {
+    if !device_id.is_empty() {
+        gridwork_core::model::validate_name("device", device_id)
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
+    }
     let (token, digest) = new_token()?;
     storage.add_token(user, &digest, device_id).await?;
     Ok(token)

@@ -24,6 +24,9 @@ pub enum StorageError {
     /// The named thing does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// A device id given at sign-in belongs to another account.
+    #[error("device {0} belongs to another account")]
+    DeviceTaken(String),
     /// A blocking storage task panicked or was cancelled.
     #[error("storage task failed: {0}")]
     Task(String),

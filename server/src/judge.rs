@@ -46,8 +46,9 @@ pub struct ChainHead {
 pub struct Known {
     /// The pushing device's chain head; `None` before its first event.
     pub head: Option<ChainHead>,
-    /// The account the device belongs to: the one whose event first extended its chain;
-    /// `None` before that (or for a device recorded before owners were kept).
+    /// The account the device belongs to: the one that registered it at sign-in, or
+    /// (before sign-in registered devices) whose event first extended its chain; `None`
+    /// before that (or for a device recorded before owners were kept).
     pub device_owner: Option<String>,
     /// For an incident stream: the cell of its accepted report (`""` when the report
     /// lies outside every cell); `None` when the server holds no report of it.

@@ -17,6 +17,7 @@ pub mod console;
 pub mod error;
 pub mod judge;
 pub mod projection;
+pub mod signin;
 pub mod storage;
 
 pub use api::{router, router_with, AppState, Limits};
@@ -24,7 +25,8 @@ pub use console::{ConsoleOptions, TileSource};
 pub use error::{ServerError, StorageError};
 pub use storage::{open_storage, Storage};
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::{future::Future, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 /// What `gridwork serve` needs to run a server.
 #[derive(Debug, Clone)]
@@ -35,7 +37,7 @@ pub struct ServerConfig {
     pub db: String,
     /// The folder holding uploaded photos.
     pub blobs_dir: PathBuf,
-    /// Size limits.
+    /// Sizes, rates, token lifetime, timeouts.
     pub limits: Limits,
     /// The console's options (a base map).
     pub console: ConsoleOptions,
@@ -46,11 +48,7 @@ pub async fn state(config: &ServerConfig) -> Result<AppState, ServerError> {
     let storage = open_storage(&config.db).await?;
     let blobs = Arc::new(blobs::BlobStore::open(&config.blobs_dir)?);
     tokio::spawn(blobs::sweep_hourly(Arc::downgrade(&blobs)));
-    Ok(AppState {
-        storage,
-        blobs,
-        limits: config.limits.clone(),
-    })
+    Ok(AppState::new(storage, blobs, config.limits.clone()))
 }
 
 /// Runs a server until Ctrl-C. `on_ready` is called with the bound address (useful
@@ -62,13 +60,70 @@ pub async fn serve(
     let state = state(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, router_with(state, &config.console))
-        .with_graceful_shutdown(async {
+    let header_read_timeout = config.limits.header_read_timeout;
+    serve_listener(
+        listener,
+        router_with(state, &config.console),
+        header_read_timeout,
+        async {
             // If the signal handler cannot be installed, run until killed.
             if tokio::signal::ctrl_c().await.is_err() {
                 std::future::pending::<()>().await;
             }
-        })
-        .await?;
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Serves `app` on `listener` (HTTP/1.1) until `shutdown` completes, then lets the open
+/// requests finish. Each request carries the peer's `ConnectInfo<SocketAddr>`. A
+/// connection that takes longer than `header_read_timeout` to send a request header
+/// (counted from when it is ready for one: just accepted, or idle after an answer) is
+/// closed, so neither slow headers nor idle keep-alive connections hold a socket.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_read_timeout)
+        .keep_alive(true);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little, go on.
+                    tracing::warn!("accepting a connection failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                let mut app = app.clone();
+                // Router is always ready: `call` needs no `poll_ready` first.
+                tower_service::Service::call(&mut app, req)
+            });
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(%peer, "connection ended: {e}");
+            }
+        });
+    }
+    graceful.shutdown().await;
     Ok(())
 }

@@ -30,16 +30,23 @@ pub struct TestServer {
     pub dir: TempDir,
     /// Where it listens.
     pub addr: SocketAddr,
+    limits: Limits,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl TestServer {
     /// Starts a server with an empty SQLite database.
     pub fn start() -> TestServer {
+        Self::start_with(Limits::default())
+    }
+
+    /// Starts a server with an empty SQLite database and the given limits.
+    pub fn start_with(limits: Limits) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut s = TestServer {
             dir,
             addr: "127.0.0.1:0".parse().unwrap(),
+            limits,
             runtime: None,
         };
         s.launch();
@@ -51,7 +58,7 @@ impl TestServer {
             listen: self.addr,
             db: self.dir.path().join("server.db").display().to_string(),
             blobs_dir: self.dir.path().join("blobs"),
-            limits: Limits::default(),
+            limits: self.limits.clone(),
             console: Default::default(),
         }
     }
@@ -68,9 +75,15 @@ impl TestServer {
             let state = gridwork_server::state(&config).await.unwrap();
             let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, gridwork_server::router(state))
-                .await
-                .unwrap();
+            let header_read_timeout = config.limits.header_read_timeout;
+            gridwork_server::serve_listener(
+                listener,
+                gridwork_server::router(state),
+                header_read_timeout,
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
         });
         self.addr = rx.recv().unwrap();
         self.runtime = Some(rt);
@@ -94,13 +107,14 @@ impl TestServer {
         })
     }
 
-    /// Creates an account and returns a token for it.
+    /// Creates an account and returns a token for it, bound to the first device that
+    /// pushes with it.
     pub fn account(&self, user: &str, role: Role, scope: &str) -> String {
         self.admin(async |s| {
             admin::add_user(s, user, role, scope, Some("pw"))
                 .await
                 .unwrap();
-            admin::issue_token(s, user, "test").await.unwrap()
+            admin::issue_token(s, user, "").await.unwrap()
         })
     }
 
@@ -138,7 +152,7 @@ impl Device {
     pub fn new(user: &str, role: Role, device: &str) -> Device {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().join("store")).unwrap();
-        store.init(user, role, device).unwrap();
+        store.init_with_device(user, role, device).unwrap();
         store.import_grid(GRID).unwrap();
         store.import_catalog(CATALOG).unwrap();
         Device {
@@ -157,6 +171,30 @@ impl Device {
             &SignIn::Token(token.into()),
         )
         .unwrap();
+    }
+
+    /// Signs in with a user name and password (the server binds this device's id to
+    /// the account).
+    pub fn login_password(
+        &self,
+        server: &TestServer,
+        user: &str,
+        password: &str,
+    ) -> Result<sync::wire::Session, sync::SyncError> {
+        sync::login(
+            &self.store,
+            &http(),
+            &server.url(),
+            &SignIn::Password {
+                user: user.into(),
+                password: password.into(),
+            },
+        )
+    }
+
+    /// The stored sync status.
+    pub fn status(&self) -> sync::SyncStatus {
+        sync::status(&self.store).unwrap()
     }
 
     /// One sync run through `transport`.

@@ -8,7 +8,6 @@ import org.gridwork.kit.GridworkRepository
 import org.gridwork.kit.UrlConnectionTransport
 import java.io.File
 import java.nio.file.Files
-import java.util.UUID
 import java.util.concurrent.CountDownLatch
 import java.util.concurrent.TimeUnit
 import kotlin.concurrent.thread
@@ -64,7 +63,7 @@ fun main() {
 fun scenario(data: File, dir: File) {
     GridworkRepository.open(File(dir, "store").path).use { repo ->
         check("identity before init is null", repo.identity() == null)
-        repo.signIn("li", Role.WORKER, "phone-1")
+        repo.signIn("li", Role.WORKER)
         val (cells, categories) = repo.importReferenceData(
             File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
         check("imports", cells == 60u && categories > 0u)
@@ -133,7 +132,7 @@ fun scenario(data: File, dir: File) {
         raises<GridworkException.NotFound>("unknown case") { repo.case("0190a4e1-0000-7000-8000-000000000000") }
     }
     val enc = File(dir, "enc").path
-    GridworkRepository.open(enc, "secret").signIn("li", Role.WORKER, "phone-enc")
+    GridworkRepository.open(enc, "secret").signIn("li", Role.WORKER)
     check("encrypted store has no plain SQLite header",
         !File(enc, "gridwork.db").readBytes().copyOf(15).contentEquals("SQLite format 3".toByteArray()))
     raises<GridworkException.StoreUnavailable>("encrypted store refused without its key") {
@@ -152,7 +151,7 @@ fun walk(t0: Long, n: Int): List<GpsFix> = (0 until n).map { i ->
 
 fun patrolScenario(data: File, dir: File) {
     GridworkRepository.open(File(dir, "patrol").path, transport = null).use { repo ->
-        repo.signIn("li", Role.WORKER, "phone-p")
+        repo.signIn("li", Role.WORKER)
         repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
         val batches = mutableListOf<Result<FixBatchReport>>()
         // A long timer: the test flushes by hand; the app keeps the 10 s default.
@@ -202,20 +201,19 @@ class GatedTransport : HttpTransport {
 
 fun syncScenario(data: File, dir: File, server: String) {
     val env = System.getenv()
-    val tag = UUID.randomUUID().toString().take(8)
     val transport = GatedTransport()
     val worker = GridworkRepository.open(File(dir, "sync-w").path, transport = transport)
     val boss = GridworkRepository.open(File(dir, "sync-s").path, transport = null) // built-in
     try {
         for ((repo, who) in listOf(worker to "WORKER", boss to "SUPERVISOR")) {
-            repo.signIn(env["GRIDWORK_${who}_USER"]!!, if (who == "WORKER") Role.WORKER else Role.SUPERVISOR, "kt-$who-$tag")
+            repo.signIn(env["GRIDWORK_${who}_USER"]!!, if (who == "WORKER") Role.WORKER else Role.SUPERVISOR)
             repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
         }
         check("not signed in", worker.syncStatus().state == EngineState.NOT_SIGNED_IN)
         raises<GridworkException.SignInRequired>("a bad token is refused") { worker.signInWithToken(server, "nope") }
         val signed = worker.signInToServer(server, env["GRIDWORK_WORKER_USER"]!!, env["GRIDWORK_WORKER_PASSWORD"]!!)
         check("signed in as worker", signed.role == Role.WORKER)
-        boss.signInWithToken(server, env["GRIDWORK_SUPERVISOR_TOKEN"]!!)
+        boss.signInWithToken(server, env["GRIDWORK_SUPERVISOR_TOKEN_KOTLIN"]!!)
 
         val recorder = worker.startPatrol(listOf(CELL))
         walk(System.currentTimeMillis() - 30_000, 30).forEach { recorder.offer(it) }

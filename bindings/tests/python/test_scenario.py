@@ -5,7 +5,7 @@ through the reference server (`gridwork serve` on loopback, started by
 bindings/tests/foreign.rs), the worker through an HttpTransport written here on urllib.
 Run by .ci/run-binding-tests.sh with the generated gridwork.py importable,
 GRIDWORK_DATA_DIR pointing at the repo's data/ folder and GRIDWORK_SERVER_URL and the
-GRIDWORK_{WORKER,SUPERVISOR}_{USER,PASSWORD,TOKEN} credentials set."""
+GRIDWORK_{WORKER,SUPERVISOR}_{USER,PASSWORD,TOKEN_PYTHON} credentials set."""
 
 import math
 import os
@@ -119,7 +119,7 @@ class Scenario(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="gridwork-py-")
         self.store = g.GridworkStore.open(os.path.join(self.dir, "store"))
-        self.store.init("li", g.Role.WORKER, "phone-1")
+        self.store.init("li", g.Role.WORKER)
         self.assertEqual(self.store.import_grid(read("kcity-grid.geojson")), 60)
         self.assertGreater(self.store.import_catalog(read("kcity-catalog.json")), 0)
 
@@ -135,8 +135,10 @@ class Scenario(unittest.TestCase):
 
     def test_a_case_goes_round_the_whole_loop(self):
         identity = self.store.identity()
-        self.assertEqual((identity.user, identity.role, identity.device_id),
-                         ("li", g.Role.WORKER, "phone-1"))
+        self.assertEqual((identity.user, identity.role), ("li", g.Role.WORKER))
+        # The core made the device id: a random UUID v4, kept by a later init.
+        self.assertEqual(uuid.UUID(identity.device_id).version, 4)
+        self.assertEqual(self.store.init("li", g.Role.WORKER).device_id, identity.device_id)
         rubbish = [c for c in self.store.categories() if c.code == "06010"]
         self.assertEqual(len(rubbish), 1)
         department = rubbish[0].department
@@ -215,7 +217,7 @@ class Scenario(unittest.TestCase):
             self.store.show("0190a4e1-0000-7000-8000-000000000000")
         # An encrypted store: no readable header on disk, refused without or with a wrong key.
         enc = os.path.join(self.dir, "enc")
-        g.GridworkStore.open(enc, "secret").init("li", g.Role.WORKER, "phone-enc")
+        g.GridworkStore.open(enc, "secret").init("li", g.Role.WORKER)
         with open(os.path.join(enc, "gridwork.db"), "rb") as f:
             self.assertNotEqual(f.read(15), b"SQLite format 3")
         for wrong in [None, "wrong"]:
@@ -229,7 +231,7 @@ class Scenario(unittest.TestCase):
         with self.assertRaises(g.GridworkError.InvalidInput):
             g.GridworkStore.open(enc_raw, raw[:-2] + "'")
         self.assertFalse(os.path.exists(enc_raw))
-        g.GridworkStore.open(enc_raw, raw).init("li", g.Role.WORKER, "phone-raw")
+        g.GridworkStore.open(enc_raw, raw).init("li", g.Role.WORKER)
         with self.assertRaises(g.GridworkError.StoreUnavailable):
             g.GridworkStore.open(enc_raw, raw[2:-1])  # the same digits as a passphrase
         self.assertEqual(g.GridworkStore.open(enc_raw, raw).identity().user, "li")
@@ -290,9 +292,8 @@ class SyncAgainstTheReferenceServer(unittest.TestCase):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def device(self, user, role):
-        device_id = f"py-{user}-{uuid.uuid4().hex[:8]}"
-        store = g.GridworkStore.open(os.path.join(self.dir, device_id))
-        store.init(user, role, device_id)
+        store = g.GridworkStore.open(os.path.join(self.dir, f"py-{user}-{uuid.uuid4().hex[:8]}"))
+        store.init(user, role)
         store.import_grid(read("kcity-grid.geojson"))
         store.import_catalog(read("kcity-catalog.json"))
         return store
@@ -305,7 +306,7 @@ class SyncAgainstTheReferenceServer(unittest.TestCase):
         signed = self.worker_sync.login_with_password(SERVER, env["GRIDWORK_WORKER_USER"],
                                                       env["GRIDWORK_WORKER_PASSWORD"])
         self.assertEqual(signed.role, g.Role.WORKER)
-        self.boss_sync.login_with_token(SERVER, env["GRIDWORK_SUPERVISOR_TOKEN"])
+        self.boss_sync.login_with_token(SERVER, env["GRIDWORK_SUPERVISOR_TOKEN_PYTHON"])
 
         # The worker patrols and reports with a photo, offline, then syncs.
         patrol = self.worker.start_patrol([CELL])

@@ -18,7 +18,9 @@ pub fn store(dir: &std::path::Path) -> Store {
 
 /// Gives a fresh store its identity, the K city grid and the catalogue.
 pub fn set_up(store: Store) -> Store {
-    store.init("li", Role::Worker, "bench-phone").unwrap();
+    store
+        .init_with_device("li", Role::Worker, "bench-phone")
+        .unwrap();
     store.import_grid(GRID).unwrap();
     store.import_catalog(CATALOG).unwrap();
     store

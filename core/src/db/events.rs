@@ -93,6 +93,25 @@ pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<Stored> 
             Ok(Stored::Known)
         }
         None => {
+            // A chain place already held by another event: not a delivery of ours but a
+            // second device writing under the same id. Say so instead of failing on the
+            // unique index forever.
+            let holder: Option<String> = conn
+                .query_row(
+                    "SELECT id FROM events WHERE device_id = ?1 AND device_seq = ?2",
+                    params![event.device_id, event.device_seq as i64],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let own = holder.is_none()
+                && crate::store::meta_get(conn, "device_id")?.as_deref()
+                    == Some(event.device_id.as_str());
+            if holder.is_some() || own {
+                return Err(Error::DeviceConflict {
+                    device_id: event.device_id.clone(),
+                    device_seq: event.device_seq,
+                });
+            }
             insert(conn, event, &event.hash())?;
             Ok(Stored::New)
         }

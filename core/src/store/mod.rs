@@ -132,14 +132,32 @@ impl Store {
         (self.now)()
     }
 
-    /// Sets who uses this store. The device id may be set once; the user and role may
-    /// change (another worker signs in on the same phone).
-    pub fn init(&self, user: &str, role: Role, device_id: &str) -> Result<Identity> {
+    /// Sets who uses this store. The first call gives the store its device id: a new
+    /// random UUID v4 (122 random bits), so that no one can guess or claim another
+    /// phone's id; later calls keep it. The user and role may change locally, but a sync
+    /// server binds a device id to the first account that signs in with it: a phone
+    /// handed to another worker gets a fresh store (and so a new id).
+    pub fn init(&self, user: &str, role: Role) -> Result<Identity> {
+        self.init_as(user, role, None)
+    }
+
+    /// [`Store::init`] with a device id chosen by the caller: for tests, simulations and
+    /// imports of an existing device's store. Shells use [`Store::init`]: a device id
+    /// that can be guessed can be claimed on the server by another account first. The
+    /// device id may be set once.
+    pub fn init_with_device(&self, user: &str, role: Role, device_id: &str) -> Result<Identity> {
+        self.init_as(user, role, Some(device_id))
+    }
+
+    fn init_as(&self, user: &str, role: Role, device_id: Option<&str>) -> Result<Identity> {
         validate_name("user", user)?;
-        validate_name("device", device_id)?;
-        self.db.write(|tx| {
-            if let Some(existing) = meta_get(tx, "device_id")? {
-                if existing != device_id {
+        if let Some(device_id) = device_id {
+            validate_name("device", device_id)?;
+        }
+        let device_id = self.db.write(|tx| {
+            let existing = meta_get(tx, "device_id")?;
+            let device_id = match (device_id, existing) {
+                (Some(given), Some(existing)) if given != existing => {
                     return Err(Error::invalid(
                         "device",
                         format!(
@@ -147,16 +165,19 @@ impl Store {
                         ),
                     ));
                 }
-            }
-            meta_set(tx, "device_id", device_id)?;
+                (Some(given), _) => given.to_string(),
+                (None, Some(existing)) => existing,
+                (None, None) => uuid::Uuid::new_v4().to_string(),
+            };
+            meta_set(tx, "device_id", &device_id)?;
             meta_set(tx, "user", user)?;
             meta_set(tx, "role", role.as_str())?;
-            Ok(())
+            Ok(device_id)
         })?;
         Ok(Identity {
             user: user.to_string(),
             role,
-            device_id: device_id.to_string(),
+            device_id,
         })
     }
 

@@ -104,11 +104,12 @@ impl<'a> Client<'a> {
             return Ok(resp);
         }
         let body: Option<ErrorBody> = serde_json::from_slice(&resp.body).ok();
-        if body
-            .as_ref()
-            .is_some_and(|b| b.error.code == "protocol_mismatch")
-        {
-            return Err(SyncError::IncompatibleServer(error_message(&resp)));
+        match body.as_ref().map(|b| b.error.code.as_str()) {
+            Some("protocol_mismatch") => {
+                return Err(SyncError::IncompatibleServer(error_message(&resp)))
+            }
+            Some("device_taken") => return Err(SyncError::DeviceConflict(error_message(&resp))),
+            _ => {}
         }
         Err(SyncError::Unexpected(format!(
             "HTTP {status}: {}",

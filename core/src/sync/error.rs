@@ -47,12 +47,26 @@ pub enum SyncError {
     /// The store has no server or token yet.
     #[error("not signed in to a sync server; run login first")]
     NotSignedIn,
+    /// This device's id is used by another device or account: the server refused the
+    /// sign-in (409 `device_taken`) or sent an event of this id that this device did not
+    /// write. Not passing: nothing is retried until the device is set up anew.
+    #[error("this device's id is taken: {0}")]
+    DeviceConflict(String),
     /// The caller cancelled the run.
     #[error("sync was cancelled")]
     Cancelled,
     /// The local store failed.
     #[error(transparent)]
-    Store(#[from] crate::Error),
+    Store(crate::Error),
+}
+
+impl From<crate::Error> for SyncError {
+    fn from(e: crate::Error) -> Self {
+        match e {
+            e @ crate::Error::DeviceConflict { .. } => SyncError::DeviceConflict(e.to_string()),
+            other => SyncError::Store(other),
+        }
+    }
 }
 
 /// The family of a failure, kept with the sync status so a UI can explain it.
@@ -75,6 +89,8 @@ pub enum FailureKind {
     Unexpected,
     /// The local store failed.
     Store,
+    /// Another device or account uses this device's id.
+    DeviceConflict,
 }
 
 impl SyncError {
@@ -92,6 +108,7 @@ impl SyncError {
             SyncError::IncompatibleServer(_) => FailureKind::Incompatible,
             SyncError::Unexpected(_) | SyncError::Cancelled => FailureKind::Unexpected,
             SyncError::Store(_) => FailureKind::Store,
+            SyncError::DeviceConflict(_) => FailureKind::DeviceConflict,
         }
     }
 

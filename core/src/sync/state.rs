@@ -39,6 +39,10 @@ pub enum EngineState {
     IncompatibleServer,
     /// The last run was cancelled by the user; what it finished is kept.
     Cancelled,
+    /// Another device or account uses this device's id (the server refused the sign-in,
+    /// or sent events of this id that this device did not write): nothing is retried
+    /// automatically; the device needs a new store, and so a new random id.
+    DeviceConflict,
 }
 
 impl EngineState {
@@ -51,6 +55,7 @@ impl EngineState {
             EngineState::SignInRequired => "sign_in_required",
             EngineState::IncompatibleServer => "incompatible_server",
             EngineState::Cancelled => "cancelled",
+            EngineState::DeviceConflict => "device_conflict",
         }
     }
 
@@ -63,6 +68,7 @@ impl EngineState {
             EngineState::SignInRequired,
             EngineState::IncompatibleServer,
             EngineState::Cancelled,
+            EngineState::DeviceConflict,
         ]
         .into_iter()
         .find(|st| st.as_str() == s)
@@ -113,7 +119,8 @@ impl SyncStatus {
         match self.state {
             EngineState::NotSignedIn
             | EngineState::SignInRequired
-            | EngineState::IncompatibleServer => false,
+            | EngineState::IncompatibleServer
+            | EngineState::DeviceConflict => false,
             _ => self.next_attempt_ms.is_none_or(|t| t <= now_ms),
         }
     }
@@ -253,6 +260,7 @@ pub(crate) fn record_failure(
     let state = match error.kind() {
         FailureKind::Unauthorized => EngineState::SignInRequired,
         FailureKind::Incompatible => EngineState::IncompatibleServer,
+        FailureKind::DeviceConflict => EngineState::DeviceConflict,
         _ => EngineState::RetryScheduled,
     };
     let last = LastError {

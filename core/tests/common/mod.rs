@@ -58,7 +58,7 @@ impl Device {
         let c = clock.clone();
         let store =
             Store::open_with_clock(dir.path().join("store"), Arc::new(move || c.get())).unwrap();
-        store.init(user, role, device).unwrap();
+        store.init_with_device(user, role, device).unwrap();
         store.import_grid(GRID).unwrap();
         store.import_catalog(CATALOG).unwrap();
         Device { dir, store, clock }

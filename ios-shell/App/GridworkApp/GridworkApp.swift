@@ -67,7 +67,7 @@ final class AppModel: ObservableObject {
                                           transport: URLSessionTransport())
         if try repo.identity() == nil {
             // A demo worker until the user signs in to a server (signIn(server:user:password:)).
-            try repo.signIn(user: "demo-worker", role: .worker, deviceId: "ios-\(UUID().uuidString.prefix(8))")
+            try repo.signIn(user: "demo-worker", role: .worker)
         }
         if try repo.categories().isEmpty,
            let grid = Bundle.main.url(forResource: "kcity-grid", withExtension: "geojson"),
@@ -84,10 +84,9 @@ final class AppModel: ObservableObject {
         guard let repo = repository else { return }
         do {
             let signed = try await repo.run { repo -> SignedIn in
-                let device = try repo.identity()?.deviceId ?? "ios-\(UUID().uuidString.prefix(8))"
-                try repo.signIn(user: user, role: .worker, deviceId: device)
+                try repo.signIn(user: user, role: .worker)
                 let signed = try repo.signInToServer(server, user: user, password: password)
-                try repo.signIn(user: user, role: signed.role, deviceId: device)
+                try repo.signIn(user: user, role: signed.role)
                 return signed
             }
             message = "Signed in as \(signed.user)"

@@ -34,10 +34,11 @@ public final class GridworkRepository: @unchecked Sendable {
     /// Who is signed in on this device, or nil before `signIn`.
     public func identity() throws -> Identity? { try store.identity() }
 
-    /// Sets the signed-in user, their role and this device's (fixed) id.
+    /// Sets the signed-in user and their role. The first call gives the store its device
+    /// id, a random UUID made by the core (read it from `identity()`); it never changes.
     @discardableResult
-    public func signIn(user: String, role: Role, deviceId: String) throws -> Identity {
-        try store.`init`(user: user, role: role, deviceId: deviceId)
+    public func signIn(user: String, role: Role) throws -> Identity {
+        try store.`init`(user: user, role: role)
     }
 
     /// Imports the grid (GeoJSON text) and the catalogue (JSON text); returns the counts.

@@ -1,9 +1,9 @@
 //! `HEAD`/`PUT`/`GET /v1/blobs/{sha256}`: resumable photo upload and download.
 //!
-//! An unfinished upload is the uploader's own (`HEAD` shows the caller only theirs), and
-//! only a photo one of the caller's accepted events references may be uploaded.
+//! An unfinished upload is the uploading device's own (`HEAD` shows the caller only its
+//! own), and only a photo one of the caller's accepted events references may be uploaded.
 
-use super::{error::body_bytes, ApiError, AppState, Caller};
+use super::{error::body_bytes, session::Signed, ApiError, AppState, Caller};
 use crate::blobs::{is_sha256, BlobStatus, WriteOutcome};
 use axum::{
     body::Bytes,
@@ -47,9 +47,10 @@ fn with_offset(mut res: Response, held: u64, complete: bool) -> Response {
     res
 }
 
-/// Whose unfinished uploads a caller sees and extends.
-fn uploader(account: &crate::account::Account) -> &str {
-    &account.user
+/// Whose unfinished uploads a caller sees and extends: the account's, on the device its
+/// token speaks for.
+fn uploader(signed: &Signed) -> String {
+    format!("{}\n{}", signed.account.user, signed.device_id)
 }
 
 /// Parses `bytes START-END/TOTAL`.
@@ -68,11 +69,11 @@ fn content_range(value: &str) -> Option<(u64, u64, u64)> {
 /// `HEAD /v1/blobs/{sha256}`.
 pub async fn head(
     State(state): State<AppState>,
-    Caller(account): Caller,
+    signed: Signed,
     Path(sha): Path<String>,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
-    Ok(match state.blobs.status(uploader(&account), &sha).await? {
+    Ok(match state.blobs.status(&uploader(&signed), &sha).await? {
         BlobStatus::Complete(n) => with_offset(StatusCode::OK.into_response(), n, true),
         BlobStatus::Partial(n) => with_offset(StatusCode::OK.into_response(), n, false),
         BlobStatus::Absent => with_offset(StatusCode::NOT_FOUND.into_response(), 0, false),
@@ -82,16 +83,16 @@ pub async fn head(
 /// `PUT /v1/blobs/{sha256}`.
 pub async fn put(
     State(state): State<AppState>,
-    Caller(account): Caller,
+    signed: Signed,
     Path(sha): Path<String>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
-    if !state.storage.blob_referenced(&sha, &account.user).await? {
+    let user = &signed.account.user;
+    if !state.storage.blob_referenced(&sha, user).await? {
         return Err(ApiError::Forbidden(format!(
-            "no accepted event of {} references photo {sha}: push the event first",
-            account.user
+            "no accepted event of {user} references photo {sha}: push the event first"
         )));
     }
     let max = state.limits.max_blob_bytes;
@@ -122,7 +123,7 @@ pub async fn put(
     }
     let (status, received, complete) = match state
         .blobs
-        .write(uploader(&account), &sha, start, total, &body)
+        .write(&uploader(&signed), &sha, start, total, &body)
         .await?
     {
         WriteOutcome::Completed(n) => (StatusCode::CREATED, n, true),

@@ -46,6 +46,18 @@ pub enum ApiError {
     /// 422 `hash_mismatch`: the uploaded bytes do not hash to the blob's name.
     #[error("{0}")]
     HashMismatch(String),
+    /// 409 `device_taken`: sign-in with a device id that belongs to another account.
+    #[error("device {0} belongs to another account: this device cannot sign in as this user")]
+    DeviceTaken(String),
+    /// 429 `rate_limited`: too many failed sign-ins; try again after `retry_after_secs`.
+    #[error("too many failed sign-ins: try again in {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until another attempt is allowed (sent as `Retry-After`).
+        retry_after_secs: u64,
+    },
+    /// 408 `timeout`: the request body stopped arriving.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 500 `internal`: logged; the client sees no details.
     #[error("{0}")]
     Internal(String),
@@ -63,6 +75,9 @@ impl ApiError {
             ApiError::ProtocolMismatch(_) => (StatusCode::BAD_REQUEST, "protocol_mismatch"),
             ApiError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch"),
             ApiError::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
+            ApiError::DeviceTaken(_) => (StatusCode::CONFLICT, "device_taken"),
+            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -70,7 +85,10 @@ impl ApiError {
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            StorageError::DeviceTaken(device) => ApiError::DeviceTaken(device),
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 
@@ -127,6 +145,10 @@ impl IntoResponse for ApiError {
                 res.headers_mut()
                     .insert(super::blobs::UPLOAD_OFFSET, HeaderValue::from(held));
             }
+            ApiError::RateLimited { retry_after_secs } => {
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
             _ => {}
         }
         res
@@ -146,10 +168,24 @@ pub(crate) fn body_bytes(
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<axum::body::Bytes, ApiError> {
     body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if timed_out(&e) {
+            ApiError::RequestTimeout("the request body stopped arriving: send it again".into())
+        } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge(format!("request body too large: {}", e.body_text()))
         } else {
             ApiError::BadRequest(e.body_text())
         }
     })
+}
+
+/// Whether reading the body failed because it stopped arriving (the body read timeout).
+fn timed_out(e: &axum::extract::rejection::BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }

@@ -1,13 +1,13 @@
 //! `POST /v1/events` (push) and `GET /v1/events` (pull).
 
-use super::{error::body_bytes, ApiError, AppState, Caller};
+use super::{error::body_bytes, session::Signed, ApiError, AppState, Caller};
 use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, rejection::QueryRejection, Query, State},
     Json,
 };
 use gridwork_core::{
-    model::Event,
+    model::{validate_name, Event},
     sync::wire::{
         PullResponse, PushOutcome, PushResponse, PushResult, MAX_PULL_LIMIT, MAX_PUSH_EVENTS,
     },
@@ -23,10 +23,27 @@ struct RawPush {
     events: Vec<serde_json::Value>,
 }
 
-/// `POST /v1/events`.
+/// Why an event of `device` may not be pushed with a token issued to `token_device`.
+fn foreign_device(token_device: &str, event: &Event) -> Option<String> {
+    (event.device_id != token_device).then(|| {
+        format!(
+            "pushed from another device: the event names device {} but the token was issued to {}",
+            event.device_id, token_device
+        )
+    })
+}
+
+/// `POST /v1/events`. An event of another device than the token's is refused: answered
+/// `rejected`, nothing stored, that device's chain untouched. A token not bound to a
+/// device yet (issued by an operator without one) is bound to the device of the first
+/// event first, as a sign-in would (409 `device_taken` if it is another account's).
 pub async fn push(
     State(state): State<AppState>,
-    Caller(account): Caller,
+    Signed {
+        account,
+        device_id,
+        token_digest,
+    }: Signed,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let bytes = body_bytes(body)?;
@@ -40,21 +57,42 @@ pub async fn push(
     }
     // An event whose envelope does not parse is rejected on its own (it is not stored:
     // it has no chain place the server could verify); one without an id spoils the batch.
-    let mut slots: Vec<Result<usize, (Uuid, String)>> = Vec::with_capacity(raw.events.len());
-    let mut events: Vec<Event> = Vec::with_capacity(raw.events.len());
+    let mut parsed: Vec<Result<Event, (Uuid, String)>> = Vec::with_capacity(raw.events.len());
     for value in raw.events {
         let id = value
             .get("id")
             .and_then(|v| v.as_str())
             .and_then(|s| Uuid::parse_str(s).ok())
             .ok_or_else(|| ApiError::BadRequest("every event needs a UUID \"id\"".into()))?;
-        match serde_json::from_value::<Event>(value) {
-            Ok(mut event) => {
-                event.server_seq = None;
-                slots.push(Ok(events.len()));
-                events.push(event);
-            }
-            Err(e) => slots.push(Err((id, format!("malformed event: {e}")))),
+        parsed.push(
+            serde_json::from_value::<Event>(value)
+                .map_err(|e| (id, format!("malformed event: {e}"))),
+        );
+    }
+    let first_device = parsed
+        .iter()
+        .flatten()
+        .map(|e| e.device_id.as_str())
+        .find(|d| validate_name("device", d).is_ok());
+    let device_id = match first_device {
+        Some(first) if device_id.is_empty() => {
+            state.storage.bind_token(&token_digest, first).await?
+        }
+        _ => device_id,
+    };
+    let mut slots: Vec<Result<usize, (Uuid, String)>> = Vec::with_capacity(parsed.len());
+    let mut events: Vec<Event> = Vec::with_capacity(parsed.len());
+    for item in parsed {
+        match item {
+            Ok(mut event) => match foreign_device(&device_id, &event) {
+                Some(reason) => slots.push(Err((event.id, reason))),
+                None => {
+                    event.server_seq = None;
+                    slots.push(Ok(events.len()));
+                    events.push(event);
+                }
+            },
+            Err(refused) => slots.push(Err(refused)),
         }
     }
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();

@@ -11,7 +11,12 @@ mod session;
 pub use error::ApiError;
 pub use session::Caller;
 
-use crate::{blobs::BlobStore, console::ConsoleOptions, storage::Storage};
+use crate::{
+    blobs::BlobStore,
+    console::ConsoleOptions,
+    signin::{SignInGuard, SignInLimits},
+    storage::Storage,
+};
 use axum::{
     extract::{DefaultBodyLimit, Request},
     http::{header, HeaderValue, StatusCode},
@@ -21,18 +26,30 @@ use axum::{
     Router,
 };
 use gridwork_core::sync::wire::{ErrorBody, ErrorDetail, PROTOCOL_HEADER, PROTOCOL_VERSION};
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 use tower_http::{
-    compression::CompressionLayer, decompression::RequestDecompressionLayer, trace::TraceLayer,
+    compression::CompressionLayer, decompression::RequestDecompressionLayer,
+    timeout::RequestBodyTimeoutLayer, trace::TraceLayer,
 };
 
-/// Size limits enforced by the server (each answered with 413 `too_large`).
+/// Limits enforced by the server: sizes (answered with 413 `too_large`), sign-in
+/// rates (429 `rate_limited`), token lifetime (401) and connection timeouts.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest push body, after decompression.
     pub max_push_bytes: usize,
     /// Largest photo.
     pub max_blob_bytes: u64,
+    /// How long a token is accepted after it was issued (default 30 days).
+    pub token_ttl: Duration,
+    /// Failed sign-ins allowed per account and per address, and Argon2 concurrency.
+    pub sign_in: SignInLimits,
+    /// How long a connection may take to send a request's header, counted from when it
+    /// is ready for one: a new connection, or a kept-alive one after its last answer (so
+    /// it is also the idle keep-alive timeout). Default 30 s.
+    pub header_read_timeout: Duration,
+    /// How long a request body may go without sending data (default 30 s).
+    pub body_read_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -40,6 +57,10 @@ impl Default for Limits {
         Self {
             max_push_bytes: 8 * 1024 * 1024,
             max_blob_bytes: 20 * 1024 * 1024,
+            token_ttl: Duration::from_secs(30 * 24 * 3600),
+            sign_in: SignInLimits::default(),
+            header_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -51,8 +72,23 @@ pub struct AppState {
     pub storage: Arc<dyn Storage>,
     /// Photos.
     pub blobs: Arc<BlobStore>,
-    /// Size limits.
+    /// Limits.
     pub limits: Limits,
+    /// Sign-in rate limits and the Argon2 runner.
+    pub sign_in: Arc<SignInGuard>,
+}
+
+impl AppState {
+    /// The state of a server over `storage` and `blobs` enforcing `limits`.
+    pub fn new(storage: Arc<dyn Storage>, blobs: Arc<BlobStore>, limits: Limits) -> Self {
+        let sign_in = Arc::new(SignInGuard::new(&limits.sign_in));
+        AppState {
+            storage,
+            blobs,
+            limits,
+            sign_in,
+        }
+    }
 }
 
 /// Every route the server answers, with its methods (`HEAD` is also answered wherever
@@ -80,12 +116,16 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
             .unwrap_or(usize::MAX)
             .saturating_add(1),
     );
+    let no_store = || middleware::map_response(no_store);
     Router::new()
-        .route("/v1/login", post(session::login))
-        .route("/v1/me", get(session::me))
+        .route("/v1/login", post(session::login).layer(no_store()))
+        .route("/v1/me", get(session::me).layer(no_store()))
         .route(
             "/v1/events",
-            post(events::push).layer(push_limit).get(events::pull),
+            post(events::push)
+                .layer(push_limit)
+                .get(events::pull)
+                .layer(no_store()),
         )
         .route(
             "/v1/blobs/{sha256}",
@@ -101,8 +141,16 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .merge(crate::console::routes(console))
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
+        .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Responses that carry a token or event data are not to be kept by any cache.
+async fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// Refuses other protocol versions, stamps the version on every response and turns
@@ -130,6 +178,7 @@ async fn protocol(req: Request, next: Next) -> Response {
             StatusCode::NOT_FOUND => "not_found",
             StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
             StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+            StatusCode::REQUEST_TIMEOUT => "timeout",
             StatusCode::TOO_MANY_REQUESTS => "rate_limited",
             s if s.is_client_error() => "bad_request",
             _ => "internal",
@@ -153,5 +202,10 @@ async fn protocol(req: Request, next: Next) -> Response {
     }
     res.headers_mut()
         .insert(PROTOCOL_HEADER, HeaderValue::from(PROTOCOL_VERSION));
+    // Every body is JSON or bytes named by their hash: no browser is to guess otherwise.
+    res.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }

@@ -8,7 +8,8 @@
 //! in `server_seq` order and a pull can never skip one committed late.
 //!
 //! Tables (both backends): `events` (accepted, served), `quarantine` (rejected, never
-//! served), `devices` (each device's chain head and owning account), `stream_cells` (cells each stream
+//! served), `devices` (each device's chain head and owning account: the one that
+//! registered it at sign-in, or whose event first extended its chain), `stream_cells` (cells each stream
 //! touches, for pull scoping), `accounts`, `tokens` (SHA-256 only), `settings`
 //! (catalogue and grid).
 
@@ -47,6 +48,20 @@ pub struct Quarantined {
     pub reason: String,
 }
 
+/// Whom a token speaks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenOwner {
+    /// The account.
+    pub account: Account,
+    /// The device the token was issued to: the only device whose events it may push.
+    pub device_id: String,
+}
+
+/// Whether replacing `old` by `new` must revoke the account's tokens.
+pub(crate) fn revokes(old: &Account, new: &Account) -> bool {
+    old.role != new.role || old.scope != new.scope || old.password_hash != new.password_hash
+}
+
 /// The server's storage.
 #[async_trait]
 pub trait Storage: Send + Sync + 'static {
@@ -76,13 +91,19 @@ pub trait Storage: Send + Sync + 'static {
     /// Quarantined events of a device, in chain order.
     async fn quarantine(&self, device_id: &str) -> Result<Vec<Quarantined>, StorageError>;
 
-    /// Creates or replaces an account.
+    /// Creates or replaces an account. When an existing account's role, scope or
+    /// password hash changes, all its tokens are revoked (deleted) in the same
+    /// transaction: a password reset or a role change signs every device out.
     async fn put_account(&self, account: &Account) -> Result<(), StorageError>;
 
     /// The account named `user`.
     async fn account(&self, user: &str) -> Result<Option<Account>, StorageError>;
 
-    /// Records a token (by its SHA-256) for `user`.
+    /// Records a token (by its SHA-256) for `user` on `device_id`, binding the device to
+    /// the account in the same transaction: an unknown device id (or one recorded
+    /// without an owner) is registered to `user`; one that belongs to another account
+    /// fails with [`StorageError::DeviceTaken`] and records nothing. An empty
+    /// `device_id` records an unbound token (see [`Storage::bind_token`]).
     async fn add_token(
         &self,
         user: &str,
@@ -90,8 +111,20 @@ pub trait Storage: Send + Sync + 'static {
         device_id: &str,
     ) -> Result<(), StorageError>;
 
-    /// The account a token (by its SHA-256) belongs to.
-    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError>;
+    /// Binds an unbound token to `device_id`, registering the device to the token's
+    /// account as [`Storage::add_token`] does (failing with
+    /// [`StorageError::DeviceTaken`] when it is another account's). Returns the device
+    /// the token is bound to: `device_id`, or the one it was bound to already.
+    async fn bind_token(&self, token_digest: &str, device_id: &str)
+        -> Result<String, StorageError>;
+
+    /// The account and device of a token (by its SHA-256) issued after `issued_after_ms`
+    /// (unix ms); `None` for an unknown, revoked or older (expired) token.
+    async fn account_by_token(
+        &self,
+        token_digest: &str,
+        issued_after_ms: i64,
+    ) -> Result<Option<TokenOwner>, StorageError>;
 
     /// Stores a setting.
     async fn put_setting(&self, key: &str, value: &str) -> Result<(), StorageError>;

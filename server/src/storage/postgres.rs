@@ -7,8 +7,8 @@
 
 use super::{
     event_body, grid_version, page, parse_event, parse_role, parse_scope_json, quarantine_full,
-    repeat_outcome, GridCache, Held, Quarantined, Storage, MAX_QUARANTINE_PER_DEVICE, SETTING_GRID,
-    SETTING_GRID_VERSION,
+    repeat_outcome, revokes, GridCache, Held, Quarantined, Storage, TokenOwner,
+    MAX_QUARANTINE_PER_DEVICE, SETTING_GRID, SETTING_GRID_VERSION,
 };
 use crate::{
     account::Account,
@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwork_core::geo::Grid;
 use gridwork_core::{
-    model::{Event, Stream},
+    model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
 };
 use std::sync::Arc;
@@ -127,6 +127,18 @@ DO $$ BEGIN
 END $$;
 ";
 
+/// Tokens speak for one device: tokens `gridwork admin issue-token` issued without
+/// `--device` (recorded as `issued-by-admin`) become unbound, each binding to the first
+/// device it pushes for. Runs once per database (a settings row marks it done).
+const MIGRATE_ADMIN_TOKENS: &str = "
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM settings WHERE key = 'migration.unbound_admin_tokens') THEN
+    UPDATE tokens SET device_id = '' WHERE device_id = 'issued-by-admin';
+    INSERT INTO settings (key, value) VALUES ('migration.unbound_admin_tokens', 'done');
+  END IF;
+END $$;
+";
+
 /// The PostgreSQL storage backend.
 #[derive(Clone)]
 pub struct PostgresStorage {
@@ -187,6 +199,7 @@ impl PostgresStorage {
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(MIGRATE_OWNER).await?;
         tx.batch_execute(MIGRATE_BLOB_REFS).await?;
+        tx.batch_execute(MIGRATE_ADMIN_TOKENS).await?;
         tx.commit().await?;
         Ok(Self {
             pool,
@@ -387,6 +400,25 @@ async fn push_one(
     Ok(outcome)
 }
 
+/// Registers `device` to `user`, or claims it when it was recorded without an owner;
+/// fails when it belongs to another account. The upsert locks the device's row.
+async fn claim_device(tx: &Transaction<'_>, user: &str, device: &str) -> Result<(), StorageError> {
+    let owner: String = tx
+        .query_one(
+            "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES ($1, 0, $2, $3)
+             ON CONFLICT (device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
+               THEN excluded.owner ELSE devices.owner END
+             RETURNING owner",
+            &[&device, &GENESIS_HASH, &user],
+        )
+        .await?
+        .get(0);
+    if owner != user {
+        return Err(StorageError::DeviceTaken(device.to_string()));
+    }
+    Ok(())
+}
+
 fn to_account(row: &tokio_postgres::Row) -> Result<Account, StorageError> {
     Ok(Account {
         user: row.get(0),
@@ -497,20 +529,34 @@ impl Storage for PostgresStorage {
     async fn put_account(&self, account: &Account) -> Result<(), StorageError> {
         let scope = serde_json::to_string(&account.scope)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
-        self.client()
-            .await?
-            .execute(
-                "INSERT INTO accounts (name, role, scope, password_hash) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
-                   password_hash = excluded.password_hash",
-                &[
-                    &account.user,
-                    &account.role.as_str(),
-                    &scope,
-                    &account.password_hash,
-                ],
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let old = tx
+            .query_opt(
+                "SELECT name, role, scope, password_hash FROM accounts WHERE name = $1 FOR UPDATE",
+                &[&account.user],
             )
-            .await?;
+            .await?
+            .as_ref()
+            .map(to_account)
+            .transpose()?;
+        tx.execute(
+            "INSERT INTO accounts (name, role, scope, password_hash) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
+               password_hash = excluded.password_hash",
+            &[
+                &account.user,
+                &account.role.as_str(),
+                &scope,
+                &account.password_hash,
+            ],
+        )
+        .await?;
+        if old.is_some_and(|old| revokes(&old, account)) {
+            tx.execute("DELETE FROM tokens WHERE name = $1", &[&account.user])
+                .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -533,32 +579,80 @@ impl Storage for PostgresStorage {
         token_digest: &str,
         device_id: &str,
     ) -> Result<(), StorageError> {
-        let n = self
-            .client()
-            .await?
-            .execute(
-                "INSERT INTO tokens (digest, name, device_id, created_ms)
-                 SELECT $1, name, $3, $4 FROM accounts WHERE name = $2",
-                &[&token_digest, &user, &device_id, &now_ms()],
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // The account row is locked so that it cannot change (and revoke) under us.
+        if tx
+            .query_opt(
+                "SELECT name FROM accounts WHERE name = $1 FOR SHARE",
+                &[&user],
             )
-            .await?;
-        if n == 0 {
+            .await?
+            .is_none()
+        {
             return Err(StorageError::NotFound(format!("no account named {user}")));
         }
+        if !device_id.is_empty() {
+            claim_device(&tx, user, device_id).await?;
+        }
+        tx.execute(
+            "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES ($1, $2, $3, $4)",
+            &[&token_digest, &user, &device_id, &now_ms()],
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 
-    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError> {
-        self.client()
-            .await?
+    async fn bind_token(
+        &self,
+        token_digest: &str,
+        device_id: &str,
+    ) -> Result<String, StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let row = tx
             .query_opt(
-                "SELECT a.name, a.role, a.scope, a.password_hash
-                 FROM tokens t JOIN accounts a ON a.name = t.name WHERE t.digest = $1",
+                "SELECT name, device_id FROM tokens WHERE digest = $1 FOR UPDATE",
                 &[&token_digest],
             )
             .await?
+            .ok_or_else(|| StorageError::NotFound("no such token".into()))?;
+        let (user, bound): (String, String) = (row.get(0), row.get(1));
+        if !bound.is_empty() {
+            return Ok(bound);
+        }
+        claim_device(&tx, &user, device_id).await?;
+        tx.execute(
+            "UPDATE tokens SET device_id = $1 WHERE digest = $2",
+            &[&device_id, &token_digest],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(device_id.to_string())
+    }
+
+    async fn account_by_token(
+        &self,
+        token_digest: &str,
+        issued_after_ms: i64,
+    ) -> Result<Option<TokenOwner>, StorageError> {
+        self.client()
+            .await?
+            .query_opt(
+                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
+                 FROM tokens t JOIN accounts a ON a.name = t.name
+                 WHERE t.digest = $1 AND t.created_ms > $2",
+                &[&token_digest, &issued_after_ms],
+            )
+            .await?
             .as_ref()
-            .map(to_account)
+            .map(|row| {
+                Ok(TokenOwner {
+                    account: to_account(row)?,
+                    device_id: row.get(4),
+                })
+            })
             .transpose()
     }
 
@@ -592,5 +686,61 @@ impl Storage for PostgresStorage {
             .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
             .await?
             .map(|r| r.get(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A database of the previous schema (before tokens were bound to devices) keeps its
+    /// tokens: those issued by an operator without a device become unbound.
+    #[tokio::test]
+    async fn older_databases_unbind_admin_tokens_once() {
+        let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
+            eprintln!(
+                "SKIPPED: set GRIDWORK_TEST_PG to run older_databases_unbind_admin_tokens_once"
+            );
+            return;
+        };
+        let schema = "gw_test_unit_admin_tokens";
+        let (client, conn) = tokio_postgres::connect(&url, NoTls).await.unwrap();
+        let task = tokio::spawn(conn);
+        client
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
+                 SET search_path = {schema};
+                 {SCHEMA}
+                 INSERT INTO accounts VALUES ('li', 'worker', '[\"\"]', NULL);
+                 INSERT INTO tokens VALUES ('d-admin', 'li', 'issued-by-admin', 0),
+                   ('d-login', 'li', 'phone-li', 0);"
+            ))
+            .await
+            .unwrap();
+        drop(client);
+        let _ = task.await;
+        let s = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
+        let device = |d: &'static str| {
+            let s = s.clone();
+            async move { s.account_by_token(d, -1).await.unwrap().unwrap().device_id }
+        };
+        assert_eq!(device("d-admin").await, "");
+        assert_eq!(device("d-login").await, "phone-li");
+        assert_eq!(s.bind_token("d-admin", "phone-2").await.unwrap(), "phone-2");
+        // Connecting again changes nothing, not even a device named like the old default.
+        s.add_token("li", "d-named", "issued-by-admin")
+            .await
+            .unwrap();
+        let s = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
+        assert_eq!(
+            s.account_by_token("d-named", -1)
+                .await
+                .unwrap()
+                .unwrap()
+                .device_id,
+            "issued-by-admin"
+        );
+        assert_eq!(device("d-admin").await, "phone-2");
     }
 }

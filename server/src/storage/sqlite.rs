@@ -5,8 +5,8 @@
 
 use super::{
     event_body, grid_version, page, parse_event, parse_role, parse_scope_json, quarantine_full,
-    repeat_outcome, GridCache, Held, Quarantined, Storage, MAX_QUARANTINE_PER_DEVICE, SETTING_GRID,
-    SETTING_GRID_VERSION,
+    repeat_outcome, revokes, GridCache, Held, Quarantined, Storage, TokenOwner,
+    MAX_QUARANTINE_PER_DEVICE, SETTING_GRID, SETTING_GRID_VERSION,
 };
 use crate::{
     account::Account,
@@ -16,7 +16,7 @@ use crate::{
 use async_trait::async_trait;
 use gridwork_core::geo::Grid;
 use gridwork_core::{
-    model::{Event, Stream},
+    model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
 };
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
@@ -101,7 +101,9 @@ UPDATE devices SET owner = COALESCE(
 ";
 
 /// Version 2 to 3: the photos each user's accepted events reference (only those may be
-/// uploaded), filled from the events held.
+/// uploaded), filled from the events held; and tokens speak for one device: tokens
+/// `gridwork admin issue-token` issued without `--device` (recorded as
+/// `issued-by-admin`) become unbound, each binding to the first device it pushes for.
 const MIGRATE_2_TO_3: &str = "
 CREATE TABLE blob_refs (
   sha256 TEXT NOT NULL,
@@ -115,6 +117,7 @@ INSERT OR IGNORE INTO blob_refs (sha256, actor_user)
 INSERT OR IGNORE INTO blob_refs (sha256, actor_user)
   SELECT json_extract(e.body, '$.payload.photo.sha256'), e.actor_user
   FROM events e WHERE json_extract(e.body, '$.payload.photo.sha256') IS NOT NULL;
+UPDATE tokens SET device_id = '' WHERE device_id = 'issued-by-admin';
 ";
 
 struct Inner {
@@ -401,6 +404,27 @@ fn push_one(
     Ok(outcome)
 }
 
+/// Registers `device` to `user`, or claims it when it was recorded without an owner;
+/// fails when it belongs to another account.
+fn claim_device(
+    tx: &rusqlite::Transaction<'_>,
+    user: &str,
+    device: &str,
+) -> Result<(), StorageError> {
+    let owner: String = tx.query_row(
+        "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES (?1, 0, ?2, ?3)
+         ON CONFLICT(device_id) DO UPDATE SET owner = CASE WHEN devices.owner = ''
+           THEN excluded.owner ELSE devices.owner END
+         RETURNING owner",
+        params![device, GENESIS_HASH, user],
+        |r| r.get(0),
+    )?;
+    if owner != user {
+        return Err(StorageError::DeviceTaken(device.to_string()));
+    }
+    Ok(())
+}
+
 fn account_row(
     r: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<(String, String, String, Option<String>)> {
@@ -518,7 +542,17 @@ impl Storage for SqliteStorage {
         let scope = serde_json::to_string(&account.scope)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
         self.write(move |conn| {
-            conn.execute(
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let old = tx
+                .query_row(
+                    "SELECT name, role, scope, password_hash FROM accounts WHERE name = ?1",
+                    [&account.user],
+                    account_row,
+                )
+                .optional()?
+                .map(to_account)
+                .transpose()?;
+            tx.execute(
                 "INSERT INTO accounts (name, role, scope, password_hash) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT(name) DO UPDATE SET role = excluded.role, scope = excluded.scope,
                    password_hash = excluded.password_hash",
@@ -529,6 +563,10 @@ impl Storage for SqliteStorage {
                     account.password_hash
                 ],
             )?;
+            if old.is_some_and(|old| revokes(&old, &account)) {
+                tx.execute("DELETE FROM tokens WHERE name = ?1", [&account.user])?;
+            }
+            tx.commit()?;
             Ok(())
         })
         .await
@@ -561,30 +599,79 @@ impl Storage for SqliteStorage {
             device_id.to_string(),
         );
         self.write(move |conn| {
-            let n = conn.execute(
-                "INSERT INTO tokens (digest, name, device_id, created_ms)
-                 SELECT ?1, name, ?3, ?4 FROM accounts WHERE name = ?2",
-                params![digest, user, device, now_ms()],
-            )?;
-            if n == 0 {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let known: Option<String> = tx
+                .query_row("SELECT name FROM accounts WHERE name = ?1", [&user], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if known.is_none() {
                 return Err(StorageError::NotFound(format!("no account named {user}")));
             }
+            if !device.is_empty() {
+                claim_device(&tx, &user, &device)?;
+            }
+            tx.execute(
+                "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
+                params![digest, user, device, now_ms()],
+            )?;
+            tx.commit()?;
             Ok(())
         })
         .await
     }
 
-    async fn account_by_token(&self, token_digest: &str) -> Result<Option<Account>, StorageError> {
+    async fn bind_token(
+        &self,
+        token_digest: &str,
+        device_id: &str,
+    ) -> Result<String, StorageError> {
+        let (digest, device) = (token_digest.to_string(), device_id.to_string());
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let (user, bound): (String, String) = tx
+                .query_row(
+                    "SELECT name, device_id FROM tokens WHERE digest = ?1",
+                    [&digest],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| StorageError::NotFound("no such token".into()))?;
+            if !bound.is_empty() {
+                return Ok(bound);
+            }
+            claim_device(&tx, &user, &device)?;
+            tx.execute(
+                "UPDATE tokens SET device_id = ?1 WHERE digest = ?2",
+                params![device, digest],
+            )?;
+            tx.commit()?;
+            Ok(device)
+        })
+        .await
+    }
+
+    async fn account_by_token(
+        &self,
+        token_digest: &str,
+        issued_after_ms: i64,
+    ) -> Result<Option<TokenOwner>, StorageError> {
         let digest = token_digest.to_string();
         self.read(move |conn| {
             conn.query_row(
-                "SELECT a.name, a.role, a.scope, a.password_hash
-                 FROM tokens t JOIN accounts a ON a.name = t.name WHERE t.digest = ?1",
-                [digest],
-                account_row,
+                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
+                 FROM tokens t JOIN accounts a ON a.name = t.name
+                 WHERE t.digest = ?1 AND t.created_ms > ?2",
+                params![digest, issued_after_ms],
+                |r| Ok((account_row(r)?, r.get::<_, String>(4)?)),
             )
             .optional()?
-            .map(to_account)
+            .map(|(row, device_id)| {
+                Ok(TokenOwner {
+                    account: to_account(row)?,
+                    device_id,
+                })
+            })
             .transpose()
         })
         .await
@@ -710,5 +797,34 @@ mod tests {
         assert!(s.blob_referenced(&photo('c'), "zhao").await.unwrap());
         assert!(!s.blob_referenced(&photo('a'), "zhao").await.unwrap());
         assert!(!s.blob_referenced(&photo('c'), "li").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn version_2_admin_tokens_become_unbound_and_others_stay_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&v2_schema()).unwrap();
+            conn.execute_batch(
+                "INSERT INTO accounts VALUES ('li', 'worker', '[\"\"]', NULL);
+                 INSERT INTO tokens VALUES ('d-admin', 'li', 'issued-by-admin', 0),
+                   ('d-login', 'li', 'phone-li', 0);
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(&path).await.unwrap();
+        let device = |d: &'static str| {
+            let s = s.clone();
+            async move { s.account_by_token(d, -1).await.unwrap().unwrap().device_id }
+        };
+        assert_eq!(device("d-admin").await, "");
+        assert_eq!(device("d-login").await, "phone-li");
+        // The unbound token binds to the first device it pushes for, then stays there.
+        assert_eq!(s.bind_token("d-admin", "phone-2").await.unwrap(), "phone-2");
+        assert_eq!(s.bind_token("d-admin", "phone-3").await.unwrap(), "phone-2");
+        drop(s);
+        SqliteStorage::open(&path).await.unwrap();
     }
 }

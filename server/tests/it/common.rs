@@ -168,15 +168,17 @@ pub async fn live(limits: Limits) -> Live {
     let (storage, dir) = sqlite().await;
     accounts(storage.as_ref()).await;
     let blobs = gridwork_server::blobs::BlobStore::open(&dir.path().join("blobs")).unwrap();
-    let state = AppState {
-        storage,
-        blobs: Arc::new(blobs),
-        limits,
-    };
+    let header_read_timeout = limits.header_read_timeout;
+    let state = AppState::new(storage, Arc::new(blobs), limits);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let app = gridwork_server::router(state.clone());
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    tokio::spawn(gridwork_server::serve_listener(
+        listener,
+        app,
+        header_read_timeout,
+        std::future::pending(),
+    ));
     Live {
         base: format!("http://{addr}"),
         state,
@@ -203,8 +205,14 @@ impl Live {
         );
     }
 
+    /// A token of `user` for the device `phone-<user>`.
     pub async fn token(&self, user: &str) -> String {
-        admin::issue_token(self.state.storage.as_ref(), user, "test-device")
+        self.device_token(user, &format!("phone-{user}")).await
+    }
+
+    /// A token of `user` for `device`.
+    pub async fn device_token(&self, user: &str, device: &str) -> String {
+        admin::issue_token(self.state.storage.as_ref(), user, device)
             .await
             .unwrap()
     }

@@ -267,6 +267,151 @@ pub async fn devices_belong_to_their_first_account(s: Arc<dyn Storage>) {
     assert_eq!(authors, ["li", "wang"]);
 }
 
+pub async fn sign_in_binds_a_device_to_its_account(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let (li, zhao) = (
+        account(s.as_ref(), "li").await,
+        account(s.as_ref(), "zhao").await,
+    );
+    let issue = |user: &'static str, device: &'static str| {
+        let s = s.clone();
+        async move { gridwork_server::admin::issue_token(s.as_ref(), user, device).await }
+    };
+    // li signs in on phone-li before it sent anything: the device is hers from now on.
+    issue("li", "phone-li").await.unwrap();
+    let err = issue("zhao", "phone-li").await.unwrap_err();
+    assert!(
+        matches!(&err, gridwork_server::StorageError::DeviceTaken(d) if d == "phone-li"),
+        "{err}"
+    );
+    // zhao's event under li's device id is refused and leaves no trace ...
+    let mut fake = Device::new("phone-li", "zhao", Role::Worker);
+    let r = s
+        .push(&zhao, vec![fake.report(Some("32050800201"))])
+        .await
+        .unwrap();
+    assert!(rejected(&r[0]).contains("belongs to another account"));
+    assert!(s.quarantine("phone-li").await.unwrap().is_empty());
+    // ... so li's own chain starts at 1, and she may sign in there again.
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    accepted(
+        &s.push(&li, vec![d.report(Some("32050800101"))])
+            .await
+            .unwrap()[0],
+    );
+    accepted(
+        &s.push(&li, vec![d.report(Some("32050800101"))])
+            .await
+            .unwrap()[0],
+    );
+    issue("li", "phone-li").await.unwrap();
+    // A device claimed by its first event (the old rule) keeps that owner.
+    let mut z = Device::new("phone-zhao", "zhao", Role::Worker);
+    accepted(
+        &s.push(&zhao, vec![z.report(Some("32050800201"))])
+            .await
+            .unwrap()[0],
+    );
+    assert!(matches!(
+        issue("li", "phone-zhao").await,
+        Err(gridwork_server::StorageError::DeviceTaken(_))
+    ));
+    issue("zhao", "phone-zhao").await.unwrap();
+    // A refused sign-in issued no token.
+    assert!(issue("nobody", "phone-new").await.is_err());
+    issue("zhao", "phone-new").await.unwrap();
+}
+
+pub async fn unbound_tokens_bind_to_their_first_device(s: Arc<dyn Storage>) {
+    use gridwork_server::admin::issue_token;
+    accounts(s.as_ref()).await;
+    issue_token(s.as_ref(), "wang", "desk-wang").await.unwrap();
+    let t = issue_token(s.as_ref(), "li", "").await.unwrap();
+    let d = token_digest(&t);
+    assert_eq!(
+        s.account_by_token(&d, 0).await.unwrap().unwrap().device_id,
+        ""
+    );
+    // Another account's device cannot be bound, and the token stays unbound.
+    assert!(matches!(
+        s.bind_token(&d, "desk-wang").await,
+        Err(gridwork_server::StorageError::DeviceTaken(_))
+    ));
+    assert_eq!(
+        s.account_by_token(&d, 0).await.unwrap().unwrap().device_id,
+        ""
+    );
+    assert_eq!(s.bind_token(&d, "phone-li").await.unwrap(), "phone-li");
+    assert_eq!(s.bind_token(&d, "phone-li-2").await.unwrap(), "phone-li");
+    assert_eq!(
+        s.account_by_token(&d, 0).await.unwrap().unwrap().device_id,
+        "phone-li"
+    );
+    // The device is li's now.
+    assert!(matches!(
+        issue_token(s.as_ref(), "zhao", "phone-li").await,
+        Err(gridwork_server::StorageError::DeviceTaken(_))
+    ));
+    assert!(issue_token(s.as_ref(), "li", "bad/name").await.is_err());
+}
+
+pub async fn tokens_expire_and_account_changes_revoke_them(s: Arc<dyn Storage>) {
+    use gridwork_server::admin::{add_user, issue_token};
+    accounts(s.as_ref()).await;
+    let by = |token: &str, after: i64| {
+        let (s, digest) = (s.clone(), token_digest(token));
+        async move { s.account_by_token(&digest, after).await.unwrap() }
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let t = issue_token(s.as_ref(), "li", "phone-li").await.unwrap();
+    assert!(by(&t, now - 60_000).await.is_some());
+    // Issued before the cut-off: expired.
+    assert!(by(&t, now + 60_000).await.is_none());
+    // Storing the same account unchanged keeps its tokens (zhao has no password).
+    let z = issue_token(s.as_ref(), "zhao", "phone-zhao").await.unwrap();
+    add_user(s.as_ref(), "zhao", Role::Worker, "320508002", None)
+        .await
+        .unwrap();
+    assert!(by(&z, 0).await.is_some());
+    // A scope change revokes ...
+    add_user(
+        s.as_ref(),
+        "zhao",
+        Role::Worker,
+        "320508002,320508003",
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(by(&z, 0).await.is_none());
+    // ... and so does a role change ...
+    let z = issue_token(s.as_ref(), "zhao", "phone-zhao").await.unwrap();
+    add_user(
+        s.as_ref(),
+        "zhao",
+        Role::Handler,
+        "320508002,320508003",
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(by(&z, 0).await.is_none());
+    // ... and a new password (even the same one: it is hashed anew).
+    let other = issue_token(s.as_ref(), "wang", "desk-wang").await.unwrap();
+    add_user(s.as_ref(), "li", Role::Worker, "320508001", Some("pw-li"))
+        .await
+        .unwrap();
+    assert!(by(&t, 0).await.is_none());
+    // Only that account's tokens go.
+    assert!(by(&other, 0).await.is_some());
+    // The devices stay bound: li signs in again on her phone.
+    let t = issue_token(s.as_ref(), "li", "phone-li").await.unwrap();
+    assert_eq!(by(&t, 0).await.unwrap().device_id, "phone-li");
+}
+
 pub async fn scope_decides_what_is_accepted(s: Arc<dyn Storage>) {
     accounts(s.as_ref()).await;
     let li = account(s.as_ref(), "li").await;
@@ -419,12 +564,15 @@ pub async fn accounts_tokens_and_settings(s: Arc<dyn Storage>) {
     let token = gridwork_server::admin::issue_token(s.as_ref(), "li", "phone")
         .await
         .unwrap();
-    assert_eq!(
-        s.account_by_token(&token_digest(&token)).await.unwrap(),
-        Some(li)
-    );
+    let owner = s
+        .account_by_token(&token_digest(&token), 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.account, li);
+    assert_eq!(owner.device_id, "phone");
     assert!(
-        s.account_by_token(&token).await.unwrap().is_none(),
+        s.account_by_token(&token, 0).await.unwrap().is_none(),
         "only the digest is stored"
     );
     assert!(
@@ -698,6 +846,9 @@ conformance!(
     actors_and_roles_are_checked,
     impostors_leave_no_trace,
     devices_belong_to_their_first_account,
+    sign_in_binds_a_device_to_its_account,
+    tokens_expire_and_account_changes_revoke_them,
+    unbound_tokens_bind_to_their_first_device,
     scope_decides_what_is_accepted,
     patrols_are_scoped_by_their_cells,
     pull_serves_the_scope_in_pages,

@@ -166,6 +166,7 @@ async fn limits_are_413_with_a_clear_message() {
     let live = live(Limits {
         max_push_bytes: 64 * 1024,
         max_blob_bytes: 1000,
+        ..Limits::default()
     })
     .await;
     let token = live.token("li").await;

@@ -7,5 +7,6 @@ mod common;
 mod conformance;
 mod console;
 mod http;
+mod http_auth;
 mod openapi;
 mod uploads;

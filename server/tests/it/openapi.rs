@@ -165,7 +165,7 @@ async fn real_responses_fit_the_schemas() {
     };
     let res = c
         .post(format!("{}/v1/login", live.base))
-        .json(&json!({"user": "li", "password": "pw-li", "device_id": "p1"}))
+        .json(&json!({"user": "li", "password": "pw-li", "device_id": "phone-li"}))
         .send()
         .await
         .unwrap();
@@ -239,6 +239,29 @@ async fn real_responses_fit_the_schemas() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     fits("/v1/catalog", "get", 404, &res.json().await.unwrap());
+    // Sign-in with another account's device, then too many failures.
+    let login = |user: &str, password: &str| {
+        c.post(format!("{}/v1/login", live.base))
+            .json(&json!({"user": user, "password": password, "device_id": "phone-li"}))
+            .send()
+    };
+    let res = login("wang", "pw-wang").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    fits("/v1/login", "post", 409, &res.json().await.unwrap());
+    let mut res = login("wang", "guess").await.unwrap();
+    while res.status() == StatusCode::UNAUTHORIZED {
+        res = login("wang", "guess").await.unwrap();
+    }
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        res.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    fits("/v1/login", "post", 429, &res.json().await.unwrap());
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! server, and transports that fail, stall or answer wrongly on purpose.
 #![allow(clippy::unwrap_used)]
 
+mod conflict;
 mod faults;
 mod runs;
 
@@ -42,7 +43,7 @@ impl Device {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(AtomicI64::new(MONDAY_9AM));
         let store = open(&dir, &clock);
-        store.init(user, role, device).unwrap();
+        store.init_with_device(user, role, device).unwrap();
         store.import_grid(GRID).unwrap();
         store.import_catalog(CATALOG).unwrap();
         Device {

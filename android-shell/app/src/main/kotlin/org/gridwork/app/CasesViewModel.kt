@@ -67,10 +67,9 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
             val message = try {
                 withContext(Dispatchers.IO) {
                     val repo = repo()
-                    val device = repo.identity()?.deviceId ?: "android-${java.util.UUID.randomUUID()}"
-                    repo.signIn(user, org.gridwork.ffi.Role.WORKER, device)
+                    repo.signIn(user, org.gridwork.ffi.Role.WORKER)
                     val signed = repo.signInToServer(server, user, password)
-                    repo.signIn(user, signed.role, device)
+                    repo.signIn(user, signed.role)
                 }
                 SyncWorker.syncNow(getApplication())
                 "Signed in as $user"

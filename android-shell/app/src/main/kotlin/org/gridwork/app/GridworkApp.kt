@@ -5,8 +5,6 @@
 package org.gridwork.app
 
 import android.app.Application
-import android.os.Build
-import android.provider.Settings
 import kotlinx.coroutines.CompletableDeferred
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
@@ -37,10 +35,9 @@ class GridworkApp : Application() {
         // system proxy and the app's network security config apply.
         val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = StoreKey.key(this))
         if (repo.identity() == null) {
-            // A demo worker until the user signs in to a server (the sync row).
-            @Suppress("HardwareIds")
-            val androidId = Settings.Secure.getString(contentResolver, Settings.Secure.ANDROID_ID) ?: Build.MODEL
-            repo.signIn("demo-worker", Role.WORKER, "android-$androidId")
+            // A demo worker until the user signs in to a server (the sync row). The core
+            // gives the store a random device id.
+            repo.signIn("demo-worker", Role.WORKER)
         }
         if (repo.categories().isEmpty()) {
             repo.importReferenceData(

@@ -47,7 +47,7 @@ class SyncWorker(context: Context, params: WorkerParameters) : CoroutineWorker(c
             EngineState.SYNCED, EngineState.CANCELLED, EngineState.IDLE -> Result.success(summary)
             EngineState.RETRY_SCHEDULED -> Result.retry()
             // Sign in again / update the app: retrying would not help; the UI shows the status.
-            EngineState.SIGN_IN_REQUIRED, EngineState.INCOMPATIBLE_SERVER,
+            EngineState.SIGN_IN_REQUIRED, EngineState.INCOMPATIBLE_SERVER, EngineState.DEVICE_CONFLICT,
             EngineState.NOT_SIGNED_IN -> Result.failure(summary)
         }
     }

@@ -76,9 +76,12 @@ class GridworkRepository private constructor(
     /** Who is signed in on this device, or null before [signIn]. */
     fun identity(): Identity? = store.identity()
 
-    /** Sets the signed-in user, their role and this device's (fixed) id. */
-    fun signIn(user: String, role: Role, deviceId: String): Identity =
-        store.init(user, role, deviceId)
+    /**
+     * Sets the signed-in user and their role. The first call gives the store its device id,
+     * a random UUID made by the core (read it from [identity]); it never changes.
+     */
+    fun signIn(user: String, role: Role): Identity =
+        store.init(user, role)
 
     /** Imports the grid (GeoJSON text) and the catalogue (JSON text); returns the counts. */
     fun importReferenceData(gridGeoJson: String, catalogJson: String): Pair<UInt, UInt> =
