@@ -699,6 +699,10 @@ mod tests {
     #[tokio::test]
     async fn older_databases_unbind_admin_tokens_once() {
         let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
+            assert!(
+                std::env::var("GRIDWORK_REQUIRE_PG").map_or(true, |v| v != "1"),
+                "GRIDWORK_REQUIRE_PG=1 but GRIDWORK_TEST_PG is not set"
+            );
             eprintln!(
                 "SKIPPED: set GRIDWORK_TEST_PG to run older_databases_unbind_admin_tokens_once"
             );

@@ -111,15 +111,26 @@ pub async fn sqlite() -> (Arc<dyn Storage>, tempfile::TempDir) {
     (Arc::new(s), dir)
 }
 
+/// The PostgreSQL URL for the tests (GRIDWORK_TEST_PG), or `None` with a note. When
+/// GRIDWORK_REQUIRE_PG=1 (as `.ci/run` sets it) a missing URL fails the test instead:
+/// a PostgreSQL suite must never pass without running where it is required.
+pub fn pg_url(what: &str) -> Option<String> {
+    match std::env::var("GRIDWORK_TEST_PG") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("GRIDWORK_REQUIRE_PG").is_ok_and(|v| v == "1") => {
+            panic!("{what} needs PostgreSQL: GRIDWORK_REQUIRE_PG=1 but GRIDWORK_TEST_PG is not set")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED: {what}: set GRIDWORK_TEST_PG to a connection URL to run it");
+            None
+        }
+    }
+}
+
 /// A fresh PostgreSQL schema named after the test, or `None` (with a note) when
 /// GRIDWORK_TEST_PG is not set.
 pub async fn postgres(name: &str) -> Option<Arc<dyn Storage>> {
-    let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
-        eprintln!(
-            "SKIPPED: PostgreSQL test {name}: set GRIDWORK_TEST_PG to a connection URL to run it"
-        );
-        return None;
-    };
+    let url = pg_url(&format!("PostgreSQL test {name}"))?;
     let schema = format!("gw_test_{name}");
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await

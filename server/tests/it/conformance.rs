@@ -800,11 +800,9 @@ pub async fn uploads_need_an_accepted_reference(s: Arc<dyn Storage>) {
 #[allow(non_snake_case)]
 #[tokio::test]
 async fn postgres_suite_skipped_without_GRIDWORK_TEST_PG() {
-    let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
-        eprintln!(
-            "SKIPPED: the PostgreSQL conformance suite (postgres_backend::*) passes without \
-             running; set GRIDWORK_TEST_PG to a connection URL to run it"
-        );
+    let Some(url) = crate::common::pg_url(
+        "the PostgreSQL conformance suite (postgres_backend::* pass without running)",
+    ) else {
         return;
     };
     let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
