@@ -51,6 +51,9 @@ enum AdminCommand {
         /// The grid GeoJSON file.
         file: PathBuf,
     },
+    /// Fold the server's case view again from the events it holds (after an upgrade
+    /// or a restore; the server keeps it up to date by itself otherwise).
+    Rebuild,
 }
 
 /// Runs `gridwork admin`.
@@ -80,6 +83,10 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             AdminCommand::ImportGrid { file } => {
                 admin::import_grid(s, &std::fs::read_to_string(file)?).await?;
                 output::line("grid imported");
+            }
+            AdminCommand::Rebuild => {
+                let n = s.rebuild_cases().await?;
+                output::line(format!("case view rebuilt from the events: {n} cases"));
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -14,12 +14,12 @@
 //! (catalogue and grid).
 
 pub mod postgres;
+pub(crate) mod settings;
 pub mod sqlite;
 
-use crate::{account::Account, StorageError};
+use crate::{account::Account, projection::CaseView, StorageError};
 use async_trait::async_trait;
 use gridwork_core::{
-    geo::Grid,
     model::Event,
     sync::wire::{PullResponse, PushOutcome},
 };
@@ -33,6 +33,8 @@ pub const SETTING_GRID: &str = "grid";
 /// push checks one short value to know whether its cached grid is current (also when
 /// another process stored a new grid).
 pub const SETTING_GRID_VERSION: &str = "grid.version";
+/// Settings key of the catalogue's version, likewise.
+pub const SETTING_CATALOG_VERSION: &str = "catalog.version";
 
 /// Most quarantined events kept per device. Past it a rejected event is answered
 /// `rejected` but not stored (and so its chain place is not recorded either): a device
@@ -87,6 +89,17 @@ pub trait Storage: Send + Sync + 'static {
     /// photos may be uploaded, so no one can fill the blob store with files no case
     /// needs.
     async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError>;
+
+    /// The server's view of the case `id` (see [`crate::projection`]), kept up to date
+    /// in every push transaction.
+    async fn case_view(&self, id: uuid::Uuid) -> Result<Option<CaseView>, StorageError>;
+
+    /// Every case view, by id (an operator's export and the tests; lists page instead).
+    async fn case_views(&self) -> Result<Vec<CaseView>, StorageError>;
+
+    /// Folds every case again from the accepted events held, in one transaction, and
+    /// returns how many there are (`gridwork admin rebuild`; also after an upgrade).
+    async fn rebuild_cases(&self) -> Result<u64, StorageError>;
 
     /// Quarantined events of a device, in chain order.
     async fn quarantine(&self, device_id: &str) -> Result<Vec<Quarantined>, StorageError>;
@@ -147,42 +160,56 @@ pub async fn open_storage(db: &str) -> Result<Arc<dyn Storage>, StorageError> {
     }
 }
 
-/// The parsed city grid, cached by version so a push parses it only when it changed.
-#[derive(Default)]
-pub(crate) struct GridCache {
-    held: std::sync::Mutex<Option<(String, Arc<Grid>)>>,
+/// A case view as both backends store it: the columns lists filter on, and the view.
+pub(crate) struct CaseRow {
+    pub(crate) id: String,
+    pub(crate) cell: String,
+    pub(crate) status: &'static str,
+    pub(crate) category: String,
+    pub(crate) department: Option<String>,
+    pub(crate) reporter: String,
+    pub(crate) received_ms: i64,
+    pub(crate) updated_ms: i64,
+    pub(crate) deadline_ms: Option<i64>,
+    pub(crate) closed_ms: Option<i64>,
+    pub(crate) view: String,
 }
 
-impl GridCache {
-    /// The cached grid when it is of `version`.
-    pub(crate) fn cached(&self, version: Option<&str>) -> Option<Arc<Grid>> {
-        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        match (version, held.as_ref()) {
-            (Some(v), Some((hv, grid))) if v == hv => Some(grid.clone()),
-            _ => None,
-        }
-    }
-
-    /// Parses and caches the stored grid text (`None`: the server holds no grid).
-    pub(crate) fn load(&self, text: Option<String>) -> Result<Option<Arc<Grid>>, StorageError> {
-        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(text) = text else {
-            *held = None;
-            return Ok(None);
-        };
-        let grid = Arc::new(
-            Grid::from_geojson(&text)
-                .map_err(|e| StorageError::Corrupt(format!("stored grid: {e}")))?,
-        );
-        *held = Some((grid_version(&text), grid.clone()));
-        Ok(Some(grid))
+impl CaseRow {
+    pub(crate) fn of(view: &CaseView) -> Result<Self, StorageError> {
+        Ok(CaseRow {
+            id: view.case.id.to_string(),
+            cell: view.cell.clone(),
+            status: view.case.status.as_str(),
+            category: view.case.category().to_string(),
+            department: view.case.department.clone(),
+            reporter: view.case.reporter.user.clone(),
+            received_ms: view.received_ms,
+            updated_ms: view.updated_ms,
+            deadline_ms: view.deadline_ms,
+            closed_ms: view.closed_ms,
+            view: serde_json::to_string(view).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+        })
     }
 }
 
-/// The version recorded for a grid text: its SHA-256, hex.
-pub(crate) fn grid_version(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(text.as_bytes()))
+/// Reads a stored case view back.
+pub(crate) fn parse_view(text: &str) -> Result<CaseView, StorageError> {
+    serde_json::from_str(text).map_err(|e| StorageError::Corrupt(format!("case view: {e}")))
+}
+
+/// The incident streams a push changed: those with a newly accepted event.
+pub(crate) fn touched_cases(events: &[Event], outcomes: &[PushOutcome]) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = events
+        .iter()
+        .zip(outcomes)
+        .filter(|(e, o)| {
+            matches!(o, PushOutcome::Accepted { .. })
+                && matches!(e.stream, gridwork_core::model::Stream::Incident(_))
+        })
+        .map(|(e, _)| e.stream.to_string())
+        .collect();
+    set.into_iter().collect()
 }
 
 /// The refusal for a rejected event when the device's quarantine is full.

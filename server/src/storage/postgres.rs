@@ -6,10 +6,12 @@
 //! every event below N. Pulls read in one REPEATABLE READ snapshot.
 
 use super::{
-    event_body, grid_version, page, parse_event, parse_role, parse_scope_json, quarantine_full,
-    repeat_outcome, revokes, GridCache, Held, Quarantined, Storage, TokenOwner,
-    MAX_QUARANTINE_PER_DEVICE, SETTING_GRID, SETTING_GRID_VERSION,
+    event_body, page, parse_event, parse_role, parse_scope_json, parse_view, quarantine_full,
+    repeat_outcome, revokes,
+    settings::{version_key, version_of, Cached, Parse, Reference},
+    touched_cases, CaseRow, Held, Quarantined, Storage, TokenOwner, MAX_QUARANTINE_PER_DEVICE,
 };
+use crate::projection::{fold_case, CaseView};
 use crate::{
     account::Account,
     judge::{foreign_actor, judge, photo_refs, ChainHead, Known, Verdict},
@@ -17,7 +19,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use gridwork_core::geo::Grid;
+use gridwork_core::{catalog::Catalog, geo::Grid};
 use gridwork_core::{
     model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
@@ -81,6 +83,21 @@ CREATE TABLE IF NOT EXISTS settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cases (
+  id TEXT PRIMARY KEY,
+  cell TEXT NOT NULL,
+  status TEXT NOT NULL,
+  category TEXT NOT NULL,
+  department TEXT,
+  reporter TEXT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  updated_ms BIGINT NOT NULL,
+  deadline_ms BIGINT,
+  closed_ms BIGINT,
+  view TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_cell ON cases(cell, received_ms);
+CREATE INDEX IF NOT EXISTS cases_status ON cases(status, deadline_ms);
 ";
 
 /// Databases made before devices recorded their owner: add the column and take the
@@ -143,7 +160,7 @@ END $$;
 #[derive(Clone)]
 pub struct PostgresStorage {
     pool: Pool,
-    grid: Arc<GridCache>,
+    reference: Arc<Reference>,
 }
 
 fn pool_error(e: impl std::fmt::Display) -> StorageError {
@@ -196,14 +213,24 @@ impl PostgresStorage {
             &[&MIGRATE_LOCK],
         )
         .await?;
+        // A database made before the server kept its case view gets one folded from the
+        // events it holds, in the same transaction.
+        let had_cases: bool = tx
+            .query_one("SELECT to_regclass('cases') IS NOT NULL", &[])
+            .await?
+            .get(0);
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(MIGRATE_OWNER).await?;
         tx.batch_execute(MIGRATE_BLOB_REFS).await?;
         tx.batch_execute(MIGRATE_ADMIN_TOKENS).await?;
+        if !had_cases {
+            let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
+            rebuild(&tx, catalog.as_deref()).await?;
+        }
         tx.commit().await?;
         Ok(Self {
             pool,
-            grid: Arc::new(GridCache::default()),
+            reference: Arc::new(Reference::default()),
         })
     }
 
@@ -212,21 +239,98 @@ impl PostgresStorage {
     }
 }
 
-/// The grid the server holds, from the cache when its version is unchanged. A grid
-/// stored before versions were kept gets its version recorded here.
-async fn current_grid(
+/// A reference setting (grid, catalogue), from the cache when its version is unchanged.
+/// One stored before versions were kept gets its version recorded here.
+async fn current<T: Parse>(
     tx: &Transaction<'_>,
-    cache: &GridCache,
-) -> Result<Option<Arc<Grid>>, StorageError> {
-    let version = setting_in(tx, SETTING_GRID_VERSION).await?;
-    if let Some(grid) = cache.cached(version.as_deref()) {
-        return Ok(Some(grid));
+    cache: &Cached<T>,
+) -> Result<Option<Arc<T>>, StorageError> {
+    let version = setting_in(tx, T::VERSION_KEY).await?;
+    if let Some(value) = cache.cached(version.as_deref()) {
+        return Ok(Some(value));
     }
-    let text = setting_in(tx, SETTING_GRID).await?;
+    let text = setting_in(tx, T::KEY).await?;
     if let (None, Some(text)) = (&version, &text) {
-        put_setting_in(tx, SETTING_GRID_VERSION, &grid_version(text)).await?;
+        put_setting_in(tx, T::VERSION_KEY, &version_of(text)).await?;
     }
     cache.load(text)
+}
+
+/// Folds the case of `stream` again from its accepted events and stores its view.
+async fn project_case(
+    tx: &Transaction<'_>,
+    stream: &str,
+    catalog: Option<&Catalog>,
+) -> Result<(), StorageError> {
+    let mut events = Vec::new();
+    for row in tx
+        .query(
+            "SELECT body, received_ms FROM events WHERE stream = $1",
+            &[&stream],
+        )
+        .await?
+    {
+        events.push((parse_event(row.get(0), None)?, row.get::<_, i64>(1)));
+    }
+    let cell: String = tx
+        .query_opt(
+            "SELECT cell FROM stream_cells WHERE stream = $1 LIMIT 1",
+            &[&stream],
+        )
+        .await?
+        .map(|r| r.get(0))
+        .unwrap_or_default();
+    let Some(view) = fold_case(&events, &cell, catalog) else {
+        return Ok(());
+    };
+    let row = CaseRow::of(&view)?;
+    tx.execute(
+        "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
+            updated_ms, deadline_ms, closed_ms, view)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+         ON CONFLICT (id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
+           category = excluded.category, department = excluded.department,
+           reporter = excluded.reporter, received_ms = excluded.received_ms,
+           updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
+           closed_ms = excluded.closed_ms, view = excluded.view",
+        &[
+            &row.id,
+            &row.cell,
+            &row.status,
+            &row.category,
+            &row.department,
+            &row.reporter,
+            &row.received_ms,
+            &row.updated_ms,
+            &row.deadline_ms,
+            &row.closed_ms,
+            &row.view,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Folds every case again from the events held; returns how many there are.
+async fn rebuild(tx: &Transaction<'_>, catalog: Option<&Catalog>) -> Result<u64, StorageError> {
+    tx.execute("DELETE FROM cases", &[]).await?;
+    let streams: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT stream FROM events WHERE stream LIKE 'incident/%'",
+            &[],
+        )
+        .await?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+    for stream in &streams {
+        project_case(tx, stream, catalog).await?;
+    }
+    let n: i64 = tx
+        .query_one("SELECT count(*) FROM cases", &[])
+        .await?
+        .get(0);
+    Ok(n as u64)
 }
 
 async fn setting_in(tx: &Transaction<'_>, key: &str) -> Result<Option<String>, StorageError> {
@@ -464,11 +568,18 @@ impl Storage for PostgresStorage {
             &[&PUSH_LOCK],
         )
         .await?;
-        let grid = current_grid(&tx, &self.grid).await?;
+        let grid = current::<Grid>(&tx, &self.reference.grid).await?;
         let received_ms = now_ms();
         let mut outcomes = Vec::with_capacity(events.len());
         for event in &events {
             outcomes.push(push_one(&tx, account, event, grid.as_deref(), received_ms).await?);
+        }
+        let touched = touched_cases(&events, &outcomes);
+        if !touched.is_empty() {
+            let catalog = current::<Catalog>(&tx, &self.reference.catalog).await?;
+            for stream in &touched {
+                project_case(&tx, stream, catalog.as_deref()).await?;
+            }
         }
         tx.commit().await?;
         Ok(outcomes)
@@ -660,11 +771,45 @@ impl Storage for PostgresStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         put_setting_in(&tx, key, value).await?;
-        if key == SETTING_GRID {
-            put_setting_in(&tx, SETTING_GRID_VERSION, &grid_version(value)).await?;
+        if let Some(version) = version_key(key) {
+            put_setting_in(&tx, version, &version_of(value)).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn case_view(&self, id: uuid::Uuid) -> Result<Option<CaseView>, StorageError> {
+        self.client()
+            .await?
+            .query_opt("SELECT view FROM cases WHERE id = $1", &[&id.to_string()])
+            .await?
+            .map(|r| parse_view(r.get(0)))
+            .transpose()
+    }
+
+    async fn case_views(&self) -> Result<Vec<CaseView>, StorageError> {
+        self.client()
+            .await?
+            .query("SELECT view FROM cases ORDER BY id", &[])
+            .await?
+            .iter()
+            .map(|r| parse_view(r.get(0)))
+            .collect()
+    }
+
+    async fn rebuild_cases(&self) -> Result<u64, StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        // Pushes wait: the view is folded from one consistent set of events.
+        tx.execute(
+            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+            &[&PUSH_LOCK],
+        )
+        .await?;
+        let catalog = current::<Catalog>(&tx, &self.reference.catalog).await?;
+        let n = rebuild(&tx, catalog.as_deref()).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError> {

@@ -4,17 +4,19 @@
 //! is on disk. Blocking calls run on tokio's blocking pool.
 
 use super::{
-    event_body, grid_version, page, parse_event, parse_role, parse_scope_json, quarantine_full,
-    repeat_outcome, revokes, GridCache, Held, Quarantined, Storage, TokenOwner,
-    MAX_QUARANTINE_PER_DEVICE, SETTING_GRID, SETTING_GRID_VERSION,
+    event_body, page, parse_event, parse_role, parse_scope_json, parse_view, quarantine_full,
+    repeat_outcome, revokes,
+    settings::{version_key, version_of, Cached, Parse, Reference},
+    touched_cases, CaseRow, Held, Quarantined, Storage, TokenOwner, MAX_QUARANTINE_PER_DEVICE,
 };
+use crate::projection::{fold_case, CaseView};
 use crate::{
     account::Account,
     judge::{foreign_actor, judge, photo_refs, ChainHead, Known, Verdict},
     StorageError,
 };
 use async_trait::async_trait;
-use gridwork_core::geo::Grid;
+use gridwork_core::{catalog::Catalog, geo::Grid};
 use gridwork_core::{
     model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
@@ -29,7 +31,7 @@ use std::{
 };
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 const SCHEMA: &str = "
 CREATE TABLE events (
   server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -86,6 +88,21 @@ CREATE TABLE blob_refs (
   actor_user TEXT NOT NULL,
   PRIMARY KEY (sha256, actor_user)
 ) STRICT;
+CREATE TABLE cases (
+  id TEXT PRIMARY KEY,
+  cell TEXT NOT NULL,
+  status TEXT NOT NULL,
+  category TEXT NOT NULL,
+  department TEXT,
+  reporter TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  deadline_ms INTEGER,
+  closed_ms INTEGER,
+  view TEXT NOT NULL
+) STRICT;
+CREATE INDEX cases_cell ON cases(cell, received_ms);
+CREATE INDEX cases_status ON cases(status, deadline_ms);
 ";
 
 /// Version 1 to 2: devices record the account they belong to, taken from the actor of
@@ -120,11 +137,30 @@ INSERT OR IGNORE INTO blob_refs (sha256, actor_user)
 UPDATE tokens SET device_id = '' WHERE device_id = 'issued-by-admin';
 ";
 
+/// Version 3 to 4: the server's case view (filled by a rebuild in the same transaction).
+const MIGRATE_3_TO_4: &str = "
+CREATE TABLE cases (
+  id TEXT PRIMARY KEY,
+  cell TEXT NOT NULL,
+  status TEXT NOT NULL,
+  category TEXT NOT NULL,
+  department TEXT,
+  reporter TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  deadline_ms INTEGER,
+  closed_ms INTEGER,
+  view TEXT NOT NULL
+) STRICT;
+CREATE INDEX cases_cell ON cases(cell, received_ms);
+CREATE INDEX cases_status ON cases(status, deadline_ms);
+";
+
 struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    grid: GridCache,
+    reference: Reference,
 }
 
 /// The SQLite storage backend.
@@ -170,10 +206,18 @@ impl SqliteStorage {
             match version {
                 0 => tx.execute_batch(SCHEMA)?,
                 v => {
-                    for (from, step) in [(1, MIGRATE_1_TO_2), (2, MIGRATE_2_TO_3)] {
+                    for (from, step) in [
+                        (1, MIGRATE_1_TO_2),
+                        (2, MIGRATE_2_TO_3),
+                        (3, MIGRATE_3_TO_4),
+                    ] {
                         if v <= from {
                             tx.execute_batch(step)?;
                         }
+                    }
+                    if v < 4 {
+                        let catalog = current::<Catalog>(&tx, &Cached::default())?;
+                        rebuild(&tx, catalog.as_deref())?;
                     }
                 }
             }
@@ -187,7 +231,7 @@ impl SqliteStorage {
                     writer: Mutex::new(writer),
                     readers,
                     next_reader: AtomicUsize::new(0),
-                    grid: GridCache::default(),
+                    reference: Reference::default(),
                 }),
             })
         })
@@ -223,12 +267,12 @@ impl SqliteStorage {
     }
 }
 
-/// The grid the server holds, from the cache when its version is unchanged. A grid
-/// stored before versions were kept gets its version recorded here.
-fn current_grid(
+/// A reference setting (grid, catalogue), from the cache when its version is unchanged.
+/// One stored before versions were kept gets its version recorded here.
+fn current<T: Parse>(
     tx: &rusqlite::Transaction<'_>,
-    cache: &GridCache,
-) -> Result<Option<std::sync::Arc<Grid>>, StorageError> {
+    cache: &Cached<T>,
+) -> Result<Option<std::sync::Arc<T>>, StorageError> {
     let setting = |key: &str| -> Result<Option<String>, StorageError> {
         Ok(tx
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
@@ -236,15 +280,81 @@ fn current_grid(
             })
             .optional()?)
     };
-    let version = setting(SETTING_GRID_VERSION)?;
-    if let Some(grid) = cache.cached(version.as_deref()) {
-        return Ok(Some(grid));
+    let version = setting(T::VERSION_KEY)?;
+    if let Some(value) = cache.cached(version.as_deref()) {
+        return Ok(Some(value));
     }
-    let text = setting(SETTING_GRID)?;
+    let text = setting(T::KEY)?;
     if let (None, Some(text)) = (&version, &text) {
-        put_setting_in(tx, SETTING_GRID_VERSION, &grid_version(text))?;
+        put_setting_in(tx, T::VERSION_KEY, &version_of(text))?;
     }
     cache.load(text)
+}
+
+/// Folds the case of `stream` again from its accepted events and stores its view.
+fn project_case(
+    tx: &Connection,
+    stream: &str,
+    catalog: Option<&Catalog>,
+) -> Result<(), StorageError> {
+    let mut stmt = tx.prepare_cached("SELECT body, received_ms FROM events WHERE stream = ?1")?;
+    let rows = stmt.query_map([stream], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+    })?;
+    let mut events = Vec::new();
+    for row in rows {
+        let (body, at) = row?;
+        events.push((parse_event(&body, None)?, at));
+    }
+    let cell: String = tx
+        .query_row(
+            "SELECT cell FROM stream_cells WHERE stream = ?1 LIMIT 1",
+            [stream],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or_default();
+    let Some(view) = fold_case(&events, &cell, catalog) else {
+        return Ok(());
+    };
+    let row = CaseRow::of(&view)?;
+    tx.prepare_cached(
+        "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
+            updated_ms, deadline_ms, closed_ms, view)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
+           category = excluded.category, department = excluded.department,
+           reporter = excluded.reporter, received_ms = excluded.received_ms,
+           updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
+           closed_ms = excluded.closed_ms, view = excluded.view",
+    )?
+    .execute(params![
+        row.id,
+        row.cell,
+        row.status,
+        row.category,
+        row.department,
+        row.reporter,
+        row.received_ms,
+        row.updated_ms,
+        row.deadline_ms,
+        row.closed_ms,
+        row.view
+    ])?;
+    Ok(())
+}
+
+/// Folds every case again from the events held; returns how many there are.
+fn rebuild(tx: &Connection, catalog: Option<&Catalog>) -> Result<u64, StorageError> {
+    tx.execute("DELETE FROM cases", [])?;
+    let streams: Vec<String> = tx
+        .prepare("SELECT DISTINCT stream FROM events WHERE stream LIKE 'incident/%'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for stream in &streams {
+        project_case(tx, stream, catalog)?;
+    }
+    Ok(tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64)
 }
 
 fn put_setting_in(conn: &Connection, key: &str, value: &str) -> Result<(), StorageError> {
@@ -470,12 +580,19 @@ impl Storage for SqliteStorage {
         let inner = self.inner.clone();
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let grid = current_grid(&tx, &inner.grid)?;
+            let grid = current::<Grid>(&tx, &inner.reference.grid)?;
             let received_ms = now_ms();
             let outcomes = events
                 .iter()
                 .map(|e| push_one(&tx, &account, e, grid.as_deref(), received_ms))
                 .collect::<Result<Vec<_>, _>>()?;
+            let touched = touched_cases(&events, &outcomes);
+            if !touched.is_empty() {
+                let catalog = current::<Catalog>(&tx, &inner.reference.catalog)?;
+                for stream in &touched {
+                    project_case(&tx, stream, catalog.as_deref())?;
+                }
+            }
             tx.commit()?;
             Ok(outcomes)
         })
@@ -682,11 +799,46 @@ impl Storage for SqliteStorage {
         self.write(move |conn| {
             let tx = conn.transaction()?;
             put_setting_in(&tx, &key, &value)?;
-            if key == SETTING_GRID {
-                put_setting_in(&tx, SETTING_GRID_VERSION, &grid_version(&value))?;
+            if let Some(version) = version_key(&key) {
+                put_setting_in(&tx, version, &version_of(&value))?;
             }
             tx.commit()?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn case_view(&self, id: uuid::Uuid) -> Result<Option<CaseView>, StorageError> {
+        self.read(move |conn| {
+            conn.query_row(
+                "SELECT view FROM cases WHERE id = ?1",
+                [id.to_string()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()?
+            .map(|v| parse_view(&v))
+            .transpose()
+        })
+        .await
+    }
+
+    async fn case_views(&self) -> Result<Vec<CaseView>, StorageError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare("SELECT view FROM cases ORDER BY id")?;
+            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+            rows.map(|v| parse_view(&v?)).collect()
+        })
+        .await
+    }
+
+    async fn rebuild_cases(&self) -> Result<u64, StorageError> {
+        let inner = self.inner.clone();
+        self.write(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let catalog = current::<Catalog>(&tx, &inner.reference.catalog)?;
+            let n = rebuild(&tx, catalog.as_deref())?;
+            tx.commit()?;
+            Ok(n)
         })
         .await
     }

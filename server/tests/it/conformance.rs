@@ -795,6 +795,103 @@ pub async fn uploads_need_an_accepted_reference(s: Arc<dyn Storage>) {
     );
 }
 
+/// The sample catalogue (06010 exposed rubbish: two working hours).
+const CATALOG: &str = include_str!("../../../data/kcity-catalog.json");
+
+pub async fn the_case_view_is_the_cores_fold_and_a_rebuild_equals_it(s: Arc<dyn Storage>) {
+    use gridwork_core::{model::PhotoRef, workflow::Status};
+    accounts(s.as_ref()).await;
+    gridwork_server::admin::import_catalog(s.as_ref(), CATALOG)
+        .await
+        .unwrap();
+    let li = account(s.as_ref(), "li").await;
+    let wang = account(s.as_ref(), "wang").await;
+    let chen = account(s.as_ref(), "chen").await;
+    let mut phone = Device::new("phone-li", "li", Role::Worker);
+    let mut tablet = Device::new("tablet-wang", "wang", Role::Supervisor);
+    let mut laptop = Device::new("laptop-wang", "wang", Role::Supervisor);
+    let mut handler = Device::new("phone-chen", "chen", Role::Handler);
+    let reports: Vec<_> = (0..3).map(|_| phone.report(Some("32050800101"))).collect();
+    let cases: Vec<Stream> = reports.iter().map(|e| e.stream).collect();
+    for o in s.push(&li, reports).await.unwrap() {
+        accepted(&o);
+    }
+    // The tablet dispatches case 0 claiming ten days; the laptop, offline, dispatched
+    // it too: a conflict every replica flags alike.
+    let dispatch = |deadline_ms| Action::Dispatch {
+        department: "sanitation".into(),
+        deadline_ms,
+        note: None,
+    };
+    let ten_days = tablet.wall + 2000 + 240 * 3_600_000;
+    let steps = vec![
+        tablet.act(cases[0], register()),
+        tablet.act(cases[0], dispatch(ten_days)),
+        tablet.act(
+            cases[1],
+            Action::Cancel {
+                reason: "duplicate".into(),
+            },
+        ),
+    ];
+    for o in s.push(&wang, steps).await.unwrap() {
+        accepted(&o);
+    }
+    laptop.wall = tablet.wall + 10_000;
+    let late = laptop.act(cases[0], dispatch(laptop.wall + 3_600_000));
+    accepted(&s.push(&wang, vec![late]).await.unwrap()[0]);
+    handler.wall = laptop.wall + 20_000;
+    let handled = handler.act(
+        cases[0],
+        Action::Handle {
+            note: None,
+            photos: vec![PhotoRef {
+                sha256: "c".repeat(64),
+                size: 9,
+                mime: "image/jpeg".into(),
+            }],
+        },
+    );
+    accepted(&s.push(&chen, vec![handled]).await.unwrap()[0]);
+
+    let views = s.case_views().await.unwrap();
+    assert_eq!(views.len(), 3);
+    let view = |stream: Stream| {
+        views
+            .iter()
+            .find(|v| v.case.id == stream.id())
+            .unwrap()
+            .clone()
+    };
+    let first = view(cases[0]);
+    assert_eq!(first.case.status, Status::Handled);
+    assert_eq!(first.case.conflicts.len(), 1, "the laptop's dispatch");
+    assert_eq!(first.cell, "32050800101");
+    assert_eq!(first.case.deadline_ms, Some(ten_days), "the device's claim");
+    let ours = first.deadline_ms.unwrap();
+    assert!(
+        ours < ten_days - 200 * 3_600_000,
+        "two working hours by the server's calendar, not ten days: {ours}"
+    );
+    assert_eq!(first.deadline_difference_ms(), Some(ten_days - ours));
+    assert!(first.received_ms > 0 && first.updated_ms >= first.received_ms);
+    assert_eq!(view(cases[1]).case.status, Status::Cancelled);
+    assert_eq!(view(cases[2]).case.status, Status::Reported);
+    assert_eq!(
+        s.case_view(cases[2].id()).await.unwrap(),
+        Some(view(cases[2]))
+    );
+    assert_eq!(s.case_view(Uuid::now_v7()).await.unwrap(), None);
+    // A rejected step changes nothing.
+    let mut stranger = Device::new("phone-zhao", "zhao", Role::Worker);
+    let zhao = account(s.as_ref(), "zhao").await;
+    let far = stranger.act(cases[2], register());
+    rejected(&s.push(&zhao, vec![far]).await.unwrap()[0]);
+    // Rebuilt from the events, the view is the same.
+    assert_eq!(s.rebuild_cases().await.unwrap(), 3);
+    assert_eq!(s.case_views().await.unwrap(), views);
+}
+
 /// Always listed, so a run without PostgreSQL shows that its suite did not run. With
 /// GRIDWORK_TEST_PG set it checks the URL answers instead.
 #[allow(non_snake_case)]
@@ -857,6 +954,7 @@ conformance!(
     oversized_texts_and_wild_clocks_are_quarantined,
     a_devices_quarantine_is_bounded,
     uploads_need_an_accepted_reference,
+    the_case_view_is_the_cores_fold_and_a_rebuild_equals_it,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references
@@ -890,4 +988,61 @@ async fn postgres_databases_without_blob_refs_learn_them() {
     .unwrap();
     assert!(s.blob_referenced(&a, "li").await.unwrap());
     assert!(!s.blob_referenced(&a, "zhao").await.unwrap());
+}
+
+/// A SQLite database of schema version 3 (before the server kept a case view) gets its
+/// case view folded from the events it holds when it is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_databases_of_version_3_get_their_case_view() {
+    use gridwork_server::storage::sqlite::SqliteStorage;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let s = SqliteStorage::open(&path).await.unwrap();
+    accounts(&s).await;
+    let li = account(&s, "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let e = d.report(Some("32050800101"));
+    let id = e.stream.id();
+    accepted(&s.push(&li, vec![e]).await.unwrap()[0]);
+    let before = s.case_view(id).await.unwrap().unwrap();
+    drop(s);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("DROP TABLE cases; PRAGMA user_version = 3;")
+            .unwrap();
+    }
+    let s = SqliteStorage::open(&path).await.unwrap();
+    assert_eq!(s.case_view(id).await.unwrap(), Some(before));
+}
+
+/// Likewise a PostgreSQL database without the case view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_databases_without_a_case_view_get_one() {
+    let Some(s) = crate::common::postgres("case_view_migration").await else {
+        return;
+    };
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let e = d.report(Some("32050800101"));
+    let id = e.stream.id();
+    accepted(&s.push(&li, vec![e]).await.unwrap()[0]);
+    let before = s.case_view(id).await.unwrap().unwrap();
+    drop(s);
+    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute("DROP TABLE gw_test_case_view_migration.cases")
+        .await
+        .unwrap();
+    let s = gridwork_server::storage::postgres::PostgresStorage::connect(
+        &url,
+        Some("gw_test_case_view_migration"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.case_view(id).await.unwrap(), Some(before));
 }
