@@ -1,0 +1,112 @@
+//! What the server's case view costs a push (issue 9): 500 new reports pushed in one
+//! batch, each folded into the view in the push transaction, beside the same view
+//! folded again for those 500 cases by a rebuild — the projection's own share of the
+//! work, measured in the same run. The push without the view is then push − rebuild
+//! (an estimate: the rebuild also deletes the view and lists the streams first, so it
+//! slightly overstates the projection's share). SQLite backend, `synchronous=FULL`.
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::time::{Duration, Instant};
+use gridwork_core::{
+    clock::Hlc,
+    model::{Actor, Event, IncidentEvent, Report, Role, Stream, Urgency, GENESIS_HASH},
+};
+use gridwork_server::{admin, storage::sqlite::SqliteStorage, Storage};
+use uuid::Uuid;
+
+const BATCH: usize = 500;
+const CATALOG: &str = include_str!("../../data/kcity-catalog.json");
+
+fn reports(device: &str) -> Vec<Event> {
+    let mut prev = GENESIS_HASH.to_string();
+    (1..=BATCH as u64)
+        .map(|seq| {
+            let ev = IncidentEvent::Reported(Report {
+                category: "06010".into(),
+                lat: 31.30 + seq as f64 * 1e-5,
+                lon: 120.60,
+                accuracy_m: Some(5.0),
+                description: format!("暴露垃圾 exposed rubbish near the bridge, heap #{seq}"),
+                address: Some("Pingjiang Rd".into()),
+                urgency: Urgency::Normal,
+                photos: vec![],
+                cell: Some("32050800101".into()),
+                patrol: None,
+            });
+            let e = Event {
+                id: Uuid::now_v7(),
+                stream: Stream::Incident(Uuid::now_v7()),
+                kind: ev.kind().into(),
+                hlc: Hlc::new(1_767_000_000_000 + seq as i64, 0),
+                device_id: device.into(),
+                actor: Actor::new("wang", Role::Supervisor),
+                device_seq: seq,
+                prev_hash: prev.clone(),
+                payload: ev.payload(),
+                server_seq: None,
+            };
+            prev = e.hash();
+            e
+        })
+        .collect()
+}
+
+struct Fresh {
+    _dir: tempfile::TempDir,
+    storage: SqliteStorage,
+}
+
+async fn fresh() -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = SqliteStorage::open(&dir.path().join("server.db"))
+        .await
+        .unwrap();
+    admin::add_user(&storage, "wang", Role::Supervisor, "*", None)
+        .await
+        .unwrap();
+    admin::import_catalog(&storage, CATALOG).await.unwrap();
+    Fresh { _dir: dir, storage }
+}
+
+fn case_view(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut g = c.benchmark_group("case_view");
+    g.sample_size(10);
+    g.bench_function("push 500 reports, view updated", |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let f = fresh().await;
+                let account = f.storage.account("wang").await.unwrap().unwrap();
+                let events = reports("tablet-wang");
+                let t = Instant::now();
+                let out = f.storage.push(&account, events).await.unwrap();
+                total += t.elapsed();
+                assert_eq!(out.len(), BATCH);
+            }
+            total
+        })
+    });
+    g.bench_function("fold the view of those 500 cases again (rebuild)", |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let f = fresh().await;
+                let account = f.storage.account("wang").await.unwrap().unwrap();
+                f.storage
+                    .push(&account, reports("tablet-wang"))
+                    .await
+                    .unwrap();
+                let t = Instant::now();
+                assert_eq!(f.storage.rebuild_cases().await.unwrap(), BATCH as u64);
+                total += t.elapsed();
+            }
+            total
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, case_view);
+criterion_main!(benches);
