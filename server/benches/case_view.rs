@@ -7,12 +7,12 @@
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use std::time::{Duration, Instant};
 use gridwork_core::{
     clock::Hlc,
     model::{Actor, Event, IncidentEvent, Report, Role, Stream, Urgency, GENESIS_HASH},
 };
 use gridwork_server::{admin, storage::sqlite::SqliteStorage, Storage};
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const BATCH: usize = 500;

@@ -41,6 +41,12 @@ pub async fn issue_token(
     if !device_id.is_empty() {
         gridwork_core::model::validate_name("device", device_id)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
+        if crate::acting::is_console_device(device_id) {
+            return Err(StorageError::Invalid(format!(
+                "device ids starting with {:?} are the server's own",
+                crate::acting::CONSOLE_DEVICE_PREFIX
+            )));
+        }
     }
     let (token, digest) = new_token()?;
     storage.add_token(user, &digest, device_id).await?;

@@ -10,6 +10,7 @@
 //! served at `/console` ([`console`]).
 
 pub mod account;
+pub mod acting;
 pub mod admin;
 pub mod api;
 pub mod blobs;

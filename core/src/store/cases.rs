@@ -120,7 +120,13 @@ impl Store {
                     what: "case",
                     id: case_id.to_string(),
                 })?;
-                let action = build_action(request, case, photo_refs.clone(), &reference, now)?;
+                let action = build_action(
+                    request,
+                    case,
+                    photo_refs.clone(),
+                    reference.catalog.as_ref(),
+                    now,
+                )?;
                 Ok(IncidentEvent::Acted(action))
             },
         )
@@ -328,24 +334,25 @@ pub(crate) fn apply_remote_in(
     Ok((new, changed))
 }
 
-fn build_action(
+/// Builds the workflow action a request asks for on `case` at `now`: the department
+/// checked against the catalogue, the dispatch deadline and postponements counted with
+/// the catalogue's working calendar, a suspension's remaining minutes and a
+/// resumption's new deadline. Shared by the device (`Store::act`) and the server's
+/// console actions, so both build the very same events.
+pub fn build_action(
     req: &ActionRequest,
     case: &Case,
     photos: Vec<PhotoRef>,
-    reference: &super::Reference,
+    catalog: Option<&crate::catalog::Catalog>,
     now: i64,
 ) -> Result<Action> {
     let note = req.note.clone().filter(|n| !n.trim().is_empty());
     let reason = || note.clone().unwrap_or_default();
-    let calendar = reference
-        .catalog
-        .as_ref()
+    let calendar = catalog
         .map(|c| c.calendar().clone())
         .unwrap_or_else(crate::calendar::WorkingCalendar::china_default);
     let limit = || -> Result<TimeLimit> {
-        reference
-            .catalog
-            .as_ref()
+        catalog
             .and_then(|c| c.get(case.category()))
             .map(|c| c.time_limit)
             .ok_or_else(|| Error::UnknownCategory(case.category().to_string()))
@@ -357,10 +364,7 @@ fn build_action(
             let department = req.department.clone().ok_or_else(|| {
                 Error::invalid("department", "dispatch needs a department (--to)")
             })?;
-            let known = reference
-                .catalog
-                .as_ref()
-                .is_some_and(|c| c.department(&department).is_some());
+            let known = catalog.is_some_and(|c| c.department(&department).is_some());
             if !known {
                 return Err(Error::UnknownDepartment(department));
             }

@@ -12,6 +12,7 @@ pub use case_types::{
     ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry,
 };
 pub(crate) use cases::apply_remote_in;
+pub use cases::build_action;
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };

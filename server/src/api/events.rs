@@ -73,7 +73,7 @@ pub async fn push(
         .iter()
         .flatten()
         .map(|e| e.device_id.as_str())
-        .find(|d| validate_name("device", d).is_ok());
+        .find(|d| validate_name("device", d).is_ok() && !crate::acting::is_console_device(d));
     let device_id = match first_device {
         Some(first) if device_id.is_empty() => {
             state.storage.bind_token(&token_digest, first).await?

@@ -2,6 +2,7 @@
 //! response passes through (the `Gridwork-Protocol` header, JSON error bodies,
 //! compression, request decompression, tracing).
 
+mod actions;
 mod blobs;
 mod catalog;
 pub mod error;
@@ -99,6 +100,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/events", &["GET", "POST"]),
     ("/v1/blobs/{sha256}", &["GET", "HEAD", "PUT"]),
     ("/v1/catalog", &["GET"]),
+    ("/v1/cases/{id}/actions", &["POST"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -135,6 +137,7 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
                 .head(blobs::head),
         )
         .route("/v1/catalog", get(catalog::get))
+        .route("/v1/cases/{id}/actions", post(actions::act))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
         // The console's pages are not protocol v1: merged after (outside) its middleware.

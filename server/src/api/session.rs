@@ -130,6 +130,12 @@ pub async fn login(
 ) -> Result<Json<Session>, ApiError> {
     let req: LoginRequest = json_body(body)?;
     validate_name("device", &req.device_id).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if crate::acting::is_console_device(&req.device_id) {
+        return Err(ApiError::BadRequest(format!(
+            "device ids starting with {:?} are the server's own",
+            crate::acting::CONSOLE_DEVICE_PREFIX
+        )));
+    }
     let guard = &state.sign_in;
     let (user_key, addr_key) = (account_key(&req.user), address_key(ip));
     let blocked = || {

@@ -90,6 +90,11 @@ pub trait Storage: Send + Sync + 'static {
     /// needs.
     async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError>;
 
+    /// The chain head the server holds for a device: `(device_seq, hash)` of its last
+    /// event (`(0, GENESIS_HASH)` for a device registered at sign-in that pushed
+    /// nothing yet); `None` for a device it does not know.
+    async fn device_head(&self, device_id: &str) -> Result<Option<(u64, String)>, StorageError>;
+
     /// The server's view of the case `id` (see [`crate::projection`]), kept up to date
     /// in every push transaction.
     async fn case_view(&self, id: uuid::Uuid) -> Result<Option<CaseView>, StorageError>;

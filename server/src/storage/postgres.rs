@@ -778,6 +778,18 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
+    async fn device_head(&self, device_id: &str) -> Result<Option<(u64, String)>, StorageError> {
+        Ok(self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT last_seq, last_hash FROM devices WHERE device_id = $1",
+                &[&device_id],
+            )
+            .await?
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get(1))))
+    }
+
     async fn case_view(&self, id: uuid::Uuid) -> Result<Option<CaseView>, StorageError> {
         self.client()
             .await?

@@ -808,6 +808,20 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn device_head(&self, device_id: &str) -> Result<Option<(u64, String)>, StorageError> {
+        let device = device_id.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT last_seq, last_hash FROM devices WHERE device_id = ?1",
+                    [device],
+                    |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?)),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
     async fn case_view(&self, id: uuid::Uuid) -> Result<Option<CaseView>, StorageError> {
         self.read(move |conn| {
             conn.query_row(

@@ -6,6 +6,7 @@
 mod common;
 mod conformance;
 mod console;
+mod console_actions;
 mod http;
 mod http_auth;
 mod openapi;

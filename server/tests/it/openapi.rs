@@ -239,6 +239,37 @@ async fn real_responses_fit_the_schemas() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     fits("/v1/catalog", "get", 404, &res.json().await.unwrap());
+    // A console action: the case view after it, and the workflow's refusal.
+    let reported = {
+        let li = live.state.storage.account("li").await.unwrap().unwrap();
+        let mut d = Device::new("phone-li-2", "li", Role::Worker);
+        let e = d.report(Some("32050800101"));
+        live.state.storage.push(&li, vec![e.clone()]).await.unwrap();
+        e.stream.id()
+    };
+    let wang = live.token("wang").await;
+    let act = |action: &str| {
+        c.post(format!("{}/v1/cases/{reported}/actions", live.base))
+            .bearer_auth(&wang)
+            .json(&json!({ "action": action }))
+            .send()
+    };
+    let res = act("register").await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    fits(
+        "/v1/cases/{id}/actions",
+        "post",
+        200,
+        &res.json().await.unwrap(),
+    );
+    let res = act("close").await.unwrap();
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    fits(
+        "/v1/cases/{id}/actions",
+        "post",
+        409,
+        &res.json().await.unwrap(),
+    );
     // Sign-in with another account's device, then too many failures.
     let login = |user: &str, password: &str| {
         c.post(format!("{}/v1/login", live.base))

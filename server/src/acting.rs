@@ -1,0 +1,203 @@
+//! Actions taken from the console are ordinary events. The server holds one device
+//! identity and hash chain per console user (`console:<user>`, a prefix no sign-in may
+//! use), builds the event with the core's own [`build_action`] (the deadline by the
+//! server's catalogue and calendar, exactly as a phone would), checks it with
+//! `workflow::check` against the server's case view, and pushes it through the one
+//! write path every device uses — the judge, the quarantine rules and the case view
+//! apply unchanged, and the phones pull it like any other event.
+//!
+//! Pure: the handler looks up the case view, the catalogue and the chain head, and
+//! pushes what [`console_event`] returns.
+
+use gridwork_core::{
+    catalog::Catalog,
+    clock::Hlc,
+    model::{Actor, Event, IncidentEvent, Stream, GENESIS_HASH},
+    store::{build_action, ActionKind, ActionRequest},
+    workflow::{self, Case},
+};
+use uuid::Uuid;
+
+/// The prefix of the server-held devices of console users.
+pub const CONSOLE_DEVICE_PREFIX: &str = "console:";
+
+/// Whether `device_id` is one the server holds for a console user: no sign-in, issued
+/// token or push from a device may claim it.
+pub fn is_console_device(device_id: &str) -> bool {
+    device_id.starts_with(CONSOLE_DEVICE_PREFIX)
+}
+
+/// The server-held device of a console user.
+pub fn console_device(user: &str) -> String {
+    format!("{CONSOLE_DEVICE_PREFIX}{user}")
+}
+
+/// Why a console action is not taken.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ActingError {
+    /// The request does not describe an action (unknown name, missing department …).
+    #[error("{0}")]
+    Invalid(String),
+    /// The workflow does not allow it: the role may never take it, or the case is not
+    /// in a status it applies to.
+    #[error("{0}")]
+    NotAllowed(String),
+}
+
+/// The next place in a device's chain: `(device_seq, prev_hash)` of its head, if any.
+pub type Head = Option<(u64, String)>;
+
+/// The event for `actor` taking `request` on `case` at `now_ms`, as the next event of
+/// the console device whose chain head is `head`.
+pub fn console_event(
+    actor: &Actor,
+    case: &Case,
+    request: &ActionRequest,
+    catalog: Option<&Catalog>,
+    head: Head,
+    now_ms: i64,
+) -> Result<Event, ActingError> {
+    if !request.photos.is_empty() {
+        return Err(ActingError::Invalid(
+            "the console attaches no photos; take photo steps on a phone".into(),
+        ));
+    }
+    let action = build_action(request, case, Vec::new(), catalog, now_ms)
+        .map_err(|e| ActingError::Invalid(e.to_string()))?;
+    workflow::check(case, &action, actor).map_err(|e| ActingError::NotAllowed(e.to_string()))?;
+    let (seq, prev) = match head {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS_HASH.to_string()),
+    };
+    let ev = IncidentEvent::Acted(action);
+    Ok(Event {
+        id: Uuid::now_v7(),
+        stream: Stream::Incident(case.id),
+        kind: ev.kind().into(),
+        hlc: Hlc::new(now_ms, 0),
+        device_id: console_device(&actor.user),
+        actor: actor.clone(),
+        device_seq: seq,
+        prev_hash: prev,
+        payload: ev.payload(),
+        server_seq: None,
+    })
+}
+
+/// Parses an action name as the CLI and the API spell it (`verify_pass`, `verify-pass`).
+pub fn parse_action(name: &str) -> Result<ActionKind, ActingError> {
+    ActionKind::parse(name).map_err(|e| ActingError::Invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use gridwork_core::{
+        model::{Report, Role},
+        workflow::Status,
+    };
+
+    fn reported() -> Case {
+        let report = IncidentEvent::Reported(Report {
+            category: "06010".into(),
+            lat: 31.306,
+            lon: 120.5808,
+            accuracy_m: None,
+            description: "rubbish".into(),
+            address: None,
+            urgency: Default::default(),
+            photos: vec![],
+            cell: Some("32050800100101".into()),
+            patrol: None,
+        });
+        let e = Event {
+            id: Uuid::now_v7(),
+            stream: Stream::Incident(Uuid::now_v7()),
+            kind: report.kind().into(),
+            hlc: Hlc::new(1_795_395_600_000, 0),
+            device_id: "phone".into(),
+            actor: Actor::new("li", Role::Worker),
+            device_seq: 1,
+            prev_hash: GENESIS_HASH.into(),
+            payload: report.payload(),
+            server_seq: None,
+        };
+        workflow::fold(&[e]).unwrap()
+    }
+
+    fn catalog() -> Catalog {
+        Catalog::from_json(include_str!("../../data/kcity-catalog.json")).unwrap()
+    }
+
+    #[test]
+    fn a_console_action_is_the_next_event_of_the_users_console_chain() {
+        let wang = Actor::new("wang", Role::Supervisor);
+        let case = reported();
+        let register = ActionRequest::new(parse_action("register").unwrap());
+        let first = console_event(&wang, &case, &register, Some(&catalog()), None, 1).unwrap();
+        assert_eq!(first.device_id, "console:wang");
+        assert_eq!(
+            (first.device_seq, first.prev_hash.as_str()),
+            (1, GENESIS_HASH)
+        );
+        assert_eq!(first.kind, "incident.registered");
+        let mut registered = case.clone();
+        registered.status = Status::Registered;
+        let dispatch = ActionRequest {
+            department: Some("sanitation".into()),
+            ..ActionRequest::new(parse_action("dispatch").unwrap())
+        };
+        let head = Some((first.device_seq, first.hash()));
+        let second = console_event(
+            &wang,
+            &registered,
+            &dispatch,
+            Some(&catalog()),
+            head,
+            1_795_395_600_000,
+        )
+        .unwrap();
+        assert_eq!((second.device_seq, second.prev_hash), (2, first.hash()));
+        // Two working hours by the catalogue's calendar.
+        assert_eq!(
+            second.payload["deadline_ms"],
+            serde_json::json!(1_795_395_600_000_i64 + 2 * 3_600_000)
+        );
+    }
+
+    #[test]
+    fn the_workflow_and_the_catalogue_refuse_with_their_reasons() {
+        let case = reported();
+        let close = ActionRequest::new(parse_action("close").unwrap());
+        let wang = Actor::new("wang", Role::Supervisor);
+        let Err(ActingError::NotAllowed(why)) =
+            console_event(&wang, &case, &close, Some(&catalog()), None, 1)
+        else {
+            panic!()
+        };
+        assert!(
+            why.contains("cannot close a case that is reported"),
+            "{why}"
+        );
+        let li = Actor::new("li", Role::Worker);
+        let register = ActionRequest::new(ActionKind::Register);
+        let Err(ActingError::NotAllowed(why)) =
+            console_event(&li, &case, &register, Some(&catalog()), None, 1)
+        else {
+            panic!()
+        };
+        assert!(why.contains("may not register"), "{why}");
+        let mut registered = case.clone();
+        registered.status = Status::Registered;
+        let nowhere = ActionRequest {
+            department: Some("nobody".into()),
+            ..ActionRequest::new(ActionKind::Dispatch)
+        };
+        assert!(matches!(
+            console_event(&wang, &registered, &nowhere, Some(&catalog()), None, 1),
+            Err(ActingError::Invalid(_))
+        ));
+        assert!(matches!(parse_action("fly"), Err(ActingError::Invalid(_))));
+    }
+}
