@@ -16,6 +16,7 @@ pub mod api;
 pub mod blobs;
 pub mod console;
 pub mod error;
+pub mod evaluation;
 pub mod judge;
 pub mod projection;
 pub mod signin;

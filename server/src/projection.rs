@@ -46,6 +46,33 @@ pub struct CaseView {
     /// When the case was closed by the server's reckoning, unix ms.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_ms: Option<i64>,
+    /// What happened to the case on its way, by the server's reckoning (what
+    /// evaluation counts).
+    #[serde(default)]
+    pub history: History,
+}
+
+/// The steps of a case that evaluation counts, at the server's times.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// When it was first registered (立案).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_ms: Option<i64>,
+    /// When it was first dispatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatched_ms: Option<i64>,
+    /// When the department last reported it handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_ms: Option<i64>,
+    /// Whether that last feedback came within the server's deadline in force then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_on_time: Option<bool>,
+    /// Working minutes from the first dispatch to the last feedback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handling_minutes: Option<i64>,
+    /// Times the department sent it back to the centre (回退).
+    #[serde(default)]
+    pub returns: u32,
 }
 
 impl CaseView {
@@ -103,6 +130,7 @@ pub fn fold_case(
         updated_ms,
         deadline_ms: clock.deadline_ms,
         closed_ms: clock.closed_ms,
+        history: clock.history,
         case,
     })
 }
@@ -116,6 +144,7 @@ struct ServerClock {
     /// Working minutes left when the case was suspended with a clock running.
     remaining_minutes: Option<i64>,
     closed_ms: Option<i64>,
+    history: History,
 }
 
 impl ServerClock {
@@ -134,6 +163,24 @@ impl ServerClock {
         use gridwork_core::model::Action;
         let device_before = self.device_deadline_ms;
         self.device_deadline_ms = case.deadline_ms;
+        let h = &mut self.history;
+        match &action {
+            Action::Register { .. } => {
+                h.registered_ms.get_or_insert(at);
+            }
+            Action::Dispatch { .. } => {
+                h.dispatched_ms.get_or_insert(at);
+            }
+            Action::Handle { .. } => {
+                h.handled_ms = Some(at);
+                h.handled_on_time = self.deadline_ms.map(|d| at <= d);
+                h.handling_minutes = h
+                    .dispatched_ms
+                    .and_then(|from| calendar.working_minutes_between(from, at).ok());
+            }
+            Action::Return { .. } => h.returns += 1,
+            _ => {}
+        }
         match action {
             Action::Dispatch { .. } => {
                 let limit = catalog.and_then(|c| c.get(case.category()).map(|k| k.time_limit));

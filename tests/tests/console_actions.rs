@@ -12,7 +12,11 @@ use gridwork_tests::{http, Device, TestServer, CATALOG};
 #[test]
 fn a_register_and_dispatch_from_the_console_reach_the_workers_phone() {
     let server = TestServer::start();
-    server.admin(async |s| gridwork_server::admin::import_catalog(s, CATALOG).await.unwrap());
+    server.admin(async |s| {
+        gridwork_server::admin::import_catalog(s, CATALOG)
+            .await
+            .unwrap()
+    });
     let t_li = server.account("li", Role::Worker, "320508001001");
     server.account("wang", Role::Supervisor, "320508");
     let phone = Device::new("li", Role::Worker, "phone-li");
@@ -48,7 +52,11 @@ fn a_register_and_dispatch_from_the_console_reach_the_workers_phone() {
     assert_eq!(status, 200, "{session}");
     let token = session["token"].as_str().unwrap().to_string();
     let path = format!("/v1/cases/{case}/actions");
-    let (status, view) = post(&path, Some(&token), serde_json::json!({"action": "register"}));
+    let (status, view) = post(
+        &path,
+        Some(&token),
+        serde_json::json!({"action": "register"}),
+    );
     assert_eq!(status, 200, "{view}");
     let (status, view) = post(
         &path,

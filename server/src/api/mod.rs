@@ -6,6 +6,7 @@ mod actions;
 mod blobs;
 mod catalog;
 pub mod error;
+mod evaluation;
 mod events;
 mod session;
 
@@ -101,6 +102,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/blobs/{sha256}", &["GET", "HEAD", "PUT"]),
     ("/v1/catalog", &["GET"]),
     ("/v1/cases/{id}/actions", &["POST"]),
+    ("/v1/evaluation", &["GET"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -138,6 +140,7 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         )
         .route("/v1/catalog", get(catalog::get))
         .route("/v1/cases/{id}/actions", post(actions::act))
+        .route("/v1/evaluation", get(evaluation::get))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
         // The console's pages are not protocol v1: merged after (outside) its middleware.

@@ -99,6 +99,15 @@ pub trait Storage: Send + Sync + 'static {
     /// in every push transaction.
     async fn case_view(&self, id: uuid::Uuid) -> Result<Option<CaseView>, StorageError>;
 
+    /// The case views of cases whose report the server received in `[from_ms, to_ms)`
+    /// and whose cell starts with `area` (`""`: everywhere), by id (evaluation).
+    async fn case_views_received(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseView>, StorageError>;
+
     /// Every case view, by id (an operator's export and the tests; lists page instead).
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError>;
 

@@ -799,6 +799,25 @@ impl Storage for PostgresStorage {
             .transpose()
     }
 
+    async fn case_views_received(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseView>, StorageError> {
+        self.client()
+            .await?
+            .query(
+                "SELECT view FROM cases WHERE received_ms >= $1 AND received_ms < $2
+                   AND left(cell, length($3)) = $3 ORDER BY id",
+                &[&from_ms, &to_ms, &area],
+            )
+            .await?
+            .iter()
+            .map(|r| parse_view(r.get(0)))
+            .collect()
+    }
+
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError> {
         self.client()
             .await?

@@ -836,6 +836,24 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn case_views_received(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseView>, StorageError> {
+        let area = area.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT view FROM cases WHERE received_ms >= ?1 AND received_ms < ?2
+                   AND substr(cell, 1, length(?3)) = ?3 ORDER BY id",
+            )?;
+            let rows = stmt.query_map(params![from_ms, to_ms, area], |r| r.get::<_, String>(0))?;
+            rows.map(|v| parse_view(&v?)).collect()
+        })
+        .await
+    }
+
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError> {
         self.read(|conn| {
             let mut stmt = conn.prepare("SELECT view FROM cases ORDER BY id")?;

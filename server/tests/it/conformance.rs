@@ -892,6 +892,60 @@ pub async fn the_case_view_is_the_cores_fold_and_a_rebuild_equals_it(s: Arc<dyn 
     assert_eq!(s.case_views().await.unwrap(), views);
 }
 
+pub async fn evaluation_reads_the_views_of_a_period_and_an_area(s: Arc<dyn Storage>) {
+    accounts(s.as_ref()).await;
+    let (li, zhao) = (
+        account(s.as_ref(), "li").await,
+        account(s.as_ref(), "zhao").await,
+    );
+    let mut a = Device::new("phone-li", "li", Role::Worker);
+    let mut b = Device::new("phone-zhao", "zhao", Role::Worker);
+    let before = now_ms();
+    let ours: Vec<_> = (0..3).map(|_| a.report(Some("32050800101"))).collect();
+    let theirs = b.report(Some("32050800201"));
+    s.push(&li, ours.clone()).await.unwrap();
+    s.push(&zhao, vec![theirs]).await.unwrap();
+    let after = now_ms() + 1;
+    let ids = |views: Vec<gridwork_server::projection::CaseView>| {
+        views
+            .into_iter()
+            .map(|v| v.case.id)
+            .collect::<BTreeSet<_>>()
+    };
+    let mine: BTreeSet<_> = ours.iter().map(|e| e.stream.id()).collect();
+    assert_eq!(
+        ids(s
+            .case_views_received("320508001", before, after)
+            .await
+            .unwrap()),
+        mine
+    );
+    assert_eq!(
+        s.case_views_received("", before, after)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+    assert!(s
+        .case_views_received("", after, after + 1000)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s
+        .case_views_received("", before - 1000, before)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
 /// Always listed, so a run without PostgreSQL shows that its suite did not run. With
 /// GRIDWORK_TEST_PG set it checks the URL answers instead.
 #[allow(non_snake_case)]
@@ -955,6 +1009,7 @@ conformance!(
     a_devices_quarantine_is_bounded,
     uploads_need_an_accepted_reference,
     the_case_view_is_the_cores_fold_and_a_rebuild_equals_it,
+    evaluation_reads_the_views_of_a_period_and_an_area,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

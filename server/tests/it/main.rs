@@ -7,6 +7,7 @@ mod common;
 mod conformance;
 mod console;
 mod console_actions;
+mod evaluation_api;
 mod http;
 mod http_auth;
 mod openapi;
