@@ -306,6 +306,8 @@ impl Sim {
                 d.sync(&self.transport)?;
             }
         }
+        // The photos went into the stores; the camera folder is empty.
+        let _ = std::fs::remove_dir(&self.camera);
         Ok(())
     }
 

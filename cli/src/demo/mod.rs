@@ -301,22 +301,22 @@ impl DataDir {
             });
         };
         let shown = path.display();
-        let created = match std::fs::read_dir(path) {
-            Ok(mut entries) => {
-                if entries.next().is_some() {
-                    return Err(Error(format!(
-                        "--data {shown}: the folder is not empty (the demo starts a fresh server \
-                         and fresh devices; give a new or empty folder)"
-                    )));
-                }
-                false
+        let created = if path.is_dir() {
+            let mut entries = std::fs::read_dir(path)
+                .map_err(|e| Error(format!("--data {shown}: cannot read the folder: {e}")))?;
+            if entries.next().is_some() {
+                return Err(Error(format!(
+                    "--data {shown}: the folder is not empty (the demo starts a fresh server \
+                     and fresh devices; give a new or empty folder)"
+                )));
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(path)
-                    .map_err(|e| Error(format!("--data {shown}: cannot create the folder: {e}")))?;
-                true
-            }
-            Err(e) => return Err(Error(format!("--data {shown}: {e}"))),
+            false
+        } else if path.exists() {
+            return Err(Error(format!("--data {shown}: not a folder")));
+        } else {
+            std::fs::create_dir_all(path)
+                .map_err(|e| Error(format!("--data {shown}: cannot create the folder: {e}")))?;
+            true
         };
         let data = DataDir {
             path: path.to_path_buf(),
