@@ -2,7 +2,8 @@
 //!
 //! - **Workers** start a patrol of their community's cells at about 08:40, walk them
 //!   (fixes every few seconds), pause for lunch, finish at about 17:10. They are offline
-//!   while walking and sync every 45–90 minutes (and at once after an urgent report).
+//!   while walking and sync every 30–60 minutes (and at once after an urgent report or
+//!   a verification).
 //!   They report what they find (with a photo), fix small things on the spot, check in
 //!   at places, and verify handled cases in their cells: most pass, some fail (rework).
 //! - **The supervisor's desk** syncs every 15 minutes: registers new reports (cancels a
@@ -92,6 +93,9 @@ struct Handler {
     queue: Vec<(i64, usize)>,
     queued: HashSet<usize>,
     next_sync: i64,
+    /// The first short-deadline case this handler picks up is left lying (the crew is
+    /// busy elsewhere): every run shows an overdue case.
+    slack: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -206,6 +210,7 @@ impl Sim {
                 queue: Vec::new(),
                 queued: HashSet::new(),
                 next_sync: first_day,
+                slack: true,
             });
         }
         let desk = Device::create(
@@ -339,7 +344,7 @@ impl Sim {
             }
             due.sort_unstable();
             w.reports_due = due;
-            w.next_sync = w.start + rng.i64(45..80) * MINUTE;
+            w.next_sync = w.start + rng.i64(30..60) * MINUTE;
             w.next_checkin = w.start + rng.i64(20..50) * MINUTE;
         }
     }
@@ -463,11 +468,12 @@ impl Sim {
             self.tally.check_ins += 1;
             w.next_checkin = t + self.rng.i64(40..80) * MINUTE;
         }
-        self.verify_due(i, t)?;
+        // A verification is sent as soon as it is made: the loop waits for it.
+        sync_now |= self.verify_due(i, t)?;
         let w = &mut self.workers[i];
         if sync_now || w.next_sync <= t {
             w.device.sync(&self.transport)?;
-            w.next_sync = t + self.rng.i64(45..90) * MINUTE;
+            w.next_sync = t + self.rng.i64(30..60) * MINUTE;
             self.after_sync(i, t);
         }
         Ok(())
@@ -531,15 +537,17 @@ impl Sim {
                 .is_some_and(|c| w.post.cells.iter().any(|m| m == c));
             if mine && case.status == Status::Handled {
                 w.queued.insert(index);
-                w.verify.push((t + self.rng.i64(10..50) * MINUTE, index));
+                w.verify.push((t + self.rng.i64(5..30) * MINUTE, index));
             }
         }
     }
 
-    fn verify_due(&mut self, i: usize, t: i64) -> Result<()> {
+    /// Verifies the handled cases due now; returns whether it verified any.
+    fn verify_due(&mut self, i: usize, t: i64) -> Result<bool> {
         let w = &mut self.workers[i];
         let due: Vec<(i64, usize)> = w.verify.iter().copied().filter(|&(d, _)| d <= t).collect();
         w.verify.retain(|&(d, _)| d > t);
+        let mut verified = false;
         for (_, index) in due {
             let w = &mut self.workers[i];
             w.queued.remove(&index);
@@ -563,8 +571,9 @@ impl Sim {
                 r
             };
             w.device.store.act(id, &request)?;
+            verified = true;
         }
-        Ok(())
+        Ok(verified)
     }
 
     fn handler_minute(&mut self, i: usize, t: i64) -> Result<()> {
@@ -596,7 +605,10 @@ impl Sim {
                 .get(case.category())
                 .map(|c| c.time_limit.working_minutes(&self.calendar))
                 .unwrap_or(240);
-            let share = match (case.rework_count, self.rng.u32(0..100)) {
+            let roll = self.rng.u32(0..100);
+            let slack = h.slack && limit <= 240;
+            h.slack &= !slack;
+            let share = match (case.rework_count, if slack { 99 } else { roll }) {
                 (1.., _) => 0.1 + self.rng.f64() * 0.3,
                 (0, 0..72) => 0.15 + self.rng.f64() * 0.65,
                 (0, 72..90) => 1.05 + self.rng.f64() * 0.75,

@@ -34,7 +34,7 @@ impl Frame {
     }
 
     /// Degrees to metres.
-    pub fn to_xy(&self, lat: f64, lon: f64) -> (f64, f64) {
+    pub fn to_xy(self, lat: f64, lon: f64) -> (f64, f64) {
         (
             (lon - self.lon0) * self.m_per_deg_lon,
             (lat - self.lat0) * M_PER_DEG_LAT,
@@ -42,7 +42,7 @@ impl Frame {
     }
 
     /// Metres to degrees `(lat, lon)`.
-    pub fn to_latlon(&self, x: f64, y: f64) -> (f64, f64) {
+    pub fn to_latlon(self, x: f64, y: f64) -> (f64, f64) {
         (
             self.lat0 + y / M_PER_DEG_LAT,
             self.lon0 + x / self.m_per_deg_lon,
