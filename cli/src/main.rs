@@ -4,6 +4,7 @@
 //! hash chain found by `verify-log`, 4 a `sync` run that did not finish.
 
 mod admin;
+mod demo;
 mod field;
 mod output;
 mod patrol_cmd;
@@ -29,6 +30,9 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Manage a server's accounts, tokens, catalogue and grid.
     Admin(admin::AdminArgs),
+    /// The whole system on this machine: a server, the sample city and a simulated
+    /// working day of workers, a supervisor and handlers; then the console.
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +41,7 @@ fn main() -> ExitCode {
         Command::Field(args) => field::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Admin(args) => admin::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     match result {
         Ok(code) => code,
