@@ -17,6 +17,7 @@ pub mod console;
 pub mod error;
 pub mod judge;
 pub mod projection;
+pub mod query;
 pub mod signin;
 pub mod storage;
 

@@ -44,5 +44,8 @@ async fn many_sign_ins_keep_at_most_one_argon2_buffer_per_permit() {
     let grown = rss_mib().saturating_sub(before);
     assert_eq!(hasher.verifications(), 28);
     // 24 more verifications of 19 MiB each: a fresh buffer per hash would add ~450 MiB.
-    assert!(grown < 40, "resident memory grew by {grown} MiB over 24 verifications");
+    assert!(
+        grown < 40,
+        "resident memory grew by {grown} MiB over 24 verifications"
+    );
 }

@@ -3,6 +3,7 @@
 //! compression, request decompression, tracing).
 
 mod blobs;
+pub mod cases;
 mod catalog;
 pub mod error;
 mod events;
@@ -99,6 +100,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/events", &["GET", "POST"]),
     ("/v1/blobs/{sha256}", &["GET", "HEAD", "PUT"]),
     ("/v1/catalog", &["GET"]),
+    ("/v1/cases", &["GET"]),
+    ("/v1/cases/{id}", &["GET"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -135,6 +138,8 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
                 .head(blobs::head),
         )
         .route("/v1/catalog", get(catalog::get))
+        .route("/v1/cases", get(cases::list).layer(no_store()))
+        .route("/v1/cases/{id}", get(cases::get).layer(no_store()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
         // The console's pages are not protocol v1: merged after (outside) its middleware.

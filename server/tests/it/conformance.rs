@@ -3,6 +3,7 @@
 //! the test `postgres_suite_skipped_without_GRIDWORK_TEST_PG` says so by its name in the
 //! test list (libtest shows a passing test's stderr only with `--nocapture`).
 
+use crate::cases_conformance::*;
 use crate::common::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
@@ -955,6 +956,9 @@ conformance!(
     a_devices_quarantine_is_bounded,
     uploads_need_an_accepted_reference,
     the_case_view_is_the_cores_fold_and_a_rebuild_equals_it,
+    case_lists_keep_to_the_scope_and_filter_in_sql,
+    case_lists_page_without_gaps_or_repeats,
+    overdue_is_the_servers_deadline_by_the_servers_clock,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references
