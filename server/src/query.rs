@@ -266,6 +266,7 @@ pub fn parse(
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use gridwork_core::model::Role;
 

@@ -1017,6 +1017,19 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
     }
     let s = SqliteStorage::open(&path).await.unwrap();
     assert_eq!(s.case_view(id).await.unwrap(), Some(before));
+    assert_eq!(
+        searched(&s, "OVERFLOWING").await,
+        vec![id],
+        "searchable too"
+    );
+}
+
+/// The cases a supervisor's text search for `q` lists.
+async fn searched(s: &dyn Storage, q: &str) -> Vec<Uuid> {
+    let wang = account(s, "wang").await;
+    let f = gridwork_server::query::parse(&[("q".into(), q.into())], &wang, 0).unwrap();
+    let page = s.list_cases(&f).await.unwrap();
+    page.views.iter().map(|v| v.case.id).collect()
 }
 
 /// Likewise a PostgreSQL database without the case view.
@@ -1049,4 +1062,9 @@ async fn postgres_databases_without_a_case_view_get_one() {
     .await
     .unwrap();
     assert_eq!(s.case_view(id).await.unwrap(), Some(before));
+    assert_eq!(
+        searched(&s, "OVERFLOWING").await,
+        vec![id],
+        "searchable too"
+    );
 }
