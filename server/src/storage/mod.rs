@@ -231,7 +231,13 @@ pub(crate) fn case_list_sql(f: &CaseFilter, dialect: Dialect) -> (String, Vec<Sq
             .iter()
             .map(|s| arg(SqlArg::Text(s.to_string())))
             .collect();
-        conds.push(format!("status IN ({})", list.join(", ")));
+        // With an area, SQLite (no statistics) would pick the status index and sort every
+        // case of that status; `+status` keeps it on the cell range instead.
+        let column = match dialect {
+            Dialect::Sqlite if !f.prefixes.is_empty() => "+status",
+            _ => "status",
+        };
+        conds.push(format!("{column} IN ({})", list.join(", ")));
     }
     if let Some(c) = &f.category {
         conds.push(format!("category = {}", arg(SqlArg::Text(c.clone()))));
