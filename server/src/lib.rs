@@ -19,6 +19,7 @@ pub mod error;
 pub mod evaluation;
 pub mod judge;
 pub mod projection;
+pub mod query;
 pub mod signin;
 pub mod storage;
 

@@ -135,6 +135,63 @@ pub fn fold_case(
     })
 }
 
+/// One accepted event of a case as the supervisor API shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineEntry {
+    /// The event's id.
+    pub id: uuid::Uuid,
+    /// Its place in the server's log.
+    pub server_seq: Option<i64>,
+    /// What happened (`incident.reported`, `incident.dispatched`, …).
+    pub kind: String,
+    /// Who did it, in which role.
+    pub actor: gridwork_core::model::Actor,
+    /// On which device.
+    pub device_id: String,
+    /// When the device says it happened (its HLC wall time), unix ms.
+    pub device_ms: i64,
+    /// When the server received it, unix ms.
+    pub received_ms: i64,
+    /// Whether the fold refused it as a conflict (it changed nothing).
+    pub conflict: bool,
+    /// Why it did not apply, for a conflict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflict_reason: Option<String>,
+    /// The event's payload, as the device wrote it.
+    pub payload: serde_json::Value,
+}
+
+/// A case's accepted events (each with its receive time) in the fold's own order
+/// (the order [`workflow::fold_with`] applies them in), each marked when the fold
+/// flagged it as a conflict. Empty when the report is not among them.
+pub fn timeline(events: &[(Event, i64)]) -> Vec<TimelineEntry> {
+    let by_id: HashMap<_, _> = events.iter().map(|(e, at)| (e.id, (e, *at))).collect();
+    let plain: Vec<Event> = events.iter().map(|(e, _)| e.clone()).collect();
+    let mut order = Vec::new();
+    let Some(case) = workflow::fold_with(&plain, |event, _| order.push(event.id)) else {
+        return Vec::new();
+    };
+    order
+        .into_iter()
+        .filter_map(|id| by_id.get(&id))
+        .map(|(e, at)| {
+            let conflict = case.conflicts.iter().find(|c| c.event_id == e.id);
+            TimelineEntry {
+                id: e.id,
+                server_seq: e.server_seq,
+                kind: e.kind.clone(),
+                actor: e.actor.clone(),
+                device_id: e.device_id.clone(),
+                device_ms: e.hlc.wall_ms,
+                received_ms: *at,
+                conflict: conflict.is_some(),
+                conflict_reason: conflict.map(|c| c.reason.clone()),
+                payload: e.payload.clone(),
+            }
+        })
+        .collect()
+}
+
 /// The server's own deadline bookkeeping, moved along by each applied step.
 #[derive(Debug, Default)]
 struct ServerClock {
@@ -465,5 +522,60 @@ mod tests {
         let v = c.view();
         assert_eq!(v.case.status, Status::Closed, "{:?}", v.case.conflicts);
         assert_eq!(v.closed_ms, Some(MONDAY_9AM + 3 * HOUR));
+    }
+
+    #[test]
+    fn the_timeline_is_in_fold_order_with_its_conflicts_marked() {
+        let mut c = Case::new();
+        let dispatch = |deadline_ms| Action::Dispatch {
+            department: "sanitation".into(),
+            deadline_ms,
+            note: None,
+        };
+        c.push(
+            Role::Worker,
+            reported("32050800100101"),
+            MONDAY_9AM,
+            MONDAY_9AM + 1,
+        );
+        c.act(
+            Role::Supervisor,
+            Action::Register { note: None },
+            MONDAY_9AM + 10,
+            MONDAY_9AM + 11,
+        );
+        c.act(
+            Role::Supervisor,
+            dispatch(MONDAY_9AM + HOUR),
+            MONDAY_9AM + 20,
+            MONDAY_9AM + 21,
+        );
+        c.act(
+            Role::Supervisor,
+            dispatch(MONDAY_9AM + 2 * HOUR),
+            MONDAY_9AM + 30,
+            MONDAY_9AM + 99,
+        );
+        let ids: Vec<Uuid> = c.events.iter().map(|(e, _)| e.id).collect();
+        // Delivered newest first: the timeline still follows the fold.
+        let mut delivered = c.events.clone();
+        delivered.reverse();
+        let t = timeline(&delivered);
+        assert_eq!(t.iter().map(|e| e.id).collect::<Vec<_>>(), ids);
+        assert_eq!(t[0].kind, "incident.reported");
+        assert_eq!(
+            (t[3].device_ms, t[3].received_ms),
+            (MONDAY_9AM + 30, MONDAY_9AM + 99)
+        );
+        assert_eq!(
+            t.iter().map(|e| e.conflict).collect::<Vec<_>>(),
+            vec![false, false, false, true],
+            "the second dispatch changed nothing"
+        );
+        assert!(t[3].conflict_reason.is_some());
+        let without_second = timeline(&delivered[1..]);
+        assert_eq!(without_second.len(), 3);
+        assert!(without_second.iter().all(|e| !e.conflict));
+        assert!(timeline(&delivered[..1]).is_empty(), "no report, no case");
     }
 }

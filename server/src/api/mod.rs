@@ -4,6 +4,7 @@
 
 mod actions;
 mod blobs;
+pub mod cases;
 mod catalog;
 pub mod error;
 mod evaluation;
@@ -101,6 +102,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/events", &["GET", "POST"]),
     ("/v1/blobs/{sha256}", &["GET", "HEAD", "PUT"]),
     ("/v1/catalog", &["GET"]),
+    ("/v1/cases", &["GET"]),
+    ("/v1/cases/{id}", &["GET"]),
     ("/v1/cases/{id}/actions", &["POST"]),
     ("/v1/evaluation", &["GET"]),
 ];
@@ -139,6 +142,8 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
                 .head(blobs::head),
         )
         .route("/v1/catalog", get(catalog::get))
+        .route("/v1/cases", get(cases::list).layer(no_store()))
+        .route("/v1/cases/{id}", get(cases::get).layer(no_store()))
         .route("/v1/cases/{id}/actions", post(actions::act))
         .route("/v1/evaluation", get(evaluation::get))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })

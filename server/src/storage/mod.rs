@@ -17,7 +17,12 @@ pub mod postgres;
 pub(crate) mod settings;
 pub mod sqlite;
 
-use crate::{account::Account, projection::CaseView, StorageError};
+use crate::{
+    account::Account,
+    projection::CaseView,
+    query::{CaseFilter, Overdue},
+    StorageError,
+};
 use async_trait::async_trait;
 use gridwork_core::{
     model::Event,
@@ -111,6 +116,14 @@ pub trait Storage: Send + Sync + 'static {
     /// Every case view, by id (an operator's export and the tests; lists page instead).
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError>;
 
+    /// A page of the case views `filter` selects, newest first by (`received_ms`, `id`),
+    /// filtered and paged in SQL (see [`case_list_sql`]).
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StorageError>;
+
+    /// The accepted events of the case `id`, each with the time the server received it,
+    /// in `server_seq` order (empty for an unknown case).
+    async fn case_events(&self, id: uuid::Uuid) -> Result<Vec<(Event, i64)>, StorageError>;
+
     /// Folds every case again from the accepted events held, in one transaction, and
     /// returns how many there are (`gridwork admin rebuild`; also after an upgrade).
     async fn rebuild_cases(&self) -> Result<u64, StorageError>;
@@ -174,6 +187,126 @@ pub async fn open_storage(db: &str) -> Result<Arc<dyn Storage>, StorageError> {
     }
 }
 
+/// A page of case views.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CasePage {
+    /// The views, newest first.
+    pub views: Vec<CaseView>,
+    /// Whether more follow after the last.
+    pub more: bool,
+}
+
+/// Which SQL a backend speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A value bound to a placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SqlArg {
+    Text(String),
+    Int(i64),
+}
+
+/// The query selecting a page of `filter` from `cases` (one row more than the page, to
+/// tell whether more follow), with its arguments. Every value is a bound parameter.
+///
+/// A cell prefix is a range on the byte order of `cell` (`cell >= p AND cell < p ||
+/// U+10FFFF`: PostgreSQL's column is `COLLATE "C"`, SQLite's compares bytes), which the
+/// `cases_cell` index serves; the text search is a substring test over the kept,
+/// normalised `search` column, so a two-character Chinese query finds its text.
+pub(crate) fn case_list_sql(f: &CaseFilter, dialect: Dialect) -> (String, Vec<SqlArg>) {
+    let mut args: Vec<SqlArg> = Vec::new();
+    let mut arg = |a: SqlArg| {
+        args.push(a);
+        match dialect {
+            Dialect::Sqlite => format!("?{}", args.len()),
+            Dialect::Postgres => format!("${}", args.len()),
+        }
+    };
+    let mut conds: Vec<String> = Vec::new();
+    if !f.prefixes.is_empty() {
+        let ranges: Vec<String> = f
+            .prefixes
+            .iter()
+            .map(|p| {
+                let lo = arg(SqlArg::Text(p.clone()));
+                let hi = arg(SqlArg::Text(format!("{p}\u{10FFFF}")));
+                format!("(cell >= {lo} AND cell < {hi})")
+            })
+            .collect();
+        conds.push(format!("({})", ranges.join(" OR ")));
+    }
+    if !f.statuses.is_empty() {
+        let list: Vec<String> = f
+            .statuses
+            .iter()
+            .map(|s| arg(SqlArg::Text(s.to_string())))
+            .collect();
+        // With an area, SQLite (no statistics) would pick the status index and sort every
+        // case of that status; `+status` keeps it on the cell range instead.
+        let column = match dialect {
+            Dialect::Sqlite if !f.prefixes.is_empty() => "+status",
+            _ => "status",
+        };
+        conds.push(format!("{column} IN ({})", list.join(", ")));
+    }
+    if let Some(c) = &f.category {
+        conds.push(format!("category = {}", arg(SqlArg::Text(c.clone()))));
+    }
+    if let Some(d) = &f.department {
+        conds.push(format!("department = {}", arg(SqlArg::Text(d.clone()))));
+    }
+    match f.overdue {
+        Some(Overdue::Only) => conds.push(format!(
+            "(status = 'dispatched' AND deadline_ms < {})",
+            arg(SqlArg::Int(f.now_ms))
+        )),
+        Some(Overdue::Not) => conds.push(format!(
+            "(status <> 'dispatched' OR deadline_ms IS NULL OR deadline_ms >= {})",
+            arg(SqlArg::Int(f.now_ms))
+        )),
+        None => {}
+    }
+    if let Some(t) = &f.text {
+        let p = arg(SqlArg::Text(t.clone()));
+        conds.push(match dialect {
+            Dialect::Sqlite => format!("instr(search, {p}) > 0"),
+            Dialect::Postgres => format!("strpos(search, {p}) > 0"),
+        });
+    }
+    if let Some(ms) = f.from_ms {
+        conds.push(format!("received_ms >= {}", arg(SqlArg::Int(ms))));
+    }
+    if let Some(ms) = f.to_ms {
+        conds.push(format!("received_ms < {}", arg(SqlArg::Int(ms))));
+    }
+    if let Some(c) = f.after {
+        let ms = arg(SqlArg::Int(c.received_ms));
+        let id = arg(SqlArg::Text(c.id.to_string()));
+        conds.push(format!("(received_ms, id) < ({ms}, {id})"));
+    }
+    let limit = arg(SqlArg::Int(i64::from(f.limit) + 1));
+    let filter = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
+    (
+        format!("SELECT view FROM cases{filter} ORDER BY received_ms DESC, id DESC LIMIT {limit}"),
+        args,
+    )
+}
+
+/// A page from the views fetched (one more than the page when more follow).
+pub(crate) fn case_page(mut views: Vec<CaseView>, limit: u32) -> CasePage {
+    let more = views.len() > limit as usize;
+    views.truncate(limit as usize);
+    CasePage { views, more }
+}
+
 /// A case view as both backends store it: the columns lists filter on, and the view.
 pub(crate) struct CaseRow {
     pub(crate) id: String,
@@ -186,6 +319,8 @@ pub(crate) struct CaseRow {
     pub(crate) updated_ms: i64,
     pub(crate) deadline_ms: Option<i64>,
     pub(crate) closed_ms: Option<i64>,
+    /// The report's description and address, normalised for search.
+    pub(crate) search: String,
     pub(crate) view: String,
 }
 
@@ -202,6 +337,10 @@ impl CaseRow {
             updated_ms: view.updated_ms,
             deadline_ms: view.deadline_ms,
             closed_ms: view.closed_ms,
+            search: crate::query::search_text(
+                &view.case.report.description,
+                view.case.report.address.as_deref(),
+            ),
             view: serde_json::to_string(view).map_err(|e| StorageError::Corrupt(e.to_string()))?,
         })
     }

@@ -6,10 +6,11 @@
 //! every event below N. Pulls read in one REPEATABLE READ snapshot.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, parse_view, quarantine_full,
-    repeat_outcome, revokes,
+    case_list_sql, case_page, event_body, page, parse_event, parse_role, parse_scope_json,
+    parse_view, quarantine_full, repeat_outcome, revokes,
     settings::{version_key, version_of, Cached, Parse, Reference},
-    touched_cases, CaseRow, Held, Quarantined, Storage, TokenOwner, MAX_QUARANTINE_PER_DEVICE,
+    touched_cases, CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage,
+    TokenOwner, MAX_QUARANTINE_PER_DEVICE,
 };
 use crate::projection::{fold_case, CaseView};
 use crate::{
@@ -84,8 +85,8 @@ CREATE TABLE IF NOT EXISTS settings (
   value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS cases (
-  id TEXT PRIMARY KEY,
-  cell TEXT NOT NULL,
+  id TEXT COLLATE \"C\" PRIMARY KEY,
+  cell TEXT COLLATE \"C\" NOT NULL,
   status TEXT NOT NULL,
   category TEXT NOT NULL,
   department TEXT,
@@ -94,10 +95,12 @@ CREATE TABLE IF NOT EXISTS cases (
   updated_ms BIGINT NOT NULL,
   deadline_ms BIGINT,
   closed_ms BIGINT,
+  search TEXT NOT NULL,
   view TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS cases_cell ON cases(cell, received_ms);
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, deadline_ms);
+CREATE INDEX IF NOT EXISTS cases_received ON cases(received_ms, id);
 ";
 
 /// Databases made before devices recorded their owner: add the column and take the
@@ -286,13 +289,13 @@ async fn project_case(
     let row = CaseRow::of(&view)?;
     tx.execute(
         "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
-            updated_ms, deadline_ms, closed_ms, view)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+            updated_ms, deadline_ms, closed_ms, search, view)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
          ON CONFLICT (id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
            category = excluded.category, department = excluded.department,
            reporter = excluded.reporter, received_ms = excluded.received_ms,
            updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
-           closed_ms = excluded.closed_ms, view = excluded.view",
+           closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view",
         &[
             &row.id,
             &row.cell,
@@ -304,6 +307,7 @@ async fn project_case(
             &row.updated_ms,
             &row.deadline_ms,
             &row.closed_ms,
+            &row.search,
             &row.view,
         ],
     )
@@ -825,6 +829,41 @@ impl Storage for PostgresStorage {
             .await?
             .iter()
             .map(|r| parse_view(r.get(0)))
+            .collect()
+    }
+
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StorageError> {
+        let (sql, args) = case_list_sql(filter, Dialect::Postgres);
+        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = args
+            .iter()
+            .map(|a| match a {
+                SqlArg::Text(t) => t as &(dyn tokio_postgres::types::ToSql + Sync),
+                SqlArg::Int(i) => i,
+            })
+            .collect();
+        let client = self.client().await?;
+        let stmt = client.prepare_cached(&sql).await?;
+        let views = client
+            .query(&stmt, &params)
+            .await?
+            .iter()
+            .map(|r| parse_view(r.get(0)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(case_page(views, filter.limit))
+    }
+
+    async fn case_events(&self, id: uuid::Uuid) -> Result<Vec<(Event, i64)>, StorageError> {
+        let stream = Stream::Incident(id).to_string();
+        self.client()
+            .await?
+            .query(
+                "SELECT body, server_seq, received_ms FROM events WHERE stream = $1
+                 ORDER BY server_seq",
+                &[&stream],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((parse_event(r.get(0), Some(r.get(1)))?, r.get::<_, i64>(2))))
             .collect()
     }
 

@@ -4,10 +4,11 @@
 //! is on disk. Blocking calls run on tokio's blocking pool.
 
 use super::{
-    event_body, page, parse_event, parse_role, parse_scope_json, parse_view, quarantine_full,
-    repeat_outcome, revokes,
+    case_list_sql, case_page, event_body, page, parse_event, parse_role, parse_scope_json,
+    parse_view, quarantine_full, repeat_outcome, revokes,
     settings::{version_key, version_of, Cached, Parse, Reference},
-    touched_cases, CaseRow, Held, Quarantined, Storage, TokenOwner, MAX_QUARANTINE_PER_DEVICE,
+    touched_cases, CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage,
+    TokenOwner, MAX_QUARANTINE_PER_DEVICE,
 };
 use crate::projection::{fold_case, CaseView};
 use crate::{
@@ -99,10 +100,12 @@ CREATE TABLE cases (
   updated_ms INTEGER NOT NULL,
   deadline_ms INTEGER,
   closed_ms INTEGER,
+  search TEXT NOT NULL,
   view TEXT NOT NULL
 ) STRICT;
 CREATE INDEX cases_cell ON cases(cell, received_ms);
 CREATE INDEX cases_status ON cases(status, deadline_ms);
+CREATE INDEX cases_received ON cases(received_ms, id);
 ";
 
 /// Version 1 to 2: devices record the account they belong to, taken from the actor of
@@ -150,10 +153,12 @@ CREATE TABLE cases (
   updated_ms INTEGER NOT NULL,
   deadline_ms INTEGER,
   closed_ms INTEGER,
+  search TEXT NOT NULL,
   view TEXT NOT NULL
 ) STRICT;
 CREATE INDEX cases_cell ON cases(cell, received_ms);
 CREATE INDEX cases_status ON cases(status, deadline_ms);
+CREATE INDEX cases_received ON cases(received_ms, id);
 ";
 
 struct Inner {
@@ -320,13 +325,13 @@ fn project_case(
     let row = CaseRow::of(&view)?;
     tx.prepare_cached(
         "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
-            updated_ms, deadline_ms, closed_ms, view)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            updated_ms, deadline_ms, closed_ms, search, view)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
          ON CONFLICT(id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
            category = excluded.category, department = excluded.department,
            reporter = excluded.reporter, received_ms = excluded.received_ms,
            updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
-           closed_ms = excluded.closed_ms, view = excluded.view",
+           closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view",
     )?
     .execute(params![
         row.id,
@@ -339,6 +344,7 @@ fn project_case(
         row.updated_ms,
         row.deadline_ms,
         row.closed_ms,
+        row.search,
         row.view
     ])?;
     Ok(())
@@ -859,6 +865,48 @@ impl Storage for SqliteStorage {
             let mut stmt = conn.prepare("SELECT view FROM cases ORDER BY id")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             rows.map(|v| parse_view(&v?)).collect()
+        })
+        .await
+    }
+
+    async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StorageError> {
+        let (sql, args) = case_list_sql(filter, Dialect::Sqlite);
+        let limit = filter.limit;
+        self.read(move |conn| {
+            let args = args.into_iter().map(|a| match a {
+                SqlArg::Text(t) => rusqlite::types::Value::Text(t),
+                SqlArg::Int(i) => rusqlite::types::Value::Integer(i),
+            });
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(0))?;
+            let views = rows
+                .map(|v| parse_view(&v?))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(case_page(views, limit))
+        })
+        .await
+    }
+
+    async fn case_events(&self, id: uuid::Uuid) -> Result<Vec<(Event, i64)>, StorageError> {
+        let stream = Stream::Incident(id).to_string();
+        self.read(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT body, server_seq, received_ms FROM events WHERE stream = ?1
+                 ORDER BY server_seq",
+            )?;
+            let rows = stmt.query_map([stream], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (body, seq, at) = row?;
+                out.push((parse_event(&body, Some(seq))?, at));
+            }
+            Ok(out)
         })
         .await
     }

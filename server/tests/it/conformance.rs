@@ -3,6 +3,7 @@
 //! the test `postgres_suite_skipped_without_GRIDWORK_TEST_PG` says so by its name in the
 //! test list (libtest shows a passing test's stderr only with `--nocapture`).
 
+use crate::cases_conformance::*;
 use crate::common::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
@@ -1010,6 +1011,9 @@ conformance!(
     uploads_need_an_accepted_reference,
     the_case_view_is_the_cores_fold_and_a_rebuild_equals_it,
     evaluation_reads_the_views_of_a_period_and_an_area,
+    case_lists_keep_to_the_scope_and_filter_in_sql,
+    case_lists_page_without_gaps_or_repeats,
+    overdue_is_the_servers_deadline_by_the_servers_clock,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references
@@ -1068,6 +1072,19 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
     }
     let s = SqliteStorage::open(&path).await.unwrap();
     assert_eq!(s.case_view(id).await.unwrap(), Some(before));
+    assert_eq!(
+        searched(&s, "OVERFLOWING").await,
+        vec![id],
+        "searchable too"
+    );
+}
+
+/// The cases a supervisor's text search for `q` lists.
+async fn searched(s: &dyn Storage, q: &str) -> Vec<Uuid> {
+    let wang = account(s, "wang").await;
+    let f = gridwork_server::query::parse(&[("q".into(), q.into())], &wang, 0).unwrap();
+    let page = s.list_cases(&f).await.unwrap();
+    page.views.iter().map(|v| v.case.id).collect()
 }
 
 /// Likewise a PostgreSQL database without the case view.
@@ -1100,4 +1117,9 @@ async fn postgres_databases_without_a_case_view_get_one() {
     .await
     .unwrap();
     assert_eq!(s.case_view(id).await.unwrap(), Some(before));
+    assert_eq!(
+        searched(&s, "OVERFLOWING").await,
+        vec![id],
+        "searchable too"
+    );
 }

@@ -3,6 +3,8 @@
 //! that docs/openapi.yaml documents exactly what the router serves.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
+mod cases_api;
+mod cases_conformance;
 mod common;
 mod conformance;
 mod console;

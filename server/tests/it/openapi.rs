@@ -220,6 +220,46 @@ async fn real_responses_fit_the_schemas() {
     let res = c.get(&url).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     fits("/v1/events", "get", 401, &res.json().await.unwrap());
+    // The supervisor API's read side.
+    let case_id = events[0].stream.id();
+    let get = |path: String| {
+        c.get(format!("{}{path}", live.base))
+            .bearer_auth(&token)
+            .send()
+    };
+    let res = get("/v1/cases?limit=1".into()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let list: Value = res.json().await.unwrap();
+    assert_eq!(list["cases"][0]["id"], case_id.to_string());
+    fits("/v1/cases", "get", 200, &list);
+    for (query, status) in [("?limit=201", 400), ("?area=320508002", 403)] {
+        let res = get(format!("/v1/cases{query}")).await.unwrap();
+        assert_eq!(res.status().as_u16(), status);
+        fits("/v1/cases", "get", status, &res.json().await.unwrap());
+    }
+    let res = get(format!("/v1/cases/{case_id}")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let case: Value = res.json().await.unwrap();
+    assert_eq!(case["timeline"].as_array().unwrap().len(), 1);
+    fits("/v1/cases/{id}", "get", 200, &case);
+    check(
+        &spec,
+        &json!({"$ref": "#/components/schemas/CaseItem"}),
+        &case,
+        "$",
+    )
+    .unwrap();
+    let res = get(format!("/v1/cases/{}", uuid::Uuid::now_v7()))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    fits("/v1/cases/{id}", "get", 404, &res.json().await.unwrap());
+    let res = c
+        .get(format!("{}/v1/cases", live.base))
+        .send()
+        .await
+        .unwrap();
+    fits("/v1/cases", "get", 401, &res.json().await.unwrap());
     live.reference("li", &[(&"a".repeat(64), 4)]).await;
     let res = c
         .put(format!("{}/v1/blobs/{}", live.base, "a".repeat(64)))

@@ -1,0 +1,181 @@
+//! The supervisor API's read side: `GET /v1/cases` (a keyset-paged, filtered list of
+//! the server's case view within the caller's scope) and `GET /v1/cases/{id}` (one case
+//! with its timeline, photos and conflicts). Parsing and checking the query is pure
+//! ([`crate::query`]); filtering and paging happen in SQL ([`crate::storage`]).
+
+use super::{ApiError, AppState, Caller};
+use crate::{
+    projection::{timeline, CaseView, TimelineEntry},
+    query::{self, Cursor, QueryError},
+};
+use axum::{
+    extract::{rejection::QueryRejection, Path, Query, State},
+    Json,
+};
+use gridwork_core::{model::Actor, workflow::Status};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// One case of a list.
+#[derive(Debug, Serialize)]
+pub struct CaseItem {
+    /// The case id.
+    pub id: Uuid,
+    /// Where it stands.
+    pub status: Status,
+    /// Category code.
+    pub category: String,
+    /// The department it is with, once dispatched.
+    pub department: Option<String>,
+    /// The cell the server located the report in (`""` outside every cell).
+    pub cell: String,
+    /// The cell the reporting device claimed, when it differs.
+    pub claimed_cell: Option<String>,
+    /// Who reported it.
+    pub reporter: Actor,
+    /// When the server received the report, unix ms.
+    pub received_ms: i64,
+    /// When the server received the case's latest event, unix ms.
+    pub updated_ms: i64,
+    /// The handling deadline by the server's calendar, unix ms.
+    pub deadline_ms: Option<i64>,
+    /// The deadline the devices hold, unix ms.
+    pub device_deadline_ms: Option<i64>,
+    /// Whether the server's deadline has passed (by the server's clock).
+    pub overdue: bool,
+    /// Events the fold refused as conflicts.
+    pub conflict_count: usize,
+    /// Times verification failed and the case went back to the department.
+    pub rework_count: u32,
+    /// What the worker saw.
+    pub description: String,
+    /// Photos attached to the case.
+    pub photo_count: usize,
+}
+
+impl CaseItem {
+    fn of(v: &CaseView, now_ms: i64) -> Self {
+        CaseItem {
+            id: v.case.id,
+            status: v.case.status,
+            category: v.case.category().to_string(),
+            department: v.case.department.clone(),
+            cell: v.cell.clone(),
+            claimed_cell: v.claimed_cell.clone(),
+            reporter: v.case.reporter.clone(),
+            received_ms: v.received_ms,
+            updated_ms: v.updated_ms,
+            deadline_ms: v.deadline_ms,
+            device_deadline_ms: v.case.deadline_ms,
+            overdue: v.is_overdue(now_ms),
+            conflict_count: v.case.conflicts.len(),
+            rework_count: v.case.rework_count,
+            description: v.case.report.description.clone(),
+            photo_count: v.case.photos.len(),
+        }
+    }
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize)]
+pub struct CaseList {
+    /// The cases, newest first by the server's receive time.
+    pub cases: Vec<CaseItem>,
+    /// The cursor of the next page (`?next=`), absent on the last page.
+    pub next: Option<String>,
+}
+
+/// A photo of a case.
+#[derive(Debug, Serialize)]
+pub struct Photo {
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Media type.
+    pub mime: String,
+    /// Where to fetch it (`GET /v1/blobs/{sha256}`).
+    pub url: String,
+}
+
+/// One case with its history.
+#[derive(Debug, Serialize)]
+pub struct CaseDetail {
+    /// What a list shows of it.
+    #[serde(flatten)]
+    pub item: CaseItem,
+    /// The server's view (the folded case and the server's figures), as stored.
+    pub view: CaseView,
+    /// Photos of the report and of later steps, in order.
+    pub photos: Vec<Photo>,
+    /// Every accepted event of the case, in the fold's order.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// `GET /v1/cases`.
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(account): Caller,
+    params: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<CaseList>, ApiError> {
+    let Query(pairs) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let now = now_ms();
+    let filter = query::parse(&pairs, &account, now).map_err(|e| match e {
+        QueryError::Invalid(m) => ApiError::BadRequest(m),
+        QueryError::OutOfScope(m) => ApiError::Forbidden(m),
+    })?;
+    let page = state.storage.list_cases(&filter).await?;
+    let next = page.more.then(|| page.views.last()).flatten().map(|v| {
+        Cursor {
+            received_ms: v.received_ms,
+            id: v.case.id,
+        }
+        .encode()
+    });
+    Ok(Json(CaseList {
+        cases: page.views.iter().map(|v| CaseItem::of(v, now)).collect(),
+        next,
+    }))
+}
+
+/// `GET /v1/cases/{id}`: 404 alike for an unknown case and one outside the caller's
+/// scope, so a list of ids cannot be probed for existence.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(account): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<CaseDetail>, ApiError> {
+    let missing = || ApiError::NotFound(format!("no case {id} in your scope"));
+    let uuid = Uuid::try_parse(&id).map_err(|_| missing())?;
+    let view = state
+        .storage
+        .case_view(uuid)
+        .await?
+        .filter(|v| account.covers(&v.cell))
+        .ok_or_else(missing)?;
+    let events = state.storage.case_events(uuid).await?;
+    let photos = view
+        .case
+        .photos
+        .iter()
+        .map(|p| Photo {
+            sha256: p.sha256.clone(),
+            size: p.size,
+            mime: p.mime.clone(),
+            url: format!("/v1/blobs/{}", p.sha256),
+        })
+        .collect();
+    Ok(Json(CaseDetail {
+        item: CaseItem::of(&view, now_ms()),
+        timeline: timeline(&events),
+        photos,
+        view,
+    }))
+}
