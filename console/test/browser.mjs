@@ -10,6 +10,7 @@
 //   GRIDWORK_CASE_REPORTED / _HANDLED / _CONFLICT  case ids on the plain server: a new
 //                               report, a handled case, a case with a conflict
 //   GRIDWORK_CASE_MARKUP        the reported case's description (markup)
+//   GRIDWORK_CASE_ROUTINE       how many older reports there are besides (all reported)
 //   CHROMIUM                    the browser [/usr/bin/chromium]
 // Exits non-zero with the failed check on stderr.
 
@@ -37,6 +38,7 @@ const CASE_REPORTED = env('GRIDWORK_CASE_REPORTED');
 const CASE_HANDLED = env('GRIDWORK_CASE_HANDLED');
 const CASE_CONFLICT = env('GRIDWORK_CASE_CONFLICT');
 const CASE_MARKUP = env('GRIDWORK_CASE_MARKUP');
+const ROUTINE = Number(env('GRIDWORK_CASE_ROUTINE'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -377,17 +379,25 @@ async function casesInEnglish() {
     await signIn(page, USER, PASSWORD);
     await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
 
-    step('the review queue lists the new report, with a marker on the map');
+    step('the review queue lists the new reports, newest first, a page at a time, with markers on the map');
     const rows = page.locator('#case-list .case-row');
     await page.waitForSelector(`#case-list .case-row[data-id="${CASE_REPORTED}"]`);
-    assert.equal(await rows.count(), 1, 'only the reported case is to register');
+    const reportedCount = ROUTINE + 1;
+    assert.equal(await rows.count(), 50, 'a full first page');
+    assert.equal(await rows.first().getAttribute('data-id'), CASE_REPORTED, 'the newest report first');
+    assert.ok(await rows.evaluateAll((rs) => rs.every((r) => r.dataset.status === 'reported')));
+    await page.waitForSelector('#map[data-cases="50"]');
+    await page.click('#queue-more');
+    await page.waitForFunction((n) => document.querySelectorAll('#case-list .case-row').length === n, reportedCount);
+    assert.ok(await page.locator('#queue-more').isHidden(), 'the last page has no More');
+    await page.waitForSelector(`#map[data-cases="${reportedCount}"]`);
     assert.equal(await text(page, '.tab[aria-selected=true]'), 'To register');
     const row = page.locator(`#case-list .case-row[data-id="${CASE_REPORTED}"]`);
     assert.match(await row.textContent(), /Exposed rubbish/);
     assert.match(await row.textContent(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}Reported/);
-    await page.waitForSelector('#map[data-cases="1"]');
     assert.equal(await page.locator(`path.gw-case[data-case="${CASE_REPORTED}"]`).count(), 1);
-    const marker = await page.locator('path.gw-case').boundingBox();
+    const markerOf = () => page.locator(`path.gw-case[data-case="${CASE_REPORTED}"]`).boundingBox();
+    const marker = await markerOf();
     const queue = await page.locator('#queue-panel').boundingBox();
     const mapBox = await page.locator('#map').boundingBox();
     assert.ok(queue.x >= mapBox.x + mapBox.width - 1, 'the queue sits beside the map');
@@ -397,7 +407,7 @@ async function casesInEnglish() {
     await page.evaluate(() => document.activeElement.blur());
     await page.keyboard.press('g');
     await page.waitForSelector('#map[data-datum="gcj02"]');
-    const moved = await page.locator('path.gw-case').boundingBox();
+    const moved = await markerOf();
     assert.ok(moved.x > marker.x + 20, `the marker moved east: ${marker.x} → ${moved.x}`);
     await page.keyboard.press('g');
     await page.waitForSelector('#map[data-datum="wgs84"]');
@@ -457,8 +467,8 @@ async function casesInEnglish() {
     await shot(page, '12-en-case-dispatched.png');
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#case-page', { state: 'hidden' });
-    await page.waitForFunction(() => document.getElementById('queue-note').textContent === 'No cases.');
-    assert.equal(await rows.count(), 0, 'the dispatched case left the queue');
+    await page.waitForFunction(() => document.querySelectorAll('#case-list .case-row').length === 50);
+    assert.equal(await page.locator(`#case-list .case-row[data-id="${CASE_REPORTED}"]`).count(), 0, 'the dispatched case left the queue');
 
     step('a refused action shows the server\'s reason');
     await page.click('.tab[data-tab="handled"]');
@@ -494,7 +504,7 @@ async function casesInEnglish() {
     const evalRows = page.locator('#eval-rows tbody tr');
     assert.ok(await evalRows.count() >= 2, 'a street row and the total');
     const total = await page.locator('#eval-rows tbody tr.total').textContent();
-    assert.match(total, /^Total3/, 'three cases reported in the period');
+    assert.match(total, new RegExp(`^Total${ROUTINE + 3}`), 'every case reported in the period');
     assert.match(await text(page, '#eval-rows thead'), /Closure rate/);
     assert.equal(await page.locator('#eval-page svg.chart rect.bar').count(), 2 * (await evalRows.count()));
     await page.selectOption('#eval-by', 'department');
@@ -507,7 +517,7 @@ async function casesInEnglish() {
     const { readFile } = await import('node:fs/promises');
     const csv = await readFile(await download.path(), 'utf8');
     assert.match(csv.split('\n')[0], /^key,/);
-    assert.match(csv, /\ntotal,3,/);
+    assert.match(csv, new RegExp(`\\ntotal,${ROUTINE + 3},`));
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#eval-page', { state: 'hidden' });
 

@@ -34,6 +34,8 @@ const MARKUP_USER: &str = "<img src=x onerror=alert(1)>";
 const SUPERVISOR: (&str, &str) = ("wang", "pw-wang");
 /// A report description that is markup: it must show as text on the case page.
 const MARKUP_DESCRIPTION: &str = "<script>alert(1)</script> overflowing bin by the bridge";
+/// Older reports made before the three cases, so that the queue has a second page.
+const ROUTINE: u64 = 50;
 /// A real (small) JPEG, so the case page's photos show as pictures in the screenshots.
 const PHOTO: &[u8] = include_bytes!("data/photo.jpg");
 
@@ -100,6 +102,15 @@ fn make_cases(url: &str, tokens: &FieldTokens) -> Cases {
         (draft.lat, draft.lon) = (c.y(), c.x());
         phone.store.report(&draft).unwrap()
     };
+    // Fifty older reports first (a push of their own, so they are older by the server's
+    // receive time): the queue's first page is then full and "More" has one more.
+    for i in 0..ROUTINE {
+        let mut draft = phone.draft("routine");
+        draft.photos.clear();
+        draft.description = format!("routine report {i}");
+        phone.store.report(&draft).unwrap();
+    }
+    assert_eq!(phone.sync().pushed, ROUTINE);
     let handled = report("broken kerb stone", 4);
     let conflict = report("blocked drain", 8);
     let reported = report(MARKUP_DESCRIPTION, 12);
@@ -304,6 +315,7 @@ async fn the_console_works_in_a_real_browser() {
         .env("GRIDWORK_CASE_HANDLED", cases.handled.to_string())
         .env("GRIDWORK_CASE_CONFLICT", cases.conflict.to_string())
         .env("GRIDWORK_CASE_MARKUP", MARKUP_DESCRIPTION)
+        .env("GRIDWORK_CASE_ROUTINE", ROUTINE.to_string())
         .env("CHROMIUM", chromium());
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
