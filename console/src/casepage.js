@@ -8,9 +8,10 @@ import { actionsFor, actionBody, NEEDS_REASON } from './actions.js';
 
 /**
  * The case page in `dialog`. `catalog()` gives the catalogue; `onChanged()` is called
- * after an action the server took (the queue reloads).
+ * after an action the server took (the queue reloads); `role()` is the signed-in role
+ * (only a supervisor is offered actions: the server refuses them to everyone else).
  */
-export function createCasePage(dialog, { api, catalog, onChanged, t, lang, describeError }) {
+export function createCasePage(dialog, { api, catalog, role, onChanged, t, lang, describeError }) {
   const body = el('div', { className: 'case-body' });
   const close = el('button', { type: 'button', className: 'close', id: 'case-close', text: t('close'), on: { click: () => dialog.close() } });
   const title = el('h2', { id: 'case-title' });
@@ -74,17 +75,39 @@ export function createCasePage(dialog, { api, catalog, onChanged, t, lang, descr
     return box;
   }
 
+  // A step's department and note or reason, from its payload as the device wrote it
+  // (at the top or one object down), shown as text.
+  function details(payload) {
+    const layers = [payload, ...Object.values(payload && typeof payload === 'object' ? payload : {})]
+      .filter((x) => x && typeof x === 'object' && !Array.isArray(x));
+    const pick = (key) => layers.map((x) => x[key]).find((v) => typeof v === 'string' && v.trim());
+    const dept = pick('department');
+    const text = pick('reason') || pick('note');
+    return [
+      dept ? el('span', { className: 'tl-detail', text: `${t('department')}: ${catalogName(catalog()?.departments, 'id', dept, lang())}` }) : null,
+      text ? el('span', { className: 'tl-detail', text: `${t('note_or_reason')}: ${text}` }) : null,
+    ];
+  }
+
+  function kindName(kind) {
+    const key = `kind_${String(kind).replace(/^incident\./, '')}`;
+    const name = t(key);
+    return name === key ? String(kind) : name;
+  }
+
   function timeline(c) {
     const offset = cityOffset(catalog());
     const items = Array.isArray(c.timeline) ? c.timeline : [];
     return el('ol', { className: 'timeline' }, items.map((e) => el('li', { className: e.conflict ? 'conflict' : '', dataset: { kind: e.kind } },
-      el('span', { className: 'tl-kind', text: e.kind }),
+      el('span', { className: 'tl-kind' }, el('strong', { text: kindName(e.kind) }), ' ', el('code', { text: e.kind })),
+      details(e.payload),
       el('span', { className: 'tl-who', text: `${e.actor?.user ?? ''} · ${e.device_id ?? ''}` }),
       el('span', { className: 'muted', text: t('device_vs_received', { device: formatTime(e.device_ms, offset), received: formatTime(e.received_ms, offset) }) }),
       e.conflict ? el('span', { className: 'badge conflict', text: t('conflict_reason', { reason: e.conflict_reason || '' }) }) : null)));
   }
 
   function actions(c) {
+    if (role() !== 'supervisor') return el('p', { className: 'muted', id: 'no-actions', text: t('supervisors_only') });
     const names = actionsFor(c.status);
     if (!names.length) return el('p', { className: 'muted', text: t('no_actions') });
     const message = el('p', { className: 'error', id: 'action-error', attrs: { role: 'alert' } });

@@ -434,6 +434,9 @@ async function casesInEnglish() {
     assert.equal(await conflicted.getAttribute('data-kind'), 'incident.dispatched');
     assert.match(await conflicted.textContent(), /Conflict: .+/);
     assert.match(await conflicted.textContent(), /tablet-zhou-/);
+    assert.match(await conflicted.textContent(), /Dispatched incident\.dispatched/);
+    assert.match(await conflicted.textContent(), /Department: K City Municipal Road/);
+    await conflicted.scrollIntoViewIfNeeded();
     await shot(page, '11-en-case-conflict.png');
     step('Esc closes the case page');
     await page.keyboard.press('Escape');
@@ -527,6 +530,8 @@ async function casesInEnglish() {
     await page.click(`#case-list .case-row[data-id="${CASE_CONFLICT}"]`);
     await page.waitForSelector(`dialog#case-page[open][data-id="${CASE_CONFLICT}"]`);
     assert.match(await text(page, '#case-page .timeline li.conflict'), /冲突：/);
+    assert.match(await text(page, '#case-page .timeline li.conflict'), /派遣/);
+    await page.locator('#case-page .timeline li.conflict').scrollIntoViewIfNeeded();
     await shot(page, '16-zh-case-conflict.png');
     await clean(page, problems, 'cases', [`409 /v1/cases/${CASE_HANDLED}/actions`]);
   } finally {
