@@ -9,9 +9,10 @@ import { actionsFor, actionBody, NEEDS_REASON } from './actions.js';
 /**
  * The case page in `dialog`. `catalog()` gives the catalogue; `onChanged()` is called
  * after an action the server took (the queue reloads); `role()` is the signed-in role
- * (only a supervisor is offered actions: the server refuses them to everyone else).
+ * (only a supervisor is offered actions: the server refuses them to everyone else);
+ * `onClosed(id)` is called when the page closes (focus goes back to the queue).
  */
-export function createCasePage(dialog, { api, catalog, role, onChanged, t, lang, describeError }) {
+export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed = () => {}, t, lang, describeError }) {
   const body = el('div', { className: 'case-body' });
   const close = el('button', { type: 'button', className: 'close', id: 'case-close', text: t('close'), on: { click: () => dialog.close() } });
   const title = el('h2', { id: 'case-title' });
@@ -25,8 +26,12 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, t, lang,
     urls = [];
   }
   dialog.addEventListener('close', () => {
+    const id = current;
     dropPhotos();
     current = null;
+    // After the browser's own focus restoration (to the element that opened the dialog,
+    // which a queue reload may have replaced).
+    setTimeout(() => onClosed(id), 0);
     replaceChildren(body);
   });
 

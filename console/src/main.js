@@ -175,7 +175,7 @@ async function start() {
   });
 
   const common = { api, catalog: () => catalog, t, lang: language, describeError };
-  casePage = createCasePage($('case-page'), { ...common, role: () => session?.role, onChanged: () => queue.refresh() });
+  casePage = createCasePage($('case-page'), { ...common, role: () => session?.role, onChanged: () => queue.refresh(), onClosed: (id) => queue.focusCase(id) });
   queue = createQueue($('queue'), {
     ...common,
     onCases: (list) => map.setCases(list, (id) => casePage.open(id)),

@@ -59,12 +59,21 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
       b.tabIndex = on ? 0 : -1;
     }
     const shown = tab.keep ? cases.filter(tab.keep) : cases;
+    // Focus inside the list stays on the same case's row, or goes to the tab when the
+    // case left the list, rather than being lost with the old rows.
+    const focused = list.contains(document.activeElement) ? document.activeElement.dataset.id : null;
     replaceChildren(list, shown.map(row));
+    if (focused) focusCase(focused);
     if (!loading) setText(note, shown.length ? t('queue_count', { n: shown.length }) : t('queue_empty'));
     if (tab.keep) setText(note, `${note.textContent} ${t('conflicts_loaded_only')}`);
     more.hidden = !next;
     setText(more, t('more'));
     onCases(shown);
+  }
+
+  function focusCase(id) {
+    const rowOf = [...list.querySelectorAll('.case-row')].find((b) => b.dataset.id === id);
+    (rowOf || tabBar.querySelector('[aria-selected=true]'))?.focus();
   }
 
   async function load(reset) {
@@ -113,6 +122,8 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
   buildTabs();
 
   return {
+    /** Focus on the row of case `id`, else on the current tab (after the case page closes). */
+    focusCase,
     /** Loads the current tab's first page again. */
     refresh: () => load(true),
     select,

@@ -414,7 +414,7 @@ async function casesInEnglish() {
 
     step('the other tabs: handled, overdue, conflicts (arrow keys move between tabs)');
     await page.keyboard.press('q');
-    assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'reported');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'reported', await page.evaluate(() => document.activeElement.outerHTML.slice(0, 200)));
     await page.keyboard.press('ArrowRight');
     await page.waitForSelector(`#case-list .case-row[data-id="${CASE_HANDLED}"]`);
     assert.equal(await rows.count(), 1);
@@ -441,6 +441,7 @@ async function casesInEnglish() {
     step('Esc closes the case page');
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#case-page', { state: 'hidden' });
+    await page.waitForFunction((id) => document.activeElement.dataset.id === id, CASE_CONFLICT); // focus goes back to the row
 
     step('the new report: markup in its description shows as text; its photo loads from a blob');
     await page.click('.tab[data-tab="reported"]');
@@ -471,6 +472,8 @@ async function casesInEnglish() {
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#case-page', { state: 'hidden' });
     await page.waitForFunction(() => document.querySelectorAll('#case-list .case-row').length === 50);
+    // Its row is gone, so focus went back to the tab.
+    await page.waitForFunction(() => document.activeElement.dataset.tab === 'reported');
     assert.equal(await page.locator(`#case-list .case-row[data-id="${CASE_REPORTED}"]`).count(), 0, 'the dispatched case left the queue');
 
     step('a refused action shows the server\'s reason');
