@@ -47,9 +47,10 @@ export function createEvaluation(dialog, { api, catalog, t, lang, describeError 
   }
 
   function label(key) {
+    if (key === 'total') return t('total');
     if (by.value === 'category') return `${catalogName(catalog()?.categories, 'code', key, lang())}`;
     if (by.value === 'department') return catalogName(catalog()?.departments, 'id', key, lang());
-    return key === 'total' ? t('total') : key;
+    return key;
   }
 
   function cell(col, v) {

@@ -516,6 +516,7 @@ async function casesInEnglish() {
     await page.selectOption('#eval-by', 'department');
     await page.click('#eval-run');
     await page.waitForFunction(() => [...document.querySelectorAll('#eval-rows tbody th')].some((th) => th.textContent.includes('Sanitation')));
+    assert.equal(await page.locator('#eval-rows tbody tr.total th').textContent(), 'Total');
     await shot(page, '15-en-evaluation.png');
     await page.click('#eval-csv');
     await page.waitForSelector('#eval-download:not([hidden])');
