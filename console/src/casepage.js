@@ -10,9 +10,10 @@ import { actionsFor, actionBody, NEEDS_REASON } from './actions.js';
  * The case page in `dialog`. `catalog()` gives the catalogue; `onChanged()` is called
  * after an action the server took (the queue reloads); `role()` is the signed-in role
  * (only a supervisor is offered actions: the server refuses them to everyone else);
- * `onClosed(id)` is called when the page closes (focus goes back to the queue).
+ * `onClosed(id)` is called when the page closes (focus goes back to the queue), and
+ * `onLoaded(case)` with each case loaded (the map places its marker at the report).
  */
-export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed = () => {}, t, lang, describeError }) {
+export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed = () => {}, onLoaded = () => {}, t, lang, describeError }) {
   const body = el('div', { className: 'case-body' });
   const close = el('button', { type: 'button', className: 'close', id: 'case-close', text: t('close'), on: { click: () => dialog.close() } });
   const title = el('h2', { id: 'case-title' });
@@ -172,6 +173,7 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
       const c = await api.caseDetail(id);
       if (current !== id) return;
       render(c);
+      onLoaded(c);
     } catch (error) {
       replaceChildren(body, el('p', { className: 'error', text: describeError(error, t) }));
     }

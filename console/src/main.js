@@ -175,7 +175,9 @@ async function start() {
   });
 
   const common = { api, catalog: () => catalog, t, lang: language, describeError };
-  casePage = createCasePage($('case-page'), { ...common, role: () => session?.role, onChanged: () => queue.refresh(), onClosed: (id) => queue.focusCase(id) });
+  casePage = createCasePage($('case-page'), { ...common, role: () => session?.role, onChanged: () => queue.refresh(), onClosed: (id) => queue.focusCase(id),
+    onLoaded: (c) => map.setCasePoint(c.id, c.view?.case?.report?.lat, c.view?.case?.report?.lon),
+  });
   queue = createQueue($('queue'), {
     ...common,
     onCases: (list) => map.setCases(list, (id) => casePage.open(id)),

@@ -72,6 +72,8 @@ export function createMap(container, { tiles = null, t }) {
   let selected = null;
   let cases = [];
   let openCase = () => {};
+  // Report points (WGS-84) of the cases whose page was opened: their markers sit there.
+  const points = new Map();
   const markers = layerGroup().addTo(map);
 
   function colour(code) {
@@ -111,19 +113,25 @@ export function createMap(container, { tiles = null, t }) {
 
   // One circle marker per listed case. A list item carries the server-located cell but
   // not the report's point, so the marker sits at the centre of its cell as drawn
-  // (already in the display datum); the case page gives the exact point.
+  // (already in the display datum) until the case's page is opened, which gives the
+  // report's point.
   function drawCases() {
     markers.clearLayers();
     for (const c of cases) {
+      const point = points.get(c.id);
       const l = byCode.get(String(c.cell));
-      if (!l) continue;
-      const m = circleMarker(l.getBounds().getCenter(), {
+      if (!point && !l) continue;
+      const at = point ? project(datum)([point.lon, point.lat]) : l.getBounds().getCenter();
+      const m = circleMarker(at, {
         radius: 7, weight: 2, color: '#fff', fillColor: c.overdue ? '#b3261e' : '#1f5fa8', fillOpacity: 0.9,
         className: 'gw-case',
       });
       m.on('add', () => {
         const node = m.getElement();
-        if (node) node.dataset.case = c.id;
+        if (node) {
+          node.dataset.case = c.id;
+          node.dataset.at = point ? 'report' : 'cell';
+        }
       });
       m.on('click', () => openCase(c.id));
       m.addTo(markers);
@@ -154,6 +162,12 @@ export function createMap(container, { tiles = null, t }) {
       cases = Array.isArray(list) ? list : [];
       if (onOpen) openCase = onOpen;
       drawCases();
+    },
+    /** The report point (WGS-84) of case `id`, once known: its marker moves there. */
+    setCasePoint(id, lat, lon) {
+      if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+      points.set(id, { lat, lon });
+      if (cases.some((c) => c.id === id)) drawCases();
     },
     /** 'wgs84' or 'gcj02': how coordinates are drawn (data stays WGS-84). */
     setDatum(d) {
@@ -204,6 +218,7 @@ export function createMap(container, { tiles = null, t }) {
       layer = null;
       byCode.clear();
       cases = [];
+      points.clear();
       markers.clearLayers();
       container.dataset.cells = '0';
     },

@@ -395,7 +395,7 @@ async function casesInEnglish() {
     const row = page.locator(`#case-list .case-row[data-id="${CASE_REPORTED}"]`);
     assert.match(await row.textContent(), /Exposed rubbish/);
     assert.match(await row.textContent(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}Reported/);
-    assert.equal(await page.locator(`path.gw-case[data-case="${CASE_REPORTED}"]`).count(), 1);
+    assert.equal(await page.locator(`path.gw-case[data-case="${CASE_REPORTED}"][data-at="cell"]`).count(), 1);
     const markerOf = () => page.locator(`path.gw-case[data-case="${CASE_REPORTED}"]`).boundingBox();
     const marker = await markerOf();
     const queue = await page.locator('#queue-panel').boundingBox();
@@ -451,6 +451,8 @@ async function casesInEnglish() {
     await page.waitForSelector(`dialog#case-page[open][data-id="${CASE_REPORTED}"][data-status="reported"]`);
     assert.match(await text(page, '#case-page .facts'), new RegExp(CASE_MARKUP.replace(/[()]/g, '\\$&')));
     assert.equal(await page.locator('script').count(), 1, 'only the bundle is a script element');
+    // Its marker moved from the centre of its cell to the report's point.
+    await page.waitForSelector(`path.gw-case[data-case="${CASE_REPORTED}"][data-at="report"]`, { state: 'attached' });
     await page.waitForFunction(() => {
       const img = document.querySelector('#case-page img.photo');
       return img?.src.startsWith('blob:') && img.complete && img.naturalWidth === 160;
