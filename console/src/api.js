@@ -57,8 +57,45 @@ export function createApi({ base = '', token = () => null, onUnauthorized = () =
     return data;
   }
 
+  // A non-JSON body (a photo, a CSV file) with the same headers, as a Blob.
+  async function blob(path, accept = '*/*') {
+    const headers = { 'Gridwork-Protocol': PROTOCOL_VERSION, Accept: accept };
+    const bearer = token();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    let res;
+    try {
+      res = await fetch(base + path, { method: 'GET', headers, credentials: 'omit', cache: 'no-store' });
+    } catch (e) {
+      throw new ApiError(0, 'network', String(e && e.message ? e.message : e));
+    }
+    if (!res.ok) {
+      const error = new ApiError(res.status, `http_${res.status}`, res.statusText || `HTTP ${res.status}`);
+      if (res.status === 401 && bearer) onUnauthorized(error);
+      throw error;
+    }
+    return res.blob();
+  }
+
+  const query = (params) => {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+    const text = q.toString();
+    return text ? `?${text}` : '';
+  };
+
   return {
     request,
+    blob,
+    /** `GET /v1/cases?…` → `{ cases, next }` (a keyset page, newest first). */
+    cases: (params) => request('GET', `/v1/cases${query(params)}`),
+    /** `GET /v1/cases/{id}` → the case with view, timeline and photos. */
+    caseDetail: (id) => request('GET', `/v1/cases/${encodeURIComponent(id)}`),
+    /** `POST /v1/cases/{id}/actions` → the case view after the action. */
+    act: (id, body) => request('POST', `/v1/cases/${encodeURIComponent(id)}/actions`, body),
+    /** `GET /v1/evaluation?…` → rows of figures. */
+    evaluation: (params) => request('GET', `/v1/evaluation${query(params)}`),
+    /** `GET /v1/evaluation?…&format=csv` as a Blob. */
+    evaluationCsv: (params) => blob(`/v1/evaluation${query({ ...params, format: 'csv' })}`, 'text/csv'),
     /** `POST /v1/login` → the session (token, user, role, scope). */
     login: (user, password, deviceId) => request('POST', '/v1/login', { user, password, device_id: deviceId }),
     /** `GET /v1/me` → who the token belongs to. */

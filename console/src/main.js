@@ -12,6 +12,9 @@ import { createMap } from './map.js';
 import { createCellList } from './cells.js';
 import { installShortcuts, renderShortcuts } from './keyboard.js';
 import { setText } from './dom.js';
+import { createQueue } from './queue.js';
+import { createCasePage } from './casepage.js';
+import { createEvaluation } from './evaluation.js';
 
 const $ = (id) => document.getElementById(id);
 const PREFS = { datum: 'gridwork.console.datum', baseMap: 'gridwork.console.basemap' };
@@ -49,6 +52,10 @@ const ui = {
 let session = null;
 let map = null;
 let cells = null;
+let queue = null;
+let casePage = null;
+let evaluation = null;
+let catalog = null;
 
 const api = createApi({
   token,
@@ -76,6 +83,10 @@ function showLogin(message = '') {
   setToken(null);
   map?.clear();
   cells?.clear();
+  queue?.clear();
+  catalog = null;
+  for (const d of [$('case-page'), $('eval-page')]) if (d.open) d.close();
+  $('eval-button').hidden = true;
   ui.consoleView.hidden = true;
   ui.who.hidden = true;
   ui.signOut.hidden = true;
@@ -91,11 +102,14 @@ async function showConsole(who) {
   ui.consoleView.hidden = false;
   ui.who.hidden = false;
   ui.signOut.hidden = false;
+  $('eval-button').hidden = false;
   renderWho();
   map.resize();
   setText(ui.status, t('loading'));
   try {
-    const { grid } = await api.catalog();
+    const answer = await api.catalog();
+    catalog = answer.catalog || null;
+    const { grid } = answer;
     map.setGrid(grid);
     cells.setGrid(grid);
     setText(ui.status, '');
@@ -105,6 +119,7 @@ async function showConsole(who) {
     cells.setGrid(null);
     setText(ui.status, error.status === 404 ? t('no_grid') : describeError(error, t));
   }
+  queue.refresh();
   $('cell-filter').focus();
 }
 
@@ -124,11 +139,17 @@ function switchLanguage() {
   setLanguage(language() === 'zh' ? 'en' : 'zh');
 }
 
+// Console shortcuts act only when the console shows and no dialog (case page,
+// evaluation, help) covers it.
+const free = () => !ui.consoleView.hidden && !document.querySelector('dialog[open]');
+
 const shortcuts = [
-  { key: '/', label: 'key_filter', run: () => cells.focusFilter(), when: () => !ui.consoleView.hidden },
-  { key: 'm', label: 'key_map', run: () => map.focus(), when: () => !ui.consoleView.hidden },
-  { key: 'g', label: 'key_gcj02', run: toggleDatum, when: () => !ui.consoleView.hidden },
-  { key: 'b', label: 'key_base_map', run: toggleBaseMap, when: () => !ui.consoleView.hidden && map.hasBaseMap(), available: () => map.hasBaseMap() },
+  { key: '/', label: 'key_filter', run: () => cells.focusFilter(), when: free },
+  { key: 'm', label: 'key_map', run: () => map.focus(), when: free },
+  { key: 'g', label: 'key_gcj02', run: toggleDatum, when: free },
+  { key: 'b', label: 'key_base_map', run: toggleBaseMap, when: () => free() && map.hasBaseMap(), available: () => map.hasBaseMap() },
+  { key: 'q', label: 'key_queue', run: () => $('queue').querySelector('.tab[aria-selected=true]')?.focus(), when: free },
+  { key: 'e', label: 'key_evaluation', run: () => evaluation.open(), when: free },
   { key: 'l', label: 'key_language', run: switchLanguage },
   { key: '?', label: 'key_help', run: () => ui.help.showModal() },
   { key: 'Escape', shown: 'Esc', label: 'key_escape', run: () => false },
@@ -152,6 +173,18 @@ async function start() {
     onSelect: (code) => map.focusCell(code),
     t,
   });
+
+  const common = { api, catalog: () => catalog, t, lang: language, describeError };
+  casePage = createCasePage($('case-page'), { ...common, role: () => session?.role, onChanged: () => queue.refresh(), onClosed: (id) => queue.focusCase(id),
+    onLoaded: (c) => map.setCasePoint(c.id, c.view?.case?.report?.lat, c.view?.case?.report?.lon),
+  });
+  queue = createQueue($('queue'), {
+    ...common,
+    onCases: (list) => map.setCases(list, (id) => casePage.open(id)),
+    onOpen: (id) => casePage.open(id),
+  });
+  evaluation = createEvaluation($('eval-page'), common);
+  $('eval-button').addEventListener('click', () => evaluation.open());
 
   ui.gcj02.checked = pref(PREFS.datum) === 'gcj02';
   map.setDatum(ui.gcj02.checked ? 'gcj02' : 'wgs84');
@@ -179,6 +212,9 @@ async function start() {
     renderDatum();
     cells.retranslate();
     map.retranslate();
+    queue.retranslate();
+    casePage.retranslate();
+    evaluation.retranslate();
     renderShortcuts($('shortcut-list'), shortcuts, t);
   });
   renderShortcuts($('shortcut-list'), shortcuts, t);

@@ -3,7 +3,7 @@
 // display switch that re-projects every drawn coordinate at the display edge, and
 // tooltips built from text nodes (Leaflet would set a string tooltip as innerHTML).
 
-import { map as leafletMap, geoJSON, tileLayer, latLng, control } from 'leaflet/dist/leaflet-src.esm.js';
+import { map as leafletMap, geoJSON, tileLayer, latLng, control, circleMarker, layerGroup } from 'leaflet/dist/leaflet-src.esm.js';
 import { wgs84ToGcj02 } from './datum.js';
 import { el } from './dom.js';
 
@@ -70,6 +70,11 @@ export function createMap(container, { tiles = null, t }) {
   const byCode = new Map();
   const colours = new Map();
   let selected = null;
+  let cases = [];
+  let openCase = () => {};
+  // Report points (WGS-84) of the cases whose page was opened: their markers sit there.
+  const points = new Map();
+  const markers = layerGroup().addTo(map);
 
   function colour(code) {
     const street = streetOf(code);
@@ -103,6 +108,35 @@ export function createMap(container, { tiles = null, t }) {
     container.dataset.datum = datum;
     container.dataset.cells = String(byCode.size);
     if (selected) highlight(selected);
+    drawCases();
+  }
+
+  // One circle marker per listed case. A list item carries the server-located cell but
+  // not the report's point, so the marker sits at the centre of its cell as drawn
+  // (already in the display datum) until the case's page is opened, which gives the
+  // report's point.
+  function drawCases() {
+    markers.clearLayers();
+    for (const c of cases) {
+      const point = points.get(c.id);
+      const l = byCode.get(String(c.cell));
+      if (!point && !l) continue;
+      const at = point ? project(datum)([point.lon, point.lat]) : l.getBounds().getCenter();
+      const m = circleMarker(at, {
+        radius: 7, weight: 2, color: '#fff', fillColor: c.overdue ? '#b3261e' : '#1f5fa8', fillOpacity: 0.9,
+        className: 'gw-case',
+      });
+      m.on('add', () => {
+        const node = m.getElement();
+        if (node) {
+          node.dataset.case = c.id;
+          node.dataset.at = point ? 'report' : 'cell';
+        }
+      });
+      m.on('click', () => openCase(c.id));
+      m.addTo(markers);
+    }
+    container.dataset.cases = String(markers.getLayers().length);
   }
 
   function highlight(code) {
@@ -122,6 +156,18 @@ export function createMap(container, { tiles = null, t }) {
       draw();
       if (byCode.size) map.fitBounds(layer.getBounds(), { padding: [16, 16], animate: !still });
       else map.setView([31.3, 120.6], 13);
+    },
+    /** Shows `list` (cases with a `cell`) as markers; clicking one calls `onOpen(id)`. */
+    setCases(list, onOpen) {
+      cases = Array.isArray(list) ? list : [];
+      if (onOpen) openCase = onOpen;
+      drawCases();
+    },
+    /** The report point (WGS-84) of case `id`, once known: its marker moves there. */
+    setCasePoint(id, lat, lon) {
+      if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
+      points.set(id, { lat, lon });
+      if (cases.some((c) => c.id === id)) drawCases();
     },
     /** 'wgs84' or 'gcj02': how coordinates are drawn (data stays WGS-84). */
     setDatum(d) {
@@ -171,6 +217,9 @@ export function createMap(container, { tiles = null, t }) {
       if (layer) layer.remove();
       layer = null;
       byCode.clear();
+      cases = [];
+      points.clear();
+      markers.clearLayers();
       container.dataset.cells = '0';
     },
   };

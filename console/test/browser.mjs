@@ -7,6 +7,10 @@
 //   GRIDWORK_XSS_CELL           the code of the cell whose name is markup
 //   GRIDWORK_CELLS              how many cells the grid has
 //   GRIDWORK_SCREENSHOTS        where to save screenshots
+//   GRIDWORK_CASE_REPORTED / _HANDLED / _CONFLICT  case ids on the plain server: a new
+//                               report, a handled case, a case with a conflict
+//   GRIDWORK_CASE_MARKUP        the reported case's description (markup)
+//   GRIDWORK_CASE_ROUTINE       how many older reports there are besides (all reported)
 //   CHROMIUM                    the browser [/usr/bin/chromium]
 // Exits non-zero with the failed check on stderr.
 
@@ -30,6 +34,11 @@ const XSS_PASSWORD = env('GRIDWORK_XSS_PASSWORD');
 const XSS_CELL = env('GRIDWORK_XSS_CELL');
 const CELLS = Number(env('GRIDWORK_CELLS'));
 const SHOTS = env('GRIDWORK_SCREENSHOTS');
+const CASE_REPORTED = env('GRIDWORK_CASE_REPORTED');
+const CASE_HANDLED = env('GRIDWORK_CASE_HANDLED');
+const CASE_CONFLICT = env('GRIDWORK_CASE_CONFLICT');
+const CASE_MARKUP = env('GRIDWORK_CASE_MARKUP');
+const ROUTINE = Number(env('GRIDWORK_CASE_ROUTINE'));
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -144,7 +153,7 @@ async function desktopInChinese() {
     assert.ok(await page.evaluate(() => sessionStorage.getItem('gridwork.console.token')));
     const map = await page.locator('#map').boundingBox();
     const list = await page.locator('#cell-list').boundingBox();
-    assert.ok(map.width >= 800 && map.height >= 550, `map ${JSON.stringify(map)}`);
+    assert.ok(map.width >= 600 && map.height >= 550, `map ${JSON.stringify(map)}`);
     assert.ok(list.width >= 200 && list.x + list.width <= map.x + 1, `list ${JSON.stringify(list)}`);
     await page.mouse.move(1, 799);
     await shot(page, '01-zh-1280x800.png');
@@ -173,7 +182,7 @@ async function desktopInChinese() {
       await page.keyboard.press('Tab');
       order.push(await focused());
     }
-    assert.deepEqual(order, ['help-button', 'lang', 'sign-out', 'cell-filter', 'cell'], 'focus order');
+    assert.deepEqual(order, ['eval-button', 'help-button', 'lang', 'sign-out', 'cell-filter'], 'focus order');
     await page.focus('#skip');
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'map');
@@ -192,8 +201,8 @@ async function desktopInChinese() {
     assert.equal(outline, 'solid', 'the focused map shows its focus');
     await page.keyboard.press('?');
     await page.waitForSelector('dialog#help[open]');
-    // Seven shortcuts, but this server has no base map, so b is not offered.
-    assert.deepEqual(await page.locator('#shortcut-list kbd').allTextContents(), ['/', 'm', 'g', 'l', '?', 'Esc']);
+    // Nine shortcuts, but this server has no base map, so b is not offered.
+    assert.deepEqual(await page.locator('#shortcut-list kbd').allTextContents(), ['/', 'm', 'g', 'q', 'e', 'l', '?', 'Esc']);
     await shot(page, '03-zh-shortcuts.png');
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#help', { state: 'hidden' });
@@ -316,7 +325,7 @@ async function tabletInEnglishWithBaseMap() {
 
     step('b hides the base map');
     await page.click('#help-button');
-    assert.deepEqual(await page.locator('#shortcut-list kbd').allTextContents(), ['/', 'm', 'g', 'b', 'l', '?', 'Esc']);
+    assert.deepEqual(await page.locator('#shortcut-list kbd').allTextContents(), ['/', 'm', 'g', 'b', 'q', 'e', 'l', '?', 'Esc']);
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#help', { state: 'hidden' });
     await page.evaluate(() => document.activeElement.blur());
@@ -360,7 +369,184 @@ async function plainServerLoadsNoTiles() {
   }
 }
 
+// The review queue, the case page and its actions, conflicts and the evaluation, in
+// English at 1280×800, then the case page at tablet width.
+async function casesInEnglish() {
+  const { page, problems, close } = await open({ locale: 'en-US', viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', acceptDownloads: true });
+  try {
+    await page.goto(`${BASE}/console`);
+    await ready(page);
+    await signIn(page, USER, PASSWORD);
+    await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
+
+    step('the review queue lists the new reports, newest first, a page at a time, with markers on the map');
+    const rows = page.locator('#case-list .case-row');
+    await page.waitForSelector(`#case-list .case-row[data-id="${CASE_REPORTED}"]`);
+    const reportedCount = ROUTINE + 1;
+    assert.equal(await rows.count(), 50, 'a full first page');
+    assert.equal(await rows.first().getAttribute('data-id'), CASE_REPORTED, 'the newest report first');
+    assert.ok(await rows.evaluateAll((rs) => rs.every((r) => r.dataset.status === 'reported')));
+    await page.waitForSelector('#map[data-cases="50"]');
+    await page.click('#queue-more');
+    await page.waitForFunction((n) => document.querySelectorAll('#case-list .case-row').length === n, reportedCount);
+    assert.ok(await page.locator('#queue-more').isHidden(), 'the last page has no More');
+    await page.waitForSelector(`#map[data-cases="${reportedCount}"]`);
+    assert.equal(await text(page, '.tab[aria-selected=true]'), 'To register');
+    const row = page.locator(`#case-list .case-row[data-id="${CASE_REPORTED}"]`);
+    assert.match(await row.textContent(), /Exposed rubbish/);
+    assert.match(await row.textContent(), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}Reported/);
+    assert.equal(await page.locator(`path.gw-case[data-case="${CASE_REPORTED}"][data-at="cell"]`).count(), 1);
+    const markerOf = () => page.locator(`path.gw-case[data-case="${CASE_REPORTED}"]`).boundingBox();
+    const marker = await markerOf();
+    const queue = await page.locator('#queue-panel').boundingBox();
+    const mapBox = await page.locator('#map').boundingBox();
+    assert.ok(queue.x >= mapBox.x + mapBox.width - 1, 'the queue sits beside the map');
+    await shot(page, '10-en-queue.png');
+
+    step('GCJ-02 moves the case marker with the cells');
+    await page.evaluate(() => document.activeElement.blur());
+    await page.keyboard.press('g');
+    await page.waitForSelector('#map[data-datum="gcj02"]');
+    const moved = await markerOf();
+    assert.ok(moved.x > marker.x + 20, `the marker moved east: ${marker.x} → ${moved.x}`);
+    await page.keyboard.press('g');
+    await page.waitForSelector('#map[data-datum="wgs84"]');
+
+    step('the other tabs: handled, overdue, conflicts (arrow keys move between tabs)');
+    await page.keyboard.press('q');
+    assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'reported', await page.evaluate(() => document.activeElement.outerHTML.slice(0, 200)));
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector(`#case-list .case-row[data-id="${CASE_HANDLED}"]`);
+    assert.equal(await rows.count(), 1);
+    await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('.tab[aria-selected=true]').dataset.tab === 'overdue' && document.getElementById('queue-note').textContent === 'No cases.');
+    await page.keyboard.press('ArrowRight');
+    await page.waitForSelector(`#case-list .case-row[data-id="${CASE_CONFLICT}"]`);
+    assert.equal(await rows.count(), 1);
+    assert.match(await text(page, '#case-list'), /conflicts: 1/);
+
+    step('a conflict shows on the case page, marked with its reason');
+    await page.focus(`#case-list .case-row[data-id="${CASE_CONFLICT}"]`);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`dialog#case-page[open][data-id="${CASE_CONFLICT}"]`);
+    const conflicted = page.locator('#case-page .timeline li.conflict');
+    assert.equal(await conflicted.count(), 1);
+    assert.equal(await conflicted.getAttribute('data-kind'), 'incident.dispatched');
+    assert.match(await conflicted.textContent(), /Conflict: .+/);
+    assert.match(await conflicted.textContent(), /tablet-zhou-/);
+    assert.match(await conflicted.textContent(), /Dispatched incident\.dispatched/);
+    assert.match(await conflicted.textContent(), /Department: K City Municipal Road/);
+    await conflicted.scrollIntoViewIfNeeded();
+    await shot(page, '11-en-case-conflict.png');
+    step('Esc closes the case page');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#case-page', { state: 'hidden' });
+    await page.waitForFunction((id) => document.activeElement.dataset.id === id, CASE_CONFLICT); // focus goes back to the row
+
+    step('the new report: markup in its description shows as text; its photo loads from a blob');
+    await page.click('.tab[data-tab="reported"]');
+    await row.waitFor();
+    await row.focus();
+    await page.keyboard.press(' ');
+    await page.waitForSelector(`dialog#case-page[open][data-id="${CASE_REPORTED}"][data-status="reported"]`);
+    assert.match(await text(page, '#case-page .facts'), new RegExp(CASE_MARKUP.replace(/[()]/g, '\\$&')));
+    assert.equal(await page.locator('script').count(), 1, 'only the bundle is a script element');
+    // Its marker moved from the centre of its cell to the report's point.
+    await page.waitForSelector(`path.gw-case[data-case="${CASE_REPORTED}"][data-at="report"]`, { state: 'attached' });
+    await page.waitForFunction(() => {
+      const img = document.querySelector('#case-page img.photo');
+      return img?.src.startsWith('blob:') && img.complete && img.naturalWidth === 160;
+    });
+    assert.deepEqual(await page.locator('#case-page button.action').evaluateAll((bs) => bs.map((b) => b.dataset.action)), ['register', 'cancel']);
+
+    step('cancel needs a reason; register, then dispatch to a department');
+    await page.click('#case-page button[data-action="cancel"]');
+    assert.equal(await text(page, '#action-error'), 'This action needs a reason.');
+    await page.click('#case-page button[data-action="register"]');
+    await page.waitForSelector('dialog#case-page[data-status="registered"]');
+    await page.selectOption('#action-department', 'sanitation');
+    await page.click('#case-page button[data-action="dispatch"]');
+    await page.waitForSelector('dialog#case-page[data-status="dispatched"]');
+    assert.match(await text(page, '#case-page .facts'), /Dispatched/);
+    assert.match(await text(page, '#case-page .facts'), /K City Sanitation|sanitation/i);
+    assert.ok((await page.locator('#case-page .timeline li[data-kind="incident.dispatched"]').textContent()).includes('console:wang'));
+    await shot(page, '12-en-case-dispatched.png');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#case-page', { state: 'hidden' });
+    await page.waitForFunction(() => document.querySelectorAll('#case-list .case-row').length === 50);
+    // Its row is gone, so focus went back to the tab.
+    await page.waitForFunction(() => document.activeElement.dataset.tab === 'reported');
+    assert.equal(await page.locator(`#case-list .case-row[data-id="${CASE_REPORTED}"]`).count(), 0, 'the dispatched case left the queue');
+
+    step('a refused action shows the server\'s reason');
+    await page.click('.tab[data-tab="handled"]');
+    await page.click(`#case-list .case-row[data-id="${CASE_HANDLED}"]`);
+    await page.waitForSelector(`dialog#case-page[open][data-id="${CASE_HANDLED}"][data-status="handled"]`);
+    // Someone else suspends the case meanwhile; this page still offers "return".
+    const suspended = await page.evaluate(async (id) => {
+      const res = await fetch(`/v1/cases/${id}/actions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Gridwork-Protocol': '1', Authorization: `Bearer ${sessionStorage.getItem('gridwork.console.token')}` },
+        body: JSON.stringify({ action: 'suspend', note: 'road works' }),
+      });
+      return res.status;
+    }, CASE_HANDLED);
+    assert.equal(suspended, 200);
+    await page.fill('#action-note', 'wrong department');
+    await page.click('#case-page button[data-action="return"]');
+    await page.waitForFunction(() => document.getElementById('action-error').textContent.startsWith('The server refused: '));
+    assert.ok((await text(page, '#action-error')).length > 'The server refused: '.length);
+    await shot(page, '13-en-case-refused.png');
+
+    step('the case page at tablet width');
+    await page.setViewportSize({ width: 768, height: 1024 });
+    assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 768);
+    await shot(page, '14-en-tablet-case.png');
+    await page.keyboard.press('Escape');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    step('the evaluation: a table, a chart and a CSV download');
+    await page.evaluate(() => document.activeElement.blur());
+    await page.keyboard.press('e');
+    await page.waitForSelector('dialog#eval-page[open] #eval-rows');
+    const evalRows = page.locator('#eval-rows tbody tr');
+    assert.ok(await evalRows.count() >= 2, 'a street row and the total');
+    const total = await page.locator('#eval-rows tbody tr.total').textContent();
+    assert.match(total, new RegExp(`^Total${ROUTINE + 3}`), 'every case reported in the period');
+    assert.match(await text(page, '#eval-rows thead'), /Closure rate/);
+    assert.equal(await page.locator('#eval-page svg.chart rect.bar').count(), 2 * (await evalRows.count()));
+    await page.selectOption('#eval-by', 'department');
+    await page.click('#eval-run');
+    await page.waitForFunction(() => [...document.querySelectorAll('#eval-rows tbody th')].some((th) => th.textContent.includes('Sanitation')));
+    assert.equal(await page.locator('#eval-rows tbody tr.total th').textContent(), 'Total');
+    await shot(page, '15-en-evaluation.png');
+    await page.click('#eval-csv');
+    await page.waitForSelector('#eval-download:not([hidden])');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#eval-download')]);
+    const { readFile } = await import('node:fs/promises');
+    const csv = await readFile(await download.path(), 'utf8');
+    assert.match(csv.split('\n')[0], /^key,/);
+    assert.match(csv, new RegExp(`\\ntotal,${ROUTINE + 3},`));
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#eval-page', { state: 'hidden' });
+
+    step('Chinese on the case page');
+    await page.keyboard.press('l');
+    await page.click('.tab[data-tab="conflicts"]');
+    await page.click(`#case-list .case-row[data-id="${CASE_CONFLICT}"]`);
+    await page.waitForSelector(`dialog#case-page[open][data-id="${CASE_CONFLICT}"]`);
+    assert.match(await text(page, '#case-page .timeline li.conflict'), /冲突：/);
+    assert.match(await text(page, '#case-page .timeline li.conflict'), /派遣/);
+    await page.locator('#case-page .timeline li.conflict').scrollIntoViewIfNeeded();
+    await shot(page, '16-zh-case-conflict.png');
+    await clean(page, problems, 'cases', [`409 /v1/cases/${CASE_HANDLED}/actions`]);
+  } finally {
+    await close();
+  }
+}
+
 await mkdir(SHOTS, { recursive: true });
+await casesInEnglish();
 await desktopInChinese();
 await tabletInEnglishWithBaseMap();
 await plainServerLoadsNoTiles();

@@ -10,9 +10,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use axum::{extract::Path as UrlPath, http::header, routing::get, Router};
-use gridwork_core::model::Role;
+use geo::Centroid;
+use gridwork_core::{
+    model::Role,
+    store::{ActionKind, ActionRequest},
+    sync::{self, SignIn},
+    workflow::Status,
+};
 use gridwork_server::{admin, ConsoleOptions, Limits, ServerConfig, TileSource};
-use gridwork_tests::{CATALOG, GRID};
+use gridwork_tests::{http, Device, CATALOG, GRID};
 use std::{
     io::Write,
     net::SocketAddr,
@@ -26,6 +32,126 @@ const MARKUP_CELL_NAME: &str =
 /// An account name that is markup (user names may hold anything but `/` and controls).
 const MARKUP_USER: &str = "<img src=x onerror=alert(1)>";
 const SUPERVISOR: (&str, &str) = ("wang", "pw-wang");
+/// A report description that is markup: it must show as text on the case page.
+const MARKUP_DESCRIPTION: &str = "<script>alert(1)</script> overflowing bin by the bridge";
+/// Older reports made before the three cases, so that the queue has a second page.
+const ROUTINE: u64 = 50;
+/// A real (small) JPEG, so the case page's photos show as pictures in the screenshots.
+const PHOTO: &[u8] = include_bytes!("data/photo.jpg");
+
+/// Field accounts on the plain server, for the cases: a worker who reports, a handler
+/// and a supervisor with two tablets (each a token of its own).
+struct FieldTokens {
+    li: String,
+    chen: String,
+    zhou: [String; 2],
+}
+
+/// The cases the console is shown, made by real devices syncing to `url`.
+struct Cases {
+    /// Reported, with markup in its description: the browser registers and dispatches it.
+    reported: uuid::Uuid,
+    /// Handled by the department, awaiting verification.
+    handled: uuid::Uuid,
+    /// Dispatched by two tablets of the same supervisor offline: the later one is a conflict.
+    conflict: uuid::Uuid,
+    /// The worker's phone, to see the browser's actions arrive.
+    phone: Device,
+}
+
+fn device(url: &str, token: &str, user: &str, role: Role, id: &str) -> Device {
+    let d = Device::new(user, role, id);
+    sync::login(&d.store, &http(), url, &SignIn::Token(token.into())).unwrap();
+    d
+}
+
+fn act(d: &Device, case: uuid::Uuid, kind: ActionKind, department: Option<&str>) {
+    d.store
+        .act(
+            case,
+            &ActionRequest {
+                department: department.map(String::from),
+                ..ActionRequest::new(kind)
+            },
+        )
+        .unwrap();
+}
+
+fn make_cases(url: &str, tokens: &FieldTokens) -> Cases {
+    let phone = device(url, &tokens.li, "li", Role::Worker, "phone-li");
+    let chen = device(url, &tokens.chen, "chen", Role::Handler, "phone-chen");
+    let tablets = [0, 1].map(|i| {
+        device(
+            url,
+            &tokens.zhou[i],
+            "zhou",
+            Role::Supervisor,
+            &format!("tablet-zhou-{i}"),
+        )
+    });
+    let report = |text: &str, cell: usize| {
+        // The photo is named after the draft's text, which may hold a `/`.
+        let mut draft = phone.draft(&format!("photo {cell}"));
+        draft.description = text.into();
+        std::fs::write(&draft.photos[0], PHOTO).unwrap();
+        let grid = phone.store.grid().unwrap();
+        let c = grid.cells_with_prefix("320508001")[cell]
+            .polygon
+            .centroid()
+            .unwrap();
+        (draft.lat, draft.lon) = (c.y(), c.x());
+        phone.store.report(&draft).unwrap()
+    };
+    // Fifty older reports first (a push of their own, so they are older by the server's
+    // receive time): the queue's first page is then full and "More" has one more.
+    for i in 0..ROUTINE {
+        let mut draft = phone.draft("routine");
+        draft.photos.clear();
+        draft.description = format!("routine report {i}");
+        phone.store.report(&draft).unwrap();
+    }
+    assert_eq!(phone.sync().pushed, ROUTINE);
+    let handled = report("broken kerb stone", 4);
+    let conflict = report("blocked drain", 8);
+    let reported = report(MARKUP_DESCRIPTION, 12);
+    assert_eq!(phone.sync().pushed, 3);
+
+    let [one, two] = &tablets;
+    one.sync();
+    act(one, handled, ActionKind::Register, None);
+    act(one, handled, ActionKind::Dispatch, Some("sanitation"));
+    act(one, conflict, ActionKind::Register, None);
+    assert_eq!(one.sync().pushed, 3);
+    chen.sync();
+    let done = chen.photo("kerb reset");
+    std::fs::write(&done, PHOTO).unwrap();
+    chen.store
+        .act(
+            handled,
+            &ActionRequest {
+                photos: vec![done],
+                ..ActionRequest::new(ActionKind::Handle)
+            },
+        )
+        .unwrap();
+    assert_eq!(chen.sync().pushed, 1);
+    // Both tablets hold the registered case, then dispatch it offline, each elsewhere.
+    two.sync();
+    act(one, conflict, ActionKind::Dispatch, Some("water"));
+    act(two, conflict, ActionKind::Dispatch, Some("roads"));
+    assert_eq!(one.sync().pushed, 1);
+    let r = two.sync();
+    assert_eq!((r.pushed, r.rejected), (1, 0));
+    let folded = two.store.case(conflict).unwrap().case;
+    assert_eq!(folded.conflicts.len(), 1, "{folded:?}");
+    phone.sync();
+    Cases {
+        reported,
+        handled,
+        conflict,
+        phone,
+    }
+}
 
 /// Writes straight to stderr so the line shows even when the harness captures output.
 fn say(line: &str) {
@@ -91,8 +217,9 @@ async fn tile_server() -> SocketAddr {
     addr
 }
 
-/// A server in `dir` with `grid`, the sample catalogue and the two accounts.
-async fn server(dir: &Path, grid: &str, tiles: Option<TileSource>) -> SocketAddr {
+/// A server in `dir` with `grid`, the sample catalogue, the two accounts and the field
+/// accounts.
+async fn server(dir: &Path, grid: &str, tiles: Option<TileSource>) -> (SocketAddr, FieldTokens) {
     let db = dir.join("server.db").display().to_string();
     {
         let storage = gridwork_server::open_storage(&db).await.unwrap();
@@ -106,6 +233,27 @@ async fn server(dir: &Path, grid: &str, tiles: Option<TileSource>) -> SocketAddr
             .await
             .unwrap();
     }
+    let tokens = {
+        let storage = gridwork_server::open_storage(&db).await.unwrap();
+        let s = storage.as_ref();
+        admin::add_user(s, "li", Role::Worker, "320508001", None)
+            .await
+            .unwrap();
+        admin::add_user(s, "chen", Role::Handler, "*", None)
+            .await
+            .unwrap();
+        admin::add_user(s, "zhou", Role::Supervisor, "*", None)
+            .await
+            .unwrap();
+        FieldTokens {
+            li: admin::issue_token(s, "li", "").await.unwrap(),
+            chen: admin::issue_token(s, "chen", "").await.unwrap(),
+            zhou: [
+                admin::issue_token(s, "zhou", "").await.unwrap(),
+                admin::issue_token(s, "zhou", "").await.unwrap(),
+            ],
+        }
+    };
     let config = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         db,
@@ -121,7 +269,7 @@ async fn server(dir: &Path, grid: &str, tiles: Option<TileSource>) -> SocketAddr
         .await
         .unwrap();
     });
-    rx.await.unwrap()
+    (rx.await.unwrap(), tokens)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -144,8 +292,10 @@ async fn the_console_works_in_a_real_browser() {
         Some("Test tiles <b>not markup</b>"),
     )
     .unwrap();
-    let plain = server(plain_dir.path(), &grid, None).await;
-    let with_tiles = server(tiles_dir.path(), &grid, Some(tiles)).await;
+    let (plain, tokens) = server(plain_dir.path(), &grid, None).await;
+    let (with_tiles, _) = server(tiles_dir.path(), &grid, Some(tiles)).await;
+    let url = format!("http://{plain}");
+    let cases = tokio::task::block_in_place(|| make_cases(&url, &tokens));
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
     let _ = std::fs::remove_dir_all(&shots);
 
@@ -161,6 +311,11 @@ async fn the_console_works_in_a_real_browser() {
         .env("GRIDWORK_XSS_CELL", &markup_cell)
         .env("GRIDWORK_CELLS", cells.to_string())
         .env("GRIDWORK_SCREENSHOTS", &shots)
+        .env("GRIDWORK_CASE_REPORTED", cases.reported.to_string())
+        .env("GRIDWORK_CASE_HANDLED", cases.handled.to_string())
+        .env("GRIDWORK_CASE_CONFLICT", cases.conflict.to_string())
+        .env("GRIDWORK_CASE_MARKUP", MARKUP_DESCRIPTION)
+        .env("GRIDWORK_CASE_ROUTINE", ROUTINE.to_string())
         .env("CHROMIUM", chromium());
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
@@ -174,5 +329,18 @@ async fn the_console_works_in_a_real_browser() {
         out.status
     );
     assert!(stdout.contains("browser: all checks passed"), "{stdout}");
+    // The browser registered and dispatched the reported case: the worker's phone pulls
+    // both steps, taken by the console's own device.
+    let detail = tokio::task::block_in_place(|| {
+        cases.phone.sync();
+        cases.phone.store.case(cases.reported).unwrap()
+    });
+    assert_eq!(detail.case.status, Status::Dispatched);
+    assert_eq!(detail.case.department.as_deref(), Some("sanitation"));
+    assert!(detail
+        .timeline
+        .iter()
+        .any(|t| t.device_id == "console:wang" && t.kind == "incident.dispatched"));
+    assert!(cases.phone.store.verify_log().unwrap().is_intact());
     say(&format!("passed; screenshots in {}", shots.display()));
 }

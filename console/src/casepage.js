@@ -1,0 +1,183 @@
+// The case page, a modal dialog (Esc closes it): the report, its photos (fetched with
+// the token as blobs and shown from object URLs), the timeline in the fold's order with
+// conflicts marked, and the supervisor's actions for the case's status.
+
+import { el, replaceChildren, setText } from './dom.js';
+import { formatTime, catalogName, cityOffset } from './format.js';
+import { actionsFor, actionBody, NEEDS_REASON } from './actions.js';
+
+/**
+ * The case page in `dialog`. `catalog()` gives the catalogue; `onChanged()` is called
+ * after an action the server took (the queue reloads); `role()` is the signed-in role
+ * (only a supervisor is offered actions: the server refuses them to everyone else);
+ * `onClosed(id)` is called when the page closes (focus goes back to the queue), and
+ * `onLoaded(case)` with each case loaded (the map places its marker at the report).
+ */
+export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed = () => {}, onLoaded = () => {}, t, lang, describeError }) {
+  const body = el('div', { className: 'case-body' });
+  const close = el('button', { type: 'button', className: 'close', id: 'case-close', text: t('close'), on: { click: () => dialog.close() } });
+  const title = el('h2', { id: 'case-title' });
+  replaceChildren(dialog, el('div', { className: 'page-head' }, title, close), body);
+  dialog.setAttribute('aria-labelledby', 'case-title');
+  let urls = [];
+  let current = null;
+
+  function dropPhotos() {
+    for (const u of urls) URL.revokeObjectURL(u);
+    urls = [];
+  }
+  dialog.addEventListener('close', () => {
+    const id = current;
+    dropPhotos();
+    current = null;
+    // After the browser's own focus restoration (to the element that opened the dialog,
+    // which a queue reload may have replaced).
+    setTimeout(() => onClosed(id), 0);
+    replaceChildren(body);
+  });
+
+  const field = (label, value) => (value === '' || value === null || value === undefined
+    ? null
+    : [el('dt', { text: label }), el('dd', { text: value })]);
+
+  function report(c) {
+    const offset = cityOffset(catalog());
+    const kase = c.view?.case || {};
+    const rep = kase.report || {};
+    const who = c.reporter ? `${c.reporter.user} (${t(`role_${c.reporter.role}`)})` : '';
+    const deadline = formatTime(c.deadline_ms, offset);
+    const device = c.device_deadline_ms !== c.deadline_ms ? formatTime(c.device_deadline_ms, offset) : '';
+    return el('dl', { className: 'facts' },
+      field(t('status'), t(`status_${c.status}`)),
+      field(t('category'), catalogName(catalog()?.categories, 'code', c.category, lang())),
+      field(t('description'), rep.description ?? c.description ?? ''),
+      field(t('address'), rep.address || ''),
+      field(t('cell'), c.cell || t('no_cell')),
+      field(t('claimed_cell'), c.claimed_cell || ''),
+      field(t('point'), typeof rep.lat === 'number' ? `${rep.lat.toFixed(6)}, ${rep.lon.toFixed(6)}` : ''),
+      field(t('reporter'), who),
+      field(t('received'), formatTime(c.received_ms, offset)),
+      field(t('department'), c.department ? catalogName(catalog()?.departments, 'id', c.department, lang()) : ''),
+      field(t('deadline'), deadline ? `${deadline}${c.overdue ? ` · ${t('overdue')}` : ''}` : ''),
+      field(t('device_deadline'), device));
+  }
+
+  function photos(c) {
+    const list = Array.isArray(c.photos) ? c.photos : [];
+    if (!list.length) return el('p', { className: 'muted', text: t('no_photos') });
+    const box = el('div', { className: 'photos' });
+    for (const p of list) {
+      const img = el('img', { alt: t('photo_alt', { sha: String(p.sha256).slice(0, 8) }), className: 'photo' });
+      box.append(img);
+      api.blob(p.url, 'image/*').then((blob) => {
+        if (current !== c.id) return;
+        const u = URL.createObjectURL(blob);
+        urls.push(u);
+        img.src = u;
+      }).catch((error) => {
+        img.replaceWith(el('span', { className: 'error', text: describeError(error, t) }));
+      });
+    }
+    return box;
+  }
+
+  // A step's department and note or reason, from its payload as the device wrote it
+  // (at the top or one object down), shown as text.
+  function details(payload) {
+    const layers = [payload, ...Object.values(payload && typeof payload === 'object' ? payload : {})]
+      .filter((x) => x && typeof x === 'object' && !Array.isArray(x));
+    const pick = (key) => layers.map((x) => x[key]).find((v) => typeof v === 'string' && v.trim());
+    const dept = pick('department');
+    const text = pick('reason') || pick('note');
+    return [
+      dept ? el('span', { className: 'tl-detail', text: `${t('department')}: ${catalogName(catalog()?.departments, 'id', dept, lang())}` }) : null,
+      text ? el('span', { className: 'tl-detail', text: `${t('note_or_reason')}: ${text}` }) : null,
+    ];
+  }
+
+  function kindName(kind) {
+    const key = `kind_${String(kind).replace(/^incident\./, '')}`;
+    const name = t(key);
+    return name === key ? String(kind) : name;
+  }
+
+  function timeline(c) {
+    const offset = cityOffset(catalog());
+    const items = Array.isArray(c.timeline) ? c.timeline : [];
+    return el('ol', { className: 'timeline' }, items.map((e) => el('li', { className: e.conflict ? 'conflict' : '', dataset: { kind: e.kind } },
+      el('span', { className: 'tl-kind' }, el('strong', { text: kindName(e.kind) }), ' ', el('code', { text: e.kind })),
+      details(e.payload),
+      el('span', { className: 'tl-who', text: `${e.actor?.user ?? ''} · ${e.device_id ?? ''}` }),
+      el('span', { className: 'muted', text: t('device_vs_received', { device: formatTime(e.device_ms, offset), received: formatTime(e.received_ms, offset) }) }),
+      e.conflict ? el('span', { className: 'badge conflict', text: t('conflict_reason', { reason: e.conflict_reason || '' }) }) : null)));
+  }
+
+  function actions(c) {
+    if (role() !== 'supervisor') return el('p', { className: 'muted', id: 'no-actions', text: t('supervisors_only') });
+    const names = actionsFor(c.status);
+    if (!names.length) return el('p', { className: 'muted', text: t('no_actions') });
+    const message = el('p', { className: 'error', id: 'action-error', attrs: { role: 'alert' } });
+    const note = el('input', { id: 'action-note', type: 'text', maxLength: 2000 });
+    const dept = el('select', { id: 'action-department' },
+      (catalog()?.departments || []).map((d) => el('option', { value: d.id, text: catalogName([d], 'id', d.id, lang()) })));
+    const buttons = names.map((name) => el('button', {
+      type: 'button', className: 'action', dataset: { action: name }, text: t(`action_${name}`),
+      on: {
+        click: async (ev) => {
+          const button = ev.currentTarget;
+          setText(message, '');
+          if (NEEDS_REASON.has(name) && !note.value.trim()) {
+            setText(message, t('reason_needed'));
+            note.focus();
+            return;
+          }
+          button.disabled = true;
+          try {
+            await api.act(c.id, actionBody(name, { note: note.value, department: dept.value }));
+            await open(c.id);
+            onChanged();
+          } catch (error) {
+            button.disabled = false;
+            setText(message, error.code === 'not_allowed' ? t('refused', { message: error.message }) : describeError(error, t));
+          }
+        },
+      },
+    }));
+    return el('div', { className: 'actions' },
+      el('label', { htmlFor: 'action-note', text: t('note_or_reason') }), note,
+      names.includes('dispatch') ? [el('label', { htmlFor: 'action-department', text: t('department') }), dept] : null,
+      el('div', { className: 'action-buttons' }, buttons),
+      message);
+  }
+
+  function render(c) {
+    setText(title, t('case_title', { category: catalogName(catalog()?.categories, 'code', c.category, lang()) }));
+    dialog.dataset.status = c.status;
+    dialog.dataset.id = c.id;
+    dropPhotos();
+    replaceChildren(body,
+      el('section', {}, report(c)),
+      el('section', {}, el('h3', { text: t('actions') }), actions(c)),
+      el('section', {}, el('h3', { text: t('timeline') }), timeline(c)),
+      el('section', {}, el('h3', { text: t('photos') }), photos(c)));
+  }
+
+  async function open(id) {
+    current = id;
+    if (!dialog.open) {
+      replaceChildren(body, el('p', { className: 'muted', text: t('loading') }));
+      dialog.showModal();
+      close.focus();
+    }
+    try {
+      const c = await api.caseDetail(id);
+      if (current !== id) return;
+      render(c);
+      onLoaded(c);
+    } catch (error) {
+      replaceChildren(body, el('p', { className: 'error', text: describeError(error, t) }));
+    }
+  }
+
+  return { open, close: () => dialog.close(), retranslate: () => { setText(close, t('close')); if (current) open(current); } };
+}
