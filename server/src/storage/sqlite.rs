@@ -33,7 +33,9 @@ use std::{
 
 const READERS: usize = 4;
 const SCHEMA_VERSION: i64 = 4;
-const SCHEMA: &str = "
+/// The tables of schema version 2. A new database starts from it and takes every later
+/// step, so a fresh database and an upgraded one are made by the very same statements.
+const SCHEMA_V2: &str = "
 CREATE TABLE events (
   server_seq INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -84,28 +86,6 @@ CREATE TABLE settings (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) STRICT;
-CREATE TABLE blob_refs (
-  sha256 TEXT NOT NULL,
-  actor_user TEXT NOT NULL,
-  PRIMARY KEY (sha256, actor_user)
-) STRICT;
-CREATE TABLE cases (
-  id TEXT PRIMARY KEY,
-  cell TEXT NOT NULL,
-  status TEXT NOT NULL,
-  category TEXT NOT NULL,
-  department TEXT,
-  reporter TEXT NOT NULL,
-  received_ms INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  deadline_ms INTEGER,
-  closed_ms INTEGER,
-  search TEXT NOT NULL,
-  view TEXT NOT NULL
-) STRICT;
-CREATE INDEX cases_cell ON cases(cell, received_ms);
-CREATE INDEX cases_status ON cases(status, deadline_ms);
-CREATE INDEX cases_received ON cases(received_ms, id);
 ";
 
 /// Version 1 to 2: devices record the account they belong to, taken from the actor of
@@ -206,25 +186,27 @@ impl SqliteStorage {
                     "server database schema version {version}, this build knows {SCHEMA_VERSION}"
                 )));
             }
-            // One transaction: a fresh schema, or every step from the stored version.
+            // One transaction: every step from the stored version (a new database starts
+            // at version 2's tables).
             let tx = writer.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-            match version {
-                0 => tx.execute_batch(SCHEMA)?,
-                v => {
-                    for (from, step) in [
-                        (1, MIGRATE_1_TO_2),
-                        (2, MIGRATE_2_TO_3),
-                        (3, MIGRATE_3_TO_4),
-                    ] {
-                        if v <= from {
-                            tx.execute_batch(step)?;
-                        }
-                    }
-                    if v < 4 {
-                        let catalog = current::<Catalog>(&tx, &Cached::default())?;
-                        rebuild(&tx, catalog.as_deref())?;
-                    }
+            let from = if version == 0 {
+                tx.execute_batch(SCHEMA_V2)?;
+                2
+            } else {
+                version
+            };
+            for (at, step) in [
+                (1, MIGRATE_1_TO_2),
+                (2, MIGRATE_2_TO_3),
+                (3, MIGRATE_3_TO_4),
+            ] {
+                if from <= at {
+                    tx.execute_batch(step)?;
                 }
+            }
+            if from < 4 {
+                let catalog = current::<Catalog>(&tx, &Cached::default())?;
+                rebuild(&tx, catalog.as_deref())?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;
@@ -988,12 +970,49 @@ mod tests {
         drop(s);
         // Opening again is a no-op.
         SqliteStorage::open(&path).await.unwrap();
+        // The upgraded schema is a new database's, statement for statement.
+        let fresh = dir.path().join("fresh.db");
+        SqliteStorage::open(&fresh).await.unwrap();
+        assert_eq!(schema_of(&path), schema_of(&fresh));
+    }
+
+    /// Every table's columns (name, type, not null, default, key) and every index's
+    /// statement: what a database holds, whether made at once or by `ALTER TABLE`.
+    fn schema_of(path: &Path) -> Vec<String> {
+        let conn = Connection::open(path).unwrap();
+        let mut stmt = conn
+            .prepare(
+                "SELECT m.type, m.name, COALESCE(m.sql, ''), p.name, p.type, p.\"notnull\",
+                   COALESCE(p.dflt_value, ''), p.pk
+                 FROM sqlite_master m LEFT JOIN pragma_table_info(m.name) p
+                 WHERE m.name NOT LIKE 'sqlite_%'
+                 ORDER BY m.type, m.name, p.name",
+            )
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| {
+                let kind: String = r.get(0)?;
+                let name: String = r.get(1)?;
+                Ok(if kind == "index" {
+                    format!("index {name}: {}", r.get::<_, String>(2)?)
+                } else {
+                    format!(
+                        "{kind} {name}.{}: {} notnull={} default={} pk={}",
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, String>(6)?,
+                        r.get::<_, i64>(7)?
+                    )
+                })
+            })
+            .unwrap();
+        rows.collect::<Result<_, _>>().unwrap()
     }
 
     /// The schema of version 2: version 3 added `blob_refs`.
     fn v2_schema() -> String {
-        let cut = SCHEMA.find("CREATE TABLE blob_refs").unwrap();
-        SCHEMA[..cut].to_string()
+        SCHEMA_V2.to_string()
     }
 
     #[tokio::test]
