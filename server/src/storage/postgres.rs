@@ -413,25 +413,26 @@ async fn push_one(
         None => (None, None),
     };
     let stream = event.stream.to_string();
-    let case_cell = match event.stream {
-        Stream::Incident(_) => tx
-            .query_opt(
+    // An incident's cell (from its accepted report), a patrol's owner (its first actor).
+    let (case_cell, stream_owner) = match event.stream {
+        Stream::Incident(_) => (
+            tx.query_opt(
                 "SELECT cell FROM stream_cells WHERE stream = $1 LIMIT 1",
                 &[&stream],
             )
             .await?
             .map(|r| r.get(0)),
-        Stream::Patrol(_) => None,
-    };
-    let stream_owner = match event.stream {
-        Stream::Patrol(_) => tx
-            .query_opt(
+            None,
+        ),
+        Stream::Patrol(_) => (
+            None,
+            tx.query_opt(
                 "SELECT actor_user FROM events WHERE stream = $1 ORDER BY server_seq LIMIT 1",
                 &[&stream],
             )
             .await?
             .map(|r| r.get(0)),
-        Stream::Incident(_) => None,
+        ),
     };
     let known = Known {
         head,

@@ -419,25 +419,26 @@ fn push_one(
         None => (None, None),
     };
     let stream = event.stream.to_string();
-    let case_cell = match event.stream {
-        Stream::Incident(_) => tx
-            .query_row(
+    // An incident's cell (from its accepted report), a patrol's owner (its first actor).
+    let (case_cell, stream_owner) = match event.stream {
+        Stream::Incident(_) => (
+            tx.query_row(
                 "SELECT cell FROM stream_cells WHERE stream = ?1 LIMIT 1",
                 [&stream],
                 |r| r.get(0),
             )
             .optional()?,
-        Stream::Patrol(_) => None,
-    };
-    let stream_owner = match event.stream {
-        Stream::Patrol(_) => tx
-            .query_row(
+            None,
+        ),
+        Stream::Patrol(_) => (
+            None,
+            tx.query_row(
                 "SELECT actor_user FROM events WHERE stream = ?1 ORDER BY server_seq LIMIT 1",
                 [&stream],
                 |r| r.get(0),
             )
             .optional()?,
-        Stream::Incident(_) => None,
+        ),
     };
     let known = Known {
         head,

@@ -1030,21 +1030,7 @@ async fn postgres_databases_without_blob_refs_learn_them() {
     let e = d.report_with_photos(Some("32050800101"), &[(&a, 10)]);
     accepted(&s.push(&li, vec![e]).await.unwrap()[0]);
     drop(s);
-    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-        .batch_execute("DROP TABLE gw_test_blob_refs_migration.blob_refs")
-        .await
-        .unwrap();
-    let s = gridwork_server::storage::postgres::PostgresStorage::connect(
-        &url,
-        Some("gw_test_blob_refs_migration"),
-    )
-    .await
-    .unwrap();
+    let s = without_table("gw_test_blob_refs_migration", "blob_refs").await;
     assert!(s.blob_referenced(&a, "li").await.unwrap());
     assert!(!s.blob_referenced(&a, "zhao").await.unwrap());
 }
@@ -1101,25 +1087,31 @@ async fn postgres_databases_without_a_case_view_get_one() {
     accepted(&s.push(&li, vec![e]).await.unwrap()[0]);
     let before = s.case_view(id).await.unwrap().unwrap();
     drop(s);
-    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-        .batch_execute("DROP TABLE gw_test_case_view_migration.cases")
-        .await
-        .unwrap();
-    let s = gridwork_server::storage::postgres::PostgresStorage::connect(
-        &url,
-        Some("gw_test_case_view_migration"),
-    )
-    .await
-    .unwrap();
+    let s = without_table("gw_test_case_view_migration", "cases").await;
     assert_eq!(s.case_view(id).await.unwrap(), Some(before));
     assert_eq!(
         searched(&s, "OVERFLOWING").await,
         vec![id],
         "searchable too"
     );
+}
+
+/// Drops `table` from the PostgreSQL test schema `schema` (as a database made before
+/// it existed) and connects again, which upgrades it.
+async fn without_table(
+    schema: &str,
+    table: &str,
+) -> gridwork_server::storage::postgres::PostgresStorage {
+    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP TABLE {schema}.{table}"))
+        .await
+        .unwrap();
+    gridwork_server::storage::postgres::PostgresStorage::connect(&url, Some(schema))
+        .await
+        .unwrap()
 }
