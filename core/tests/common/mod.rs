@@ -125,22 +125,37 @@ pub fn as_role(mut req: ActionRequest, role: Role) -> ActionRequest {
     req
 }
 
-/// A snapshot of everything a user could see in a store: each table's rows.
+/// A snapshot of everything in a store: every row of every table the schema has
+/// (read from `sqlite_master`, so a new table, the patrol tables and the search index's
+/// shadow tables are covered without listing them), then the bytes of the database file
+/// and its write-ahead log, then the name and bytes of every file under the store's
+/// folder (photos, temp files). A refused input must leave all of it as it was.
 pub fn snapshot(store: &Store) -> Vec<String> {
-    store
+    let mut out = store
         .db()
         .read(|conn| {
             let mut out = Vec::new();
-            for table in [
-                "events",
-                "incidents",
-                "photos",
-                "meta",
-                "cells",
-                "categories",
-            ] {
+            let tables: Vec<String> = conn
+                .prepare(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite_%' ORDER BY name",
+                )
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            assert!(
+                tables.iter().any(|t| t.starts_with("patrol")),
+                "the snapshot must see the patrol tables: {tables:?}"
+            );
+            assert!(
+                tables.iter().any(|t| t.starts_with("incidents_fts")),
+                "the snapshot must see the search index: {tables:?}"
+            );
+            for table in tables {
                 let mut stmt = conn
-                    .prepare(&format!("SELECT * FROM {table} ORDER BY 1"))
+                    .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
                     .unwrap();
                 let n = stmt.column_count();
                 let rows = stmt
@@ -156,13 +171,35 @@ pub fn snapshot(store: &Store) -> Vec<String> {
                     out.push(format!("{table}: {}", row.unwrap()));
                 }
             }
-            let mut files: Vec<String> = std::fs::read_dir(store.photos_dir())
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            files.sort();
-            out.extend(files.into_iter().map(|f| format!("file: {f}")));
             Ok(out)
         })
-        .unwrap()
+        .unwrap();
+    out.extend(file_bytes(store.dir()));
+    out
+}
+
+/// Every file under `dir` (recursively, sorted) with a digest of its bytes. The SQLite
+/// shared-memory index (`-shm`) is left out: readers write to it.
+pub fn file_bytes(dir: &Path) -> Vec<String> {
+    use sha2::{Digest, Sha256};
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if !path.to_string_lossy().ends_with("-shm") {
+                let bytes = std::fs::read(&path).unwrap();
+                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                let digest: String = Sha256::digest(&bytes)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                out.push(format!("file {rel}: {} bytes, {digest}", bytes.len()));
+            }
+        }
+    }
+    out.sort();
+    out
 }
