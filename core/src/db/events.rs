@@ -46,14 +46,17 @@ pub(crate) fn append_local(
         payload,
         server_seq: None,
     };
-    insert(conn, &event, &event.hash())?;
-    // The chain's length is also kept apart from the events, so that deleting the
-    // newest events (which leaves no broken link behind) is still detected.
-    conn.prepare_cached(
-        "INSERT INTO meta (key, value) VALUES ('own_chain_len', ?1)
+    let hash = event.hash();
+    insert(conn, &event, &hash)?;
+    // The chain's length and head are also kept apart from the events, so that deleting
+    // the newest events, appending forged ones or re-hashing the newest (which leave no
+    // broken link behind) are still detected.
+    let mut set = conn.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )?
-    .execute([event.device_seq.to_string()])?;
+    )?;
+    set.execute(["own_chain_len", &event.device_seq.to_string()])?;
+    set.execute(["own_chain_head", &hash])?;
     Ok(event)
 }
 
@@ -240,6 +243,7 @@ pub(crate) fn verify_chains(conn: &Connection, own_device: &str) -> Result<Chain
     let rows = stmt.query_map([own_device], row_to_stored)?;
     let mut devices: Vec<DeviceChain> = Vec::new();
     let mut prev: Option<(u64, String)> = None;
+    let mut own_newest: Option<String> = None;
     for row in rows {
         let stored = row??;
         let e = &stored.event;
@@ -284,17 +288,46 @@ pub(crate) fn verify_chains(conn: &Connection, own_device: &str) -> Result<Chain
             )),
             _ => {}
         }
+        if chain.own {
+            own_newest = Some(actual.clone());
+        }
         prev = Some((seq, actual));
     }
-    let recorded: Option<String> = conn
-        .query_row(
-            "SELECT value FROM meta WHERE key = 'own_chain_len'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let recorded: u64 = recorded.and_then(|v| v.parse().ok()).unwrap_or(0);
+    let meta = |key: &str| -> Result<Option<String>> {
+        Ok(conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    };
+    let recorded: u64 = meta("own_chain_len")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    // Stores written before the head was recorded have none; it appears with their
+    // next own event.
+    let recorded_head = meta("own_chain_head")?;
     let held = chain_head(conn, own_device)?.0;
+    let own_problem = |devices: &mut Vec<DeviceChain>, problem: String| {
+        if let Some(own) = devices.iter_mut().find(|d| d.own) {
+            own.problems.push(problem);
+        }
+    };
+    if held > recorded {
+        own_problem(
+            &mut devices,
+            format!(
+                "events #{} to #{held} were added behind the store's back",
+                recorded + 1
+            ),
+        );
+    } else if held == recorded && recorded > 0 {
+        if let (Some(head), Some(newest)) = (&recorded_head, &own_newest) {
+            if head != newest {
+                own_problem(
+                    &mut devices,
+                    format!("the newest event #{held} was altered or replaced"),
+                );
+            }
+        }
+    }
     if held < recorded {
         let own = match devices.iter_mut().find(|d| d.own) {
             Some(own) => own,
