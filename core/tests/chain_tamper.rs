@@ -47,7 +47,10 @@ fn assert_caught(dev: &Device, what: &str) {
 
 /// Each hashed column and an SQL expression that changes it but keeps the row loadable.
 const EDITS: &[(&str, &str)] = &[
-    ("id", "substr(id, 1, 35) || CASE substr(id, 36) WHEN 'a' THEN 'b' ELSE 'a' END"),
+    (
+        "id",
+        "substr(id, 1, 35) || CASE substr(id, 36) WHEN 'a' THEN 'b' ELSE 'a' END",
+    ),
     ("stream", "'incident/0190d6a0-0000-7000-8000-000000000000'"),
     (
         "kind",
@@ -60,7 +63,10 @@ const EDITS: &[(&str, &str)] = &[
         "actor_role",
         "CASE actor_role WHEN 'supervisor' THEN 'worker' ELSE 'supervisor' END",
     ),
-    ("payload", "json_set(payload, '$.tampered', 'nothing to see')"),
+    (
+        "payload",
+        "json_set(payload, '$.tampered', 'nothing to see')",
+    ),
     (
         "prev_hash",
         "CASE substr(prev_hash, 1, 1) WHEN 'f' THEN 'e' ELSE 'f' END || substr(prev_hash, 2)",

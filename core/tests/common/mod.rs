@@ -191,7 +191,11 @@ pub fn file_bytes(dir: &Path) -> Vec<String> {
                 stack.push(path);
             } else if !path.to_string_lossy().ends_with("-shm") {
                 let bytes = std::fs::read(&path).unwrap();
-                let rel = path.strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 let digest: String = Sha256::digest(&bytes)
                     .iter()
                     .map(|b| format!("{b:02x}"))

@@ -9,6 +9,7 @@ mod common;
 mod conformance;
 mod console;
 mod console_actions;
+mod delivery_orders;
 mod evaluation_api;
 mod http;
 mod http_auth;
