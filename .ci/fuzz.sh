@@ -34,6 +34,11 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for t in "${targets[@]}"; do
   mkdir -p "$work/$t"
+  # The sample city's own files seed the importers too (not copied into fuzz/seeds).
+  case "$t" in
+    grid_geojson) cp data/kcity-grid.geojson "$work/$t/" ;;
+    catalog_json) cp data/kcity-catalog.json "$work/$t/" ;;
+  esac
   echo "fuzz: $t for ${seconds}s"
   # The run's corpus is a scratch folder; the committed seeds are read, never written.
   # TMPDIR: the pull_page target keeps its store there.
