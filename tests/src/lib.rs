@@ -19,6 +19,8 @@ use std::{
 };
 use tempfile::TempDir;
 
+pub mod fault_proxy;
+
 /// The sample grid.
 pub const GRID: &str = include_str!("../../data/kcity-grid.geojson");
 /// The sample catalogue.
@@ -171,6 +173,11 @@ impl Device {
             &SignIn::Token(token.into()),
         )
         .unwrap();
+    }
+
+    /// Signs in with a token at another address of the server (a proxy in front of it).
+    pub fn login_at(&self, url: &str, token: &str) {
+        sync::login(&self.store, &http(), url, &SignIn::Token(token.into())).unwrap();
     }
 
     /// Signs in with a user name and password (the server binds this device's id to
