@@ -37,7 +37,7 @@ mod stats;
 mod testkit;
 
 pub use checkin::CheckIn;
-pub use coverage::{coverage, CellCoverage, CoverageParams};
+pub use coverage::{coverage, coverage_of_tracks, CellCoverage, CoverageParams};
 pub use fix::{normalize_batch, Fix, NormalizedBatch, Provider, TrackPoint, MAX_FIXES_PER_BATCH};
 pub use fold::{fold_patrol, patrol_figures, LoggedCheckIn, PatrolFigures, PatrolLog, PatrolStatus};
 pub use geojson::track_geojson;
