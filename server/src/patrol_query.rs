@@ -82,9 +82,8 @@ pub fn parse(pairs: &[(String, String)], caller: &Account) -> Result<PatrolFilte
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let outside = |what: &str, v: &str| {
-        QueryError::OutOfScope(format!("{what} {v} lies outside your scope"))
-    };
+    let outside =
+        |what: &str, v: &str| QueryError::OutOfScope(format!("{what} {v} lies outside your scope"));
     let prefixes = match get("area") {
         Some(area) => {
             let area = grid_code("area", area)?;
@@ -106,7 +105,7 @@ pub fn parse(pairs: &[(String, String)], caller: &Account) -> Result<PatrolFilte
         Some(w) if w.is_empty() || w.len() > 64 || w.chars().any(char::is_control) => {
             return Err(invalid(
                 "worker: 1 to 64 characters without control characters expected",
-            ))
+            ));
         }
         w => w.map(str::to_string),
     };
@@ -130,12 +129,12 @@ pub fn parse(pairs: &[(String, String)], caller: &Account) -> Result<PatrolFilte
             Ok(n) if n > MAX_LIMIT => {
                 return Err(invalid(format!(
                     "limit: {n} is over the largest page size, {MAX_LIMIT}"
-                )))
+                )));
             }
             _ => {
                 return Err(invalid(format!(
                     "limit: {v:?}: a page size from 1 to {MAX_LIMIT} expected"
-                )))
+                )));
             }
         },
     };
@@ -251,10 +250,17 @@ mod tests {
     #[test]
     fn the_query_keeps_to_the_scope_and_refuses_what_it_cannot_read() {
         let f = q(&[], &["320508001"]).unwrap();
-        assert_eq!((f.prefixes.clone(), f.limit), (vec!["320508001".into()], 50));
+        assert_eq!(
+            (f.prefixes.clone(), f.limit),
+            (vec!["320508001".into()], 50)
+        );
         assert!(q(&[], &[""]).unwrap().prefixes.is_empty());
         let f = q(
-            &[("area", "320508001001"), ("worker", "li"), ("started_from", "5")],
+            &[
+                ("area", "320508001001"),
+                ("worker", "li"),
+                ("started_from", "5"),
+            ],
             &["320508001"],
         )
         .unwrap();

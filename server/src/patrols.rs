@@ -134,7 +134,11 @@ pub const TOLERANCE_RANGE_M: (f64, f64) = (1.0, 100.0);
 /// statistics' 60 s): a `LineString` for one stretch, a `MultiLineString` for several,
 /// `null` when no stretch has two points. Positions are `[longitude, latitude]`.
 pub fn track_geometry(points: &[TrackPoint], tolerance_m: f64) -> serde_json::Value {
-    let plausible: Vec<TrackPoint> = points.iter().filter(|p| p.is_plausible()).copied().collect();
+    let plausible: Vec<TrackPoint> = points
+        .iter()
+        .filter(|p| p.is_plausible())
+        .copied()
+        .collect();
     let params = SimplifyParams {
         tolerance_m,
         ..SimplifyParams::default()
@@ -237,13 +241,16 @@ mod tests {
             payload,
             server_seq: None,
         };
-        let grid =
-            Grid::from_geojson(include_str!("../../data/kcity-grid.geojson")).unwrap();
+        let grid = Grid::from_geojson(include_str!("../../data/kcity-grid.geojson")).unwrap();
         let cell = grid.cells()[0].code.as_str().to_string();
         let events = vec![
             (ev(1, "patrol.started", json!({"cells": [cell, "99"]})), 50),
             (
-                ev(2, "patrol.track", json!({"fixes": 40, "points": [point(0, 0.0), point(20, 30.0)]})),
+                ev(
+                    2,
+                    "patrol.track",
+                    json!({"fixes": 40, "points": [point(0, 0.0), point(20, 30.0)]}),
+                ),
                 70,
             ),
         ];

@@ -412,7 +412,10 @@ mod tests {
         let north = walk_through(&[(0.0, 300.0), (300.0, 300.0)]);
         let p = CoverageParams::default();
         let both = coverage_of_tracks(&[&south, &north], &cell(), &p).unwrap();
-        assert!((both[0].covered_share - 50.0 / 300.0).abs() < 0.003, "{both:?}");
+        assert!(
+            (both[0].covered_share - 50.0 / 300.0).abs() < 0.003,
+            "{both:?}"
+        );
         // The same walk twice covers what it covers once.
         let twice = coverage_of_tracks(&[&south, &south], &cell(), &p).unwrap();
         assert_eq!(twice, coverage(&south, &cell(), &p).unwrap());

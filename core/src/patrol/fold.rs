@@ -132,9 +132,7 @@ pub fn fold_patrol(id: Uuid, events: &[Event]) -> Option<PatrolLog> {
         .iter()
         .filter(|e| e.stream == crate::model::Stream::Patrol(id))
         .collect();
-    events.sort_by(|a, b| {
-        (a.hlc, &a.device_id, a.id).cmp(&(b.hlc, &b.device_id, b.id))
-    });
+    events.sort_by(|a, b| (a.hlc, &a.device_id, a.id).cmp(&(b.hlc, &b.device_id, b.id)));
     events.dedup_by_key(|e| e.id);
     let first = *events.first()?;
     let started = events.iter().find(|e| e.kind == "patrol.started").copied();
@@ -178,8 +176,7 @@ pub fn fold_patrol(id: Uuid, events: &[Event]) -> Option<PatrolLog> {
                 }
                 _ => malformed += 1,
             },
-            "patrol.checkin" => match serde_json::from_value::<CheckInPayload>(e.payload.clone())
-            {
+            "patrol.checkin" => match serde_json::from_value::<CheckInPayload>(e.payload.clone()) {
                 Ok(c) => {
                     let check_in = CheckIn {
                         time_ms: c.time_ms,
@@ -302,7 +299,12 @@ mod tests {
 
     fn events(id: Uuid) -> Vec<Event> {
         vec![
-            event(id, 1, "patrol.started", json!({"cells": ["c1"], "started_at_ms": 5})),
+            event(
+                id,
+                1,
+                "patrol.started",
+                json!({"cells": ["c1"], "started_at_ms": 5}),
+            ),
             event(
                 id,
                 2,
@@ -333,21 +335,34 @@ mod tests {
         let id = Uuid::now_v7();
         let evs = events(id);
         let log = fold_patrol(id, &evs).unwrap();
-        assert_eq!((log.worker.as_str(), log.device_id.as_str()), ("li", "phone-li"));
+        assert_eq!(
+            (log.worker.as_str(), log.device_id.as_str()),
+            ("li", "phone-li")
+        );
         assert_eq!(log.cells, vec!["c1".to_string()]);
         assert_eq!((log.started_at_ms, log.finished_at_ms), (5, Some(31)));
-        assert_eq!(log.status, PatrolStatus::Finished, "a resume after the end changes nothing");
+        assert_eq!(
+            log.status,
+            PatrolStatus::Finished,
+            "a resume after the end changes nothing"
+        );
         assert_eq!(log.fix_count, 13);
         let times: Vec<i64> = log.points.iter().map(|p| p.fix.time_ms).collect();
         assert_eq!(times, [10, 20, 30]);
-        assert_eq!(log.points[1].fix.lon, 120.6001, "the first point of a time wins");
+        assert_eq!(
+            log.points[1].fix.lon, 120.6001,
+            "the first point of a time wins"
+        );
         assert_eq!(log.check_ins.len(), 1);
         assert_eq!(log.check_ins[0].check_in.note.as_deref(), Some("shop"));
         assert_eq!(log.malformed_events, 1);
         let mut shuffled: Vec<Event> = evs.iter().rev().cloned().collect();
         shuffled.extend(evs.iter().take(3).cloned());
         assert_eq!(fold_patrol(id, &shuffled).unwrap(), log);
-        assert!(fold_patrol(Uuid::now_v7(), &evs).is_none(), "another stream's events");
+        assert!(
+            fold_patrol(Uuid::now_v7(), &evs).is_none(),
+            "another stream's events"
+        );
     }
 
     #[test]
@@ -355,7 +370,10 @@ mod tests {
         let id = Uuid::now_v7();
         let evs = events(id);
         let log = fold_patrol(id, &evs[..4]).unwrap();
-        assert_eq!((log.status, log.finished_at_ms), (PatrolStatus::Paused, None));
+        assert_eq!(
+            (log.status, log.finished_at_ms),
+            (PatrolStatus::Paused, None)
+        );
     }
 
     #[test]

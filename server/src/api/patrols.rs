@@ -155,17 +155,13 @@ pub async fn list(
     let Query(pairs) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let filter = patrol_query::parse(&pairs, &account).map_err(query_error)?;
     let page = state.storage.list_patrols(&filter).await?;
-    let next = page
-        .more
-        .then(|| page.patrols.last())
-        .flatten()
-        .map(|p| {
-            Cursor {
-                received_ms: p.view.started_at_ms,
-                id: p.view.id,
-            }
-            .encode()
-        });
+    let next = page.more.then(|| page.patrols.last()).flatten().map(|p| {
+        Cursor {
+            received_ms: p.view.started_at_ms,
+            id: p.view.id,
+        }
+        .encode()
+    });
     let tolerance = SimplifyParams::default().tolerance_m;
     Ok(Json(PatrolList {
         patrols: page
@@ -197,18 +193,20 @@ pub async fn get(
     for (k, v) in &pairs {
         match k.as_str() {
             "tolerance_m" => {
-                tolerance_m = v.parse::<f64>().ok().filter(|t| (lo..=hi).contains(t)).ok_or_else(
-                    || {
+                tolerance_m = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| (lo..=hi).contains(t))
+                    .ok_or_else(|| {
                         ApiError::BadRequest(format!(
                             "tolerance_m: {v:?}: metres from {lo} to {hi} expected"
                         ))
-                    },
-                )?;
+                    })?;
             }
             other => {
                 return Err(ApiError::BadRequest(format!(
                     "unknown parameter {other:?} (known: tolerance_m)"
-                )))
+                )));
             }
         }
     }

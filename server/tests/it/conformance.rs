@@ -4,6 +4,7 @@
 //! test list (libtest shows a passing test's stderr only with `--nocapture`).
 
 use crate::cases_conformance::*;
+use crate::patrols_conformance::*;
 use crate::common::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
@@ -1014,6 +1015,8 @@ conformance!(
     case_lists_keep_to_the_scope_and_filter_in_sql,
     case_lists_page_without_gaps_or_repeats,
     overdue_is_the_servers_deadline_by_the_servers_clock,
+    the_patrol_view_is_the_cores_fold_and_a_rebuild_equals_it,
+    patrol_lists_keep_to_the_scope_filter_and_page,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

@@ -124,7 +124,10 @@ pub(super) async fn project_touched(
 }
 
 /// Folds every patrol again from the events held; returns how many there are.
-pub(super) async fn rebuild(tx: &Transaction<'_>, grid: Option<&Grid>) -> Result<u64, StorageError> {
+pub(super) async fn rebuild(
+    tx: &Transaction<'_>,
+    grid: Option<&Grid>,
+) -> Result<u64, StorageError> {
     tx.execute("DELETE FROM patrol_cells", &[]).await?;
     tx.execute("DELETE FROM patrols", &[]).await?;
     let streams: Vec<String> = tx
@@ -149,7 +152,10 @@ pub(super) async fn rebuild(tx: &Transaction<'_>, grid: Option<&Grid>) -> Result
 }
 
 impl PostgresStorage {
-    pub(super) async fn patrol_in(&self, id: Uuid) -> Result<Option<ProjectedPatrol>, StorageError> {
+    pub(super) async fn patrol_in(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<ProjectedPatrol>, StorageError> {
         self.client()
             .await?
             .query_opt(

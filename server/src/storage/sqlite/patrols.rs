@@ -20,7 +20,7 @@ use uuid::Uuid;
 /// Version 4 to 5: the server's patrol view (filled by a rebuild in the same
 /// transaction).
 pub(super) const MIGRATE_4_TO_5: &str = "
-CREATE TABLE patrols (
+CREATE TABLE IF NOT EXISTS patrols (
   id TEXT PRIMARY KEY,
   worker TEXT NOT NULL,
   status TEXT NOT NULL,
@@ -29,14 +29,14 @@ CREATE TABLE patrols (
   view TEXT NOT NULL,
   track TEXT NOT NULL
 ) STRICT;
-CREATE INDEX patrols_started ON patrols(started_ms, id);
-CREATE INDEX patrols_worker ON patrols(worker, started_ms);
-CREATE TABLE patrol_cells (
+CREATE INDEX IF NOT EXISTS patrols_started ON patrols(started_ms, id);
+CREATE INDEX IF NOT EXISTS patrols_worker ON patrols(worker, started_ms);
+CREATE TABLE IF NOT EXISTS patrol_cells (
   patrol TEXT NOT NULL,
   cell TEXT NOT NULL,
   PRIMARY KEY (patrol, cell)
 ) STRICT;
-CREATE INDEX patrol_cells_cell ON patrol_cells(cell, patrol);
+CREATE INDEX IF NOT EXISTS patrol_cells_cell ON patrol_cells(cell, patrol);
 ";
 
 fn corrupt(e: impl std::fmt::Display) -> StorageError {
@@ -129,7 +129,10 @@ pub(super) fn rebuild(tx: &Connection, grid: Option<&Grid>) -> Result<u64, Stora
 }
 
 impl SqliteStorage {
-    pub(super) async fn patrol_in(&self, id: Uuid) -> Result<Option<ProjectedPatrol>, StorageError> {
+    pub(super) async fn patrol_in(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<ProjectedPatrol>, StorageError> {
         self.read(move |conn| {
             conn.query_row(
                 "SELECT view, track FROM patrols WHERE id = ?1",
