@@ -90,6 +90,12 @@ fn a_register_the_server_refuses_leaves_phone_and_tablet_agreeing_the_case_is_re
 #[test]
 fn a_workers_patrol_reaches_the_supervisors_tablet_with_its_figures() {
     let server = TestServer::start();
+    // The server figures patrols against its own city grid: the devices' one here.
+    server.admin(async |s| {
+        gridwork_server::admin::import_grid(s, gridwork_tests::GRID)
+            .await
+            .unwrap()
+    });
     let t_wang = server.account("wang", Role::Worker, COMMUNITY);
     let t_li = server.account("li", Role::Supervisor, STREET);
     let wang = Device::new("wang", Role::Worker, "phone-wang");
