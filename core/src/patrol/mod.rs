@@ -39,7 +39,9 @@ mod testkit;
 pub use checkin::CheckIn;
 pub use coverage::{coverage, coverage_of_tracks, CellCoverage, CoverageParams};
 pub use fix::{normalize_batch, Fix, NormalizedBatch, Provider, TrackPoint, MAX_FIXES_PER_BATCH};
-pub use fold::{fold_patrol, patrol_figures, LoggedCheckIn, PatrolFigures, PatrolLog, PatrolStatus};
+pub use fold::{
+    fold_patrol, patrol_figures, LoggedCheckIn, PatrolFigures, PatrolLog, PatrolStatus,
+};
 pub use geojson::track_geojson;
 pub use gpx::{
     from_gpx, to_gpx, GpxOptions, GPX_DEFAULT_ACCURACY_M, GPX_HDOP_METRES, GPX_NAMESPACE,

@@ -4,8 +4,8 @@
 //! test list (libtest shows a passing test's stderr only with `--nocapture`).
 
 use crate::cases_conformance::*;
-use crate::patrols_conformance::*;
 use crate::common::*;
+use crate::patrols_conformance::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
     sync::wire::PushOutcome,
