@@ -87,6 +87,8 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             AdminCommand::Rebuild => {
                 let n = s.rebuild_cases().await?;
                 output::line(format!("case view rebuilt from the events: {n} cases"));
+                let n = s.rebuild_patrols().await?;
+                output::line(format!("patrol view rebuilt from the events: {n} patrols"));
             }
         }
         Ok(ExitCode::SUCCESS)

@@ -10,6 +10,14 @@ import { rateChart } from './chart.js';
 const GROUPS = ['street', 'community', 'cell', 'department', 'category', 'worker'];
 const COLUMNS = ['reported', 'registered', 'due', 'closed', 'closed_on_time', 'closure_rate', 'on_time_closure_rate',
   'rework_rate', 'postponement_rate', 'return_rate', 'overdue', 'handling_hours_mean'];
+// Patrol figures (a row's `patrols`, when its grouping has them): count, km, hours on
+// the move, and the covered share of the patrolled cells.
+const PATROL_COLUMNS = [
+  ['patrols', (p) => p.patrols],
+  ['patrol_km', (p) => p.distance_m / 1000],
+  ['patrol_moving_h', (p) => p.moving_time_s / 3600],
+  ['patrol_coverage', (p) => p.coverage_share],
+];
 const DAY = 86400000;
 
 /** The evaluation page in `dialog`. */
@@ -64,10 +72,19 @@ export function createEvaluation(dialog, { api, catalog, t, lang, describeError 
     try {
       const data = await api.evaluation(params());
       const rows = Array.isArray(data.rows) ? data.rows : [];
+      const patrolCell = (p, [name, get]) => {
+        if (!p) return '—';
+        const v = get(p);
+        if (name === 'patrol_coverage') return percent(v);
+        if (v === null || v === undefined || Number.isNaN(v)) return '—';
+        return Number.isInteger(v) ? String(v) : v.toFixed(2);
+      };
       replaceChildren(table, el('table', { id: 'eval-rows' },
-        el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: t(`by_${by.value}`) }), COLUMNS.map((c) => el('th', { scope: 'col', text: t(`fig_${c}`) })))),
-        el('tbody', {}, rows.map((r) => el('tr', { className: r.key === 'total' ? 'total' : '' },
-          el('th', { scope: 'row', text: label(r.key) }), COLUMNS.map((c) => el('td', { text: cell(c, r.figures?.[c]) })))))));
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: t(`by_${by.value}`) }), COLUMNS.map((c) => el('th', { scope: 'col', text: t(`fig_${c}`) })),
+          PATROL_COLUMNS.map(([c]) => el('th', { scope: 'col', className: 'patrol-col', text: t(`fig_${c}`) })))),
+        el('tbody', {}, rows.map((r) => el('tr', { className: r.key === 'total' ? 'total' : '', dataset: { key: r.key } },
+          el('th', { scope: 'row', text: label(r.key) }), COLUMNS.map((c) => el('td', { text: cell(c, r.figures?.[c]) })),
+          PATROL_COLUMNS.map((col) => el('td', { className: 'patrol-col', dataset: { fig: col[0] }, text: patrolCell(r.patrols, col) })))))));
       replaceChildren(chart, rows.length ? rateChart(rows.map((r) => ({ label: label(r.key), closure: r.figures?.closure_rate ?? null, onTime: r.figures?.on_time_closure_rate ?? null })),
         { title: t('chart_title'), legend: [t('fig_closure_rate'), t('fig_on_time_closure_rate')] }) : null);
       setText(status, rows.length ? '' : t('eval_empty'));

@@ -17,7 +17,7 @@ import { createCasePage } from './casepage.js';
 import { createEvaluation } from './evaluation.js';
 
 const $ = (id) => document.getElementById(id);
-const PREFS = { datum: 'gridwork.console.datum', baseMap: 'gridwork.console.basemap' };
+const PREFS = { datum: 'gridwork.console.datum', baseMap: 'gridwork.console.basemap', tracks: 'gridwork.console.tracks' };
 
 function pref(key) {
   try {
@@ -120,7 +120,24 @@ async function showConsole(who) {
     setText(ui.status, error.status === 404 ? t('no_grid') : describeError(error, t));
   }
   queue.refresh();
+  loadPatrols();
   $('cell-filter').focus();
+}
+
+// The patrols of the last seven days in the caller's scope, newest first (one page of
+// 200), drawn as tracks on the map when the layer is on.
+const PATROL_PERIOD_MS = 7 * 86400000;
+async function loadPatrols() {
+  const box = $('patrol-tracks');
+  try {
+    const answer = await api.patrols({ track: true, limit: 200, started_from: Math.max(0, Date.now() - PATROL_PERIOD_MS) });
+    map.setPatrols(answer.patrols);
+    box.dataset.loaded = String(Array.isArray(answer.patrols) ? answer.patrols.length : 0);
+  } catch (error) {
+    if (error.status === 401) return;
+    map.setPatrols([]);
+    setText(ui.status, describeError(error, t));
+  }
 }
 
 function toggleDatum() {
@@ -206,6 +223,13 @@ async function start() {
     ui.attribution.hidden = !ui.baseMap.checked || !tiles.attribution;
   }
   renderDatum();
+  const tracksBox = $('patrol-tracks');
+  tracksBox.checked = pref(PREFS.tracks) === 'on';
+  map.setTracksShown(tracksBox.checked);
+  tracksBox.addEventListener('change', () => {
+    map.setTracksShown(tracksBox.checked);
+    setPref(PREFS.tracks, tracksBox.checked ? 'on' : 'off');
+  });
 
   onLanguageChange(() => {
     renderWho();

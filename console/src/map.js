@@ -3,7 +3,7 @@
 // display switch that re-projects every drawn coordinate at the display edge, and
 // tooltips built from text nodes (Leaflet would set a string tooltip as innerHTML).
 
-import { map as leafletMap, geoJSON, tileLayer, latLng, control, circleMarker, layerGroup } from 'leaflet/dist/leaflet-src.esm.js';
+import { map as leafletMap, geoJSON, tileLayer, latLng, control, circleMarker, layerGroup, polyline } from 'leaflet/dist/leaflet-src.esm.js';
 import { wgs84ToGcj02 } from './datum.js';
 import { el } from './dom.js';
 
@@ -75,6 +75,10 @@ export function createMap(container, { tiles = null, t }) {
   // Report points (WGS-84) of the cases whose page was opened: their markers sit there.
   const points = new Map();
   const markers = layerGroup().addTo(map);
+  // Patrol tracks (GET /v1/patrols?track=true), a layer the user toggles.
+  let patrols = [];
+  const tracks = layerGroup();
+  let tracksShown = false;
 
   function colour(code) {
     const street = streetOf(code);
@@ -109,6 +113,33 @@ export function createMap(container, { tiles = null, t }) {
     container.dataset.cells = String(byCode.size);
     if (selected) highlight(selected);
     drawCases();
+    drawTracks();
+  }
+
+  // One polyline per patrol (a MultiLineString's stretches as one multi-polyline), in
+  // the display datum, with the worker in its tooltip.
+  function drawTracks() {
+    tracks.clearLayers();
+    for (const p of patrols) {
+      const g = p.track;
+      const lines = g?.type === 'LineString' ? [g.coordinates] : g?.type === 'MultiLineString' ? g.coordinates : [];
+      const latlngs = lines.filter((l) => Array.isArray(l) && l.length > 1).map((l) => l.map(project(datum)));
+      if (!latlngs.length) continue;
+      const line = polyline(latlngs, { color: '#6a1b9a', weight: 3, opacity: 0.85, className: 'gw-track' });
+      line.on('add', () => {
+        const node = line.getElement();
+        if (node) {
+          node.dataset.patrol = p.id;
+          node.dataset.worker = p.worker;
+        }
+      });
+      line.bindTooltip(() => el('div', { className: 'cell-tip' },
+        el('strong', { text: p.worker }),
+        el('span', { text: t('track_tip', { km: (Number(p.distance_m) / 1000).toFixed(2), cover: p.coverage_share == null ? '—' : `${Math.round(p.coverage_share * 100)}%` }) })),
+      { sticky: true, className: 'gw-tooltip' });
+      line.addTo(tracks);
+    }
+    container.dataset.tracks = tracksShown ? String(tracks.getLayers().length) : '0';
   }
 
   // One circle marker per listed case. A list item carries the server-located cell but
@@ -168,6 +199,18 @@ export function createMap(container, { tiles = null, t }) {
       if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
       points.set(id, { lat, lon });
       if (cases.some((c) => c.id === id)) drawCases();
+    },
+    /** Patrols of `GET /v1/patrols?track=true` to draw as tracks (when shown). */
+    setPatrols(list) {
+      patrols = Array.isArray(list) ? list : [];
+      drawTracks();
+    },
+    /** Shows or hides the patrol tracks. */
+    setTracksShown(on) {
+      tracksShown = Boolean(on);
+      if (tracksShown) tracks.addTo(map);
+      else tracks.remove();
+      drawTracks();
     },
     /** 'wgs84' or 'gcj02': how coordinates are drawn (data stays WGS-84). */
     setDatum(d) {

@@ -11,6 +11,7 @@
 //                               report, a handled case, a case with a conflict
 //   GRIDWORK_CASE_MARKUP        the reported case's description (markup)
 //   GRIDWORK_CASE_ROUTINE       how many older reports there are besides (all reported)
+//   GRIDWORK_PATROL             a patrol a worker's phone walked and synced (in street 320508001)
 //   CHROMIUM                    the browser [/usr/bin/chromium]
 // Exits non-zero with the failed check on stderr.
 
@@ -39,6 +40,7 @@ const CASE_HANDLED = env('GRIDWORK_CASE_HANDLED');
 const CASE_CONFLICT = env('GRIDWORK_CASE_CONFLICT');
 const CASE_MARKUP = env('GRIDWORK_CASE_MARKUP');
 const ROUTINE = Number(env('GRIDWORK_CASE_ROUTINE'));
+const PATROL = env('GRIDWORK_PATROL');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -505,6 +507,20 @@ async function casesInEnglish() {
     await page.keyboard.press('Escape');
     await page.setViewportSize({ width: 1280, height: 800 });
 
+    step("a worker's synced patrol is drawn as a track when the layer is on");
+    await page.waitForSelector('#patrol-tracks[data-loaded="1"]', { state: 'attached' });
+    assert.equal(await page.locator('path.gw-track').count(), 0, 'the layer starts off');
+    await page.check('#patrol-tracks');
+    const track = page.locator(`path.gw-track[data-patrol="${PATROL}"]`);
+    await track.waitFor({ state: 'attached' });
+    assert.equal(await track.getAttribute('data-worker'), 'li');
+    assert.equal(await page.getAttribute('#map', 'data-tracks'), '1');
+    const line = await track.boundingBox();
+    assert.ok(line && line.width > 10, `a line across the cell: ${JSON.stringify(line)}`);
+    await shot(page, '14b-en-patrol-track.png');
+    await page.uncheck('#patrol-tracks');
+    assert.equal(await page.locator('path.gw-track').count(), 0, 'the layer is off again');
+
     step('the evaluation: a table, a chart and a CSV download');
     await page.evaluate(() => document.activeElement.blur());
     await page.keyboard.press('e');
@@ -514,6 +530,10 @@ async function casesInEnglish() {
     const total = await page.locator('#eval-rows tbody tr.total').textContent();
     assert.match(total, new RegExp(`^Total${ROUTINE + 3}`), 'every case reported in the period');
     assert.match(await text(page, '#eval-rows thead'), /Closure rate/);
+    assert.match(await text(page, '#eval-rows thead'), /Patrol km/);
+    assert.equal(await text(page, '#eval-rows tbody tr.total td[data-fig="patrols"]'), '1', 'the patrol of the period');
+    assert.equal(await text(page, '#eval-rows tbody tr[data-key="320508001"] td[data-fig="patrols"]'), '1');
+    assert.match(await text(page, '#eval-rows tbody tr.total td[data-fig="patrol_coverage"]'), /^\d+(\.\d)?%$/);
     assert.equal(await page.locator('#eval-page svg.chart rect.bar').count(), 2 * (await evalRows.count()));
     await page.selectOption('#eval-by', 'department');
     await page.click('#eval-run');

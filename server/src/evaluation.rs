@@ -42,7 +42,7 @@ impl FromStr for GroupBy {
             other => {
                 return Err(format!(
                     "by={other:?}: one of district, street, community, cell, department, category, worker"
-                ))
+                ));
             }
         })
     }
@@ -120,6 +120,10 @@ pub struct Row {
     pub key: String,
     /// Its figures.
     pub figures: Figures,
+    /// Its patrol figures (grouped by area or worker, and the total; absent for the
+    /// department and category groupings), see [`crate::patrol_evaluation`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub patrols: Option<crate::patrol_evaluation::PatrolTotals>,
 }
 
 fn rate(n: u64, of: u64) -> Option<f64> {
@@ -188,14 +192,45 @@ pub fn evaluate(views: &[CaseView], by: GroupBy, now_ms: i64) -> Vec<Row> {
         .map(|(key, vs)| Row {
             key,
             figures: figures(&vs, now_ms),
+            patrols: None,
         })
         .collect();
     let all: Vec<&CaseView> = views.iter().collect();
     rows.push(Row {
         key: "total".into(),
         figures: figures(&all, now_ms),
+        patrols: None,
     });
     rows
+}
+
+/// Adds the patrol figures to `rows` (from [`evaluate`]): each group's to its row, a
+/// row with no case figures for a group that only patrolled, the total's to `total`.
+/// Without `groups` (department, category), only the total row gets them.
+pub fn with_patrols(
+    rows: &mut Vec<Row>,
+    mut groups: BTreeMap<String, crate::patrol_evaluation::PatrolTotals>,
+    total: crate::patrol_evaluation::PatrolTotals,
+    grouped: bool,
+) {
+    let Some(total_row) = rows.pop() else {
+        return;
+    };
+    for row in rows.iter_mut() {
+        row.patrols = groups
+            .remove(&row.key)
+            .or_else(|| grouped.then(Default::default));
+    }
+    rows.extend(groups.into_iter().map(|(key, p)| Row {
+        key,
+        figures: Figures::default(),
+        patrols: Some(p),
+    }));
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    rows.push(Row {
+        patrols: Some(total),
+        ..total_row
+    });
 }
 
 /// The rows as CSV (RFC 4180; rates as fractions with four decimals, empty when there
@@ -204,7 +239,9 @@ pub fn to_csv(rows: &[Row]) -> String {
     let mut out = String::from(
         "key,reported,registered,due,closed,closed_on_time,closure_rate,on_time_closure_rate,\
          dispatched,handled,reworked,rework_rate,postponed,postponement_rate,returned,\
-         return_rate,overdue,handling_hours_mean,handling_hours_p90\r\n",
+         return_rate,overdue,handling_hours_mean,handling_hours_p90,patrols,patrol_distance_m,\
+         patrol_duration_s,patrol_moving_time_s,patrol_time_in_area_s,cells_patrolled,\
+         patrol_coverage\r\n",
     );
     let opt = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
     for r in rows {
@@ -216,7 +253,7 @@ pub fn to_csv(rows: &[Row]) -> String {
         };
         let _ = write!(
             out,
-            "{key},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            "{key},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
             f.reported,
             f.registered,
             f.due,
@@ -235,9 +272,30 @@ pub fn to_csv(rows: &[Row]) -> String {
             f.overdue,
             opt(f.handling_hours_mean),
             opt(f.handling_hours_p90),
+            patrol_columns(r.patrols.as_ref()),
         );
     }
     out
+}
+
+/// The patrol columns of a CSV line (empty without patrol figures): distances and
+/// times with one decimal, coverage as a fraction with four.
+fn patrol_columns(p: Option<&crate::patrol_evaluation::PatrolTotals>) -> String {
+    match p {
+        None => ",,,,,,".into(),
+        Some(p) => format!(
+            "{},{:.1},{:.1},{:.1},{:.1},{},{}",
+            p.patrols,
+            p.distance_m,
+            p.duration_s,
+            p.moving_time_s,
+            p.time_in_area_s,
+            p.cells_patrolled,
+            p.coverage_share
+                .map(|x| format!("{x:.4}"))
+                .unwrap_or_default()
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -544,9 +602,62 @@ mod tests {
         assert!(lines[0].starts_with("key,reported,registered,due,closed"));
         assert_eq!(
             lines[1],
-            "06010,8,7,6,4,3,0.6667,0.5000,5,3,1,0.3333,1,0.2000,1,0.2000,1,1.8333,3.0000"
+            "06010,8,7,6,4,3,0.6667,0.5000,5,3,1,0.3333,1,0.2000,1,0.2000,1,1.8333,3.0000,,,,,,,"
         );
         assert!(lines[2].starts_with("total,8,"));
         assert!("fly".parse::<GroupBy>().is_err());
+    }
+
+    #[test]
+    fn patrol_figures_join_the_rows_and_the_csv() {
+        use crate::patrol_evaluation::{patrol_figures, tests as p};
+        let grid = p::fixture_grid();
+        let patrols = p::fixture_patrols(&grid);
+        let mut rows = evaluate(&fixture(), GroupBy::Worker, at(18, 0));
+        let (groups, total) =
+            patrol_figures(&patrols, GroupBy::Worker, &[String::new()], Some(&grid));
+        with_patrols(&mut rows, groups, total, true);
+        let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["li", "sun", "zhao", "total"]);
+        let li = rows[0].patrols.as_ref().unwrap();
+        assert_eq!((rows[0].figures.reported, li.patrols), (3, 2));
+        assert_eq!(
+            rows[1].patrols.as_ref().unwrap().patrols,
+            0,
+            "sun did not patrol"
+        );
+        assert_eq!(rows[3].patrols.as_ref().unwrap().patrols, 3);
+        let csv = to_csv(&rows);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert!(lines[0].ends_with(",patrols,patrol_distance_m,patrol_duration_s,patrol_moving_time_s,patrol_time_in_area_s,cells_patrolled,patrol_coverage"));
+        assert!(lines[1].starts_with("li,3,"), "{csv}");
+        let li_cols: Vec<&str> = lines[1].rsplitn(8, ',').collect();
+        // Reversed: coverage, cells, time in area, moving, duration, distance, patrols.
+        assert_eq!(
+            li_cols[..5],
+            ["1.0000", "1", "300.0", "300.0", "300.0"],
+            "{csv}"
+        );
+        assert!(
+            (li_cols[5].parse::<f64>().unwrap() - 300.0).abs() < 3.0,
+            "{csv}"
+        );
+        assert_eq!(li_cols[6], "2", "{csv}");
+        assert!(lines[2].ends_with(",0,0.0,0.0,0.0,0.0,0,"), "{csv}");
+        // A worker who only patrolled gets a row of their own.
+        let mut rows = evaluate(&fixture()[..1], GroupBy::Worker, at(18, 0));
+        let (groups, total) =
+            patrol_figures(&patrols, GroupBy::Worker, &[String::new()], Some(&grid));
+        with_patrols(&mut rows, groups, total, true);
+        let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["li", "zhao", "total"]);
+        assert_eq!(rows[1].figures.reported, 0);
+        // By department: the total alone has patrol figures.
+        let mut rows = evaluate(&fixture(), GroupBy::Department, at(18, 0));
+        let (groups, total) =
+            patrol_figures(&patrols, GroupBy::Department, &[String::new()], Some(&grid));
+        with_patrols(&mut rows, groups, total, false);
+        assert!(rows[0].patrols.is_none());
+        assert_eq!(rows.last().unwrap().patrols.as_ref().unwrap().patrols, 3);
     }
 }

@@ -55,6 +55,8 @@ struct Cases {
     handled: uuid::Uuid,
     /// Dispatched by two tablets of the same supervisor offline: the later one is a conflict.
     conflict: uuid::Uuid,
+    /// A patrol the worker walked and synced: the console draws its track.
+    patrol: uuid::Uuid,
     /// The worker's phone, to see the browser's actions arrive.
     phone: Device,
 }
@@ -144,13 +146,51 @@ fn make_cases(url: &str, tokens: &FieldTokens) -> Cases {
     assert_eq!((r.pushed, r.rejected), (1, 0));
     let folded = two.store.case(conflict).unwrap().case;
     assert_eq!(folded.conflicts.len(), 1, "{folded:?}");
-    phone.sync();
+    let patrol = walk_a_patrol(&phone);
+    assert!(
+        phone.sync().pushed >= 3,
+        "the patrol's start, track and end"
+    );
     Cases {
         reported,
         handled,
         conflict,
+        patrol,
         phone,
     }
+}
+
+/// The worker walks four minutes east through the first cell of street 320508001 at
+/// 1.2 m/s, one fix a second, and finishes the patrol.
+fn walk_a_patrol(phone: &Device) -> uuid::Uuid {
+    use gridwork_core::patrol::{Fix, Provider};
+    let grid = phone.store.grid().unwrap();
+    let cell = &grid.cells_with_prefix("320508001")[0];
+    let centre = cell.polygon.centroid().unwrap();
+    let id = phone
+        .store
+        .start_patrol(&[cell.code.as_str().to_string()])
+        .unwrap();
+    let t0 = phone.store.now_ms();
+    let m_per_deg_lon = 111_320.0 * centre.y().to_radians().cos();
+    let fixes: Vec<Fix> = (0..240)
+        .map(|s| Fix {
+            time_ms: t0 + s * 1000,
+            lat: centre.y(),
+            lon: centre.x() - 0.0015 + s as f64 * 1.2 / m_per_deg_lon,
+            accuracy_m: 5.0,
+            speed_mps: None,
+            bearing_deg: None,
+            altitude_m: None,
+            provider: Provider::Gps,
+            mock: false,
+        })
+        .collect();
+    for batch in fixes.chunks(10) {
+        phone.store.add_fixes(id, batch.to_vec()).unwrap();
+    }
+    phone.store.finish_patrol(id).unwrap();
+    id
 }
 
 /// Writes straight to stderr so the line shows even when the harness captures output.
@@ -316,6 +356,7 @@ async fn the_console_works_in_a_real_browser() {
         .env("GRIDWORK_CASE_CONFLICT", cases.conflict.to_string())
         .env("GRIDWORK_CASE_MARKUP", MARKUP_DESCRIPTION)
         .env("GRIDWORK_CASE_ROUTINE", ROUTINE.to_string())
+        .env("GRIDWORK_PATROL", cases.patrol.to_string())
         .env("CHROMIUM", chromium());
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await

@@ -90,6 +90,12 @@ fn a_register_the_server_refuses_leaves_phone_and_tablet_agreeing_the_case_is_re
 #[test]
 fn a_workers_patrol_reaches_the_supervisors_tablet_with_its_figures() {
     let server = TestServer::start();
+    // The server figures patrols against its own city grid: the devices' one here.
+    server.admin(async |s| {
+        gridwork_server::admin::import_grid(s, gridwork_tests::GRID)
+            .await
+            .unwrap()
+    });
     let t_wang = server.account("wang", Role::Worker, COMMUNITY);
     let t_li = server.account("li", Role::Supervisor, STREET);
     let wang = Device::new("wang", Role::Worker, "phone-wang");
@@ -157,7 +163,92 @@ fn a_workers_patrol_reaches_the_supervisors_tablet_with_its_figures() {
     assert_eq!(p.cells, vec![code]);
     assert!(p.coverage[0].covered_share > 0.0);
     assert_eq!(p.check_ins.len(), 1);
+    // The server folded the same events with the same code against the same grid: the
+    // tablet's figures are the server's, to the metre.
+    let on_server = server.admin(async |s| s.patrol(id).await.unwrap().unwrap().view);
+    assert_eq!(p.stats, on_server.figures.stats);
+    assert_eq!(p.coverage, on_server.figures.coverage);
+    assert_eq!(p.time_in_cells, on_server.figures.time_in_cells);
+    assert_eq!(p.integrity, on_server.figures.integrity);
+    assert_eq!(
+        (p.status, p.started_at_ms, p.finished_at_ms, p.cells.clone()),
+        (
+            on_server.status,
+            on_server.started_at_ms,
+            on_server.finished_at_ms,
+            on_server.cells.clone()
+        )
+    );
+    assert_eq!(p.check_ins.len(), on_server.check_ins.len());
     // Syncing again changes nothing.
     li.sync();
     assert_eq!(li.store.patrol(id).unwrap(), p);
+}
+
+/// A `patrol.track` whose payload the fold cannot read (the server accepts any payload
+/// of a patrol's own worker) is skipped on the tablet and on the server alike, instead
+/// of failing every pull of the tablet from then on.
+#[test]
+fn a_patrol_event_nobody_can_read_does_not_stop_a_tablets_pulls() {
+    use gridwork_core::{
+        clock::Hlc,
+        model::{Actor, Event, Stream, GENESIS_HASH},
+    };
+    let server = TestServer::start();
+    server.account("wang", Role::Worker, COMMUNITY);
+    let t_li = server.account("li", Role::Supervisor, STREET);
+    let li = Device::new("li", Role::Supervisor, "tablet-li");
+    li.login(&server, &t_li);
+    let grid = li.store.grid().unwrap();
+    let code = grid.cells_with_prefix(COMMUNITY)[0]
+        .code
+        .as_str()
+        .to_string();
+    let id = uuid::Uuid::now_v7();
+    let now = li.store.now_ms();
+    let mut prev = GENESIS_HASH.to_string();
+    let events: Vec<Event> = [
+        (
+            "patrol.started",
+            serde_json::json!({"cells": [code], "started_at_ms": now}),
+        ),
+        (
+            "patrol.track",
+            serde_json::json!({"fixes": 3, "points": [[1, 2, 3]]}),
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (kind, payload))| {
+        let e = Event {
+            id: uuid::Uuid::now_v7(),
+            stream: Stream::Patrol(id),
+            kind: kind.into(),
+            hlc: Hlc::new(now + i as i64, 0),
+            device_id: "phone-wang".into(),
+            actor: Actor::new("wang", Role::Worker),
+            device_seq: i as u64 + 1,
+            prev_hash: prev.clone(),
+            payload,
+            server_seq: None,
+        };
+        prev = e.hash();
+        e
+    })
+    .collect();
+    let outcomes = server.admin(async |s| {
+        let wang = s.account("wang").await.unwrap().unwrap();
+        s.push(&wang, events).await.unwrap()
+    });
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o, gridwork_core::sync::wire::PushOutcome::Accepted { .. })));
+
+    assert_eq!(li.sync().pulled, 2);
+    let list = li.store.patrols().unwrap();
+    assert_eq!((list.len(), list[0].id), (1, id));
+    assert_eq!(list[0].status, PatrolStatus::Active);
+    let on_server = server.admin(async |s| s.patrol(id).await.unwrap().unwrap().view);
+    assert_eq!(on_server.malformed_events, 1);
+    assert_eq!(li.store.patrol(id).unwrap().stats, on_server.figures.stats);
 }

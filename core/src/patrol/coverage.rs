@@ -114,6 +114,33 @@ pub fn coverage(
         .collect()
 }
 
+/// The coverage of each cell by several tracks together (each in time order): the
+/// share of the cell within the radius of any of them — what a period's patrols of a
+/// cell covered between them. One track gives exactly [`coverage`].
+pub fn coverage_of_tracks(
+    tracks: &[&[TrackPoint]],
+    cells: &[(String, Polygon<f64>)],
+    params: &CoverageParams,
+) -> Result<Vec<CellCoverage>, PatrolError> {
+    check_positive("radius_m", params.radius_m)?;
+    check_positive("spacing_m", params.spacing_m)?;
+    check_positive("gap_threshold_s", params.gap_threshold_s)?;
+    for points in tracks {
+        check_time_order(points)?;
+    }
+    for (id, polygon) in cells {
+        check_cell(id, polygon)?;
+    }
+    let segments: Vec<_> = tracks
+        .iter()
+        .flat_map(|points| track_segments(points, params.gap_threshold_s))
+        .collect();
+    cells
+        .iter()
+        .map(|(id, polygon)| cell_coverage(id, polygon, &segments, params))
+        .collect()
+}
+
 /// The track as (lon, lat) segments: consecutive plausible fixes not separated by a gap,
 /// plus lone fixes (between two gaps, or the only one) as zero-length segments.
 fn track_segments(points: &[TrackPoint], gap_threshold_s: f64) -> Vec<([f64; 2], [f64; 2])> {
@@ -376,6 +403,22 @@ mod tests {
             (c.covered_share - expected).abs() < 0.002,
             "{c:?} vs {expected}"
         );
+    }
+
+    #[test]
+    fn two_walks_along_opposite_edges_cover_their_union_and_overlap_once() {
+        let cell = || vec![("c".to_owned(), rect(0.0, 0.0, 300.0, 300.0))];
+        let south = walk_through(&[(0.0, 0.0), (300.0, 0.0)]);
+        let north = walk_through(&[(0.0, 300.0), (300.0, 300.0)]);
+        let p = CoverageParams::default();
+        let both = coverage_of_tracks(&[&south, &north], &cell(), &p).unwrap();
+        assert!(
+            (both[0].covered_share - 50.0 / 300.0).abs() < 0.003,
+            "{both:?}"
+        );
+        // The same walk twice covers what it covers once.
+        let twice = coverage_of_tracks(&[&south, &south], &cell(), &p).unwrap();
+        assert_eq!(twice, coverage(&south, &cell(), &p).unwrap());
     }
 
     #[test]

@@ -14,6 +14,8 @@
 //! - [`track_stats`] and [`time_in_cells`]: distance, time, speed, gaps, time per cell;
 //! - [`coverage`]: the share of each cell's area that came within 25 m of the track;
 //! - [`simplify`]: the track thinned to a tolerance in metres for syncing;
+//! - [`fold_patrol`] and [`patrol_figures`]: a patrol stream's events folded into the
+//!   patrol and its figures, the same on the device and the server;
 //! - [`to_gpx`] / [`from_gpx`] and [`track_geojson`]: exchange formats.
 //!
 //! Coordinates are WGS-84 degrees; polygons are [`geo::Polygon`] with x = longitude and
@@ -23,6 +25,7 @@
 mod checkin;
 mod coverage;
 mod fix;
+mod fold;
 mod geojson;
 mod gpx;
 mod ingest;
@@ -34,8 +37,11 @@ mod stats;
 mod testkit;
 
 pub use checkin::CheckIn;
-pub use coverage::{coverage, CellCoverage, CoverageParams};
+pub use coverage::{coverage, coverage_of_tracks, CellCoverage, CoverageParams};
 pub use fix::{normalize_batch, Fix, NormalizedBatch, Provider, TrackPoint, MAX_FIXES_PER_BATCH};
+pub use fold::{
+    fold_patrol, patrol_figures, LoggedCheckIn, PatrolFigures, PatrolLog, PatrolStatus,
+};
 pub use geojson::track_geojson;
 pub use gpx::{
     from_gpx, to_gpx, GpxOptions, GPX_DEFAULT_ACCURACY_M, GPX_HDOP_METRES, GPX_NAMESPACE,

@@ -2,7 +2,8 @@
 //! CSV (see [`crate::evaluation`] and docs/evaluation.md).
 
 use super::{ApiError, AppState, Caller};
-use crate::evaluation::{evaluate, to_csv, GroupBy, Row};
+use crate::evaluation::{evaluate, to_csv, with_patrols, GroupBy, Row};
+use crate::patrol_evaluation::patrol_figures;
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
     http::{header, HeaderValue},
@@ -66,7 +67,7 @@ pub async fn get(
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
                 "format={other:?}: json or csv"
-            )))
+            )));
         }
     };
     let areas = match p.area {
@@ -97,7 +98,22 @@ pub async fn get(
         }
     }
     let views: Vec<_> = views.into_values().collect();
-    let rows = evaluate(&views, by, now);
+    let mut rows = evaluate(&views, by, now);
+    // Patrol distance, time and coverage of the patrols started in the period.
+    let mut patrols = BTreeMap::new();
+    for area in &areas {
+        for p in state.storage.patrols_started(area, from_ms, to_ms).await? {
+            patrols.insert(p.view.id, p);
+        }
+    }
+    let patrols: Vec<_> = patrols.into_values().collect();
+    let grid = match state.storage.setting(crate::storage::SETTING_GRID).await? {
+        Some(text) => gridwork_core::geo::Grid::from_geojson(&text).ok(),
+        None => None,
+    };
+    let (groups, total) = patrol_figures(&patrols, by, &areas, grid.as_ref());
+    let grouped = !matches!(by, GroupBy::Department | GroupBy::Category);
+    with_patrols(&mut rows, groups, total, grouped);
     if csv {
         let mut res = to_csv(&rows).into_response();
         let h = res.headers_mut();

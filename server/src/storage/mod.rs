@@ -19,6 +19,8 @@ pub mod sqlite;
 
 use crate::{
     account::Account,
+    patrol_query::PatrolFilter,
+    patrols::{PatrolView, ProjectedPatrol},
     projection::CaseView,
     query::{CaseFilter, Overdue},
     StorageError,
@@ -128,6 +130,31 @@ pub trait Storage: Send + Sync + 'static {
     /// returns how many there are (`gridwork admin rebuild`; also after an upgrade).
     async fn rebuild_cases(&self) -> Result<u64, StorageError>;
 
+    /// The server's view of patrol `id` with its synced points (see [`crate::patrols`]),
+    /// kept up to date in every push transaction.
+    async fn patrol(&self, id: uuid::Uuid) -> Result<Option<ProjectedPatrol>, StorageError>;
+
+    /// A page of the patrols `filter` selects, newest start first by
+    /// (`started_at_ms`, `id`), filtered and paged in SQL.
+    async fn list_patrols(&self, filter: &PatrolFilter) -> Result<PatrolPage, StorageError>;
+
+    /// The patrols started in `[from_ms, to_ms)` (device clock) with an assigned cell
+    /// starting with `area` (`""`: everywhere), with their synced points, by id
+    /// (evaluation).
+    async fn patrols_started(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<ProjectedPatrol>, StorageError>;
+
+    /// Every patrol view, by id (an operator's export and the tests).
+    async fn patrol_views(&self) -> Result<Vec<PatrolView>, StorageError>;
+
+    /// Folds every patrol again from the accepted events held, in one transaction, and
+    /// returns how many there are (`gridwork admin rebuild`; also after an upgrade).
+    async fn rebuild_patrols(&self) -> Result<u64, StorageError>;
+
     /// Quarantined events of a device, in chain order.
     async fn quarantine(&self, device_id: &str) -> Result<Vec<Quarantined>, StorageError>;
 
@@ -185,6 +212,15 @@ pub async fn open_storage(db: &str) -> Result<Arc<dyn Storage>, StorageError> {
             sqlite::SqliteStorage::open(std::path::Path::new(db)).await?,
         ))
     }
+}
+
+/// A page of patrols.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatrolPage {
+    /// The patrols, newest start first (their points only when the filter asks).
+    pub patrols: Vec<ProjectedPatrol>,
+    /// Whether more follow after the last.
+    pub more: bool,
 }
 
 /// A page of case views.

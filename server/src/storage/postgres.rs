@@ -28,6 +28,8 @@ use gridwork_core::{
 use std::sync::Arc;
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
+mod patrols;
+
 /// First key of the advisory lock that serialises pushes (the second is the schema's hash).
 const PUSH_LOCK: i32 = 0x4757; // "GW"
 /// First key of the advisory lock that serialises schema creation.
@@ -222,13 +224,19 @@ impl PostgresStorage {
             .query_one("SELECT to_regclass('cases') IS NOT NULL", &[])
             .await?
             .get(0);
+        let had_patrols = patrols::exists(&tx).await?;
         tx.batch_execute(SCHEMA).await?;
+        tx.batch_execute(patrols::SCHEMA).await?;
         tx.batch_execute(MIGRATE_OWNER).await?;
         tx.batch_execute(MIGRATE_BLOB_REFS).await?;
         tx.batch_execute(MIGRATE_ADMIN_TOKENS).await?;
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;
+        }
+        if !had_patrols {
+            let grid = current::<Grid>(&tx, &Cached::default()).await?;
+            patrols::rebuild(&tx, grid.as_deref()).await?;
         }
         tx.commit().await?;
         Ok(Self {
@@ -586,6 +594,7 @@ impl Storage for PostgresStorage {
                 project_case(&tx, stream, catalog.as_deref()).await?;
             }
         }
+        patrols::project_touched(&tx, &events, &outcomes, grid.as_deref()).await?;
         tx.commit().await?;
         Ok(outcomes)
     }
@@ -881,6 +890,37 @@ impl Storage for PostgresStorage {
         let n = rebuild(&tx, catalog.as_deref()).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn patrol(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::patrols::ProjectedPatrol>, StorageError> {
+        self.patrol_in(id).await
+    }
+
+    async fn list_patrols(
+        &self,
+        filter: &crate::patrol_query::PatrolFilter,
+    ) -> Result<super::PatrolPage, StorageError> {
+        self.list_patrols_in(filter).await
+    }
+
+    async fn patrols_started(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<crate::patrols::ProjectedPatrol>, StorageError> {
+        self.patrols_started_in(area, from_ms, to_ms).await
+    }
+
+    async fn patrol_views(&self) -> Result<Vec<crate::patrols::PatrolView>, StorageError> {
+        self.patrol_views_in().await
+    }
+
+    async fn rebuild_patrols(&self) -> Result<u64, StorageError> {
+        self.rebuild_patrols_in().await
     }
 
     async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError> {

@@ -31,8 +31,10 @@ use std::{
     },
 };
 
+mod patrols;
+
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -199,6 +201,7 @@ impl SqliteStorage {
                 (1, MIGRATE_1_TO_2),
                 (2, MIGRATE_2_TO_3),
                 (3, MIGRATE_3_TO_4),
+                (4, patrols::MIGRATE_4_TO_5),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -207,6 +210,10 @@ impl SqliteStorage {
             if from < 4 {
                 let catalog = current::<Catalog>(&tx, &Cached::default())?;
                 rebuild(&tx, catalog.as_deref())?;
+            }
+            if from < 5 {
+                let grid = current::<Grid>(&tx, &Cached::default())?;
+                patrols::rebuild(&tx, grid.as_deref())?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
             tx.commit()?;
@@ -582,6 +589,7 @@ impl Storage for SqliteStorage {
                     project_case(&tx, stream, catalog.as_deref())?;
                 }
             }
+            patrols::project_touched(&tx, &events, &outcomes, grid.as_deref())?;
             tx.commit()?;
             Ok(outcomes)
         })
@@ -904,6 +912,37 @@ impl Storage for SqliteStorage {
             Ok(n)
         })
         .await
+    }
+
+    async fn patrol(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<crate::patrols::ProjectedPatrol>, StorageError> {
+        self.patrol_in(id).await
+    }
+
+    async fn list_patrols(
+        &self,
+        filter: &crate::patrol_query::PatrolFilter,
+    ) -> Result<super::PatrolPage, StorageError> {
+        self.list_patrols_in(filter).await
+    }
+
+    async fn patrols_started(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<crate::patrols::ProjectedPatrol>, StorageError> {
+        self.patrols_started_in(area, from_ms, to_ms).await
+    }
+
+    async fn patrol_views(&self) -> Result<Vec<crate::patrols::PatrolView>, StorageError> {
+        self.patrol_views_in().await
+    }
+
+    async fn rebuild_patrols(&self) -> Result<u64, StorageError> {
+        self.rebuild_patrols_in().await
     }
 
     async fn blob_referenced(&self, sha256: &str, user: &str) -> Result<bool, StorageError> {

@@ -5,6 +5,7 @@
 
 use crate::cases_conformance::*;
 use crate::common::*;
+use crate::patrols_conformance::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
     sync::wire::PushOutcome,
@@ -1014,6 +1015,8 @@ conformance!(
     case_lists_keep_to_the_scope_and_filter_in_sql,
     case_lists_page_without_gaps_or_repeats,
     overdue_is_the_servers_deadline_by_the_servers_clock,
+    the_patrol_view_is_the_cores_fold_and_a_rebuild_equals_it,
+    patrol_lists_keep_to_the_scope_filter_and_page,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

@@ -14,4 +14,6 @@ mod evaluation_api;
 mod http;
 mod http_auth;
 mod openapi;
+mod patrols_api;
+mod patrols_conformance;
 mod uploads;

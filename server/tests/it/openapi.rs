@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 const METHODS: &[&str] = &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"];
 
-fn spec() -> Value {
+pub fn spec() -> Value {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.yaml");
     let text = std::fs::read_to_string(path).unwrap();
     serde_yaml_ng::from_str(&text).unwrap()
@@ -35,7 +35,7 @@ fn documented(spec: &Value) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 /// Checks `v` against `schema`; returns what does not fit.
-fn check(spec: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
+pub fn check(spec: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String> {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         let name = r.strip_prefix("#/components/schemas/").unwrap();
         return check(spec, &spec["components"]["schemas"][name], v, at);
@@ -97,7 +97,7 @@ fn check(spec: &Value, schema: &Value, v: &Value, at: &str) -> Result<(), String
     Ok(())
 }
 
-fn response_schema(spec: &Value, path: &str, method: &str, status: u16) -> Value {
+pub fn response_schema(spec: &Value, path: &str, method: &str, status: u16) -> Value {
     let mut r = spec["paths"][path][method]["responses"][status.to_string()].clone();
     if let Some(name) = r.get("$ref").and_then(Value::as_str) {
         let name = name.strip_prefix("#/components/responses/").unwrap();

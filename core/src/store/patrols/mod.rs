@@ -27,9 +27,8 @@ use crate::{
     geo::validate_point,
     model::Stream,
     patrol::{
-        coverage, ingest_batch, simplify, summarize, time_in_cells, to_gpx, track_geojson, CheckIn,
-        Fix, GpxOptions, IngestState, IntegrityPolicy, SimplifyParams, StatsParams, TrackPoint,
-        MAX_FIXES_PER_BATCH,
+        ingest_batch, patrol_figures, simplify, to_gpx, track_geojson, CheckIn, Fix, GpxOptions,
+        IngestState, IntegrityPolicy, SimplifyParams, StatsParams, TrackPoint, MAX_FIXES_PER_BATCH,
     },
 };
 use rows::{
@@ -428,23 +427,10 @@ impl Store {
             .iter()
             .map(|c| (c.code.as_str().to_string(), c.polygon.clone()))
             .collect();
-        let params = StatsParams::default();
-        let mut stats = crate::patrol::track_stats(&track, &params)?;
-        let coverage = coverage(&track, &assigned, &Default::default())?;
-        let mut time = time_in_cells(&track, &all_cells, &params)?;
-        time.retain(|t| t.seconds > 0.0);
-        // A pulled patrol holds the simplified track. The simplification keeps every
-        // flagged fix, so the fixes it dropped were all unflagged: counting them back
-        // in gives the recording device's own fix count and integrity figures.
-        let dropped = if row.remote {
-            fix_count.saturating_sub(track.len())
-        } else {
-            0
-        };
-        stats.fix_count += dropped;
-        let flags = track.iter().map(|p| p.flags);
-        let unflagged = std::iter::repeat_n(crate::patrol::FixFlags::empty(), dropped);
-        let integrity = summarize(flags.chain(unflagged), &IntegrityPolicy::default());
+        // A pulled patrol holds the synced track: the fixes its device took beyond it
+        // are counted back in by the core's figures (as the server counts them).
+        let fix_count = if row.remote { fix_count } else { track.len() };
+        let figures = patrol_figures(&track, fix_count, &assigned, &all_cells)?;
         Ok(PatrolDetail {
             id,
             worker: row.worker,
@@ -453,10 +439,10 @@ impl Store {
             cells: row.cells,
             started_at_ms: started,
             finished_at_ms: finished,
-            stats,
-            coverage,
-            time_in_cells: time,
-            integrity,
+            stats: figures.stats,
+            coverage: figures.coverage,
+            time_in_cells: figures.time_in_cells,
+            integrity: figures.integrity,
             check_ins,
             incidents,
             remote: row.remote,
@@ -478,7 +464,7 @@ impl Store {
                 out.push(PatrolSummary {
                     id: Uuid::parse_str(&id).map_err(|_| Error::Corrupt(format!("bad patrol id {id}")))?,
                     worker,
-                    status: PatrolStatus::parse(&status)?,
+                    status: types::parse_status(&status)?,
                     started_at_ms: started,
                     fix_count: fixes as u64,
                     flagged_count: flagged as u64,

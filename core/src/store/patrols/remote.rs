@@ -10,37 +10,15 @@
 use crate::{
     db,
     error::{Error, Result},
-    model::{PhotoRef, Stream},
-    patrol::{IngestState, TrackPoint},
+    model::Stream,
+    patrol::{fold_patrol, IngestState},
 };
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Deserialize;
-use std::collections::BTreeMap;
 use uuid::Uuid;
 
-/// What a `patrol.track` payload holds that the projection needs.
-#[derive(Deserialize)]
-struct TrackPayload {
-    #[serde(default)]
-    fixes: u64,
-    #[serde(default)]
-    points: Vec<TrackPoint>,
-}
-
-/// What a `patrol.checkin` payload holds.
-#[derive(Deserialize)]
-struct CheckInPayload {
-    time_ms: i64,
-    lat: f64,
-    lon: f64,
-    #[serde(default)]
-    note: Option<String>,
-    #[serde(default)]
-    photo: Option<PhotoRef>,
-}
-
 /// Rebuilds patrol `id` from its events, unless it is this device's own patrol.
-/// Returns whether it was rebuilt.
+/// Returns whether it was rebuilt. The events are folded by the core's patrol fold
+/// ([`fold_patrol`]), the code the server folds its patrol view with.
 pub(crate) fn rebuild(conn: &Connection, id: Uuid) -> Result<bool> {
     let key = id.to_string();
     let remote: Option<bool> = conn
@@ -55,61 +33,15 @@ pub(crate) fn rebuild(conn: &Connection, id: Uuid) -> Result<bool> {
         .filter(|s| s.rejected.is_none())
         .map(|s| s.event)
         .collect();
-    let Some(first) = events.first() else {
+    let Some(log) = fold_patrol(id, &events) else {
         return Ok(false);
     };
-    let corrupt = |what: &str| Error::Corrupt(format!("patrol {id}: bad {what}"));
-    let started = events.iter().find(|e| e.kind == "patrol.started");
-    let author = started.unwrap_or(first);
-    let cells: Vec<String> = match started.and_then(|e| e.payload.get("cells")) {
-        Some(c) => serde_json::from_value(c.clone()).map_err(|_| corrupt("cells"))?,
-        None => Vec::new(),
-    };
-    let started_at = started
-        .and_then(|e| e.payload.get("started_at_ms"))
-        .and_then(serde_json::Value::as_i64)
-        .unwrap_or(first.hlc.wall_ms);
-    // The events come in fold order: the last pause or resume says where an unfinished
-    // patrol stands; once finished, it stays finished.
-    let mut status = "active";
-    let mut finished_at = None;
-    let mut fix_count = 0u64;
-    let mut points: BTreeMap<i64, TrackPoint> = BTreeMap::new();
-    let mut check_ins = Vec::new();
-    for e in &events {
-        match e.kind.as_str() {
-            "patrol.paused" if finished_at.is_none() => status = "paused",
-            "patrol.resumed" if finished_at.is_none() => status = "active",
-            "patrol.finished" => {
-                status = "finished";
-                finished_at = Some(
-                    e.payload
-                        .get("finished_at_ms")
-                        .and_then(serde_json::Value::as_i64)
-                        .unwrap_or(e.hlc.wall_ms),
-                );
-            }
-            "patrol.track" => {
-                let track: TrackPayload =
-                    serde_json::from_value(e.payload.clone()).map_err(|_| corrupt("track"))?;
-                fix_count += track.fixes.max(track.points.len() as u64);
-                for p in track.points {
-                    points.entry(p.fix.time_ms).or_insert(p);
-                }
-            }
-            "patrol.checkin" => {
-                let c: CheckInPayload =
-                    serde_json::from_value(e.payload.clone()).map_err(|_| corrupt("check-in"))?;
-                check_ins.push((e.id, c));
-            }
-            _ => {}
-        }
-    }
     // Every flagged fix is kept by the simplification, so this count is the worker's.
-    let flagged = points.values().filter(|p| !p.flags.is_empty()).count();
+    let flagged = log.points.iter().filter(|p| !p.flags.is_empty()).count();
     let ingest = serde_json::to_string(&IngestState::default())
         .map_err(|e| Error::Corrupt(e.to_string()))?;
-    let cells_json = serde_json::to_string(&cells).map_err(|e| Error::Corrupt(e.to_string()))?;
+    let cells_json =
+        serde_json::to_string(&log.cells).map_err(|e| Error::Corrupt(e.to_string()))?;
     conn.prepare_cached(
         "INSERT INTO patrols (id, worker, device_id, status, cells, started_at, finished_at,
             ingest_state, fix_count, flagged_count, remote)
@@ -121,14 +53,14 @@ pub(crate) fn rebuild(conn: &Connection, id: Uuid) -> Result<bool> {
     )?
     .execute(params![
         key,
-        author.actor.user,
-        author.device_id,
-        status,
+        log.worker,
+        log.device_id,
+        log.status.as_str(),
         cells_json,
-        started_at,
-        finished_at,
+        log.started_at_ms,
+        log.finished_at_ms,
         ingest,
-        fix_count as i64,
+        log.fix_count as i64,
         flagged as i64,
     ])?;
     conn.prepare_cached("DELETE FROM patrol_fixes WHERE patrol = ?1")?
@@ -139,7 +71,7 @@ pub(crate) fn rebuild(conn: &Connection, id: Uuid) -> Result<bool> {
                 bearing, altitude_m, provider, mock, flags, synced)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1)",
         )?;
-        for p in points.values() {
+        for p in &log.points {
             let f = &p.fix;
             insert.execute(params![
                 key,
@@ -163,7 +95,7 @@ pub(crate) fn rebuild(conn: &Connection, id: Uuid) -> Result<bool> {
             "INSERT INTO checkins (id, patrol, time_ms, lat, lon, note, photo)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        for (event, c) in &check_ins {
+        for c in &log.check_ins {
             let photo = c
                 .photo
                 .as_ref()
@@ -171,12 +103,12 @@ pub(crate) fn rebuild(conn: &Connection, id: Uuid) -> Result<bool> {
                 .transpose()
                 .map_err(|e| Error::Corrupt(e.to_string()))?;
             insert.execute(params![
-                event.to_string(),
+                c.event_id.to_string(),
                 key,
-                c.time_ms,
-                c.lat,
-                c.lon,
-                c.note,
+                c.check_in.time_ms,
+                c.check_in.lat,
+                c.check_in.lon,
+                c.check_in.note,
                 photo
             ])?;
         }

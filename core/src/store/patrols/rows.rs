@@ -1,6 +1,6 @@
 //! Reading and writing the patrol tables: the patrol row, its fixes and check-ins.
 
-use super::types::{CheckInRecord, PatrolRow, PatrolStatus};
+use super::types::{CheckInRecord, PatrolRow};
 use crate::{
     error::{Error, Result},
     patrol::{CheckIn, Fix, FixFlags, Provider, TrackPoint},
@@ -54,7 +54,7 @@ pub(super) fn load_row(conn: &Connection, id: Uuid) -> Result<PatrolRow> {
     let corrupt = |what: &str| Error::Corrupt(format!("patrol {id}: bad {what}"));
     Ok(PatrolRow {
         worker,
-        status: PatrolStatus::parse(&status)?,
+        status: super::types::parse_status(&status)?,
         cells: serde_json::from_str(&cells).map_err(|_| corrupt("cells"))?,
         ingest: serde_json::from_str(&ingest).map_err(|_| corrupt("ingest state"))?,
         remote,

@@ -14,35 +14,10 @@ use uuid::Uuid;
 /// the track better and spends fewer envelopes; the full track is on the device anyway.
 pub const TRACK_WINDOW_MS: i64 = 5 * 60 * 1000;
 
-/// Where a patrol stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum PatrolStatus {
-    /// Recording fixes.
-    Active,
-    /// Paused by the worker (lunch, a meeting): fixes are refused until resumed.
-    Paused,
-    /// Finished: nothing more is recorded.
-    Finished,
-}
+pub use crate::patrol::PatrolStatus;
 
-impl PatrolStatus {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            PatrolStatus::Active => "active",
-            PatrolStatus::Paused => "paused",
-            PatrolStatus::Finished => "finished",
-        }
-    }
-
-    pub(super) fn parse(s: &str) -> Result<Self> {
-        match s {
-            "active" => Ok(PatrolStatus::Active),
-            "paused" => Ok(PatrolStatus::Paused),
-            "finished" => Ok(PatrolStatus::Finished),
-            other => Err(Error::Corrupt(format!("bad patrol status {other:?}"))),
-        }
-    }
+pub(super) fn parse_status(s: &str) -> Result<PatrolStatus> {
+    PatrolStatus::from_name(s).ok_or_else(|| Error::Corrupt(format!("bad patrol status {s:?}")))
 }
 
 /// What happened to a batch of fixes.
