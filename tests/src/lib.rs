@@ -223,16 +223,7 @@ impl Device {
 
     /// A report in the first grid cell.
     pub fn draft(&self, text: &str) -> ReportDraft {
-        let grid = self.store.grid().unwrap();
-        let c = grid.cells()[0].polygon.centroid().unwrap();
-        ReportDraft {
-            category: "06010".into(),
-            lat: c.y(),
-            lon: c.x(),
-            description: text.into(),
-            photos: vec![self.photo(text)],
-            ..ReportDraft::default()
-        }
+        draft_for(&self.store, self.dir.path(), text)
     }
 
     /// Every case, folded, sorted by id.
@@ -246,6 +237,20 @@ impl Device {
             .collect();
         all.sort_by_key(|c| c.id);
         all
+    }
+}
+
+/// A report in `store`'s first grid cell with a photo made in `photo_dir`.
+pub fn draft_for(store: &Store, photo_dir: &Path, text: &str) -> ReportDraft {
+    let grid = store.grid().unwrap();
+    let c = grid.cells()[0].polygon.centroid().unwrap();
+    ReportDraft {
+        category: "06010".into(),
+        lat: c.y(),
+        lon: c.x(),
+        description: text.into(),
+        photos: vec![photo_file(photo_dir, text)],
+        ..ReportDraft::default()
     }
 }
 
