@@ -73,6 +73,13 @@ fn form(key: Option<&str>, code: &str, at: (f64, f64), description: &str) -> Vec
     f
 }
 
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// A form-encoded body.
+fn encode(f: &[(String, String)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(f).finish()
+}
+
 /// Status and the standard error list's only entry (code, description).
 async fn refusal(res: reqwest::Response) -> (StatusCode, u64, String) {
     let status = res.status();
@@ -106,7 +113,7 @@ async fn files_and_follows_a_residents_request(s: Arc<dyn Storage>) {
     assert_eq!((st, code), (StatusCode::NOT_FOUND, 404));
 
     // Every refusal: the standard shape, and nothing written.
-    let post = |f: Vec<(String, String)>| c.post(format!("{o}/requests.json")).form(&f).send();
+    let post = |f: Vec<(String, String)>| c.post(format!("{o}/requests.json")).header("content-type", FORM).body(encode(&f)).send();
     let cases = |s: Arc<dyn Storage>| async move { s.case_views().await.unwrap().len() };
     let long = "x".repeat(4001);
     for (f, want, says) in [
@@ -135,7 +142,7 @@ async fn files_and_follows_a_residents_request(s: Arc<dyn Storage>) {
     let (st, code, _) = refusal(post(huge).await.unwrap()).await;
     assert_eq!((st, code), (StatusCode::PAYLOAD_TOO_LARGE, 413));
     // The XML flavour of an error.
-    let res = c.post(format!("{o}/requests.xml")).form(&form(None, "06010", HOME, "bin")).send().await.unwrap();
+    let res = c.post(format!("{o}/requests.xml")).header("content-type", FORM).body(encode(&form(None, "06010", HOME, "bin"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let text = res.text().await.unwrap();
     assert!(text.contains("<errors><error><code>403</code><description>"), "{text}");
@@ -181,10 +188,12 @@ async fn files_and_follows_a_residents_request(s: Arc<dyn Storage>) {
         let url = format!("{o}/requests.json?{q}");
         let c = c.clone();
         async move {
-            let res = c.get(url).send().await.unwrap();
-            assert_eq!(res.status(), StatusCode::OK);
-            let v: Vec<Value> = res.json().await.unwrap();
-            v.iter().map(|r| r["service_request_id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
+            let res = c.get(&url).send().await.unwrap();
+            let status = res.status();
+            let text = res.text().await.unwrap();
+            assert_eq!(status, StatusCode::OK, "{url}: {text}");
+            let res: Vec<Value> = serde_json::from_str(&text).unwrap();
+            res.iter().map(|r| r["service_request_id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
         }
     };
     // A worker's own report is a case too, of another service.
@@ -285,7 +294,7 @@ async fn forwards_each_case_once_and_retries_until_the_target_answers(s: Arc<dyn
         let c = c.clone();
         let url = format!("{ours}/open311/v2/requests.json");
         async move {
-            let v: Value = c.post(url).form(&form(Some(&k), code, HOME, "bin")).send().await.unwrap().json().await.unwrap();
+            let v: Value = c.post(url).header("content-type", FORM).body(encode(&form(Some(&k), code, HOME, "bin"))).send().await.unwrap().json().await.unwrap();
             uuid::Uuid::parse_str(v[0]["service_request_id"].as_str().unwrap()).unwrap()
         }
     };
