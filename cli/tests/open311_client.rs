@@ -65,7 +65,14 @@ fn a_third_party_open311_client_works_unchanged() {
     gridwork(&db, &["import-grid", &data("kcity-grid.geojson")]);
     gridwork(
         &db,
-        &["add-user", "portal", "--role", "integration", "--scope", "*"],
+        &[
+            "add-user",
+            "portal",
+            "--role",
+            "integration",
+            "--scope",
+            "*",
+        ],
     );
     let key = gridwork(&db, &["open311-key", "portal", "--source", "resident"]);
     assert_eq!(key.len(), 64, "{key}");

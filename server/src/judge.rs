@@ -428,10 +428,13 @@ mod tests {
         ));
         let mut filed = event(Role::Integration, report(Some("32050800101")));
         let integration = account(Role::Integration);
-        assert!(matches!(
-            judge(&integration, &filed, &known(), None),
-            Verdict::Reject { .. }
-        ), "an integration account files no grid worker's report");
+        assert!(
+            matches!(
+                judge(&integration, &filed, &known(), None),
+                Verdict::Reject { .. }
+            ),
+            "an integration account files no grid worker's report"
+        );
         filed.payload["source"] = "resident".into();
         assert!(matches!(
             judge(&integration, &filed, &known(), None),

@@ -8,11 +8,11 @@ mod source;
 
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
-pub use source::Source;
 pub use incident::{
     Action, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS,
     MAX_NOTE_CHARS, MAX_PHOTOS,
 };
+pub use source::Source;
 
 use thiserror::Error;
 

@@ -145,7 +145,11 @@ async fn post(
         Format::Json => json(&[filed]),
         Format::Xml => {
             let mut w = xml::Writer::new("service_requests");
-            xml::object(&mut w, "request", &serde_json::to_value(&filed).unwrap_or_default());
+            xml::object(
+                &mut w,
+                "request",
+                &serde_json::to_value(&filed).unwrap_or_default(),
+            );
             xml_body(w.finish())
         }
     })
@@ -173,7 +177,9 @@ async fn file(
 
     // Who files it.
     let Some(key) = f.api_key.as_deref() else {
-        return Err(Open311Error::forbidden("an api_key is required to file a request"));
+        return Err(Open311Error::forbidden(
+            "an api_key is required to file a request",
+        ));
     };
     let (user, source) = storage
         .open311_key(&token_digest(key))
@@ -267,7 +273,12 @@ async fn file(
         payload,
         server_seq: None,
     };
-    match storage.push(&account, vec![event]).await?.into_iter().next() {
+    match storage
+        .push(&account, vec![event])
+        .await?
+        .into_iter()
+        .next()
+    {
         Some(PushOutcome::Accepted { .. }) => {}
         Some(PushOutcome::Rejected { reason }) => {
             tracing::warn!("open311: a checked filing was rejected: {reason}");

@@ -60,7 +60,9 @@ impl ForwardOptions {
 
     /// The wait before attempt `attempts + 1`, after `attempts` failures.
     pub fn backoff(&self, attempts: u32) -> Duration {
-        let factor = 1u32.checked_shl(attempts.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(attempts.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         self.retry_base
             .checked_mul(factor)
             .map_or(self.retry_max, |d| d.min(self.retry_max))
@@ -112,7 +114,11 @@ impl Forwarder {
             .connect_timeout(options.timeout)
             .timeout(options.timeout)
             .redirect(reqwest_blocking::redirect::Policy::none())
-            .user_agent(concat!("gridwork-server/", env!("CARGO_PKG_VERSION"), " open311"))
+            .user_agent(concat!(
+                "gridwork-server/",
+                env!("CARGO_PKG_VERSION"),
+                " open311"
+            ))
             .build()
             .map_err(|e| ForwardError(e.to_string()))?;
         Ok(Forwarder {
@@ -185,7 +191,10 @@ impl Forwarder {
 
     fn attempt(&self, entry: &OutboxEntry) -> Result<Attempt, StorageError> {
         let o = &self.options;
-        let Some(view) = self.runtime.block_on(self.storage.case_view(entry.case_id))? else {
+        let Some(view) = self
+            .runtime
+            .block_on(self.storage.case_view(entry.case_id))?
+        else {
             return Ok(Attempt::Skipped);
         };
         if view.source == Source::Open311Partner {
@@ -244,11 +253,13 @@ impl Forwarder {
 fn remote_id(body: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
     let first = v.as_array()?.first()?;
-    ["service_request_id", "token"].into_iter().find_map(|k| match first.get(k)? {
-        serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    })
+    ["service_request_id", "token"]
+        .into_iter()
+        .find_map(|k| match first.get(k)? {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
 }
 
 #[cfg(test)]
@@ -273,7 +284,10 @@ mod tests {
             remote_id(r#"[{"service_request_id":"638344"}]"#).as_deref(),
             Some("638344")
         );
-        assert_eq!(remote_id(r#"[{"service_request_id":7}]"#).as_deref(), Some("7"));
+        assert_eq!(
+            remote_id(r#"[{"service_request_id":7}]"#).as_deref(),
+            Some("7")
+        );
         assert_eq!(remote_id(r#"[{"token":"abc"}]"#).as_deref(), Some("abc"));
         assert_eq!(remote_id("[]"), None);
         assert_eq!(remote_id("<xml/>"), None);

@@ -16,7 +16,9 @@ mod xml;
 
 use crate::{
     api::AppState,
-    storage::{Storage, SETTING_CATALOG, SETTING_CATALOG_VERSION, SETTING_GRID, SETTING_GRID_VERSION},
+    storage::{
+        Storage, SETTING_CATALOG, SETTING_CATALOG_VERSION, SETTING_GRID, SETTING_GRID_VERSION,
+    },
     StorageError,
 };
 use axum::{
@@ -121,7 +123,9 @@ pub fn start_background(
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             tick.tick().await;
-            let Some(storage) = weak.upgrade() else { return };
+            let Some(storage) = weak.upgrade() else {
+                return;
+            };
             match purge_contacts(&*storage, &purge, now_ms()).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!("open311: forgot the contact details of {n} requests"),
@@ -130,7 +134,11 @@ pub fn start_background(
         }
     });
     for f in &options.forward {
-        Forwarder::spawn(storage.clone(), f.clone(), tokio::runtime::Handle::current())?;
+        Forwarder::spawn(
+            storage.clone(),
+            f.clone(),
+            tokio::runtime::Handle::current(),
+        )?;
     }
     Ok(())
 }
@@ -240,7 +248,10 @@ impl IntoResponse for Open311Error {
 fn json<T: Serialize>(value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(bytes) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json; charset=utf-8"),
+            )],
             bytes,
         )
             .into_response(),
@@ -251,7 +262,10 @@ fn json<T: Serialize>(value: &T) -> Response {
 /// An XML body with its content type.
 fn xml_body(text: String) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("text/xml; charset=utf-8"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/xml; charset=utf-8"),
+        )],
         text,
     )
         .into_response()
@@ -273,7 +287,9 @@ async fn cached<T>(
     let Some(version) = storage.setting(version_key).await? else {
         // Stored before versions were kept (or never): parse what is there.
         return match storage.setting(key).await? {
-            Some(text) => Ok(Some(Arc::new(parse(&text).map_err(Open311Error::internal)?))),
+            Some(text) => Ok(Some(Arc::new(
+                parse(&text).map_err(Open311Error::internal)?,
+            ))),
             None => Ok(None),
         };
     };
@@ -296,9 +312,13 @@ async fn cached<T>(
 
 /// The server's catalogue (the services), if one is stored.
 async fn catalog(storage: &dyn Storage) -> Result<Option<Arc<Catalog>>, Open311Error> {
-    cached(storage, &CATALOG, SETTING_CATALOG, SETTING_CATALOG_VERSION, |t| {
-        Catalog::from_json(t).map_err(|e| e.to_string())
-    })
+    cached(
+        storage,
+        &CATALOG,
+        SETTING_CATALOG,
+        SETTING_CATALOG_VERSION,
+        |t| Catalog::from_json(t).map_err(|e| e.to_string()),
+    )
     .await
 }
 

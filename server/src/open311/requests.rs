@@ -8,11 +8,7 @@
 //! (no account, no contact details, no photos) is published.
 
 use super::{catalog, json, now_ms, xml, xml_body, Format, Open311Error};
-use crate::{
-    api::AppState,
-    projection::CaseView,
-    query::CaseFilter,
-};
+use crate::{api::AppState, projection::CaseView, query::CaseFilter};
 use axum::{
     extract::{Path, Query, State},
     response::Response,
@@ -135,7 +131,11 @@ fn write(requests: &[ServiceRequest], format: Format) -> Response {
         Format::Xml => {
             let mut w = xml::Writer::new("service_requests");
             for r in requests {
-                xml::object(&mut w, "request", &serde_json::to_value(r).unwrap_or_default());
+                xml::object(
+                    &mut w,
+                    "request",
+                    &serde_json::to_value(r).unwrap_or_default(),
+                );
             }
             xml_body(w.finish())
         }
@@ -210,7 +210,11 @@ async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Op
         out
     };
     let now = now_ms();
-    let end = p.end_date.as_deref().map(|t| parse_date("end_date", t)).transpose()?;
+    let end = p
+        .end_date
+        .as_deref()
+        .map(|t| parse_date("end_date", t))
+        .transpose()?;
     let start = p
         .start_date
         .as_deref()
@@ -253,7 +257,11 @@ async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Op
             limit: MAX_REQUESTS,
         };
         let page = storage.list_cases(&filter).await?;
-        out.extend(page.views.iter().map(|v| service_request(v, catalog.as_deref())));
+        out.extend(
+            page.views
+                .iter()
+                .map(|v| service_request(v, catalog.as_deref())),
+        );
     }
     out.sort_by(|a, b| b.requested_datetime.cmp(&a.requested_datetime));
     out.truncate(MAX_REQUESTS as usize);
@@ -285,7 +293,9 @@ pub(super) async fn one(
     Path(file): Path<String>,
 ) -> Result<Response, Open311Error> {
     let Some((id, format)) = Format::split(&file) else {
-        return Err(Open311Error::not_found("a request is {id}.json or {id}.xml"));
+        return Err(Open311Error::not_found(
+            "a request is {id}.json or {id}.xml",
+        ));
     };
     let missing = || Open311Error::not_found(format!("no service request {id}")).in_format(format);
     let id = Uuid::try_parse(id).map_err(|_| missing())?;
@@ -295,7 +305,9 @@ pub(super) async fn one(
         .await
         .map_err(|e| Open311Error::from(e).in_format(format))?
         .ok_or_else(missing)?;
-    let catalog = catalog(&*state.storage).await.map_err(|e| e.in_format(format))?;
+    let catalog = catalog(&*state.storage)
+        .await
+        .map_err(|e| e.in_format(format))?;
     Ok(write(&[service_request(&view, catalog.as_deref())], format))
 }
 
@@ -312,7 +324,9 @@ pub(super) async fn token(
     Path(file): Path<String>,
 ) -> Result<Response, Open311Error> {
     let Some((token, format)) = Format::split(&file) else {
-        return Err(Open311Error::not_found("a token is {token}.json or {token}.xml"));
+        return Err(Open311Error::not_found(
+            "a token is {token}.json or {token}.xml",
+        ));
     };
     let filed = state
         .storage
@@ -328,7 +342,11 @@ pub(super) async fn token(
         Format::Json => json(&[answer]),
         Format::Xml => {
             let mut w = xml::Writer::new("service_requests");
-            xml::object(&mut w, "request", &serde_json::to_value(&answer).unwrap_or_default());
+            xml::object(
+                &mut w,
+                "request",
+                &serde_json::to_value(&answer).unwrap_or_default(),
+            );
             xml_body(w.finish())
         }
     })

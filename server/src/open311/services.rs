@@ -110,7 +110,9 @@ pub(super) async fn definition(
     Path(file): Path<String>,
 ) -> Result<Response, Open311Error> {
     let Some((code, format)) = Format::split(&file) else {
-        return Err(Open311Error::not_found("a service definition is {code}.json or .xml"));
+        return Err(Open311Error::not_found(
+            "a service definition is {code}.json or .xml",
+        ));
     };
     let catalog = catalog(&*state.storage)
         .await

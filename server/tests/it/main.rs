@@ -13,5 +13,6 @@ mod evaluation_api;
 mod http;
 mod http_auth;
 mod open311;
+mod open311_forward;
 mod openapi;
 mod uploads;

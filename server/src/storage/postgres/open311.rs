@@ -3,8 +3,8 @@
 
 use super::PostgresStorage;
 use crate::storage::open311::{
-    contact_json, parse_contact, parse_source, parse_uuid, Attempt, FiledRequest, Open311Store, OutboxEntry,
-    OutboxState,
+    contact_json, parse_contact, parse_source, parse_uuid, Attempt, FiledRequest, Open311Store,
+    OutboxEntry, OutboxState,
 };
 use crate::StorageError;
 use async_trait::async_trait;

@@ -2,8 +2,8 @@
 
 use super::SqliteStorage;
 use crate::storage::open311::{
-    contact_json, parse_contact, parse_source, parse_uuid, Attempt, FiledRequest, Open311Store, OutboxEntry,
-    OutboxState,
+    contact_json, parse_contact, parse_source, parse_uuid, Attempt, FiledRequest, Open311Store,
+    OutboxEntry, OutboxState,
 };
 use crate::StorageError;
 use async_trait::async_trait;
@@ -59,7 +59,15 @@ fn request(
     })
 }
 
-type OutboxRow = (String, String, String, i64, i64, Option<String>, Option<String>);
+type OutboxRow = (
+    String,
+    String,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<String>,
+);
 
 fn outbox_row(r: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok((
@@ -131,7 +139,13 @@ impl Open311Store for SqliteStorage {
             conn.execute(
                 "INSERT INTO open311_requests (case_id, token, account, contact, created_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![r.case_id.to_string(), r.token, r.account, contact, r.created_ms],
+                params![
+                    r.case_id.to_string(),
+                    r.token,
+                    r.account,
+                    contact,
+                    r.created_ms
+                ],
             )?;
             Ok(())
         })
@@ -195,8 +209,8 @@ impl Open311Store for SqliteStorage {
         now_ms: i64,
     ) -> Result<u64, StorageError> {
         let target = target.to_string();
-        let categories = serde_json::to_string(categories)
-            .map_err(|e| StorageError::Corrupt(e.to_string()))?;
+        let categories =
+            serde_json::to_string(categories).map_err(|e| StorageError::Corrupt(e.to_string()))?;
         self.write(move |conn| {
             let n = conn.execute(
                 "INSERT OR IGNORE INTO open311_outbox
@@ -265,7 +279,11 @@ impl Open311Store for SqliteStorage {
                     params![
                         id,
                         target,
-                        if retry_at_ms.is_some() { "pending" } else { "failed" },
+                        if retry_at_ms.is_some() {
+                            "pending"
+                        } else {
+                            "failed"
+                        },
                         retry_at_ms.unwrap_or(now_ms),
                         error,
                         now_ms
