@@ -15,6 +15,8 @@ pub enum Role {
     Supervisor,
     /// A handler in a responsible department: handles dispatched cases.
     Handler,
+    /// Another system filing reports through Open311 (residents, partners).
+    Integration,
 }
 
 impl From<model::Role> for Role {
@@ -23,6 +25,7 @@ impl From<model::Role> for Role {
             model::Role::Worker => Role::Worker,
             model::Role::Supervisor => Role::Supervisor,
             model::Role::Handler => Role::Handler,
+            model::Role::Integration => Role::Integration,
         }
     }
 }
@@ -33,6 +36,7 @@ impl From<Role> for model::Role {
             Role::Worker => model::Role::Worker,
             Role::Supervisor => model::Role::Supervisor,
             Role::Handler => model::Role::Handler,
+            Role::Integration => model::Role::Integration,
         }
     }
 }

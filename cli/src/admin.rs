@@ -22,7 +22,8 @@ enum AdminCommand {
     AddUser {
         /// The account name (what events name as actor.user).
         name: String,
-        /// worker, supervisor or handler.
+        /// worker, supervisor, handler or integration (an Open311 client: no password,
+        /// files with an API key from `open311-key`).
         #[arg(long)]
         role: Role,
         /// Grid-code prefixes, comma-separated; `*` for everywhere.
@@ -40,6 +41,26 @@ enum AdminCommand {
         /// the token binds to the first device it pushes for.
         #[arg(long)]
         device: Option<String>,
+    },
+    /// Issue an Open311 API key for an integration account and print it (stored only
+    /// hashed). Requests filed with it are cases of the given source.
+    Open311Key {
+        /// The integration account.
+        name: String,
+        /// resident (a city portal or app residents report through) or open311_partner
+        /// (another city system).
+        #[arg(long, default_value = "resident")]
+        source: String,
+    },
+    /// Forget residents' contact details older than the retention allows now (the
+    /// server also does this hourly).
+    PurgeContacts {
+        /// Days kept after the case closed.
+        #[arg(long, default_value_t = 30)]
+        days_after_close: u32,
+        /// Days kept at most.
+        #[arg(long, default_value_t = 180)]
+        max_days: u32,
     },
     /// Store the catalogue (categories, departments, calendar) served at /v1/catalog.
     ImportCatalog {
@@ -75,6 +96,30 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
             AdminCommand::IssueToken { name, device } => {
                 let device = device.unwrap_or_default();
                 output::line(admin::issue_token(s, &name, &device).await?);
+            }
+            AdminCommand::Open311Key { name, source } => {
+                let source = gridwork_core::model::Source::parse(&source).ok_or_else(|| {
+                    crate::output::anyhow_free::Error(format!(
+                        "source {source:?}: resident or open311_partner expected"
+                    ))
+                })?;
+                output::line(admin::issue_open311_key(s, &name, source).await?);
+            }
+            AdminCommand::PurgeContacts {
+                days_after_close,
+                max_days,
+            } => {
+                let options = gridwork_server::open311::Open311Options {
+                    contact_days_after_close: days_after_close,
+                    contact_max_days: max_days,
+                    ..Default::default()
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis() as i64)
+                    .unwrap_or(0);
+                let n = gridwork_server::open311::purge_contacts(s, &options, now).await?;
+                output::line(format!("contact details forgotten: {n} requests"));
             }
             AdminCommand::ImportCatalog { file } => {
                 admin::import_catalog(s, &std::fs::read_to_string(file)?).await?;

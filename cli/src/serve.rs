@@ -7,7 +7,10 @@
 use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
 use clap::Args;
 use gridwork_server::{
-    admin, signin::SignInLimits, ConsoleOptions, Limits, ServerConfig, TileSource,
+    admin,
+    open311::{ForwardOptions, Open311Options},
+    signin::SignInLimits,
+    ConsoleOptions, Limits, ServerConfig, TileSource,
 };
 use std::{net::SocketAddr, path::PathBuf, process::ExitCode, time::Duration};
 
@@ -65,6 +68,28 @@ pub struct ServeArgs {
     /// Password hashes (Argon2, ≈19 MiB each) computed at once.
     #[arg(long, default_value_t = 2)]
     hash_permits: usize,
+    /// Forward cases to another city system's Open311 endpoint (its base URL, e.g.
+    /// `https://311.example.org/open311/v2`).
+    #[arg(long, env = "GRIDWORK_FORWARD_URL", requires_all = ["forward_key", "forward_categories"])]
+    forward_url: Option<String>,
+    /// The API key that endpoint issued.
+    #[arg(long, env = "GRIDWORK_FORWARD_KEY", requires = "forward_url")]
+    forward_key: Option<String>,
+    /// The category codes to forward, comma-separated.
+    #[arg(long, requires = "forward_url", value_delimiter = ',')]
+    forward_categories: Vec<String>,
+    /// Seconds before the first retry of a failed forwarding (doubling after each).
+    #[arg(long, default_value_t = 30)]
+    forward_retry_secs: u64,
+    /// Seconds between looks at the forwarding outbox.
+    #[arg(long, default_value_t = 10)]
+    forward_interval_secs: u64,
+    /// Days a resident's contact details are kept after their case closed.
+    #[arg(long, default_value_t = 30)]
+    contact_days_after_close: u32,
+    /// Days a resident's contact details are kept at most.
+    #[arg(long, default_value_t = 180)]
+    contact_max_days: u32,
 }
 
 impl ServeArgs {
@@ -114,6 +139,19 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         blobs_dir,
         limits,
         console: ConsoleOptions { tiles },
+        open311: Open311Options {
+            forward: match (&args.forward_url, &args.forward_key) {
+                (Some(url), Some(key)) => {
+                    let mut f = ForwardOptions::new(url, key, args.forward_categories.clone());
+                    f.retry_base = Duration::from_secs(args.forward_retry_secs.max(1));
+                    f.interval = Duration::from_secs(args.forward_interval_secs.max(1));
+                    vec![f]
+                }
+                _ => Vec::new(),
+            },
+            contact_days_after_close: args.contact_days_after_close,
+            contact_max_days: args.contact_max_days,
+        },
     };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {

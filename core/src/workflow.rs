@@ -248,8 +248,9 @@ fn allowed_roles(action: &Action) -> &'static [Role] {
     }
 }
 
-/// Roles that may report a new case.
-pub const REPORTING_ROLES: &[Role] = &[Role::Worker, Role::Supervisor];
+/// Roles that may report a new case (an integration account files what residents and
+/// partner systems send through Open311; see [`crate::model::Source::allowed_for`]).
+pub const REPORTING_ROLES: &[Role] = &[Role::Worker, Role::Supervisor, Role::Integration];
 
 /// Checks that `actor` may take `action` on `case` now. Pure: changes nothing.
 pub fn check(case: &Case, action: &Action, actor: &Actor) -> Result<(), WorkflowError> {

@@ -21,10 +21,12 @@ use uuid::Uuid;
 /// The prefix of the server-held devices of console users.
 pub const CONSOLE_DEVICE_PREFIX: &str = "console:";
 
-/// Whether `device_id` is one the server holds for a console user: no sign-in, issued
-/// token or push from a device may claim it.
+/// Whether `device_id` is one the server holds for a console user (or an Open311
+/// integration account, `open311:<user>`): no sign-in, issued token or push from a
+/// device may claim it.
 pub fn is_console_device(device_id: &str) -> bool {
     device_id.starts_with(CONSOLE_DEVICE_PREFIX)
+        || device_id.starts_with(crate::open311::OPEN311_DEVICE_PREFIX)
 }
 
 /// The server-held device of a console user.

@@ -18,6 +18,12 @@ pub async fn add_user(
     password: Option<&str>,
 ) -> Result<(), StorageError> {
     let scope = parse_scope(scope)?;
+    if role == Role::Integration && password.is_some() {
+        return Err(StorageError::Invalid(
+            "an integration account signs in nowhere: it files through Open311 with an API key"
+                .into(),
+        ));
+    }
     let password = password.map(str::to_string);
     let user_owned = user.to_string();
     // Argon2 is deliberately slow: keep it off the async threads.
@@ -48,6 +54,16 @@ pub async fn issue_token(
             )));
         }
     }
+    if storage
+        .account(user)
+        .await?
+        .is_some_and(|a| a.role == Role::Integration)
+    {
+        return Err(StorageError::Invalid(format!(
+            "{user} is an integration account: it files through Open311 with an API key \
+             (gridwork admin open311-key), and takes no sync token"
+        )));
+    }
     let (token, digest) = new_token()?;
     storage.add_token(user, &digest, device_id).await?;
     Ok(token)
@@ -66,4 +82,37 @@ pub async fn import_catalog(storage: &dyn Storage, json: &str) -> Result<(), Sto
 pub async fn import_grid(storage: &dyn Storage, geojson: &str) -> Result<(), StorageError> {
     let grid = Grid::from_geojson(geojson).map_err(|e| StorageError::Invalid(e.to_string()))?;
     storage.put_setting(SETTING_GRID, &grid.to_geojson()).await
+}
+
+/// Issues an Open311 API key for the integration account `user` (which must exist with
+/// the `integration` role), filing reports of `source` (`resident` or
+/// `open311_partner`). Returns the key; only its SHA-256 is stored.
+pub async fn issue_open311_key(
+    storage: &dyn Storage,
+    user: &str,
+    source: gridwork_core::model::Source,
+) -> Result<String, StorageError> {
+    use gridwork_core::model::Source;
+    if !matches!(source, Source::Resident | Source::Open311Partner) {
+        return Err(StorageError::Invalid(format!(
+            "an Open311 key files reports of residents or a partner system, not {source}"
+        )));
+    }
+    match storage.account(user).await? {
+        Some(a) if a.role == Role::Integration => {}
+        Some(a) => {
+            return Err(StorageError::Invalid(format!(
+                "{user} is a {} account; Open311 keys are for integration accounts",
+                a.role
+            )))
+        }
+        None => return Err(StorageError::Invalid(format!("no account {user}"))),
+    }
+    let (key, digest) = new_token()?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    storage.put_open311_key(&digest, user, source, now).await?;
+    Ok(key)
 }

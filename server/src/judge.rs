@@ -210,6 +210,13 @@ fn judge_incident(account: &Account, event: &Event, known: &Known, grid: Option<
             if known.case_cell.is_some() {
                 return reject("this case was reported already");
             }
+            let source = gridwork_core::model::Source::of_report(&event.payload);
+            if !source.allowed_for(event.actor.role) {
+                return reject(format!(
+                    "a {} may not file a report from source {source}",
+                    event.actor.role
+                ));
+            }
             if let Err(e) = validate_point(report.lat, report.lon) {
                 return reject(format!("malformed event: {e}"));
             }
@@ -402,6 +409,36 @@ mod tests {
         assert!(matches!(
             judge(&account(Role::Worker), &nowhere, &known(), None),
             Verdict::Reject { .. }
+        ));
+    }
+
+    #[test]
+    fn a_worker_cannot_pass_a_report_off_as_a_residents() {
+        let mut e = event(Role::Worker, report(Some("32050800101")));
+        e.payload["source"] = "resident".into();
+        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known(), None)
+        else {
+            panic!("accepted a worker's report as a resident's")
+        };
+        assert!(reason.contains("source resident"), "{reason}");
+        e.payload["source"] = "grid_worker".into();
+        assert!(matches!(
+            judge(&account(Role::Worker), &e, &known(), None),
+            Verdict::Accept { .. }
+        ));
+        let mut filed = event(Role::Integration, report(Some("32050800101")));
+        let integration = account(Role::Integration);
+        assert!(
+            matches!(
+                judge(&integration, &filed, &known(), None),
+                Verdict::Reject { .. }
+            ),
+            "an integration account files no grid worker's report"
+        );
+        filed.payload["source"] = "resident".into();
+        assert!(matches!(
+            judge(&integration, &filed, &known(), None),
+            Verdict::Accept { .. }
         ));
     }
 

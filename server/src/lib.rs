@@ -18,6 +18,7 @@ pub mod console;
 pub mod error;
 pub mod evaluation;
 pub mod judge;
+pub mod open311;
 pub mod patrol_evaluation;
 pub mod patrol_query;
 pub mod patrols;
@@ -47,6 +48,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// The console's options (a base map).
     pub console: ConsoleOptions,
+    /// Open311: forwarding, and how long residents' contact details are kept.
+    pub open311: open311::Open311Options,
 }
 
 /// Opens the storage and the blob folder of `config` and builds the shared state.
@@ -64,6 +67,7 @@ pub async fn serve(
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServerError> {
     let state = state(&config).await?;
+    open311::start_background(&state.storage, &config.open311)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     on_ready(listener.local_addr()?);
     let header_read_timeout = config.limits.header_read_timeout;

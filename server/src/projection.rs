@@ -36,6 +36,9 @@ pub struct CaseView {
     /// The cell the reporting device claimed, when it differs from the server's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed_cell: Option<String>,
+    /// The channel the report came by (older views and events: a grid worker).
+    #[serde(default)]
+    pub source: gridwork_core::model::Source,
     /// When the server received the report, unix ms.
     pub received_ms: i64,
     /// When the server received the case's latest event, unix ms.
@@ -105,6 +108,7 @@ pub fn fold_case(
         .unwrap_or_else(WorkingCalendar::china_default);
     let mut clock = ServerClock::default();
     let mut report_received = None;
+    let mut source = gridwork_core::model::Source::default();
     let mut updated_ms = i64::MIN;
     let case = workflow::fold_with(&plain, |event, case| {
         let arrived = received
@@ -114,6 +118,7 @@ pub fn fold_case(
         updated_ms = updated_ms.max(arrived);
         if event.kind == "incident.reported" && report_received.is_none() {
             report_received = Some(arrived);
+            source = gridwork_core::model::Source::of_report(&event.payload);
         }
         let applied = case.conflicts.last().map(|c| c.event_id) != Some(event.id);
         if applied {
@@ -126,6 +131,7 @@ pub fn fold_case(
     Some(CaseView {
         cell: cell.to_string(),
         claimed_cell,
+        source,
         received_ms: report_received.unwrap_or(case.reported_at_ms),
         updated_ms,
         deadline_ms: clock.deadline_ms,

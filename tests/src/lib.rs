@@ -62,6 +62,7 @@ impl TestServer {
             blobs_dir: self.dir.path().join("blobs"),
             limits: self.limits.clone(),
             console: Default::default(),
+            open311: Default::default(),
         }
     }
 

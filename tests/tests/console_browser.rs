@@ -300,6 +300,7 @@ async fn server(dir: &Path, grid: &str, tiles: Option<TileSource>) -> (SocketAdd
         blobs_dir: dir.join("blobs"),
         limits: Limits::default(),
         console: ConsoleOptions { tiles },
+        open311: Default::default(),
     };
     let (tx, rx) = tokio::sync::oneshot::channel();
     tokio::spawn(async move {

@@ -135,6 +135,7 @@ fn simulate(
         blobs_dir: data.path.join("server-photos"),
         limits: Limits::default(),
         console: ConsoleOptions::default(),
+        open311: Default::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = runtime.block_on(async {

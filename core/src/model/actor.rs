@@ -15,6 +15,9 @@ pub enum Role {
     Supervisor,
     /// A handler in a responsible department (专业部门): handles dispatched cases.
     Handler,
+    /// Another system speaking for residents or a partner (Open311): files reports
+    /// from a server-held device and takes no workflow action.
+    Integration,
 }
 
 impl Role {
@@ -24,6 +27,7 @@ impl Role {
             Role::Worker => "worker",
             Role::Supervisor => "supervisor",
             Role::Handler => "handler",
+            Role::Integration => "integration",
         }
     }
 }
@@ -41,6 +45,7 @@ impl FromStr for Role {
             "worker" => Ok(Role::Worker),
             "supervisor" => Ok(Role::Supervisor),
             "handler" => Ok(Role::Handler),
+            "integration" => Ok(Role::Integration),
             other => Err(ModelError::UnknownRole(other.to_string())),
         }
     }

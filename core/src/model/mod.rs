@@ -4,6 +4,7 @@
 mod actor;
 mod event;
 mod incident;
+mod source;
 
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
@@ -11,14 +12,15 @@ pub use incident::{
     Action, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS,
     MAX_NOTE_CHARS, MAX_PHOTOS,
 };
+pub use source::Source;
 
 use thiserror::Error;
 
 /// A value of the data model that could not be parsed or does not hold together.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ModelError {
-    /// A role name other than `worker`, `supervisor` or `handler`.
-    #[error("unknown role {0:?} (expected worker, supervisor or handler)")]
+    /// A role name other than `worker`, `supervisor`, `handler` or `integration`.
+    #[error("unknown role {0:?} (expected worker, supervisor, handler or integration)")]
     UnknownRole(String),
     /// A stream name that is not `incident/<uuid>` or `patrol/<uuid>`.
     #[error("invalid stream {0:?} (expected incident/<uuid> or patrol/<uuid>)")]

@@ -33,6 +33,9 @@ pub struct CaseItem {
     pub claimed_cell: Option<String>,
     /// Who reported it.
     pub reporter: Actor,
+    /// The channel it came by (`grid_worker`, `resident`, `hotline`, `inspection`,
+    /// `open311_partner`).
+    pub source: gridwork_core::model::Source,
     /// When the server received the report, unix ms.
     pub received_ms: i64,
     /// When the server received the case's latest event, unix ms.
@@ -63,6 +66,7 @@ impl CaseItem {
             cell: v.cell.clone(),
             claimed_cell: v.claimed_cell.clone(),
             reporter: v.case.reporter.clone(),
+            source: v.source,
             received_ms: v.received_ms,
             updated_ms: v.updated_ms,
             deadline_ms: v.deadline_ms,
@@ -110,6 +114,23 @@ pub struct CaseDetail {
     pub photos: Vec<Photo>,
     /// Every accepted event of the case, in the fold's order.
     pub timeline: Vec<TimelineEntry>,
+    /// Where the case was forwarded over Open311, and the request id each target gave.
+    pub forwarded: Vec<Forwarded>,
+}
+
+/// The case in one forwarding target's outbox.
+#[derive(Debug, Serialize)]
+pub struct Forwarded {
+    /// The target's Open311 base URL.
+    pub target: String,
+    /// `pending`, `sending`, `sent`, `failed` or `skipped`.
+    pub state: &'static str,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The target's `service_request_id`, once sent.
+    pub remote_id: Option<String>,
+    /// The last failure.
+    pub error: Option<String>,
 }
 
 fn now_ms() -> i64 {
@@ -161,6 +182,19 @@ pub async fn get(
         .filter(|v| account.covers(&v.cell))
         .ok_or_else(missing)?;
     let events = state.storage.case_events(uuid).await?;
+    let forwarded = state
+        .storage
+        .outbox_entries(uuid)
+        .await?
+        .into_iter()
+        .map(|e| Forwarded {
+            target: e.target,
+            state: e.state.as_str(),
+            attempts: e.attempts,
+            remote_id: e.remote_id,
+            error: e.error,
+        })
+        .collect();
     let photos = view
         .case
         .photos
@@ -177,5 +211,6 @@ pub async fn get(
         timeline: timeline(&events),
         photos,
         view,
+        forwarded,
     }))
 }

@@ -6,6 +6,7 @@ mod actions;
 mod blobs;
 pub mod cases;
 mod catalog;
+mod contact;
 pub mod error;
 mod evaluation;
 mod events;
@@ -106,6 +107,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/cases", &["GET"]),
     ("/v1/cases/{id}", &["GET"]),
     ("/v1/cases/{id}/actions", &["POST"]),
+    ("/v1/cases/{id}/contact", &["GET"]),
     ("/v1/evaluation", &["GET"]),
     ("/v1/patrols", &["GET"]),
     ("/v1/patrols/{id}", &["GET"]),
@@ -148,13 +150,18 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/v1/cases", get(cases::list).layer(no_store()))
         .route("/v1/cases/{id}", get(cases::get).layer(no_store()))
         .route("/v1/cases/{id}/actions", post(actions::act))
+        .route(
+            "/v1/cases/{id}/contact",
+            get(contact::get).layer(no_store()),
+        )
         .route("/v1/evaluation", get(evaluation::get))
         .route("/v1/patrols", get(patrols::list).layer(no_store()))
         .route("/v1/patrols/{id}", get(patrols::get).layer(no_store()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
-        // The console's pages are not protocol v1: merged after (outside) its middleware.
+        // The console's pages and Open311 are not protocol v1: outside its middleware.
         .merge(crate::console::routes(console))
+        .nest("/open311/v2", crate::open311::routes())
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
         .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))

@@ -13,6 +13,7 @@
 //! touches, for pull scoping), `accounts`, `tokens` (SHA-256 only), `settings`
 //! (catalogue and grid).
 
+pub mod open311;
 pub mod postgres;
 pub(crate) mod settings;
 pub mod sqlite;
@@ -71,9 +72,9 @@ pub(crate) fn revokes(old: &Account, new: &Account) -> bool {
     old.role != new.role || old.scope != new.scope || old.password_hash != new.password_hash
 }
 
-/// The server's storage.
+/// The server's storage (with its Open311 side, [`open311::Open311Store`]).
 #[async_trait]
-pub trait Storage: Send + Sync + 'static {
+pub trait Storage: open311::Open311Store + Send + Sync + 'static {
     /// Judges and stores a batch pushed by `account`, in order, in one transaction:
     /// one outcome per event. An id seen before gets the first outcome again (unless it
     /// is another user's event). A refused event (see [`crate::judge::Verdict::Refuse`])

@@ -19,6 +19,8 @@ use crate::{
     StorageError,
 };
 use async_trait::async_trait;
+
+mod open311;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use gridwork_core::{catalog::Catalog, geo::Grid};
 use gridwork_core::{
@@ -230,6 +232,7 @@ impl PostgresStorage {
         tx.batch_execute(MIGRATE_OWNER).await?;
         tx.batch_execute(MIGRATE_BLOB_REFS).await?;
         tx.batch_execute(MIGRATE_ADMIN_TOKENS).await?;
+        tx.batch_execute(open311::SCHEMA_OPEN311).await?;
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;

@@ -17,6 +17,8 @@ use crate::{
     StorageError,
 };
 use async_trait::async_trait;
+
+mod open311;
 use gridwork_core::{catalog::Catalog, geo::Grid};
 use gridwork_core::{
     model::{Event, Stream, GENESIS_HASH},
@@ -34,7 +36,7 @@ use std::{
 mod patrols;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -202,6 +204,7 @@ impl SqliteStorage {
                 (2, MIGRATE_2_TO_3),
                 (3, MIGRATE_3_TO_4),
                 (4, patrols::MIGRATE_4_TO_5),
+                (5, open311::MIGRATE_5_TO_6),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;

@@ -13,6 +13,8 @@ mod delivery_orders;
 mod evaluation_api;
 mod http;
 mod http_auth;
+mod open311;
+mod open311_forward;
 mod openapi;
 mod patrols_api;
 mod patrols_conformance;

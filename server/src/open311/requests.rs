@@ -1,0 +1,353 @@
+//! `GET requests.{json,xml}` (filters: `service_request_id`, `service_code`,
+//! `start_date`, `end_date`, `status`), `GET requests/{id}.json` and
+//! `GET tokens/{token}.json`: the server's case view as Open311 service requests.
+//!
+//! A case is `open` until it is closed or cancelled; `status_notes` says where it stands
+//! in the workflow, `expected_datetime` is the server's handling deadline and
+//! `agency_responsible` the department it was dispatched to. Nothing of the reporter
+//! (no account, no contact details, no photos) is published.
+
+use super::{catalog, json, now_ms, xml, xml_body, Format, Open311Error};
+use crate::{api::AppState, projection::CaseView, query::CaseFilter};
+use axum::{
+    extract::{Path, Query, State},
+    response::Response,
+};
+use chrono::{DateTime, FixedOffset, Offset, SecondsFormat};
+use gridwork_core::{catalog::Catalog, workflow::Status};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Most requests one `GET requests` answers (the newest of the range).
+pub const MAX_REQUESTS: u32 = 200;
+/// The widest date range one `GET requests` may ask for, as the standard has it.
+pub const MAX_RANGE_DAYS: i64 = 90;
+const DAY_MS: i64 = 86_400_000;
+
+/// One service request, as Open311 describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRequest {
+    /// The case id.
+    pub service_request_id: String,
+    /// `open` or `closed`.
+    pub status: String,
+    /// Where the case stands in the workflow.
+    pub status_notes: String,
+    /// The category's name.
+    pub service_name: String,
+    /// The category code.
+    pub service_code: String,
+    /// What was reported.
+    pub description: String,
+    /// The department handling it, once dispatched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agency_responsible: Option<String>,
+    /// When the server received the report (ISO 8601, the city's offset).
+    pub requested_datetime: String,
+    /// When the server received its latest step.
+    pub updated_datetime: String,
+    /// When handling is due by the server's calendar, while a deadline runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_datetime: Option<String>,
+    /// The address given with the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// WGS-84 latitude.
+    pub lat: f64,
+    /// WGS-84 longitude.
+    pub long: f64,
+}
+
+/// Where a workflow status stands for Open311: `open` or `closed`, and a note.
+pub fn status_of(view: &CaseView) -> (&'static str, String) {
+    let open = if view.case.status.is_terminal() {
+        "closed"
+    } else {
+        "open"
+    };
+    let dept = view.case.department.as_deref().unwrap_or("a department");
+    let note = match view.case.status {
+        Status::Reported => "received; the centre is checking it".to_string(),
+        Status::Registered => "registered as a case; waiting to be dispatched".to_string(),
+        Status::Dispatched => format!("dispatched to {dept}"),
+        Status::Handled => format!("handled by {dept}; waiting to be verified on site"),
+        Status::Verified => "verified on site; waiting to be closed".to_string(),
+        Status::Suspended => "suspended".to_string(),
+        Status::Closed => "closed: the problem was solved and verified".to_string(),
+        Status::Cancelled => "not taken up as a case".to_string(),
+    };
+    (open, note)
+}
+
+fn datetime(ms: i64, offset: &FixedOffset) -> String {
+    DateTime::from_timestamp_millis(ms)
+        .map(|t| {
+            t.with_timezone(offset)
+                .to_rfc3339_opts(SecondsFormat::Secs, true)
+        })
+        .unwrap_or_default()
+}
+
+/// The city's time zone (the catalogue calendar's offset; UTC+8 without one).
+fn offset(catalog: Option<&Catalog>) -> FixedOffset {
+    let minutes = catalog.map_or(480, |c| c.calendar().utc_offset_minutes());
+    FixedOffset::east_opt(minutes * 60).unwrap_or_else(|| chrono::Utc.fix())
+}
+
+/// A case view as a service request.
+pub fn service_request(view: &CaseView, catalog: Option<&Catalog>) -> ServiceRequest {
+    let tz = offset(catalog);
+    let (status, status_notes) = status_of(view);
+    let code = view.case.category().to_string();
+    let category = catalog.and_then(|c| c.get(&code));
+    let department = view.case.department.as_deref().map(|d| {
+        catalog
+            .and_then(|c| c.department(d))
+            .map_or_else(|| d.to_string(), |d| d.name_zh.clone())
+    });
+    ServiceRequest {
+        service_request_id: view.case.id.to_string(),
+        status: status.into(),
+        status_notes,
+        service_name: category.map_or_else(|| code.clone(), |c| c.name_zh.clone()),
+        service_code: code,
+        description: view.case.report.description.clone(),
+        agency_responsible: department,
+        requested_datetime: datetime(view.received_ms, &tz),
+        updated_datetime: datetime(view.updated_ms, &tz),
+        expected_datetime: view
+            .deadline_ms
+            .filter(|_| !view.case.status.is_terminal())
+            .map(|d| datetime(d, &tz)),
+        address: view.case.report.address.clone(),
+        lat: view.case.report.lat,
+        long: view.case.report.lon,
+    }
+}
+
+fn write(requests: &[ServiceRequest], format: Format) -> Response {
+    match format {
+        Format::Json => json(&requests),
+        Format::Xml => {
+            let mut w = xml::Writer::new("service_requests");
+            for r in requests {
+                xml::object(
+                    &mut w,
+                    "request",
+                    &serde_json::to_value(r).unwrap_or_default(),
+                );
+            }
+            xml_body(w.finish())
+        }
+    }
+}
+
+/// The `GET requests` parameters.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ListParams {
+    service_request_id: Option<String>,
+    service_code: Option<String>,
+    start_date: Option<String>,
+    end_date: Option<String>,
+    status: Option<String>,
+}
+
+fn parse_date(name: &str, text: &str) -> Result<i64, Open311Error> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.timestamp_millis())
+        .map_err(|_| {
+            Open311Error::bad_request(format!(
+                "{name}: {text:?} is not a W3C datetime with a time zone, e.g. 2026-11-23T09:00:00+08:00"
+            ))
+        })
+}
+
+fn list_of(text: &Option<String>) -> Vec<String> {
+    text.as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Open311Error> {
+    let storage = &*state.storage;
+    let catalog = catalog(storage).await?;
+    // Ids override every other parameter (as the standard has it).
+    let ids = list_of(&p.service_request_id);
+    if !ids.is_empty() {
+        let mut out = Vec::new();
+        for id in ids.iter().take(MAX_REQUESTS as usize) {
+            if let Ok(id) = Uuid::try_parse(id) {
+                if let Some(v) = storage.case_view(id).await? {
+                    out.push(service_request(&v, catalog.as_deref()));
+                }
+            }
+        }
+        return Ok(out);
+    }
+    let statuses: Vec<&'static str> = {
+        let mut out = Vec::new();
+        for s in list_of(&p.status) {
+            let terminal = match s.as_str() {
+                "open" => false,
+                "closed" => true,
+                other => {
+                    return Err(Open311Error::bad_request(format!(
+                        "status: {other:?}; open or closed expected"
+                    )))
+                }
+            };
+            out.extend(
+                Status::ALL
+                    .into_iter()
+                    .filter(|st| st.is_terminal() == terminal)
+                    .map(Status::as_str),
+            );
+        }
+        out
+    };
+    let now = now_ms();
+    let end = p
+        .end_date
+        .as_deref()
+        .map(|t| parse_date("end_date", t))
+        .transpose()?;
+    let start = p
+        .start_date
+        .as_deref()
+        .map(|t| parse_date("start_date", t))
+        .transpose()?;
+    let (from, to) = match (start, end) {
+        (Some(s), Some(e)) => (s, e),
+        (Some(s), None) => (s, s + MAX_RANGE_DAYS * DAY_MS),
+        (None, Some(e)) => (e - MAX_RANGE_DAYS * DAY_MS, e),
+        (None, None) => (now - MAX_RANGE_DAYS * DAY_MS, now + 1),
+    };
+    if to < from {
+        return Err(Open311Error::bad_request("end_date is before start_date"));
+    }
+    if start.is_some() && end.is_some() && to - from > MAX_RANGE_DAYS * DAY_MS {
+        return Err(Open311Error::bad_request(format!(
+            "the date range spans more than {MAX_RANGE_DAYS} days"
+        )));
+    }
+    let codes = list_of(&p.service_code);
+    let mut out = Vec::new();
+    // One query per service code asked for (none: every code).
+    let codes: Vec<Option<String>> = if codes.is_empty() {
+        vec![None]
+    } else {
+        codes.into_iter().map(Some).collect()
+    };
+    for code in codes {
+        let filter = CaseFilter {
+            prefixes: Vec::new(),
+            statuses: statuses.clone(),
+            category: code,
+            department: None,
+            overdue: None,
+            now_ms: now,
+            text: None,
+            from_ms: Some(from),
+            to_ms: Some(to),
+            after: None,
+            limit: MAX_REQUESTS,
+        };
+        let page = storage.list_cases(&filter).await?;
+        out.extend(
+            page.views
+                .iter()
+                .map(|v| service_request(v, catalog.as_deref())),
+        );
+    }
+    out.sort_by(|a, b| b.requested_datetime.cmp(&a.requested_datetime));
+    out.truncate(MAX_REQUESTS as usize);
+    Ok(out)
+}
+
+/// `GET requests.json`.
+pub(super) async fn list_json(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Open311Error> {
+    let Query(p) = params.map_err(|e| Open311Error::bad_request(e.body_text()))?;
+    Ok(write(&list(&state, p).await?, Format::Json))
+}
+
+/// `GET requests.xml`.
+pub(super) async fn list_xml(
+    State(state): State<AppState>,
+    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Open311Error> {
+    let xml = |e: Open311Error| e.in_format(Format::Xml);
+    let Query(p) = params.map_err(|e| xml(Open311Error::bad_request(e.body_text())))?;
+    Ok(write(&list(&state, p).await.map_err(xml)?, Format::Xml))
+}
+
+/// `GET requests/{id}.json`: a list of one.
+pub(super) async fn one(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, Open311Error> {
+    let Some((id, format)) = Format::split(&file) else {
+        return Err(Open311Error::not_found(
+            "a request is {id}.json or {id}.xml",
+        ));
+    };
+    let missing = || Open311Error::not_found(format!("no service request {id}")).in_format(format);
+    let id = Uuid::try_parse(id).map_err(|_| missing())?;
+    let view = state
+        .storage
+        .case_view(id)
+        .await
+        .map_err(|e| Open311Error::from(e).in_format(format))?
+        .ok_or_else(missing)?;
+    let catalog = catalog(&*state.storage)
+        .await
+        .map_err(|e| e.in_format(format))?;
+    Ok(write(&[service_request(&view, catalog.as_deref())], format))
+}
+
+/// The answer of `tokens/{token}`.
+#[derive(Debug, Serialize)]
+struct TokenAnswer {
+    service_request_id: String,
+    token: String,
+}
+
+/// `GET tokens/{token}.json`: the request a token stands for.
+pub(super) async fn token(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Result<Response, Open311Error> {
+    let Some((token, format)) = Format::split(&file) else {
+        return Err(Open311Error::not_found(
+            "a token is {token}.json or {token}.xml",
+        ));
+    };
+    let filed = state
+        .storage
+        .open311_by_token(token)
+        .await
+        .map_err(|e| Open311Error::from(e).in_format(format))?
+        .ok_or_else(|| Open311Error::not_found("no request with this token").in_format(format))?;
+    let answer = TokenAnswer {
+        service_request_id: filed.case_id.to_string(),
+        token: filed.token,
+    };
+    Ok(match format {
+        Format::Json => json(&[answer]),
+        Format::Xml => {
+            let mut w = xml::Writer::new("service_requests");
+            xml::object(
+                &mut w,
+                "request",
+                &serde_json::to_value(&answer).unwrap_or_default(),
+            );
+            xml_body(w.finish())
+        }
+    })
+}
