@@ -8,8 +8,8 @@ mod incident;
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
 pub use incident::{
-    Action, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS,
-    MAX_NOTE_CHARS, MAX_PHOTOS,
+    Action, Exception, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS,
+    MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS, MAX_PHOTOS,
 };
 
 use thiserror::Error;
@@ -17,8 +17,8 @@ use thiserror::Error;
 /// A value of the data model that could not be parsed or does not hold together.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ModelError {
-    /// A role name other than `worker`, `supervisor` or `handler`.
-    #[error("unknown role {0:?} (expected worker, supervisor or handler)")]
+    /// A role name that does not exist.
+    #[error("unknown role {0:?} (expected worker, supervisor, handler, intake, dispatcher or shift_lead)")]
     UnknownRole(String),
     /// A stream name that is not `incident/<uuid>` or `patrol/<uuid>`.
     #[error("invalid stream {0:?} (expected incident/<uuid> or patrol/<uuid>)")]
