@@ -5,6 +5,7 @@
 
 use crate::cases_conformance::*;
 use crate::common::*;
+use crate::posts_conformance::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
     sync::wire::PushOutcome,
@@ -1014,6 +1015,7 @@ conformance!(
     case_lists_keep_to_the_scope_and_filter_in_sql,
     case_lists_page_without_gaps_or_repeats,
     overdue_is_the_servers_deadline_by_the_servers_clock,
+    posts_and_departments_keep_to_their_own_steps_and_cases,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

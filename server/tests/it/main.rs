@@ -13,4 +13,5 @@ mod evaluation_api;
 mod http;
 mod http_auth;
 mod openapi;
+mod posts_conformance;
 mod uploads;
