@@ -224,8 +224,13 @@ mod tests {
         assert!(water.sees("32050800100101", &["water".into()]));
         assert!(!water.sees("32050800100101", &["waterworks".into()]));
         assert!(!water.sees("32050800100101", &[]));
-        let local = new_account("l", Role::Handler, parse_scope("@water/320508001").unwrap(), None)
-            .unwrap();
+        let local = new_account(
+            "l",
+            Role::Handler,
+            parse_scope("@water/320508001").unwrap(),
+            None,
+        )
+        .unwrap();
         assert!(local.sees("32050800100101", &["water".into()]));
         assert!(!local.sees("32050800200101", &["water".into()]));
         assert_eq!(local.department_areas(), vec!["320508001".to_string()]);

@@ -262,7 +262,9 @@ impl ServerClock {
         use gridwork_core::model::Exception;
         let device_before = self.device_deadline_ms;
         self.device_deadline_ms = case.deadline_ms;
-        let limits = catalog.map(|c| c.centre_limits().clone()).unwrap_or_default();
+        let limits = catalog
+            .map(|c| c.centre_limits().clone())
+            .unwrap_or_default();
         let within = |from: Option<i64>, limit: Option<gridwork_core::calendar::TimeLimit>| {
             let (from, limit) = (from?, limit?);
             calendar.deadline(from, &limit).ok().map(|due| at <= due)
@@ -295,9 +297,7 @@ impl ServerClock {
                     h.dispatch_on_time = within(h.registered_ms, limits.dispatch);
                 }
                 h.dispatched_ms.get_or_insert(at);
-                h.sign_due_ms = limits
-                    .sign
-                    .and_then(|l| calendar.deadline(at, &l).ok());
+                h.sign_due_ms = limits.sign.and_then(|l| calendar.deadline(at, &l).ok());
             }
             Action::Sign { .. } => {
                 h.sign_on_time = h.sign_due_ms.map(|due| at <= due);
@@ -305,7 +305,9 @@ impl ServerClock {
             }
             Action::Handle { .. } => {
                 h.handled_ms = Some(at);
-                h.handled_on_time = self.deadline_ms.map(|d| at <= d && !h.overdue_before_postponement);
+                h.handled_on_time = self
+                    .deadline_ms
+                    .map(|d| at <= d && !h.overdue_before_postponement);
                 h.handling_minutes = h
                     .dispatched_ms
                     .and_then(|from| calendar.working_minutes_between(from, at).ok());
@@ -315,9 +317,7 @@ impl ServerClock {
             }
             Action::Apply { exception, .. } => {
                 self.pending = Some(*exception);
-                h.decision_due_ms = limits
-                    .approval
-                    .and_then(|l| calendar.deadline(at, &l).ok());
+                h.decision_due_ms = limits.approval.and_then(|l| calendar.deadline(at, &l).ok());
             }
             Action::Refuse { .. } => {
                 self.pending = None;
@@ -396,7 +396,7 @@ mod tests {
     use super::*;
     use gridwork_core::{
         clock::Hlc,
-        model::{Action, Actor, Report, Role, Stream, GENESIS_HASH},
+        model::{Action, Actor, PhotoRef, Report, Role, Stream, GENESIS_HASH},
         workflow::Status,
     };
     use uuid::Uuid;
@@ -463,6 +463,105 @@ mod tests {
             cell: Some(claim.into()),
             patrol: None,
         })
+    }
+
+    #[test]
+    fn urgent_limits_centre_steps_and_late_postponements_by_the_servers_reckoning() {
+        use gridwork_core::{
+            calendar::TimeLimit,
+            catalog::CentreLimits,
+            model::{Exception, Urgency},
+        };
+        let hour = Some(TimeLimit::WorkingHours(1));
+        let mut json: serde_json::Value =
+            serde_json::from_str(include_str!("../../data/kcity-catalog.json")).unwrap();
+        for c in json["categories"].as_array_mut().unwrap() {
+            if c["code"] == "06010" {
+                c["urgent_time_limit"] = serde_json::json!({"value": 1, "unit": "working_hours"});
+            }
+        }
+        let catalog = Catalog::from_json(&json.to_string())
+            .unwrap()
+            .with_centre_limits(CentreLimits {
+                intake: hour,
+                dispatch: hour,
+                sign: hour,
+                approval: hour,
+                verification: hour,
+            });
+        let min = 60_000;
+        let t = |h: i64, m: i64| MONDAY_9AM + ((h - 9) * 60 + m) * min;
+        let mut c = Case::new();
+        let IncidentEvent::Reported(r) = reported("32050800100101") else {
+            unreachable!()
+        };
+        let urgent = IncidentEvent::Reported(Report {
+            urgency: Urgency::Urgent,
+            ..r
+        });
+        c.push(Role::Worker, urgent, t(9, 0), t(9, 0));
+        c.act(
+            Role::Intake,
+            Action::Register { note: None },
+            t(9, 30),
+            t(9, 30),
+        );
+        let dispatch = Action::Dispatch {
+            department: "sanitation".into(),
+            deadline_ms: t(17, 0),
+            note: None,
+        };
+        c.act(Role::Dispatcher, dispatch, t(11, 0), t(11, 0));
+        c.act(
+            Role::Handler,
+            Action::Sign { note: None },
+            t(11, 30),
+            t(11, 30),
+        );
+        let apply = Action::Apply {
+            exception: Exception::Postpone,
+            reason: "parts".into(),
+            extend: None,
+            deadline_ms: None,
+        };
+        c.act(Role::Handler, apply, t(13, 40), t(13, 40));
+        let approve = Action::Approve {
+            note: None,
+            deadline_ms: Some(t(17, 0) + 24 * HOUR),
+            remaining_minutes: None,
+        };
+        c.act(Role::ShiftLead, approve, t(14, 0), t(14, 0));
+        let v = fold_case(&c.events, "32050800100101", Some(&catalog)).unwrap();
+        let h = &v.history;
+        assert_eq!(h.intake_on_time, Some(true));
+        assert_eq!(
+            h.dispatch_on_time,
+            Some(false),
+            "an hour and a half after registration"
+        );
+        assert_eq!(h.sign_on_time, Some(true));
+        assert!(
+            h.overdue_before_postponement,
+            "the urgent hour ran out at 12:00"
+        );
+        assert_eq!(v.case.postpone_count, 1);
+        assert!(v.deadline_ms.unwrap() > t(14, 30), "a working day more");
+        assert_eq!(h.decision_due_ms, None);
+        c.act(
+            Role::Handler,
+            Action::Handle {
+                note: None,
+                photos: vec![PhotoRef {
+                    sha256: "a".repeat(64),
+                    size: 1,
+                    mime: "image/jpeg".into(),
+                }],
+            },
+            t(14, 30),
+            t(14, 30),
+        );
+        let v = fold_case(&c.events, "32050800100101", Some(&catalog)).unwrap();
+        assert_eq!(v.history.handled_on_time, Some(false), "not rescued");
     }
 
     #[test]

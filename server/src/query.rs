@@ -262,7 +262,10 @@ pub fn parse(
         statuses,
         category: get("category").map(|v| code("category", v)).transpose()?,
         department: match caller.department() {
-            Some(own) => match get("department").map(|v| code("department", v)).transpose()? {
+            Some(own) => match get("department")
+                .map(|v| code("department", v))
+                .transpose()?
+            {
                 Some(other) if other != own => {
                     return Err(QueryError::OutOfScope(format!(
                         "department {other}: you see the cases of {own} only"

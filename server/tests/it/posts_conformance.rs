@@ -60,9 +60,15 @@ pub async fn posts_and_departments_keep_to_their_own_steps_and_cases(s: Arc<dyn 
     let mut sanitation = Device::new("phone-huan", "huan", Role::Handler);
     sanitation.actor.department = Some("sanitation".into());
     // Each step after the one before, by the devices' clocks (the fold's order).
-    for (i, d) in [&mut intake, &mut dispatcher, &mut water, &mut sanitation, &mut lead]
-        .into_iter()
-        .enumerate()
+    for (i, d) in [
+        &mut intake,
+        &mut dispatcher,
+        &mut water,
+        &mut sanitation,
+        &mut lead,
+    ]
+    .into_iter()
+    .enumerate()
     {
         d.wall += 10_000 * (i as i64 + 1);
     }
@@ -72,17 +78,29 @@ pub async fn posts_and_departments_keep_to_their_own_steps_and_cases(s: Arc<dyn 
     ok(&s.push(&li, vec![report]).await.unwrap()[0]);
     // Separation of duties: the dispatcher does not register, the intake operator
     // does not dispatch.
-    let r = s.push(&sun, vec![dispatcher.act(case, register())]).await.unwrap();
+    let r = s
+        .push(&sun, vec![dispatcher.act(case, register())])
+        .await
+        .unwrap();
     assert!(no(&r[0]).contains("a dispatcher may not register"), "{r:?}");
-    ok(&s.push(&qian, vec![intake.act(case, register())]).await.unwrap()[0]);
+    ok(&s
+        .push(&qian, vec![intake.act(case, register())])
+        .await
+        .unwrap()[0]);
     let dispatch = Action::Dispatch {
         department: "sanitation".into(),
         deadline_ms: 1_767_000_000_000 + 7_200_000,
         note: None,
     };
-    let r = s.push(&qian, vec![intake.act(case, dispatch.clone())]).await.unwrap();
+    let r = s
+        .push(&qian, vec![intake.act(case, dispatch.clone())])
+        .await
+        .unwrap();
     assert!(no(&r[0]).contains("may not dispatch"), "{r:?}");
-    ok(&s.push(&sun, vec![dispatcher.act(case, dispatch)]).await.unwrap()[0]);
+    ok(&s
+        .push(&sun, vec![dispatcher.act(case, dispatch)])
+        .await
+        .unwrap()[0]);
 
     // Another department: not its case; it pulls nothing of it, lists nothing.
     let r = s.push(&shui, vec![water.act(case, sign())]).await.unwrap();
@@ -98,7 +116,10 @@ pub async fn posts_and_departments_keep_to_their_own_steps_and_cases(s: Arc<dyn 
     let pulled = s.pull(&huan, 0, 100).await.unwrap().events;
     assert!(pulled.iter().any(|e| e.kind == "incident.reported"));
     let before = s.case_view(case.id()).await.unwrap().unwrap();
-    ok(&s.push(&huan, vec![sanitation.act(case, sign())]).await.unwrap()[0]);
+    ok(&s
+        .push(&huan, vec![sanitation.act(case, sign())])
+        .await
+        .unwrap()[0]);
     let listed = s
         .list_cases(&query::parse(&[], &huan, now_ms()).unwrap())
         .await
@@ -118,7 +139,10 @@ pub async fn posts_and_departments_keep_to_their_own_steps_and_cases(s: Arc<dyn 
         extend: None,
         deadline_ms: None,
     };
-    ok(&s.push(&huan, vec![sanitation.act(case, apply)]).await.unwrap()[0]);
+    ok(&s
+        .push(&huan, vec![sanitation.act(case, apply)])
+        .await
+        .unwrap()[0]);
     let view = s.case_view(case.id()).await.unwrap().unwrap();
     assert_eq!(view.case.application.as_ref().unwrap().by, "huan");
     assert_eq!(view.deadline_ms, before.deadline_ms);
@@ -127,7 +151,10 @@ pub async fn posts_and_departments_keep_to_their_own_steps_and_cases(s: Arc<dyn 
         deadline_ms: Some(1_767_000_000_000 + 4 * 7_200_000),
         remaining_minutes: None,
     };
-    let r = s.push(&sun, vec![dispatcher.act(case, approve.clone())]).await.unwrap();
+    let r = s
+        .push(&sun, vec![dispatcher.act(case, approve.clone())])
+        .await
+        .unwrap();
     assert!(no(&r[0]).contains("may not approve"), "{r:?}");
     ok(&s.push(&zhou, vec![lead.act(case, approve)]).await.unwrap()[0]);
     let view = s.case_view(case.id()).await.unwrap().unwrap();
