@@ -15,6 +15,12 @@ pub enum Role {
     Supervisor,
     /// A handler in a responsible department: handles dispatched cases.
     Handler,
+    /// The centre's intake operator (受理员): checks, registers or refuses, closes.
+    Intake,
+    /// The centre's dispatcher (派遣员): dispatches, urges, resumes.
+    Dispatcher,
+    /// The centre's shift lead (值班长): approves or refuses applications.
+    ShiftLead,
 }
 
 impl From<model::Role> for Role {
@@ -23,6 +29,9 @@ impl From<model::Role> for Role {
             model::Role::Worker => Role::Worker,
             model::Role::Supervisor => Role::Supervisor,
             model::Role::Handler => Role::Handler,
+            model::Role::Intake => Role::Intake,
+            model::Role::Dispatcher => Role::Dispatcher,
+            model::Role::ShiftLead => Role::ShiftLead,
         }
     }
 }
@@ -33,6 +42,9 @@ impl From<Role> for model::Role {
             Role::Worker => model::Role::Worker,
             Role::Supervisor => model::Role::Supervisor,
             Role::Handler => model::Role::Handler,
+            Role::Intake => model::Role::Intake,
+            Role::Dispatcher => model::Role::Dispatcher,
+            Role::ShiftLead => model::Role::ShiftLead,
         }
     }
 }

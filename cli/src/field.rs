@@ -30,9 +30,13 @@ enum FieldCommand {
         /// The user's account name.
         #[arg(long)]
         user: String,
-        /// worker, supervisor or handler.
+        /// worker, supervisor, handler, intake, dispatcher or shift_lead.
         #[arg(long)]
         role: String,
+        /// For a handler: the department it acts for (set by `login` from a
+        /// department account's scope, too).
+        #[arg(long)]
+        department: Option<String>,
     },
     /// Replace the grid cells with a GeoJSON FeatureCollection.
     ImportGrid {
@@ -118,9 +122,10 @@ enum FieldCommand {
         /// The case id.
         id: String,
         /// register, cancel, dispatch, handle, verify-pass, verify-fail, close, return,
-        /// postpone, suspend, resume, self-resolve, reopen.
+        /// postpone, suspend, resume, self-resolve, reopen, check, sign, apply-return,
+        /// apply-postpone, apply-suspend, approve, refuse, urge, supervise, assist.
         action: String,
-        /// Department id, for dispatch.
+        /// Department id, for dispatch (default the category's) and assist.
         #[arg(long)]
         to: Option<String>,
         /// Note or reason.
@@ -173,9 +178,14 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
     match args.command {
         FieldCommand::Login(a) => return crate::sync_cmd::login(&store, a),
         FieldCommand::Sync(a) => return crate::sync_cmd::sync(&store, a),
-        FieldCommand::Init { user, role } => {
+        FieldCommand::Init {
+            user,
+            role,
+            department,
+        } => {
             let role: Role = role.parse()?;
-            let id = store.init(&user, role)?;
+            store.init(&user, role)?;
+            let id = store.set_department(department.as_deref())?;
             output::line(format!(
                 "store {} is {} ({}) on device {}",
                 store.dir().display(),
