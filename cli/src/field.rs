@@ -143,6 +143,12 @@ enum FieldCommand {
         /// For postpone: extra working days.
         #[arg(long)]
         extend_days: Option<u32>,
+        /// For verification: where you stand, latitude (WGS-84).
+        #[arg(long, requires = "lon")]
+        lat: Option<f64>,
+        /// For verification: where you stand, longitude (WGS-84).
+        #[arg(long, requires = "lat")]
+        lon: Option<f64>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -312,6 +318,8 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             as_role,
             extend_hours,
             extend_days,
+            lat,
+            lon,
             json,
         } => {
             let id = parse_id(&id)?;
@@ -324,6 +332,7 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                     .map(TimeLimit::WorkingHours)
                     .or(extend_days.map(TimeLimit::WorkingDays)),
                 as_role: as_role.map(|r| r.parse::<Role>()).transpose()?,
+                position: lat.zip(lon),
             };
             let case = store.act(id, &request)?;
             if json {

@@ -382,6 +382,11 @@ pub struct CentreLimits {
     /// From the department's feedback to the on-site verification (核查).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification: Option<TimeLimit>,
+    /// How far from the case's point (metres) a verification may be made: when set, a
+    /// verification needs a photo and the verifier's position, and one made farther
+    /// away is flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_radius_m: Option<u32>,
 }
 
 /// A department (专业部门) that handles dispatched cases.

@@ -269,3 +269,50 @@ fn a_legacy_supervisor_store_keeps_working_as_every_centre_post() {
     assert_eq!(case.status, Status::Registered);
     assert!(store.verify_log().unwrap().is_intact());
 }
+
+#[test]
+fn verification_on_site_needs_a_photo_and_a_position_and_far_ones_show() {
+    let dev = Device::new("li", Role::Worker, "phone-li");
+    let mut v: serde_json::Value = serde_json::from_str(CATALOG).unwrap();
+    v["centre_limits"] = serde_json::json!({ "verification_radius_m": 100 });
+    dev.store.import_catalog(&v.to_string()).unwrap();
+    let id = dev.store.report(&dev.draft("rubbish")).unwrap();
+    dev.store.act(id, &as_(Register, Role::Supervisor)).unwrap();
+    dev.store.act(id, &as_(Dispatch, Role::Supervisor)).unwrap();
+    let mut handle = as_(Handle, Role::Handler);
+    handle.photos = vec![dev.photo("after")];
+    dev.store.act(id, &handle).unwrap();
+    let before = snapshot(&dev.store);
+    let (lat, lon, _) = dev.point_in_first_cell();
+    // No photo, or no position: refused, nothing written.
+    let mut no_photo = act(VerifyPass);
+    no_photo.position = Some((lat, lon));
+    assert!(matches!(
+        dev.store.act(id, &no_photo),
+        Err(Error::InvalidInput { .. })
+    ));
+    let mut no_position = act(VerifyPass);
+    no_position.photos = vec![dev.photo("check")];
+    assert!(matches!(
+        dev.store.act(id, &no_position),
+        Err(Error::InvalidInput { .. })
+    ));
+    assert_eq!(snapshot(&dev.store), before);
+    // A kilometre north: recorded, and far.
+    let mut far = act(VerifyFail);
+    far.note = Some("still there".into());
+    far.photos = vec![dev.photo("check")];
+    far.position = Some((lat + 0.009, lon));
+    let case = dev.store.act(id, &far).unwrap();
+    assert!(case.verification_distance_m.unwrap() > 900.0);
+    assert!(case.verification_far(100));
+    let mut handle = as_(Handle, Role::Handler);
+    handle.photos = vec![dev.photo("after again")];
+    dev.store.act(id, &handle).unwrap();
+    let mut near = act(VerifyPass);
+    near.photos = vec![dev.photo("check again")];
+    near.position = Some((lat, lon));
+    let case = dev.store.act(id, &near).unwrap();
+    assert!(case.verification_distance_m.unwrap() < 1.0);
+    assert!(!case.verification_far(100));
+}

@@ -387,11 +387,13 @@ mod tests {
             Action::VerifyPass {
                 note: None,
                 photos: vec![],
+                position: None,
             }
         } else {
             Action::VerifyFail {
                 reason: "still there".into(),
                 photos: vec![],
+                position: None,
             }
         };
         (Role::Worker, action, t)

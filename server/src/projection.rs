@@ -99,6 +99,10 @@ pub struct History {
     /// Times the centre urged the department (催办/督办).
     #[serde(default)]
     pub urges: u32,
+    /// The last verification was made farther from the case than the server's
+    /// catalogue allows (`centre_limits.verification_radius_m`), or without a position.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verification_flagged: bool,
 }
 
 impl CaseView {
@@ -314,6 +318,9 @@ impl ServerClock {
             }
             Action::VerifyPass { .. } | Action::VerifyFail { .. } => {
                 h.verification_on_time = within(h.handled_ms, limits.verification);
+                h.verification_flagged = limits
+                    .verification_radius_m
+                    .is_some_and(|r| case.verification_far(r));
             }
             Action::Apply { exception, .. } => {
                 self.pending = Some(*exception);
@@ -488,6 +495,7 @@ mod tests {
                 sign: hour,
                 approval: hour,
                 verification: hour,
+                verification_radius_m: Some(100),
             });
         let min = 60_000;
         let t = |h: i64, m: i64| MONDAY_9AM + ((h - 9) * 60 + m) * min;
@@ -562,6 +570,16 @@ mod tests {
         );
         let v = fold_case(&c.events, "32050800100101", Some(&catalog)).unwrap();
         assert_eq!(v.history.handled_on_time, Some(false), "not rescued");
+        // Verified from a kilometre away, within the hour: on time, but flagged.
+        let far = Action::VerifyPass {
+            note: None,
+            photos: vec![],
+            position: Some(gridwork_core::geo::LatLon::new(31.315, 120.5808)),
+        };
+        c.act(Role::Worker, far, t(15, 0), t(15, 0));
+        let v = fold_case(&c.events, "32050800100101", Some(&catalog)).unwrap();
+        assert_eq!(v.history.verification_on_time, Some(true));
+        assert!(v.history.verification_flagged);
     }
 
     #[test]
@@ -715,6 +733,7 @@ mod tests {
             Action::VerifyPass {
                 note: None,
                 photos: vec![],
+                position: None,
             },
             MONDAY_9AM + 2 * HOUR,
             MONDAY_9AM + 2 * HOUR,

@@ -6,6 +6,7 @@
 
 use super::ModelError;
 use crate::calendar::TimeLimit;
+use crate::geo::LatLon;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -110,17 +111,23 @@ pub enum Action {
         /// Optional note.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
-        /// Optional photos.
+        /// Photos; required when the catalogue sets a verification radius.
         #[serde(default)]
         photos: Vec<PhotoRef>,
+        /// Where the verifier stood (WGS-84), when the device knew.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<LatLon>,
     },
     /// A worker re-checked on site and the problem remains: back to the department (返工).
     VerifyFail {
         /// What is still wrong.
         reason: String,
-        /// Optional photos.
+        /// Photos; required when the catalogue sets a verification radius.
         #[serde(default)]
         photos: Vec<PhotoRef>,
+        /// Where the verifier stood (WGS-84), when the device knew.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<LatLon>,
     },
     /// The centre closes a verified case (结案).
     Close {
@@ -455,6 +462,20 @@ impl IncidentEvent {
                 if let Action::Dispatch { department, .. } = a {
                     super::validate_name("department", department)?;
                 }
+                if let Action::VerifyPass {
+                    position: Some(p), ..
+                }
+                | Action::VerifyFail {
+                    position: Some(p), ..
+                } = a
+                {
+                    crate::geo::validate_point(p.lat, p.lon).map_err(|e| {
+                        ModelError::InvalidPayload {
+                            kind: kind.to_string(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                }
                 if let Action::Assist { departments, .. } = a {
                     if departments.is_empty() || departments.len() > 10 {
                         return Err(ModelError::InvalidPayload {
@@ -545,10 +566,12 @@ mod tests {
             Action::VerifyPass {
                 note: None,
                 photos: vec![],
+                position: Some(LatLon::new(31.3, 120.6)),
             },
             Action::VerifyFail {
                 reason: "still open".into(),
                 photos: vec![photo.clone()],
+                position: None,
             },
             Action::Close { note: None },
             Action::Return { reason: "x".into() },

@@ -176,6 +176,9 @@ pub struct ActionRequest {
     /// Act in another role than the signed-in one (a supervisor's tablet used by a
     /// handler, the demo).
     pub as_role: Option<Role>,
+    /// For verification: where the verifier stands (WGS-84 latitude, longitude).
+    #[serde(default)]
+    pub position: Option<(f64, f64)>,
 }
 
 impl ActionRequest {
@@ -188,6 +191,7 @@ impl ActionRequest {
             photos: Vec::new(),
             extend: None,
             as_role: None,
+            position: None,
         }
     }
 }

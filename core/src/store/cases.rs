@@ -404,11 +404,41 @@ pub fn build_action(
             }
         }
         ActionKind::Handle => Action::Handle { note, photos },
-        ActionKind::VerifyPass => Action::VerifyPass { note, photos },
-        ActionKind::VerifyFail => Action::VerifyFail {
-            reason: reason(),
-            photos,
-        },
+        ActionKind::VerifyPass | ActionKind::VerifyFail => {
+            let position = req
+                .position
+                .map(|(lat, lon)| {
+                    crate::geo::validate_point(lat, lon)?;
+                    Ok::<_, Error>(crate::geo::LatLon::new(lat, lon))
+                })
+                .transpose()?;
+            if catalog.is_some_and(|c| c.centre_limits().verification_radius_m.is_some()) {
+                if photos.is_empty() {
+                    return Err(Error::invalid(
+                        "photo",
+                        "verification on site needs a photo",
+                    ));
+                }
+                if position.is_none() {
+                    return Err(Error::invalid(
+                        "position",
+                        "verification on site needs the verifier's position",
+                    ));
+                }
+            }
+            match req.kind {
+                ActionKind::VerifyPass => Action::VerifyPass {
+                    note,
+                    photos,
+                    position,
+                },
+                _ => Action::VerifyFail {
+                    reason: reason(),
+                    photos,
+                    position,
+                },
+            }
+        }
         ActionKind::Close => Action::Close { note },
         ActionKind::Return => Action::Return { reason: reason() },
         ActionKind::Postpone => Action::Postpone {

@@ -188,6 +188,10 @@ pub struct Case {
     /// overdue (once) whatever its new deadline.
     #[serde(default)]
     pub overdue_before_postponement: bool,
+    /// How far from the report's point the last verification was made, metres, when
+    /// the verifier's position was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_distance_m: Option<f64>,
 }
 
 /// A department's application for an exception, waiting for the shift lead.
@@ -214,6 +218,13 @@ impl Case {
     /// department (dispatched, also after rework) and its deadline has passed.
     pub fn is_overdue(&self, now_ms: i64) -> bool {
         self.status == Status::Dispatched && self.deadline_ms.is_some_and(|d| d < now_ms)
+    }
+
+    /// Whether the last verification was made farther than `radius_m` from the case
+    /// (or without a position, when a radius applies): it is flagged for the centre.
+    pub fn verification_far(&self, radius_m: u32) -> bool {
+        self.verification_distance_m
+            .is_none_or(|d| d > f64::from(radius_m))
     }
 
     /// The category code.
@@ -341,6 +352,7 @@ pub fn apply(case: Option<Case>, event: &Event) -> Option<Case> {
                 application: None,
                 urge_count: 0,
                 overdue_before_postponement: false,
+                verification_distance_m: None,
             };
             if let Err(e) = check_report(&event.actor) {
                 conflict(&mut case, event, e.to_string());

@@ -1,6 +1,7 @@
 //! What a checked step does to the case.
 
 use super::{Application, Case, Resolution, Status};
+use crate::geo::{haversine_m, LatLon};
 use crate::model::{Action, Actor, Exception};
 
 /// Applies a checked action to the case. Call [`super::check`] first.
@@ -33,10 +34,14 @@ pub(super) fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms:
             case.handler = Some(actor.user.clone());
             case.handled_at_ms = Some(at_ms);
         }
-        Action::VerifyPass { .. } => case.status = Verified,
-        Action::VerifyFail { .. } => {
+        Action::VerifyPass { position, .. } => {
+            case.status = Verified;
+            case.verification_distance_m = distance(case, position);
+        }
+        Action::VerifyFail { position, .. } => {
             case.status = Dispatched;
             case.rework_count += 1;
+            case.verification_distance_m = distance(case, position);
         }
         Action::Close { .. } => {
             case.status = Closed;
@@ -111,6 +116,10 @@ pub(super) fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms:
             }
         }
     }
+}
+
+fn distance(case: &Case, position: &Option<LatLon>) -> Option<f64> {
+    position.map(|p| haversine_m(LatLon::new(case.report.lat, case.report.lon), p))
 }
 
 fn return_to_centre(case: &mut Case) {

@@ -432,6 +432,7 @@ pub async fn scope_decides_what_is_accepted(s: Arc<dyn Storage>) {
     let verify = Action::VerifyPass {
         note: None,
         photos: vec![],
+        position: None,
     };
     let r = s
         .push(
