@@ -17,6 +17,12 @@ pub enum Role {
     Handler,
     /// Another system filing reports through Open311 (residents, partners).
     Integration,
+    /// The centre's intake operator (受理员): checks, registers or refuses, closes.
+    Intake,
+    /// The centre's dispatcher (派遣员): dispatches, urges, resumes.
+    Dispatcher,
+    /// The centre's shift lead (值班长): approves or refuses applications.
+    ShiftLead,
 }
 
 impl From<model::Role> for Role {
@@ -26,6 +32,9 @@ impl From<model::Role> for Role {
             model::Role::Supervisor => Role::Supervisor,
             model::Role::Handler => Role::Handler,
             model::Role::Integration => Role::Integration,
+            model::Role::Intake => Role::Intake,
+            model::Role::Dispatcher => Role::Dispatcher,
+            model::Role::ShiftLead => Role::ShiftLead,
         }
     }
 }
@@ -37,6 +46,9 @@ impl From<Role> for model::Role {
             Role::Supervisor => model::Role::Supervisor,
             Role::Handler => model::Role::Handler,
             Role::Integration => model::Role::Integration,
+            Role::Intake => model::Role::Intake,
+            Role::Dispatcher => model::Role::Dispatcher,
+            Role::ShiftLead => model::Role::ShiftLead,
         }
     }
 }
@@ -416,6 +428,7 @@ impl From<ActionRequest> for store::ActionRequest {
             photos: r.photos.into_iter().map(PathBuf::from).collect(),
             extend: r.extend.map(Into::into),
             as_role: r.as_role.map(Into::into),
+            position: None,
         }
     }
 }

@@ -30,9 +30,13 @@ enum FieldCommand {
         /// The user's account name.
         #[arg(long)]
         user: String,
-        /// worker, supervisor or handler.
+        /// worker, supervisor, handler, intake, dispatcher or shift_lead.
         #[arg(long)]
         role: String,
+        /// For a handler: the department it acts for (set by `login` from a
+        /// department account's scope, too).
+        #[arg(long)]
+        department: Option<String>,
     },
     /// Replace the grid cells with a GeoJSON FeatureCollection.
     ImportGrid {
@@ -118,9 +122,10 @@ enum FieldCommand {
         /// The case id.
         id: String,
         /// register, cancel, dispatch, handle, verify-pass, verify-fail, close, return,
-        /// postpone, suspend, resume, self-resolve, reopen.
+        /// postpone, suspend, resume, self-resolve, reopen, check, sign, apply-return,
+        /// apply-postpone, apply-suspend, approve, refuse, urge, supervise, assist.
         action: String,
-        /// Department id, for dispatch.
+        /// Department id, for dispatch (default the category's) and assist.
         #[arg(long)]
         to: Option<String>,
         /// Note or reason.
@@ -138,6 +143,12 @@ enum FieldCommand {
         /// For postpone: extra working days.
         #[arg(long)]
         extend_days: Option<u32>,
+        /// For verification: where you stand, latitude (WGS-84).
+        #[arg(long, requires = "lon")]
+        lat: Option<f64>,
+        /// For verification: where you stand, longitude (WGS-84).
+        #[arg(long, requires = "lat")]
+        lon: Option<f64>,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -173,9 +184,14 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
     match args.command {
         FieldCommand::Login(a) => return crate::sync_cmd::login(&store, a),
         FieldCommand::Sync(a) => return crate::sync_cmd::sync(&store, a),
-        FieldCommand::Init { user, role } => {
+        FieldCommand::Init {
+            user,
+            role,
+            department,
+        } => {
             let role: Role = role.parse()?;
-            let id = store.init(&user, role)?;
+            store.init(&user, role)?;
+            let id = store.set_department(department.as_deref())?;
             output::line(format!(
                 "store {} is {} ({}) on device {}",
                 store.dir().display(),
@@ -302,6 +318,8 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             as_role,
             extend_hours,
             extend_days,
+            lat,
+            lon,
             json,
         } => {
             let id = parse_id(&id)?;
@@ -314,6 +332,7 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                     .map(TimeLimit::WorkingHours)
                     .or(extend_days.map(TimeLimit::WorkingDays)),
                 as_role: as_role.map(|r| r.parse::<Role>()).transpose()?,
+                position: lat.zip(lon),
             };
             let case = store.act(id, &request)?;
             if json {

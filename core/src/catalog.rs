@@ -305,6 +305,88 @@ pub struct Category {
     pub closing_condition: String,
     /// Id of the responsible department.
     pub department: String,
+    /// The shorter limit of urgent cases (`urgent_time_limit`); `None`: the same as
+    /// `time_limit`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent_time_limit: Option<TimeLimit>,
+    /// The limits count natural time (24/7 departments, emergencies): an hour is any
+    /// hour, a day is 24 hours, whatever the working calendar says.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub natural_time: bool,
+    /// Routing by area (属地): grid-code prefixes mapped to the department that takes
+    /// the category's cases there instead of `department`; the longest matching
+    /// prefix wins.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub area_departments: BTreeMap<String, String>,
+}
+
+impl Category {
+    /// The handling limit for a case of this urgency.
+    pub fn limit_for(&self, urgency: crate::model::Urgency) -> TimeLimit {
+        match urgency {
+            crate::model::Urgency::Urgent => self.urgent_time_limit.unwrap_or(self.time_limit),
+            crate::model::Urgency::Normal => self.time_limit,
+        }
+    }
+
+    /// The department a case in `cell` goes to by default: the area's (属地) when the
+    /// catalogue routes the category by area, else the category's.
+    pub fn department_for(&self, cell: Option<&str>) -> &str {
+        let cell = cell.unwrap_or("");
+        self.area_departments
+            .iter()
+            .filter(|(prefix, _)| cell.starts_with(prefix.as_str()))
+            .max_by_key(|(prefix, _)| prefix.len())
+            .map(|(_, d)| d.as_str())
+            .unwrap_or(&self.department)
+    }
+
+    /// When `limit` runs out counted from `start_ms`: on the working calendar, or in
+    /// natural time when the category counts natural hours.
+    pub fn deadline(
+        &self,
+        calendar: &WorkingCalendar,
+        start_ms: i64,
+        limit: &TimeLimit,
+    ) -> Result<i64, CalendarError> {
+        if self.natural_time {
+            let minutes = match *limit {
+                TimeLimit::WorkingHours(h) => i64::from(h) * 60,
+                TimeLimit::WorkingDays(d) => i64::from(d) * 24 * 60,
+            };
+            Ok(start_ms.saturating_add(minutes * 60_000))
+        } else {
+            calendar.deadline(start_ms, limit)
+        }
+    }
+}
+
+/// Limits on the centre's own steps (DOMAIN §4b: on-time intake, dispatch and
+/// verification), and on a department's signing and the shift lead's decisions. Each
+/// is counted on the working calendar from the step before; evaluation shows who was
+/// late. All optional: a catalogue without them sets no such limit.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CentreLimits {
+    /// From the report to registration or refusal (受理).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake: Option<TimeLimit>,
+    /// From registration to dispatch (派遣).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch: Option<TimeLimit>,
+    /// From dispatch to the department's signature (签收).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign: Option<TimeLimit>,
+    /// From a department's application to the shift lead's decision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<TimeLimit>,
+    /// From the department's feedback to the on-site verification (核查).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<TimeLimit>,
+    /// How far from the case's point (metres) a verification may be made: when set, a
+    /// verification needs a photo and the verifier's position, and one made farther
+    /// away is flagged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_radius_m: Option<u32>,
 }
 
 /// A department (专业部门) that handles dispatched cases.
@@ -327,6 +409,8 @@ pub struct Catalog {
     calendar: WorkingCalendar,
     departments: Vec<Department>,
     categories: Vec<Category>,
+    #[serde(default)]
+    centre_limits: CentreLimits,
 }
 
 #[derive(Deserialize)]
@@ -335,6 +419,8 @@ struct RawCatalog {
     calendar: RawCalendar,
     departments: Vec<Department>,
     categories: Vec<RawCategory>,
+    #[serde(default)]
+    centre_limits: CentreLimits,
 }
 
 #[derive(Deserialize)]
@@ -347,6 +433,12 @@ struct RawCategory {
     #[serde(default)]
     closing_condition: String,
     department: String,
+    #[serde(default)]
+    urgent_time_limit: Option<RawTimeLimit>,
+    #[serde(default)]
+    natural_time: bool,
+    #[serde(default)]
+    area_departments: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -367,27 +459,11 @@ impl RawCategory {
             code: code.to_string(),
             kind: self.kind.clone(),
         })?;
-        let value = match u32::try_from(self.time_limit.value) {
-            Ok(v) if v <= MAX_TIME_LIMIT_VALUE => v,
-            _ => {
-                return Err(CatalogError::TimeLimitOutOfRange {
-                    index,
-                    code: code.to_string(),
-                    value: self.time_limit.value,
-                })
-            }
-        };
-        let time_limit = match self.time_limit.unit.as_str() {
-            "working_hours" => TimeLimit::WorkingHours(value),
-            "working_days" => TimeLimit::WorkingDays(value),
-            _ => {
-                return Err(CatalogError::UnknownUnit {
-                    index,
-                    code: code.to_string(),
-                    unit: self.time_limit.unit,
-                })
-            }
-        };
+        let time_limit = self.time_limit.into_limit(index, &code)?;
+        let urgent_time_limit = self
+            .urgent_time_limit
+            .map(|l| l.into_limit(index, &code))
+            .transpose()?;
         Ok(Category {
             code,
             name_zh: self.name_zh,
@@ -396,7 +472,34 @@ impl RawCategory {
             time_limit,
             closing_condition: self.closing_condition,
             department: self.department,
+            urgent_time_limit,
+            natural_time: self.natural_time,
+            area_departments: self.area_departments,
         })
+    }
+}
+
+impl RawTimeLimit {
+    fn into_limit(self, index: usize, code: &CategoryCode) -> Result<TimeLimit, CatalogError> {
+        let value = match u32::try_from(self.value) {
+            Ok(v) if v <= MAX_TIME_LIMIT_VALUE => v,
+            _ => {
+                return Err(CatalogError::TimeLimitOutOfRange {
+                    index,
+                    code: code.to_string(),
+                    value: self.value,
+                })
+            }
+        };
+        match self.unit.as_str() {
+            "working_hours" => Ok(TimeLimit::WorkingHours(value)),
+            "working_days" => Ok(TimeLimit::WorkingDays(value)),
+            _ => Err(CatalogError::UnknownUnit {
+                index,
+                code: code.to_string(),
+                unit: self.unit,
+            }),
+        }
     }
 }
 
@@ -410,7 +513,9 @@ impl TryFrom<RawCatalog> for Catalog {
             .enumerate()
             .map(|(index, c)| c.into_category(index))
             .collect::<Result<Vec<_>, _>>()?;
-        Self::new(raw.version, calendar, raw.departments, categories)
+        let mut catalog = Self::new(raw.version, calendar, raw.departments, categories)?;
+        catalog.centre_limits = raw.centre_limits;
+        Ok(catalog)
     }
 }
 
@@ -468,11 +573,19 @@ fn check_category(
             });
         }
     }
-    if !departments.iter().any(|d| d.id == c.department) {
-        return Err(CatalogError::UnknownDepartment {
+    for department in std::iter::once(&c.department).chain(c.area_departments.values()) {
+        if !departments.iter().any(|d| d.id == *department) {
+            return Err(CatalogError::UnknownDepartment {
+                index,
+                code: code(),
+                department: department.clone(),
+            });
+        }
+    }
+    if c.urgent_time_limit.is_some_and(|u| u.value() == 0) {
+        return Err(CatalogError::ZeroTimeLimit {
             index,
             code: code(),
-            department: c.department.clone(),
         });
     }
     Ok(())
@@ -537,6 +650,7 @@ impl Catalog {
             calendar,
             departments,
             categories,
+            centre_limits: CentreLimits::default(),
         })
     }
 
@@ -582,6 +696,17 @@ impl Catalog {
     /// The working calendar time limits are counted on.
     pub fn calendar(&self) -> &WorkingCalendar {
         &self.calendar
+    }
+
+    /// The limits on the centre's own steps.
+    pub fn centre_limits(&self) -> &CentreLimits {
+        &self.centre_limits
+    }
+
+    /// The catalogue with other limits on the centre's steps.
+    pub fn with_centre_limits(mut self, limits: CentreLimits) -> Self {
+        self.centre_limits = limits;
+        self
     }
 }
 

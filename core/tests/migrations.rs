@@ -132,7 +132,9 @@ fn a_version_2_store_upgrades_and_its_projections_leave_out_what_the_server_refu
         conn.execute_batch(
             "PRAGMA user_version = 2;
              INSERT INTO meta SELECT * FROM src.meta;
-             INSERT INTO events SELECT * FROM src.events;
+             INSERT INTO events SELECT seq, id, stream, kind, hlc_wall, hlc_counter,
+                device_id, actor_user, actor_role, device_seq, prev_hash, hash, payload,
+                server_seq, rejected FROM src.events;
              INSERT INTO cells SELECT * FROM src.cells;
              INSERT INTO categories SELECT * FROM src.categories;
              INSERT INTO incidents SELECT id, status, category, cell, district, street,

@@ -4,6 +4,14 @@
 //! once as hex and stored only as their SHA-256, so a leaked database holds no usable
 //! credential. A scope is a list of grid-code prefixes; the empty prefix (written `*`
 //! on the command line) covers every cell and also reports that lie outside all cells.
+//!
+//! A department's account (a handler of 专业部门) has a department scope instead:
+//! `@water` (every case dispatched to the department `water`, wherever it is) or
+//! `@water/320508001` (only those in that area). The server records, for every case
+//! dispatched (or assigned as assisting) to a department, the key `@<dept>/<cell>`
+//! beside the case's cells, so the very same prefix match scopes pushes, pulls and the
+//! supervisor API; department ids never hold `/`, so `@water/` does not match
+//! `@waterworks/`.
 
 use crate::StorageError;
 use argon2::{
@@ -27,10 +35,42 @@ pub struct Account {
 }
 
 impl Account {
-    /// Whether `cell` (`""` for a report outside every cell) lies in the scope.
+    /// Whether `cell` (`""` for a report outside every cell), or a department key
+    /// `@<dept>/<cell>`, lies in the scope.
     pub fn covers(&self, cell: &str) -> bool {
         self.scope.iter().any(|p| cell.starts_with(p.as_str()))
     }
+
+    /// The department this account acts for: the one its department scope names.
+    pub fn department(&self) -> Option<&str> {
+        self.scope
+            .iter()
+            .find_map(|p| p.strip_prefix('@'))
+            .and_then(|rest| rest.split('/').next())
+    }
+
+    /// The area prefixes of a department account's scope (`""` for everywhere).
+    pub fn department_areas(&self) -> Vec<String> {
+        self.scope
+            .iter()
+            .filter_map(|p| p.strip_prefix('@'))
+            .filter_map(|rest| rest.split_once('/').map(|(_, area)| area.to_string()))
+            .collect()
+    }
+
+    /// Whether the account may see a case in `cell` whose lead and assisting
+    /// departments are `departments`: by its cells, or by its department.
+    pub fn sees(&self, cell: &str, departments: &[String]) -> bool {
+        self.covers(cell)
+            || departments
+                .iter()
+                .any(|d| self.covers(&department_key(d, cell)))
+    }
+}
+
+/// The key recorded for a case in `cell` dispatched to `department`.
+pub fn department_key(department: &str, cell: &str) -> String {
+    format!("@{department}/{cell}")
 }
 
 /// Parses a comma-separated scope: digit prefixes, or `*` for everywhere.
@@ -39,6 +79,15 @@ pub fn parse_scope(text: &str) -> Result<Vec<String>, StorageError> {
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         if part == "*" {
             out.push(String::new());
+        } else if let Some(rest) = part.strip_prefix('@') {
+            let (department, area) = rest.split_once('/').unwrap_or((rest, ""));
+            let area_ok = area.len() <= 15 && area.chars().all(|c| c.is_ascii_digit());
+            if validate_name("department", department).is_err() || !area_ok {
+                return Err(StorageError::Invalid(format!(
+                    "scope {part:?}: @<department> or @<department>/<grid-code prefix> expected"
+                )));
+            }
+            out.push(department_key(department, area));
         } else if part.len() <= 15 && part.chars().all(|c| c.is_ascii_digit()) {
             out.push(part.to_string());
         } else {
@@ -164,6 +213,28 @@ mod tests {
         assert!(!a.covers(""));
         let all = new_account("wang", Role::Supervisor, vec![String::new()], None).unwrap();
         assert!(all.covers("") && all.covers("3205"));
+    }
+
+    #[test]
+    fn department_scopes_see_their_departments_cases_only() {
+        let scope = parse_scope("@water").unwrap();
+        assert_eq!(scope, vec!["@water/".to_string()]);
+        let water = new_account("w", Role::Handler, scope, None).unwrap();
+        assert_eq!(water.department(), Some("water"));
+        assert!(water.sees("32050800100101", &["water".into()]));
+        assert!(!water.sees("32050800100101", &["waterworks".into()]));
+        assert!(!water.sees("32050800100101", &[]));
+        let local = new_account(
+            "l",
+            Role::Handler,
+            parse_scope("@water/320508001").unwrap(),
+            None,
+        )
+        .unwrap();
+        assert!(local.sees("32050800100101", &["water".into()]));
+        assert!(!local.sees("32050800200101", &["water".into()]));
+        assert_eq!(local.department_areas(), vec!["320508001".to_string()]);
+        assert!(parse_scope("@wa/ter/1").is_err() && parse_scope("@/1").is_err());
     }
 
     #[test]

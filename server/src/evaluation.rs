@@ -111,6 +111,21 @@ pub struct Figures {
     pub handling_hours_mean: Option<f64>,
     /// The 90th percentile (nearest rank) of the same.
     pub handling_hours_p90: Option<f64>,
+    /// Of the dispatched, postponed only after the server's deadline had passed (the
+    /// postponement did not rescue them: they count as late).
+    pub postponed_overdue: u64,
+    /// Of the cases with an intake limit, registered or refused within it (受理及时).
+    pub intake_on_time: u64,
+    /// intake on time / cases with an intake limit (受理及时率).
+    pub intake_on_time_rate: Option<f64>,
+    /// dispatched within the dispatch limit / dispatched with one (派遣及时率).
+    pub dispatch_on_time_rate: Option<f64>,
+    /// signed within the signing limit / signed with one (签收及时率).
+    pub sign_on_time_rate: Option<f64>,
+    /// verified within the verification limit / verified with one (核查及时率).
+    pub verification_on_time_rate: Option<f64>,
+    /// Times the centre urged departments (催办/督办).
+    pub urges: u64,
 }
 
 /// One row: a group and its figures.
@@ -134,6 +149,8 @@ fn rate(n: u64, of: u64) -> Option<f64> {
 pub fn figures(views: &[&CaseView], now_ms: i64) -> Figures {
     let mut f = Figures::default();
     let mut hours = Vec::new();
+    // (on time, counted) per centre step.
+    let mut steps = [(0u64, 0u64); 4];
     for v in views {
         let c = &v.case;
         let h = &v.history;
@@ -165,7 +182,25 @@ pub fn figures(views: &[&CaseView], now_ms: i64) -> Figures {
             }
         }
         f.overdue += u64::from(v.is_overdue(now_ms));
+        f.postponed_overdue += u64::from(h.overdue_before_postponement);
+        f.urges += u64::from(h.urges);
+        for (slot, on_time) in steps.iter_mut().zip([
+            h.intake_on_time,
+            h.dispatch_on_time,
+            h.sign_on_time,
+            h.verification_on_time,
+        ]) {
+            if let Some(ok) = on_time {
+                slot.0 += u64::from(ok);
+                slot.1 += 1;
+            }
+        }
     }
+    f.intake_on_time = steps[0].0;
+    f.intake_on_time_rate = rate(steps[0].0, steps[0].1);
+    f.dispatch_on_time_rate = rate(steps[1].0, steps[1].1);
+    f.sign_on_time_rate = rate(steps[2].0, steps[2].1);
+    f.verification_on_time_rate = rate(steps[3].0, steps[3].1);
     f.closure_rate = rate(f.closed, f.due);
     f.on_time_closure_rate = rate(f.closed_on_time, f.due);
     f.rework_rate = rate(f.reworked, f.handled);
@@ -410,11 +445,13 @@ mod tests {
             Action::VerifyPass {
                 note: None,
                 photos: vec![],
+                position: None,
             }
         } else {
             Action::VerifyFail {
                 reason: "still there".into(),
                 photos: vec![],
+                position: None,
             }
         };
         (Role::Worker, action, t)

@@ -15,10 +15,10 @@
 //! another account) is *refused*: nothing is stored and the device's chain is not
 //! touched, so the rightful owner's own push of it is later judged on its merits.
 
-use crate::account::Account;
+use crate::account::{department_key, Account};
 use gridwork_core::{
     geo::{validate_point, Grid},
-    model::{validate_name, Event, IncidentEvent, Stream, GENESIS_HASH, MAX_NOTE_CHARS},
+    model::{validate_name, Action, Event, IncidentEvent, Stream, GENESIS_HASH, MAX_NOTE_CHARS},
     workflow,
 };
 
@@ -53,6 +53,9 @@ pub struct Known {
     /// For an incident stream: the cell of its accepted report (`""` when the report
     /// lies outside every cell); `None` when the server holds no report of it.
     pub case_cell: Option<String>,
+    /// For an incident stream: the department keys (`@<dept>/<cell>`) recorded for
+    /// it, one for each department it was ever dispatched or assigned to.
+    pub case_departments: Vec<String>,
     /// For a patrol stream: the account that started it (the actor of its first
     /// accepted event); `None` when the server holds no accepted event of it.
     pub stream_owner: Option<String>,
@@ -160,6 +163,14 @@ pub fn judge(account: &Account, event: &Event, known: &Known, grid: Option<&Grid
             event.actor, account.user, account.role
         ));
     }
+    if event.actor.department.as_deref() != account.department() {
+        return reject(format!(
+            "pushed for another department: the event names {} but {} acts for {}",
+            event.actor,
+            account.user,
+            account.department().unwrap_or("no department")
+        ));
+    }
     if let Some(reason) = envelope_fault(event, known.received_ms) {
         return reject(reason);
     }
@@ -248,10 +259,23 @@ fn judge_incident(account: &Account, event: &Event, known: &Known, grid: Option<
             let Some(cell) = &known.case_cell else {
                 return reject("unknown case: the server holds no accepted report of it");
             };
-            if !account.covers(cell) {
-                return reject(out_of_scope(cell));
+            let by_department = known.case_departments.iter().any(|k| account.covers(k));
+            if !account.covers(cell) && !by_department {
+                return reject(match account.department() {
+                    Some(d) => format!("not dispatched to {d}: the case is not your department's"),
+                    None => out_of_scope(cell),
+                });
             }
-            Verdict::Accept { cells: Vec::new() }
+            // A department a case goes to sees it from now on, wherever it is.
+            let cells = match &action {
+                Action::Dispatch { department, .. } => vec![department_key(department, cell)],
+                Action::Assist { departments, .. } => departments
+                    .iter()
+                    .map(|d| department_key(d, cell))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Verdict::Accept { cells }
         }
     }
 }
@@ -339,7 +363,7 @@ mod tests {
     use super::*;
     use gridwork_core::{
         clock::Hlc,
-        model::{Action, Actor, Report, Role},
+        model::{Actor, Report, Role},
     };
     use uuid::Uuid;
 

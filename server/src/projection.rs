@@ -76,6 +76,36 @@ pub struct History {
     /// Times the department sent it back to the centre (回退).
     #[serde(default)]
     pub returns: u32,
+    /// A postponement came after the server's deadline had passed: the case counts as
+    /// overdue (once), whatever its new deadline.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overdue_before_postponement: bool,
+    /// Whether the intake operator registered or refused the report within the
+    /// catalogue's intake limit (受理及时), when it sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intake_on_time: Option<bool>,
+    /// Whether the first dispatch came within the dispatch limit of registration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dispatch_on_time: Option<bool>,
+    /// Whether the department signed within the signing limit of its dispatch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_on_time: Option<bool>,
+    /// Whether the last verification came within the verification limit of feedback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_on_time: Option<bool>,
+    /// When the department must sign for the case, while it has not (签收时限).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sign_due_ms: Option<i64>,
+    /// When the shift lead must decide the pending application.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_due_ms: Option<i64>,
+    /// Times the centre urged the department (催办/督办).
+    #[serde(default)]
+    pub urges: u32,
+    /// The last verification was made farther from the case than the server's
+    /// catalogue allows (`centre_limits.verification_radius_m`), or without a position.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub verification_flagged: bool,
 }
 
 impl CaseView {
@@ -83,6 +113,16 @@ impl CaseView {
     pub fn is_overdue(&self, now_ms: i64) -> bool {
         self.case.status == workflow::Status::Dispatched
             && self.deadline_ms.is_some_and(|d| d < now_ms)
+    }
+
+    /// The case's lead and assisting departments (who may see it besides its area).
+    pub fn departments(&self) -> Vec<String> {
+        self.case
+            .department
+            .iter()
+            .chain(self.case.assisting.iter())
+            .cloned()
+            .collect()
     }
 
     /// How far the device's deadline is from the server's, ms (positive: the device
@@ -119,6 +159,7 @@ pub fn fold_case(
         if event.kind == "incident.reported" && report_received.is_none() {
             report_received = Some(arrived);
             source = gridwork_core::model::Source::of_report(&event.payload);
+            clock.reported_ms = Some(event.hlc.wall_ms.min(arrived));
         }
         let applied = case.conflicts.last().map(|c| c.event_id) != Some(event.id);
         if applied {
@@ -208,6 +249,10 @@ struct ServerClock {
     remaining_minutes: Option<i64>,
     closed_ms: Option<i64>,
     history: History,
+    /// When the report came, by the server's reckoning.
+    reported_ms: Option<i64>,
+    /// The exception of the pending application.
+    pending: Option<gridwork_core::model::Exception>,
 }
 
 impl ServerClock {
@@ -224,35 +269,90 @@ impl ServerClock {
             return;
         };
         use gridwork_core::model::Action;
+        use gridwork_core::model::Exception;
         let device_before = self.device_deadline_ms;
         self.device_deadline_ms = case.deadline_ms;
+        let limits = catalog
+            .map(|c| c.centre_limits().clone())
+            .unwrap_or_default();
+        let within = |from: Option<i64>, limit: Option<gridwork_core::calendar::TimeLimit>| {
+            let (from, limit) = (from?, limit?);
+            calendar.deadline(from, &limit).ok().map(|due| at <= due)
+        };
+        // An approval takes effect as the step applied for.
+        let effect = match &action {
+            Action::Approve { .. } => match self.pending.take() {
+                Some(Exception::Return) => Some(Exception::Return),
+                Some(Exception::Postpone) => Some(Exception::Postpone),
+                Some(Exception::Suspend) => Some(Exception::Suspend),
+                None => None,
+            },
+            Action::Return { .. } => Some(Exception::Return),
+            Action::Postpone { .. } => Some(Exception::Postpone),
+            Action::Suspend { .. } => Some(Exception::Suspend),
+            _ => None,
+        };
         let h = &mut self.history;
         match &action {
-            Action::Register { .. } => {
-                h.registered_ms.get_or_insert(at);
+            Action::Register { .. } | Action::Cancel { .. } => {
+                if h.intake_on_time.is_none() && h.registered_ms.is_none() {
+                    h.intake_on_time = within(self.reported_ms, limits.intake);
+                }
+                if matches!(action, Action::Register { .. }) {
+                    h.registered_ms.get_or_insert(at);
+                }
             }
             Action::Dispatch { .. } => {
+                if h.dispatched_ms.is_none() {
+                    h.dispatch_on_time = within(h.registered_ms, limits.dispatch);
+                }
                 h.dispatched_ms.get_or_insert(at);
+                h.sign_due_ms = limits.sign.and_then(|l| calendar.deadline(at, &l).ok());
+            }
+            Action::Sign { .. } => {
+                h.sign_on_time = h.sign_due_ms.map(|due| at <= due);
+                h.sign_due_ms = None;
             }
             Action::Handle { .. } => {
                 h.handled_ms = Some(at);
-                h.handled_on_time = self.deadline_ms.map(|d| at <= d);
+                h.handled_on_time = self
+                    .deadline_ms
+                    .map(|d| at <= d && !h.overdue_before_postponement);
                 h.handling_minutes = h
                     .dispatched_ms
                     .and_then(|from| calendar.working_minutes_between(from, at).ok());
             }
-            Action::Return { .. } => h.returns += 1,
+            Action::VerifyPass { .. } | Action::VerifyFail { .. } => {
+                h.verification_on_time = within(h.handled_ms, limits.verification);
+                h.verification_flagged = limits
+                    .verification_radius_m
+                    .is_some_and(|r| case.verification_far(r));
+            }
+            Action::Apply { exception, .. } => {
+                self.pending = Some(*exception);
+                h.decision_due_ms = limits.approval.and_then(|l| calendar.deadline(at, &l).ok());
+            }
+            Action::Refuse { .. } => {
+                self.pending = None;
+                h.decision_due_ms = None;
+            }
+            Action::Urge { .. } => h.urges += 1,
             _ => {}
         }
-        match action {
-            Action::Dispatch { .. } => {
-                let limit = catalog.and_then(|c| c.get(case.category()).map(|k| k.time_limit));
-                self.deadline_ms = match limit {
-                    Some(limit) => calendar.deadline(at, &limit).ok().or(case.deadline_ms),
-                    None => case.deadline_ms,
-                };
+        if matches!(action, Action::Approve { .. }) {
+            h.decision_due_ms = None;
+        }
+        match effect {
+            Some(Exception::Return) => {
+                h.returns += 1;
+                h.sign_due_ms = None;
+                self.deadline_ms = None;
+                self.remaining_minutes = None;
             }
-            Action::Postpone { .. } => {
+            Some(Exception::Postpone) => {
+                if self.deadline_ms.is_some_and(|d| d < at) {
+                    h.overdue_before_postponement = true;
+                }
                 // As many working minutes more as the device granted.
                 self.deadline_ms = match (self.deadline_ms, device_before, case.deadline_ms) {
                     (Some(ours), Some(before), Some(after)) => calendar
@@ -263,12 +363,25 @@ impl ServerClock {
                     (_, _, device) => device,
                 };
             }
-            Action::Suspend { .. } => {
+            Some(Exception::Suspend) => {
                 self.remaining_minutes = match (case.suspended_from, self.deadline_ms) {
                     (Some(workflow::Status::Dispatched), Some(d)) => {
                         calendar.working_minutes_between(at, d).ok()
                     }
                     _ => None,
+                };
+            }
+            None => {}
+        }
+        match action {
+            Action::Dispatch { .. } => {
+                let category = catalog.and_then(|c| c.get(case.category()));
+                self.deadline_ms = match category {
+                    Some(k) => k
+                        .deadline(calendar, at, &k.limit_for(case.urgency()))
+                        .ok()
+                        .or(case.deadline_ms),
+                    None => case.deadline_ms,
                 };
             }
             Action::Resume { .. } => {
@@ -279,9 +392,10 @@ impl ServerClock {
                         .or(case.deadline_ms);
                 }
             }
-            Action::Cancel { .. } | Action::Return { .. } | Action::Reopen { .. } => {
+            Action::Cancel { .. } | Action::Reopen { .. } => {
                 self.deadline_ms = None;
                 self.remaining_minutes = None;
+                self.pending = None;
             }
             _ => {}
         }
@@ -295,7 +409,7 @@ mod tests {
     use super::*;
     use gridwork_core::{
         clock::Hlc,
-        model::{Action, Actor, Report, Role, Stream, GENESIS_HASH},
+        model::{Action, Actor, PhotoRef, Report, Role, Stream, GENESIS_HASH},
         workflow::Status,
     };
     use uuid::Uuid;
@@ -362,6 +476,116 @@ mod tests {
             cell: Some(claim.into()),
             patrol: None,
         })
+    }
+
+    #[test]
+    fn urgent_limits_centre_steps_and_late_postponements_by_the_servers_reckoning() {
+        use gridwork_core::{
+            calendar::TimeLimit,
+            catalog::CentreLimits,
+            model::{Exception, Urgency},
+        };
+        let hour = Some(TimeLimit::WorkingHours(1));
+        let mut json: serde_json::Value =
+            serde_json::from_str(include_str!("../../data/kcity-catalog.json")).unwrap();
+        for c in json["categories"].as_array_mut().unwrap() {
+            if c["code"] == "06010" {
+                c["urgent_time_limit"] = serde_json::json!({"value": 1, "unit": "working_hours"});
+            }
+        }
+        let catalog = Catalog::from_json(&json.to_string())
+            .unwrap()
+            .with_centre_limits(CentreLimits {
+                intake: hour,
+                dispatch: hour,
+                sign: hour,
+                approval: hour,
+                verification: hour,
+                verification_radius_m: Some(100),
+            });
+        let min = 60_000;
+        let t = |h: i64, m: i64| MONDAY_9AM + ((h - 9) * 60 + m) * min;
+        let mut c = Case::new();
+        let IncidentEvent::Reported(r) = reported("32050800100101") else {
+            unreachable!()
+        };
+        let urgent = IncidentEvent::Reported(Report {
+            urgency: Urgency::Urgent,
+            ..r
+        });
+        c.push(Role::Worker, urgent, t(9, 0), t(9, 0));
+        c.act(
+            Role::Intake,
+            Action::Register { note: None },
+            t(9, 30),
+            t(9, 30),
+        );
+        let dispatch = Action::Dispatch {
+            department: "sanitation".into(),
+            deadline_ms: t(17, 0),
+            note: None,
+        };
+        c.act(Role::Dispatcher, dispatch, t(11, 0), t(11, 0));
+        c.act(
+            Role::Handler,
+            Action::Sign { note: None },
+            t(11, 30),
+            t(11, 30),
+        );
+        let apply = Action::Apply {
+            exception: Exception::Postpone,
+            reason: "parts".into(),
+            extend: None,
+            deadline_ms: None,
+        };
+        c.act(Role::Handler, apply, t(13, 40), t(13, 40));
+        let approve = Action::Approve {
+            note: None,
+            deadline_ms: Some(t(17, 0) + 24 * HOUR),
+            remaining_minutes: None,
+        };
+        c.act(Role::ShiftLead, approve, t(14, 0), t(14, 0));
+        let v = fold_case(&c.events, "32050800100101", Some(&catalog)).unwrap();
+        let h = &v.history;
+        assert_eq!(h.intake_on_time, Some(true));
+        assert_eq!(
+            h.dispatch_on_time,
+            Some(false),
+            "an hour and a half after registration"
+        );
+        assert_eq!(h.sign_on_time, Some(true));
+        assert!(
+            h.overdue_before_postponement,
+            "the urgent hour ran out at 12:00"
+        );
+        assert_eq!(v.case.postpone_count, 1);
+        assert!(v.deadline_ms.unwrap() > t(14, 30), "a working day more");
+        assert_eq!(h.decision_due_ms, None);
+        c.act(
+            Role::Handler,
+            Action::Handle {
+                note: None,
+                photos: vec![PhotoRef {
+                    sha256: "a".repeat(64),
+                    size: 1,
+                    mime: "image/jpeg".into(),
+                }],
+            },
+            t(14, 30),
+            t(14, 30),
+        );
+        let v = fold_case(&c.events, "32050800100101", Some(&catalog)).unwrap();
+        assert_eq!(v.history.handled_on_time, Some(false), "not rescued");
+        // Verified from a kilometre away, within the hour: on time, but flagged.
+        let far = Action::VerifyPass {
+            note: None,
+            photos: vec![],
+            position: Some(gridwork_core::geo::LatLon::new(31.315, 120.5808)),
+        };
+        c.act(Role::Worker, far, t(15, 0), t(15, 0));
+        let v = fold_case(&c.events, "32050800100101", Some(&catalog)).unwrap();
+        assert_eq!(v.history.verification_on_time, Some(true));
+        assert!(v.history.verification_flagged);
     }
 
     #[test]
@@ -515,6 +739,7 @@ mod tests {
             Action::VerifyPass {
                 note: None,
                 photos: vec![],
+                position: None,
             },
             MONDAY_9AM + 2 * HOUR,
             MONDAY_9AM + 2 * HOUR,

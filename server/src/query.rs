@@ -168,6 +168,16 @@ pub fn parse(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
+    // A department's account lists the cases dispatched to it (as the lead), in its
+    // areas; its scope holds department keys, not cells.
+    let areas;
+    let scope: &[String] = match caller.department() {
+        Some(_) => {
+            areas = caller.department_areas();
+            &areas
+        }
+        None => &caller.scope,
+    };
     let prefixes = match get("area") {
         Some(area) => {
             if area.is_empty() || area.len() > 15 || !area.chars().all(|c| c.is_ascii_digit()) {
@@ -175,15 +185,15 @@ pub fn parse(
                     "area: {area:?} is not a grid-code prefix (1 to 15 digits)"
                 )));
             }
-            if !caller.scope.iter().any(|p| area.starts_with(p.as_str())) {
+            if !scope.iter().any(|p| area.starts_with(p.as_str())) {
                 return Err(QueryError::OutOfScope(format!(
                     "area {area} lies outside your scope"
                 )));
             }
             vec![area.to_string()]
         }
-        None if caller.scope.iter().any(String::is_empty) => vec![],
-        None => caller.scope.clone(),
+        None if scope.iter().any(String::is_empty) => vec![],
+        None => scope.to_vec(),
     };
     let mut statuses = Vec::new();
     if let Some(list) = get("status") {
@@ -251,9 +261,22 @@ pub fn parse(
         prefixes,
         statuses,
         category: get("category").map(|v| code("category", v)).transpose()?,
-        department: get("department")
-            .map(|v| code("department", v))
-            .transpose()?,
+        department: match caller.department() {
+            Some(own) => match get("department")
+                .map(|v| code("department", v))
+                .transpose()?
+            {
+                Some(other) if other != own => {
+                    return Err(QueryError::OutOfScope(format!(
+                        "department {other}: you see the cases of {own} only"
+                    )))
+                }
+                _ => Some(own.to_string()),
+            },
+            None => get("department")
+                .map(|v| code("department", v))
+                .transpose()?,
+        },
         overdue,
         now_ms,
         text,

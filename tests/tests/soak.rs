@@ -88,6 +88,7 @@ fn work(m: &Member, rng: &mut Rng, round: u64, department: &str) {
                 m.device.store.act(c.id, &req).unwrap();
             }
         }
+        _ => {}
     }
 }
 

@@ -124,8 +124,8 @@ pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<Stored> 
 fn insert(conn: &Connection, e: &Event, hash: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO events (id, stream, kind, hlc_wall, hlc_counter, device_id, actor_user,
-            actor_role, device_seq, prev_hash, hash, payload, server_seq)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            actor_role, device_seq, prev_hash, hash, payload, server_seq, actor_department)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         e.id.to_string(),
@@ -141,12 +141,14 @@ fn insert(conn: &Connection, e: &Event, hash: &str) -> Result<()> {
         hash,
         canonical_json(&e.payload),
         e.server_seq,
+        e.actor.department,
     ])?;
     Ok(())
 }
 
 pub(crate) const EVENT_COLUMNS: &str = "id, stream, kind, hlc_wall, hlc_counter, device_id, \
-     actor_user, actor_role, device_seq, prev_hash, payload, server_seq, hash, rejected";
+     actor_user, actor_role, device_seq, prev_hash, payload, server_seq, hash, rejected, \
+     actor_department";
 
 /// One stored event with what the store knows about it beyond the envelope.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -178,7 +180,8 @@ pub(crate) fn row_to_stored(r: &Row<'_>) -> rusqlite::Result<Result<StoredEvent>
                 actor: Actor::new(
                     r.get::<_, String>(6)?,
                     role.parse().map_err(|_| corrupt("role"))?,
-                ),
+                )
+                .in_department(r.get(14)?),
                 device_seq: r.get::<_, i64>(8)? as u64,
                 prev_hash: r.get(9)?,
                 payload: serde_json::from_str(&payload).map_err(|_| corrupt("payload"))?,

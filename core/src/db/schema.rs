@@ -157,8 +157,15 @@ CREATE UNIQUE INDEX patrols_one_open_per_worker ON patrols (worker)
     WHERE status IN ('active', 'paused') AND remote = 0;
 "#;
 
+/// Schema version 4: the department a handler acted for, part of the signed actor
+/// (`NULL` for every event recorded before departments were accounts, and for other
+/// roles).
+pub(crate) const V4: &str = r#"
+ALTER TABLE events ADD COLUMN actor_department TEXT;
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// The first version whose projections leave out what the server refused and show
 /// patrols pulled from others. A store upgraded from before it has its projections

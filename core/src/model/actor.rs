@@ -1,23 +1,39 @@
-//! Who did something: a user acting in a role.
+//! Who did something: a user acting in a role, for a department when the role is a
+//! department's.
 
 use super::ModelError;
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 
 /// The role a user acts in. Roles decide which workflow actions are allowed.
+///
+/// The centre's posts (DOMAIN §4b) are [`Role::Intake`], [`Role::Dispatcher`] and
+/// [`Role::ShiftLead`], each with its own rights (separation of duties, see
+/// `workflow::permitted`). [`Role::Supervisor`] is the role of stores and accounts made
+/// before the posts existed: it holds every centre post at once, so those keep working
+/// unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     /// A grid worker (网格员): reports, verifies on site, patrols.
     Worker,
-    /// A supervisor at the command centre (受理员/派遣员/值班长): registers, dispatches,
-    /// approves side paths, closes.
+    /// Every post of the command centre at once (受理员 + 派遣员 + 值班长): the role of
+    /// accounts and stores made before the posts were split.
     Supervisor,
-    /// A handler in a responsible department (专业部门): handles dispatched cases.
+    /// A handler in a responsible department (专业部门): signs for, handles and applies
+    /// for exceptions on the cases dispatched to its department.
     Handler,
     /// Another system speaking for residents or a partner (Open311): files reports
     /// from a server-held device and takes no workflow action.
     Integration,
+    /// The centre's intake operator (受理员): checks reports (核实), registers or
+    /// cancels them (不予立案), closes verified cases.
+    Intake,
+    /// The centre's dispatcher (派遣员): dispatches to departments, urges them, resumes.
+    Dispatcher,
+    /// The centre's shift lead (值班长): approves or refuses a department's return,
+    /// postponement and suspension applications; cancels (作废) and reopens.
+    ShiftLead,
 }
 
 impl Role {
@@ -28,7 +44,18 @@ impl Role {
             Role::Supervisor => "supervisor",
             Role::Handler => "handler",
             Role::Integration => "integration",
+            Role::Intake => "intake",
+            Role::Dispatcher => "dispatcher",
+            Role::ShiftLead => "shift_lead",
         }
+    }
+
+    /// Whether the role is one of the centre's (a post, or the legacy supervisor).
+    pub fn is_centre(self) -> bool {
+        matches!(
+            self,
+            Role::Supervisor | Role::Intake | Role::Dispatcher | Role::ShiftLead
+        )
     }
 }
 
@@ -46,6 +73,9 @@ impl FromStr for Role {
             "supervisor" => Ok(Role::Supervisor),
             "handler" => Ok(Role::Handler),
             "integration" => Ok(Role::Integration),
+            "intake" => Ok(Role::Intake),
+            "dispatcher" => Ok(Role::Dispatcher),
+            "shift_lead" | "shift-lead" => Ok(Role::ShiftLead),
             other => Err(ModelError::UnknownRole(other.to_string())),
         }
     }
@@ -58,6 +88,12 @@ pub struct Actor {
     pub user: String,
     /// The role the user acted in.
     pub role: Role,
+    /// The department a handler acts for (its account's department). `None` for every
+    /// other role, and for handler accounts made before departments were accounts
+    /// (those act wherever their cells are, as before). Left out of the JSON when
+    /// `None`, so the hashes of older events do not change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
 }
 
 impl Actor {
@@ -66,12 +102,22 @@ impl Actor {
         Self {
             user: user.into(),
             role,
+            department: None,
         }
+    }
+
+    /// The actor acting for `department`.
+    pub fn in_department(mut self, department: Option<String>) -> Self {
+        self.department = department;
+        self
     }
 }
 
 impl fmt::Display for Actor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.user, self.role)
+        match &self.department {
+            Some(d) => write!(f, "{} ({}, {d})", self.user, self.role),
+            None => write!(f, "{} ({})", self.user, self.role),
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! that older devices keep reading newer events.
 
 use super::ModelError;
+use crate::calendar::TimeLimit;
+use crate::geo::LatLon;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -109,17 +111,23 @@ pub enum Action {
         /// Optional note.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
-        /// Optional photos.
+        /// Photos; required when the catalogue sets a verification radius.
         #[serde(default)]
         photos: Vec<PhotoRef>,
+        /// Where the verifier stood (WGS-84), when the device knew.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<LatLon>,
     },
     /// A worker re-checked on site and the problem remains: back to the department (返工).
     VerifyFail {
         /// What is still wrong.
         reason: String,
-        /// Optional photos.
+        /// Photos; required when the catalogue sets a verification radius.
         #[serde(default)]
         photos: Vec<PhotoRef>,
+        /// Where the verifier stood (WGS-84), when the device knew.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        position: Option<LatLon>,
     },
     /// The centre closes a verified case (结案).
     Close {
@@ -169,6 +177,91 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// The intake operator checked the report (核实), e.g. asked the worker to confirm.
+    Check {
+        /// What was checked, and how.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The department acknowledges a dispatched case (签收).
+    Sign {
+        /// Optional note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+    /// The department applies to the shift lead for a return, postponement or
+    /// suspension (申请回退/延期/缓办); nothing changes until it is approved.
+    Apply {
+        /// What is applied for.
+        exception: Exception,
+        /// Why.
+        reason: String,
+        /// For a postponement: how much more time is asked for (default the
+        /// category's limit again).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        extend: Option<TimeLimit>,
+        /// When the shift lead's decision is due, unix ms (the catalogue's approval
+        /// limit, counted by the applicant's calendar).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline_ms: Option<i64>,
+    },
+    /// The shift lead approves the pending application: it takes effect now.
+    Approve {
+        /// Optional note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// For a postponement: the new handling deadline, unix ms.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        deadline_ms: Option<i64>,
+        /// For a suspension: working minutes left on the deadline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remaining_minutes: Option<i64>,
+    },
+    /// The shift lead refuses the pending application; the case goes on as it was.
+    Refuse {
+        /// Why.
+        reason: String,
+    },
+    /// The centre urges the department (催办, or 督办 when `supervise`).
+    Urge {
+        /// What the centre says.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+        /// Formal supervision (督办) rather than a reminder (催办).
+        #[serde(default)]
+        supervise: bool,
+    },
+    /// Assisting departments join the lead department on a dispatched case (协办).
+    Assist {
+        /// Department ids from the catalogue.
+        departments: Vec<String>,
+        /// Optional note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+}
+
+/// What a department may apply to the shift lead for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exception {
+    /// Back to the centre, e.g. wrong department (回退).
+    Return,
+    /// More time (延期).
+    Postpone,
+    /// Pause handling (缓办/挂账).
+    Suspend,
+}
+
+impl Exception {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exception::Return => "return",
+            Exception::Postpone => "postpone",
+            Exception::Suspend => "suspend",
+        }
+    }
 }
 
 impl Action {
@@ -188,6 +281,13 @@ impl Action {
             Action::Resume { .. } => "resume",
             Action::SelfResolve { .. } => "self_resolve",
             Action::Reopen { .. } => "reopen",
+            Action::Check { .. } => "check",
+            Action::Sign { .. } => "sign",
+            Action::Apply { .. } => "apply",
+            Action::Approve { .. } => "approve",
+            Action::Refuse { .. } => "refuse",
+            Action::Urge { .. } => "urge",
+            Action::Assist { .. } => "assist",
         }
     }
 
@@ -207,6 +307,13 @@ impl Action {
             Action::Resume { .. } => "incident.resumed",
             Action::SelfResolve { .. } => "incident.self_resolved",
             Action::Reopen { .. } => "incident.reopened",
+            Action::Check { .. } => "incident.checked",
+            Action::Sign { .. } => "incident.signed",
+            Action::Apply { .. } => "incident.applied",
+            Action::Approve { .. } => "incident.approved",
+            Action::Refuse { .. } => "incident.refused",
+            Action::Urge { .. } => "incident.urged",
+            Action::Assist { .. } => "incident.assisted",
         }
     }
 
@@ -229,14 +336,21 @@ impl Action {
             | Action::Return { reason }
             | Action::Postpone { reason, .. }
             | Action::Suspend { reason, .. }
-            | Action::Reopen { reason } => Some(reason),
+            | Action::Reopen { reason }
+            | Action::Apply { reason, .. }
+            | Action::Refuse { reason } => Some(reason),
             Action::Register { note }
             | Action::Dispatch { note, .. }
             | Action::Handle { note, .. }
             | Action::VerifyPass { note, .. }
             | Action::Close { note }
             | Action::Resume { note, .. }
-            | Action::SelfResolve { note, .. } => note.as_deref(),
+            | Action::SelfResolve { note, .. }
+            | Action::Check { note }
+            | Action::Sign { note }
+            | Action::Approve { note, .. }
+            | Action::Urge { note, .. }
+            | Action::Assist { note, .. } => note.as_deref(),
         }
     }
 }
@@ -348,6 +462,31 @@ impl IncidentEvent {
                 if let Action::Dispatch { department, .. } = a {
                     super::validate_name("department", department)?;
                 }
+                if let Action::VerifyPass {
+                    position: Some(p), ..
+                }
+                | Action::VerifyFail {
+                    position: Some(p), ..
+                } = a
+                {
+                    crate::geo::validate_point(p.lat, p.lon).map_err(|e| {
+                        ModelError::InvalidPayload {
+                            kind: kind.to_string(),
+                            reason: e.to_string(),
+                        }
+                    })?;
+                }
+                if let Action::Assist { departments, .. } = a {
+                    if departments.is_empty() || departments.len() > 10 {
+                        return Err(ModelError::InvalidPayload {
+                            kind: kind.to_string(),
+                            reason: "1 to 10 assisting departments".into(),
+                        });
+                    }
+                    for d in departments {
+                        super::validate_name("department", d)?;
+                    }
+                }
                 a.photos()
             }
         };
@@ -389,6 +528,13 @@ const ACTION_KINDS: &[(&str, &str)] = &[
     ("incident.resumed", "resume"),
     ("incident.self_resolved", "self_resolve"),
     ("incident.reopened", "reopen"),
+    ("incident.checked", "check"),
+    ("incident.signed", "sign"),
+    ("incident.applied", "apply"),
+    ("incident.approved", "approve"),
+    ("incident.refused", "refuse"),
+    ("incident.urged", "urge"),
+    ("incident.assisted", "assist"),
 ];
 
 #[cfg(test)]
@@ -420,10 +566,12 @@ mod tests {
             Action::VerifyPass {
                 note: None,
                 photos: vec![],
+                position: Some(LatLon::new(31.3, 120.6)),
             },
             Action::VerifyFail {
                 reason: "still open".into(),
                 photos: vec![photo.clone()],
+                position: None,
             },
             Action::Close { note: None },
             Action::Return { reason: "x".into() },
@@ -445,6 +593,30 @@ mod tests {
             },
             Action::Reopen {
                 reason: "back".into(),
+            },
+            Action::Check { note: None },
+            Action::Sign { note: None },
+            Action::Apply {
+                exception: Exception::Postpone,
+                reason: "rain".into(),
+                extend: Some(TimeLimit::WorkingHours(4)),
+                deadline_ms: Some(3),
+            },
+            Action::Approve {
+                note: None,
+                deadline_ms: Some(4),
+                remaining_minutes: None,
+            },
+            Action::Refuse {
+                reason: "no".into(),
+            },
+            Action::Urge {
+                note: None,
+                supervise: true,
+            },
+            Action::Assist {
+                departments: vec!["water".into()],
+                note: None,
             },
         ];
         assert_eq!(actions.len(), ACTION_KINDS.len());

@@ -9,8 +9,8 @@ mod source;
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
 pub use incident::{
-    Action, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS,
-    MAX_NOTE_CHARS, MAX_PHOTOS,
+    Action, Exception, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS,
+    MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS, MAX_PHOTOS,
 };
 pub use source::Source;
 
@@ -19,8 +19,8 @@ use thiserror::Error;
 /// A value of the data model that could not be parsed or does not hold together.
 #[derive(Debug, Error, Clone, PartialEq)]
 pub enum ModelError {
-    /// A role name other than `worker`, `supervisor`, `handler` or `integration`.
-    #[error("unknown role {0:?} (expected worker, supervisor, handler or integration)")]
+    /// A role name that does not exist.
+    #[error("unknown role {0:?} (expected worker, supervisor, handler, intake, dispatcher, shift_lead or integration)")]
     UnknownRole(String),
     /// A stream name that is not `incident/<uuid>` or `patrol/<uuid>`.
     #[error("invalid stream {0:?} (expected incident/<uuid> or patrol/<uuid>)")]

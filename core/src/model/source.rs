@@ -71,8 +71,8 @@ impl Source {
     /// partner systems send through Open311.
     pub fn allowed_for(self, role: Role) -> bool {
         match self {
-            Source::GridWorker => matches!(role, Role::Worker | Role::Supervisor),
-            Source::Hotline | Source::Inspection => role == Role::Supervisor,
+            Source::GridWorker => matches!(role, Role::Worker | Role::Supervisor | Role::Intake),
+            Source::Hotline | Source::Inspection => matches!(role, Role::Supervisor | Role::Intake),
             Source::Resident | Source::Open311Partner => role == Role::Integration,
         }
     }

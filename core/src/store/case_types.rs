@@ -64,11 +64,31 @@ pub enum ActionKind {
     SelfResolve,
     /// Open a closed or cancelled case again (reason required).
     Reopen,
+    /// The intake operator checked the report (核实).
+    Check,
+    /// The department signs for the case (签收).
+    Sign,
+    /// The department applies for a return to the centre (reason required).
+    ApplyReturn,
+    /// The department applies for more time (reason required; `extend` optional).
+    ApplyPostpone,
+    /// The department applies for a suspension (reason required).
+    ApplySuspend,
+    /// The shift lead approves the pending application.
+    Approve,
+    /// The shift lead refuses the pending application (reason required).
+    Refuse,
+    /// The centre reminds the department (催办).
+    Urge,
+    /// The centre formally supervises the department (督办).
+    Supervise,
+    /// An assisting department joins (`department` required) (协办).
+    Assist,
 }
 
 impl ActionKind {
     /// Every action.
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 23] = [
         ActionKind::Register,
         ActionKind::Cancel,
         ActionKind::Dispatch,
@@ -82,6 +102,16 @@ impl ActionKind {
         ActionKind::Resume,
         ActionKind::SelfResolve,
         ActionKind::Reopen,
+        ActionKind::Check,
+        ActionKind::Sign,
+        ActionKind::ApplyReturn,
+        ActionKind::ApplyPostpone,
+        ActionKind::ApplySuspend,
+        ActionKind::Approve,
+        ActionKind::Refuse,
+        ActionKind::Urge,
+        ActionKind::Supervise,
+        ActionKind::Assist,
     ];
 
     /// The action's name (`verify_pass`, …); the CLI also accepts `verify-pass`.
@@ -100,6 +130,16 @@ impl ActionKind {
             ActionKind::Resume => "resume",
             ActionKind::SelfResolve => "self_resolve",
             ActionKind::Reopen => "reopen",
+            ActionKind::Check => "check",
+            ActionKind::Sign => "sign",
+            ActionKind::ApplyReturn => "apply_return",
+            ActionKind::ApplyPostpone => "apply_postpone",
+            ActionKind::ApplySuspend => "apply_suspend",
+            ActionKind::Approve => "approve",
+            ActionKind::Refuse => "refuse",
+            ActionKind::Urge => "urge",
+            ActionKind::Supervise => "supervise",
+            ActionKind::Assist => "assist",
         }
     }
 
@@ -126,7 +166,8 @@ pub struct ActionRequest {
     pub kind: ActionKind,
     /// Note or reason.
     pub note: Option<String>,
-    /// Department id, for dispatch.
+    /// Department id, for dispatch (default the category's, by area where the
+    /// catalogue routes by area) and assist.
     pub department: Option<String>,
     /// Photo files to attach.
     pub photos: Vec<PathBuf>,
@@ -135,6 +176,9 @@ pub struct ActionRequest {
     /// Act in another role than the signed-in one (a supervisor's tablet used by a
     /// handler, the demo).
     pub as_role: Option<Role>,
+    /// For verification: where the verifier stands (WGS-84 latitude, longitude).
+    #[serde(default)]
+    pub position: Option<(f64, f64)>,
 }
 
 impl ActionRequest {
@@ -147,6 +191,7 @@ impl ActionRequest {
             photos: Vec::new(),
             extend: None,
             as_role: None,
+            position: None,
         }
     }
 }

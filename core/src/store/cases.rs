@@ -11,8 +11,8 @@ use crate::{
     error::{Error, Result},
     geo::validate_point,
     model::{
-        Action, Actor, Event, IncidentEvent, PhotoRef, Report, Role, Stream, MAX_DESCRIPTION_CHARS,
-        MAX_NOTE_CHARS,
+        Action, Actor, Event, Exception, IncidentEvent, PhotoRef, Report, Role, Stream,
+        MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS,
     },
     workflow::{self, Case, Status},
 };
@@ -335,9 +335,11 @@ pub(crate) fn apply_remote_in(
 }
 
 /// Builds the workflow action a request asks for on `case` at `now`: the department
-/// checked against the catalogue, the dispatch deadline and postponements counted with
-/// the catalogue's working calendar, a suspension's remaining minutes and a
-/// resumption's new deadline. Shared by the device (`Store::act`) and the server's
+/// checked against the catalogue (by default the category's, routed by area where the
+/// catalogue says so), the dispatch deadline by the category's limit for the case's
+/// urgency, counted on the catalogue's working calendar (or in natural time), a
+/// postponement's and an application's deadlines, a suspension's remaining minutes and
+/// a resumption's new deadline. Shared by the device (`Store::act`) and the server's
 /// console actions, so both build the very same events.
 pub fn build_action(
     req: &ActionRequest,
@@ -351,55 +353,101 @@ pub fn build_action(
     let calendar = catalog
         .map(|c| c.calendar().clone())
         .unwrap_or_else(crate::calendar::WorkingCalendar::china_default);
-    let limit = || -> Result<TimeLimit> {
+    let category = || {
         catalog
             .and_then(|c| c.get(case.category()))
-            .map(|c| c.time_limit)
             .ok_or_else(|| Error::UnknownCategory(case.category().to_string()))
+    };
+    let known_department = |d: &str| catalog.is_some_and(|c| c.department(d).is_some());
+    let postponed = |extend: Option<TimeLimit>| -> Result<i64> {
+        let category = category()?;
+        let extend = extend.unwrap_or_else(|| category.limit_for(case.urgency()));
+        let from = case.deadline_ms.unwrap_or(now).max(now);
+        Ok(category.deadline(&calendar, from, &extend)?)
+    };
+    let remaining = || -> Result<Option<i64>> {
+        case.deadline_ms
+            .filter(|_| case.status == Status::Dispatched)
+            .map(|d| calendar.working_minutes_between(now, d))
+            .transpose()
+            .map_err(Into::into)
+    };
+    let apply = |exception: Exception| -> Result<Action> {
+        let deadline_ms = catalog
+            .and_then(|c| c.centre_limits().approval)
+            .map(|l| calendar.deadline(now, &l))
+            .transpose()?;
+        Ok(Action::Apply {
+            exception,
+            reason: reason(),
+            extend: req.extend.filter(|_| exception == Exception::Postpone),
+            deadline_ms,
+        })
     };
     Ok(match req.kind {
         ActionKind::Register => Action::Register { note },
         ActionKind::Cancel => Action::Cancel { reason: reason() },
         ActionKind::Dispatch => {
-            let department = req.department.clone().ok_or_else(|| {
-                Error::invalid("department", "dispatch needs a department (--to)")
-            })?;
-            let known = catalog.is_some_and(|c| c.department(&department).is_some());
-            if !known {
+            let category = category()?;
+            let department = match &req.department {
+                Some(d) => d.clone(),
+                None => category.department_for(case.cell()).to_string(),
+            };
+            if !known_department(&department) {
                 return Err(Error::UnknownDepartment(department));
             }
+            let limit = category.limit_for(case.urgency());
             Action::Dispatch {
                 department,
-                deadline_ms: calendar.deadline(now, &limit()?)?,
+                deadline_ms: category.deadline(&calendar, now, &limit)?,
                 note,
             }
         }
         ActionKind::Handle => Action::Handle { note, photos },
-        ActionKind::VerifyPass => Action::VerifyPass { note, photos },
-        ActionKind::VerifyFail => Action::VerifyFail {
-            reason: reason(),
-            photos,
-        },
-        ActionKind::Close => Action::Close { note },
-        ActionKind::Return => Action::Return { reason: reason() },
-        ActionKind::Postpone => {
-            let extend = match &req.extend {
-                Some(e) => *e,
-                None => limit()?,
-            };
-            let from = case.deadline_ms.unwrap_or(now).max(now);
-            Action::Postpone {
-                reason: reason(),
-                deadline_ms: calendar.deadline(from, &extend)?,
+        ActionKind::VerifyPass | ActionKind::VerifyFail => {
+            let position = req
+                .position
+                .map(|(lat, lon)| {
+                    crate::geo::validate_point(lat, lon)?;
+                    Ok::<_, Error>(crate::geo::LatLon::new(lat, lon))
+                })
+                .transpose()?;
+            if catalog.is_some_and(|c| c.centre_limits().verification_radius_m.is_some()) {
+                if photos.is_empty() {
+                    return Err(Error::invalid(
+                        "photo",
+                        "verification on site needs a photo",
+                    ));
+                }
+                if position.is_none() {
+                    return Err(Error::invalid(
+                        "position",
+                        "verification on site needs the verifier's position",
+                    ));
+                }
+            }
+            match req.kind {
+                ActionKind::VerifyPass => Action::VerifyPass {
+                    note,
+                    photos,
+                    position,
+                },
+                _ => Action::VerifyFail {
+                    reason: reason(),
+                    photos,
+                    position,
+                },
             }
         }
+        ActionKind::Close => Action::Close { note },
+        ActionKind::Return => Action::Return { reason: reason() },
+        ActionKind::Postpone => Action::Postpone {
+            reason: reason(),
+            deadline_ms: postponed(req.extend)?,
+        },
         ActionKind::Suspend => Action::Suspend {
             reason: reason(),
-            remaining_minutes: case
-                .deadline_ms
-                .filter(|_| case.status == Status::Dispatched)
-                .map(|d| calendar.working_minutes_between(now, d))
-                .transpose()?,
+            remaining_minutes: remaining()?,
         },
         ActionKind::Resume => Action::Resume {
             deadline_ms: match case.deadline_ms.and(case.suspended_from) {
@@ -413,6 +461,44 @@ pub fn build_action(
         },
         ActionKind::SelfResolve => Action::SelfResolve { note, photos },
         ActionKind::Reopen => Action::Reopen { reason: reason() },
+        ActionKind::Check => Action::Check { note },
+        ActionKind::Sign => Action::Sign { note },
+        ActionKind::ApplyReturn => apply(Exception::Return)?,
+        ActionKind::ApplyPostpone => apply(Exception::Postpone)?,
+        ActionKind::ApplySuspend => apply(Exception::Suspend)?,
+        ActionKind::Approve => {
+            let pending = case.application.as_ref().ok_or_else(|| {
+                Error::Workflow(crate::workflow::WorkflowError::NoApplication { action: "approve" })
+            })?;
+            let (deadline_ms, remaining_minutes) = match pending.exception {
+                Exception::Postpone => (Some(postponed(pending.extend)?), None),
+                Exception::Suspend => (None, remaining()?),
+                Exception::Return => (None, None),
+            };
+            Action::Approve {
+                note,
+                deadline_ms,
+                remaining_minutes,
+            }
+        }
+        ActionKind::Refuse => Action::Refuse { reason: reason() },
+        ActionKind::Urge | ActionKind::Supervise => Action::Urge {
+            note,
+            supervise: req.kind == ActionKind::Supervise,
+        },
+        ActionKind::Assist => {
+            let department = req
+                .department
+                .clone()
+                .ok_or_else(|| Error::invalid("department", "assist needs a department (--to)"))?;
+            if !known_department(&department) {
+                return Err(Error::UnknownDepartment(department));
+            }
+            Action::Assist {
+                departments: vec![department],
+                note,
+            }
+        }
     })
 }
 

@@ -55,6 +55,10 @@ pub struct Identity {
     pub role: Role,
     /// This device's id, unique among the devices that sync together.
     pub device_id: String,
+    /// The department a handler acts for (see [`Store::set_department`]); `None` for
+    /// other roles and for handlers of stores made before departments were accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
 }
 
 /// An opened gridwork store: a folder holding `gridwork.db` and `photos/`.
@@ -173,12 +177,34 @@ impl Store {
             meta_set(tx, "device_id", &device_id)?;
             meta_set(tx, "user", user)?;
             meta_set(tx, "role", role.as_str())?;
+            tx.execute("DELETE FROM meta WHERE key = 'department'", [])?;
             Ok(device_id)
         })?;
         Ok(Identity {
             user: user.to_string(),
             role,
             device_id,
+            department: None,
+        })
+    }
+
+    /// Sets the department the signed-in handler acts for (its server account's
+    /// department), or none. Every later action names it, and the workflow lets a
+    /// department's handler act only on the cases dispatched to that department.
+    pub fn set_department(&self, department: Option<&str>) -> Result<Identity> {
+        if let Some(d) = department {
+            validate_name("department", d)?;
+        }
+        self.db.write(|tx| {
+            let mut identity = self.require_identity(tx)?;
+            match department {
+                Some(d) => meta_set(tx, "department", d)?,
+                None => {
+                    tx.execute("DELETE FROM meta WHERE key = 'department'", [])?;
+                }
+            }
+            identity.department = department.map(str::to_string);
+            Ok(identity)
         })
     }
 
@@ -295,7 +321,12 @@ impl Store {
     /// The actor for a local action: the signed-in user, in their role unless another
     /// is asked for.
     pub(crate) fn actor(identity: &Identity, as_role: Option<Role>) -> Actor {
-        Actor::new(identity.user.clone(), as_role.unwrap_or(identity.role))
+        let role = as_role.unwrap_or(identity.role);
+        let department = identity
+            .department
+            .clone()
+            .filter(|_| role == Role::Handler);
+        Actor::new(identity.user.clone(), role).in_department(department)
     }
 }
 
@@ -328,6 +359,7 @@ pub(crate) fn read_identity(conn: &Connection) -> Result<Option<Identity>> {
             .parse()
             .map_err(|_| Error::Corrupt(format!("bad role {role:?}")))?,
         device_id,
+        department: meta_get(conn, "department")?,
     }))
 }
 

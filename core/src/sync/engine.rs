@@ -277,6 +277,19 @@ pub fn login(
     store
         .db()
         .write(|tx| state::record_sign_in(tx, server, &token))?;
+    // A department's account (scope `@<dept>` or `@<dept>/<area>`) acts for its
+    // department: the store's handler names it on every event, as the server expects.
+    if session.role == crate::model::Role::Handler {
+        let department = session
+            .scope
+            .iter()
+            .find_map(|p| p.strip_prefix('@'))
+            .and_then(|rest| rest.split('/').next())
+            .filter(|d| !d.is_empty());
+        if identity.department.as_deref() != department {
+            store.set_department(department)?;
+        }
+    }
     Ok(session)
 }
 

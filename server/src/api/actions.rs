@@ -73,13 +73,14 @@ pub async fn act(
         }
         None => None,
     };
-    let actor = Actor::new(account.user.clone(), account.role);
+    let actor = Actor::new(account.user.clone(), account.role)
+        .in_department(account.department().map(str::to_string));
     let device = console_device(&account.user);
     let _one = ONE_AT_A_TIME.lock().await;
     // Unknown and out of scope look the same: a case the caller may not see.
     let unknown = || ApiError::NotFound(format!("no case {id} in your area"));
     let view = state.storage.case_view(id).await?.ok_or_else(unknown)?;
-    if !account.covers(&view.cell) {
+    if !account.sees(&view.cell, &view.departments()) {
         return Err(unknown());
     }
     let head = state.storage.device_head(&device).await?;

@@ -179,7 +179,7 @@ pub async fn get(
         .storage
         .case_view(uuid)
         .await?
-        .filter(|v| account.covers(&v.cell))
+        .filter(|v| account.sees(&v.cell, &v.departments()))
         .ok_or_else(missing)?;
     let events = state.storage.case_events(uuid).await?;
     let forwarded = state

@@ -288,7 +288,7 @@ async fn project_case(
     }
     let cell: String = tx
         .query_opt(
-            "SELECT cell FROM stream_cells WHERE stream = $1 LIMIT 1",
+            "SELECT cell FROM stream_cells WHERE stream = $1 AND cell NOT LIKE '@%' LIMIT 1",
             &[&stream],
         )
         .await?
@@ -428,7 +428,7 @@ async fn push_one(
     let (case_cell, stream_owner) = match event.stream {
         Stream::Incident(_) => (
             tx.query_opt(
-                "SELECT cell FROM stream_cells WHERE stream = $1 LIMIT 1",
+                "SELECT cell FROM stream_cells WHERE stream = $1 AND cell NOT LIKE '@%' LIMIT 1",
                 &[&stream],
             )
             .await?
@@ -445,10 +445,23 @@ async fn push_one(
             .map(|r| r.get(0)),
         ),
     };
+    let case_departments = match event.stream {
+        Stream::Incident(_) => tx
+            .query(
+                "SELECT cell FROM stream_cells WHERE stream = $1 AND cell LIKE '@%'",
+                &[&stream],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect(),
+        Stream::Patrol(_) => Vec::new(),
+    };
     let known = Known {
         head,
         device_owner,
         case_cell,
+        case_departments,
         stream_owner,
         received_ms,
     };

@@ -305,7 +305,7 @@ fn project_case(
     }
     let cell: String = tx
         .query_row(
-            "SELECT cell FROM stream_cells WHERE stream = ?1 LIMIT 1",
+            "SELECT cell FROM stream_cells WHERE stream = ?1 AND cell NOT LIKE '@%' LIMIT 1",
             [stream],
             |r| r.get(0),
         )
@@ -433,7 +433,7 @@ fn push_one(
     let (case_cell, stream_owner) = match event.stream {
         Stream::Incident(_) => (
             tx.query_row(
-                "SELECT cell FROM stream_cells WHERE stream = ?1 LIMIT 1",
+                "SELECT cell FROM stream_cells WHERE stream = ?1 AND cell NOT LIKE '@%' LIMIT 1",
                 [&stream],
                 |r| r.get(0),
             )
@@ -450,10 +450,18 @@ fn push_one(
             .optional()?,
         ),
     };
+    let case_departments = match event.stream {
+        Stream::Incident(_) => tx
+            .prepare_cached("SELECT cell FROM stream_cells WHERE stream = ?1 AND cell LIKE '@%'")?
+            .query_map([&stream], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?,
+        Stream::Patrol(_) => Vec::new(),
+    };
     let known = Known {
         head,
         device_owner,
         case_cell,
+        case_departments,
         stream_owner,
         received_ms,
     };

@@ -6,6 +6,7 @@
 use crate::cases_conformance::*;
 use crate::common::*;
 use crate::patrols_conformance::*;
+use crate::posts_conformance::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
     sync::wire::PushOutcome,
@@ -432,6 +433,7 @@ pub async fn scope_decides_what_is_accepted(s: Arc<dyn Storage>) {
     let verify = Action::VerifyPass {
         note: None,
         photos: vec![],
+        position: None,
     };
     let r = s
         .push(
@@ -1017,6 +1019,7 @@ conformance!(
     overdue_is_the_servers_deadline_by_the_servers_clock,
     the_patrol_view_is_the_cores_fold_and_a_rebuild_equals_it,
     patrol_lists_keep_to_the_scope_filter_and_page,
+    posts_and_departments_keep_to_their_own_steps_and_cases,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

@@ -18,4 +18,5 @@ mod open311_forward;
 mod openapi;
 mod patrols_api;
 mod patrols_conformance;
+mod posts_conformance;
 mod uploads;

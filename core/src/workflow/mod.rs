@@ -1,9 +1,12 @@
 //! The case workflow (DOMAIN §4) as a pure fold over a case's events.
 //!
-//! report → register | cancel → dispatch (handling clock starts) → handle (feedback with
-//! an after photo) → verify pass → close, or verify fail → rework (back to the
-//! department); side paths return, postpone, suspend/resume, cancel, each by a
-//! supervisor with a reason; self-resolve on the spot; reopen.
+//! report → check (核实) → register | cancel → dispatch (handling clock starts) → sign
+//! (签收) → handle (feedback with an after photo) → verify pass → close, or verify fail
+//! → rework (back to the department); side paths return, postpone, suspend/resume,
+//! cancel — taken by the shift lead directly, or applied for by the department and
+//! approved or refused by the shift lead — each with a reason; urging; assisting
+//! departments; self-resolve on the spot; reopen. Who may take which step is in
+//! [`permitted`] and [`check`] (see `rules.rs`); docs/workflow.md has the table.
 //!
 //! The same code runs on the device (to refuse a local action before anything is
 //! written) and on the server (to validate what devices push). Events apply in the
@@ -11,10 +14,17 @@
 //! its place — two supervisors dispatched the same case offline — is kept and recorded
 //! as a [`Conflict`] on the case, never dropped.
 
-use crate::model::{Action, Actor, Event, IncidentEvent, PhotoRef, Report, Role, Urgency};
+mod rules;
+mod transition;
+
+pub use rules::{check, check_report, permitted, REPORTING_ROLES};
+
+use crate::calendar::TimeLimit;
+use crate::model::{Actor, Event, Exception, IncidentEvent, PhotoRef, Report, Role, Urgency};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
 use thiserror::Error;
+use transition::transition;
 use uuid::Uuid;
 
 /// Where a case stands in the workflow.
@@ -159,6 +169,48 @@ pub struct Case {
     pub conflicts: Vec<Conflict>,
     /// Number of events folded (applied or not).
     pub event_count: u32,
+    /// Assisting departments (协办) beside the lead `department`; they see the case.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assisting: Vec<String>,
+    /// When the intake operator first checked the report (核实).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked_at_ms: Option<i64>,
+    /// When the department signed for the case since its last dispatch (签收).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_at_ms: Option<i64>,
+    /// The department's application waiting for the shift lead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<Application>,
+    /// Times the centre urged the department (催办/督办).
+    #[serde(default)]
+    pub urge_count: u32,
+    /// A postponement was granted after the deadline had passed: the case counts as
+    /// overdue (once) whatever its new deadline.
+    #[serde(default)]
+    pub overdue_before_postponement: bool,
+    /// How far from the report's point the last verification was made, metres, when
+    /// the verifier's position was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_distance_m: Option<f64>,
+}
+
+/// A department's application for an exception, waiting for the shift lead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Application {
+    /// What is applied for.
+    pub exception: Exception,
+    /// Why.
+    pub reason: String,
+    /// The applicant (a handler's user name); they may not decide it.
+    pub by: String,
+    /// When it was applied for (HLC wall time, unix ms).
+    pub at_ms: i64,
+    /// For a postponement: the extension asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend: Option<TimeLimit>,
+    /// When the decision is due, unix ms, by the applicant's calendar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline_ms: Option<i64>,
 }
 
 impl Case {
@@ -166,6 +218,13 @@ impl Case {
     /// department (dispatched, also after rework) and its deadline has passed.
     pub fn is_overdue(&self, now_ms: i64) -> bool {
         self.status == Status::Dispatched && self.deadline_ms.is_some_and(|d| d < now_ms)
+    }
+
+    /// Whether the last verification was made farther than `radius_m` from the case
+    /// (or without a position, when a radius applies): it is flagged for the centre.
+    pub fn verification_far(&self, radius_m: u32) -> bool {
+        self.verification_distance_m
+            .is_none_or(|d| d > f64::from(radius_m))
     }
 
     /// The category code.
@@ -195,6 +254,42 @@ pub enum WorkflowError {
         /// The acting role.
         role: Role,
     },
+    /// The post may take the action, but not on a case in this status (the intake
+    /// operator refuses reports; voiding a registered case is the shift lead's).
+    #[error("a {role} may not {action} a case that is {status}")]
+    PostNotPermitted {
+        /// The action's name.
+        action: &'static str,
+        /// The acting role.
+        role: Role,
+        /// The case's status.
+        status: Status,
+    },
+    /// A department's handler acting on a case that is not its department's.
+    #[error("{department} may not {action} this case: it is dispatched to {}", case_department.as_deref().unwrap_or("no department"))]
+    WrongDepartment {
+        /// The action's name.
+        action: &'static str,
+        /// The actor's department.
+        department: String,
+        /// The case's lead department.
+        case_department: Option<String>,
+    },
+    /// An approval or refusal with no application waiting.
+    #[error("there is no application to {action}")]
+    NoApplication {
+        /// The action's name.
+        action: &'static str,
+    },
+    /// A second application while one waits.
+    #[error("an application is already waiting for the shift lead")]
+    ApplicationPending,
+    /// The applicant deciding their own application.
+    #[error("nobody may {action} their own application")]
+    OwnApplication {
+        /// The action's name.
+        action: &'static str,
+    },
     /// The action does not apply to a case in this status.
     #[error("cannot {action} a case that is {status}")]
     InvalidTransition {
@@ -221,172 +316,6 @@ pub enum WorkflowError {
     /// A status name that does not exist.
     #[error("unknown status {0:?}")]
     UnknownStatus(String),
-}
-
-/// Whether `role` may ever take `action`, whatever the case's state. The server
-/// rejects an event that fails this; a state that merely collides with concurrent work
-/// is accepted and flagged as a conflict by the fold instead.
-pub fn permitted(action: &Action, role: Role) -> bool {
-    allowed_roles(action).contains(&role)
-}
-
-/// Which roles may take an action.
-fn allowed_roles(action: &Action) -> &'static [Role] {
-    match action {
-        Action::Handle { .. } => &[Role::Handler],
-        Action::VerifyPass { .. } | Action::VerifyFail { .. } => &[Role::Worker, Role::Supervisor],
-        Action::SelfResolve { .. } => &[Role::Worker],
-        Action::Register { .. }
-        | Action::Cancel { .. }
-        | Action::Dispatch { .. }
-        | Action::Close { .. }
-        | Action::Return { .. }
-        | Action::Postpone { .. }
-        | Action::Suspend { .. }
-        | Action::Resume { .. }
-        | Action::Reopen { .. } => &[Role::Supervisor],
-    }
-}
-
-/// Roles that may report a new case (an integration account files what residents and
-/// partner systems send through Open311; see [`crate::model::Source::allowed_for`]).
-pub const REPORTING_ROLES: &[Role] = &[Role::Worker, Role::Supervisor, Role::Integration];
-
-/// Checks that `actor` may take `action` on `case` now. Pure: changes nothing.
-pub fn check(case: &Case, action: &Action, actor: &Actor) -> Result<(), WorkflowError> {
-    let name = action.name();
-    if !allowed_roles(action).contains(&actor.role) {
-        return Err(WorkflowError::NotPermitted {
-            action: name,
-            role: actor.role,
-        });
-    }
-    let needs_reason = matches!(
-        action,
-        Action::Cancel { .. }
-            | Action::VerifyFail { .. }
-            | Action::Return { .. }
-            | Action::Postpone { .. }
-            | Action::Suspend { .. }
-            | Action::Reopen { .. }
-    );
-    if needs_reason && action.text().is_none_or(|t| t.trim().is_empty()) {
-        return Err(WorkflowError::MissingReason { action: name });
-    }
-    if matches!(action, Action::Handle { .. } | Action::SelfResolve { .. })
-        && action.photos().is_empty()
-    {
-        return Err(WorkflowError::MissingPhoto { action: name });
-    }
-    use Status::*;
-    let ok = match action {
-        Action::Register { .. } => case.status == Reported,
-        Action::Cancel { .. } => !case.status.is_terminal(),
-        Action::Dispatch { .. } => case.status == Registered,
-        Action::Handle { .. } => case.status == Dispatched,
-        Action::VerifyPass { .. } | Action::VerifyFail { .. } => case.status == Handled,
-        Action::Close { .. } => case.status == Verified,
-        Action::Return { .. } => matches!(case.status, Dispatched | Handled),
-        Action::Postpone { .. } => case.status == Dispatched,
-        Action::Suspend { .. } => matches!(case.status, Registered | Dispatched | Handled),
-        Action::Resume { .. } => case.status == Suspended,
-        Action::SelfResolve { .. } => case.status == Reported,
-        Action::Reopen { .. } => case.status.is_terminal(),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(WorkflowError::InvalidTransition {
-            action: name,
-            status: case.status,
-        })
-    }
-}
-
-/// Applies a checked action to the case. Call [`check`] first.
-fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms: i64) {
-    use Status::*;
-    case.photos.extend(action.photos().iter().cloned());
-    match action {
-        Action::Register { .. } => case.status = Registered,
-        Action::Cancel { .. } => {
-            case.status = Cancelled;
-            case.deadline_ms = None;
-            case.suspended_from = None;
-        }
-        Action::Dispatch {
-            department,
-            deadline_ms,
-            ..
-        } => {
-            case.status = Dispatched;
-            case.department = Some(department.clone());
-            case.dispatched_at_ms.get_or_insert(at_ms);
-            case.deadline_ms = Some(*deadline_ms);
-        }
-        Action::Handle { .. } => {
-            case.status = Handled;
-            case.handler = Some(actor.user.clone());
-            case.handled_at_ms = Some(at_ms);
-        }
-        Action::VerifyPass { .. } => case.status = Verified,
-        Action::VerifyFail { .. } => {
-            case.status = Dispatched;
-            case.rework_count += 1;
-        }
-        Action::Close { .. } => {
-            case.status = Closed;
-            case.closed_at_ms = Some(at_ms);
-            case.resolution = Some(Resolution::Closed);
-        }
-        Action::Return { .. } => {
-            case.status = Registered;
-            case.department = None;
-            case.deadline_ms = None;
-        }
-        Action::Postpone { deadline_ms, .. } => {
-            case.deadline_ms = Some(*deadline_ms);
-            case.postpone_count += 1;
-        }
-        Action::Suspend {
-            remaining_minutes, ..
-        } => {
-            case.suspended_from = Some(case.status);
-            case.remaining_minutes = *remaining_minutes;
-            case.status = Suspended;
-        }
-        Action::Resume { deadline_ms, .. } => {
-            case.status = case.suspended_from.take().unwrap_or(Registered);
-            case.remaining_minutes = None;
-            if deadline_ms.is_some() {
-                case.deadline_ms = *deadline_ms;
-            }
-        }
-        Action::SelfResolve { .. } => {
-            case.status = Closed;
-            case.closed_at_ms = Some(at_ms);
-            case.resolution = Some(Resolution::SelfResolved);
-        }
-        Action::Reopen { .. } => {
-            case.status = Registered;
-            case.closed_at_ms = None;
-            case.resolution = None;
-            case.department = None;
-            case.deadline_ms = None;
-        }
-    }
-}
-
-/// Checks that `actor` may report a new case.
-pub fn check_report(actor: &Actor) -> Result<(), WorkflowError> {
-    if REPORTING_ROLES.contains(&actor.role) {
-        Ok(())
-    } else {
-        Err(WorkflowError::NotPermitted {
-            action: "report",
-            role: actor.role,
-        })
-    }
 }
 
 /// Folds one event into the case state (`None` before the report). An event that does
@@ -417,6 +346,13 @@ pub fn apply(case: Option<Case>, event: &Event) -> Option<Case> {
                 remaining_minutes: None,
                 conflicts: Vec::new(),
                 event_count: 1,
+                assisting: Vec::new(),
+                checked_at_ms: None,
+                signed_at_ms: None,
+                application: None,
+                urge_count: 0,
+                overdue_before_postponement: false,
+                verification_distance_m: None,
             };
             if let Err(e) = check_report(&event.actor) {
                 conflict(&mut case, event, e.to_string());
