@@ -12,5 +12,6 @@ mod console_actions;
 mod evaluation_api;
 mod http;
 mod http_auth;
+mod map_conformance;
 mod openapi;
 mod uploads;
