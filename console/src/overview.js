@@ -91,6 +91,7 @@ export function createOverview(map, container, { load, thumb, project, onOpen, o
     container.dataset.clusters = String((view.clusters || []).length);
     container.dataset.points = String((view.markers || []).length);
     container.dataset.total = String(view.total ?? 0);
+    container.dataset.zoom = String(view.zoom);
     container.dataset.overview = 'ready';
     if (!globalThis.performance?.getEntriesByName?.('gw-map-drawn').length) globalThis.performance?.mark?.('gw-map-drawn');
   }

@@ -201,3 +201,75 @@ pub async fn the_map_counts_cells_and_clusters_cases_in_sql(s: Arc<dyn Storage>)
     assert_eq!(corner.markers[0].id, alone_id);
     assert_eq!(corner.cells.len(), 4, "cell counts are not cut by the box");
 }
+
+fn one_report_with_a_photo() -> (Device, Event) {
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    let e = d.report_with_photos(Some("32050800101"), &[(&"e".repeat(64), 10)]);
+    (d, e)
+}
+
+async fn the_marker_is_at_the_report(s: &dyn Storage, e: &Event) {
+    let wang = account(s, "wang").await;
+    let v = map(s, &wang, &[("bbox", CITY), ("zoom", "13")]).await;
+    assert_eq!(v.markers.len(), 1, "{v:?}");
+    let m = &v.markers[0];
+    assert_eq!((m.id, m.lat, m.lon), (e.stream.id(), 31.3, 120.6));
+    assert_eq!(m.photo.as_ref().unwrap().sha256, "e".repeat(64));
+}
+
+/// A SQLite database of schema version 4 (before the map's columns) gets them filled
+/// from its case views when it is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_databases_of_version_4_learn_their_cases_points() {
+    use gridwork_server::storage::sqlite::SqliteStorage;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let s = SqliteStorage::open(&path).await.unwrap();
+    accounts(&s).await;
+    let li = account(&s, "li").await;
+    let (_d, e) = one_report_with_a_photo();
+    push_all(&s, &li, vec![e.clone()]).await;
+    drop(s);
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "ALTER TABLE cases DROP COLUMN lat; ALTER TABLE cases DROP COLUMN lon;
+             ALTER TABLE cases DROP COLUMN photo; PRAGMA user_version = 4;",
+        )
+        .unwrap();
+    }
+    let s = SqliteStorage::open(&path).await.unwrap();
+    the_marker_is_at_the_report(&s, &e).await;
+}
+
+/// Likewise a PostgreSQL database without them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_databases_without_the_map_columns_learn_them() {
+    let Some(s) = crate::common::postgres("map_columns_migration").await else {
+        return;
+    };
+    accounts(s.as_ref()).await;
+    let li = account(s.as_ref(), "li").await;
+    let (_d, e) = one_report_with_a_photo();
+    push_all(s.as_ref(), &li, vec![e.clone()]).await;
+    drop(s);
+    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(
+            "ALTER TABLE gw_test_map_columns_migration.cases
+               DROP COLUMN lat, DROP COLUMN lon, DROP COLUMN photo",
+        )
+        .await
+        .unwrap();
+    let s = gridwork_server::storage::postgres::PostgresStorage::connect(
+        &url,
+        Some("gw_test_map_columns_migration"),
+    )
+    .await
+    .unwrap();
+    the_marker_is_at_the_report(&s, &e).await;
+}
