@@ -109,13 +109,9 @@ pub fn png(w: u32, h: u32, rgb: [u8; 3]) -> Vec<u8> {
         out.extend(&body);
         out.extend(crc(&body).to_be_bytes());
     }
-    let mut raw = Vec::new();
-    for _ in 0..h {
-        raw.push(0);
-        for _ in 0..w {
-            raw.extend(rgb);
-        }
-    }
+    // Each row: filter type 0, then the pixels.
+    let row: Vec<u8> = std::iter::once(0).chain((0..w).flat_map(|_| rgb)).collect();
+    let raw: Vec<u8> = (0..h).flat_map(|_| row.iter().copied()).collect();
     let mut z = vec![0x78, 0x01];
     for (i, block) in raw.chunks(65_535).enumerate() {
         let last = (i + 1) * 65_535 >= raw.len();
