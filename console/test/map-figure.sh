@@ -4,7 +4,8 @@
 # serve` on each, and measures in headless Chromium the time from navigation to the
 # map drawn (console/test/map-figure.mjs), the empty database being the baseline of the
 # same run. DB=postgres://… seeds and serves the 100,000 from that PostgreSQL database
-# (an empty one: drop it after) instead of a SQLite file. Release build;
+# (an empty one: drop it after) instead of a SQLite file. Release build (PROFILE=debug
+# for a debug one);
 # CARGO_TARGET_DIR is honoured. Needs node with console/node_modules (npm ci) and
 # /usr/bin/chromium.
 set -eu
@@ -16,10 +17,13 @@ work=$(mktemp -d)
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 cd "$root"
-cargo build --release -q -p gridwork-cli
-cargo build --release -q -p gridwork-server --example seed_cases
-seed="$target/release/examples/seed_cases"
-gw="$target/release/gridwork"
+profile=${PROFILE:-release}
+flag=--release
+[ "$profile" = release ] || flag=
+cargo build $flag -q -p gridwork-cli
+cargo build $flag -q -p gridwork-server --example seed_cases
+seed="$target/$profile/examples/seed_cases"
+gw="$target/$profile/gridwork"
 big=${DB:-$work/big.db}
 "$seed" --db "$work/empty.db" --blobs "$work/empty.blobs" --cases 0
 "$seed" --db "$big" --blobs "$work/big.blobs" --cases "$cases"
