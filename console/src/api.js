@@ -94,6 +94,8 @@ export function createApi({ base = '', token = () => null, onUnauthorized = () =
     act: (id, body) => request('POST', `/v1/cases/${encodeURIComponent(id)}/actions`, body),
     /** `GET /v1/patrols?…` → `{ patrols, next }` (with `track: true`, each with its line). */
     patrols: (params) => request('GET', `/v1/patrols${query(params)}`),
+    /** `GET /v1/map?bbox=…&zoom=…` → the map's overview (cells, clusters, markers). */
+    map: (params) => request('GET', `/v1/map${query(params)}`),
     /** `GET /v1/evaluation?…` → rows of figures. */
     evaluation: (params) => request('GET', `/v1/evaluation${query(params)}`),
     /** `GET /v1/evaluation?…&format=csv` as a Blob. */

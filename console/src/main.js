@@ -96,6 +96,15 @@ function showLogin(message = '') {
   $('login-user').focus();
 }
 
+// Report photos shown on the map's clusters, fetched once each (with the token).
+const thumbs = new Map();
+function thumb(url) {
+  if (!thumbs.has(url)) {
+    thumbs.set(url, api.blob(url, 'image/*').then((b) => URL.createObjectURL(b), () => null));
+  }
+  return thumbs.get(url);
+}
+
 async function showConsole(who) {
   session = who;
   ui.loginView.hidden = true;
@@ -113,6 +122,7 @@ async function showConsole(who) {
     map.setGrid(grid);
     cells.setGrid(grid);
     setText(ui.status, '');
+    map.showOverview({ load: (q) => api.map(q), thumb, onOpen: (id) => casePage.open(id) });
   } catch (error) {
     if (error.status === 401) return;
     map.setGrid(null);

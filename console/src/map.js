@@ -6,6 +6,7 @@
 import { map as leafletMap, geoJSON, tileLayer, latLng, control, circleMarker, layerGroup, polyline } from 'leaflet/dist/leaflet-src.esm.js';
 import { wgs84ToGcj02 } from './datum.js';
 import { el } from './dom.js';
+import { createOverview, shade } from './overview.js';
 
 // Fill colours by street (the first nine digits of a cell code), so neighbouring
 // streets read apart without a base map.
@@ -79,6 +80,11 @@ export function createMap(container, { tiles = null, t }) {
   let patrols = [];
   const tracks = layerGroup();
   let tracksShown = false;
+  // Per-cell counts of the server's overview (GET /v1/map): cells shade by open cases.
+  let counts = new Map();
+  let most = 0;
+  let overview = null;
+  const fill = (code) => (counts.size ? shade(counts.get(code)?.open || 0, most) : 0.18);
 
   function colour(code) {
     const street = streetOf(code);
@@ -88,7 +94,7 @@ export function createMap(container, { tiles = null, t }) {
 
   function style(feature) {
     const c = colour(feature.properties.code);
-    return { className: 'gw-cell', color: c, weight: 1.5, fillColor: c, fillOpacity: 0.18 };
+    return { className: 'gw-cell', color: c, weight: 1.5, fillColor: c, fillOpacity: fill(String(feature.properties.code)) };
   }
 
   function draw() {
@@ -104,7 +110,10 @@ export function createMap(container, { tiles = null, t }) {
         // The cell's code on its SVG path, for styles and tests.
         l.on('add', () => {
           const node = l.getElement();
-          if (node) node.dataset.code = code;
+          if (node) {
+            node.dataset.code = code;
+            node.dataset.open = String(counts.get(code)?.open || 0);
+          }
         });
         l.bindTooltip(() => tooltip(props, t), { sticky: true, className: 'gw-tooltip' });
       },
@@ -173,13 +182,35 @@ export function createMap(container, { tiles = null, t }) {
   function highlight(code) {
     for (const [c, l] of byCode) {
       const on = c === code;
-      l.setStyle({ weight: on ? 4 : 1.5, fillOpacity: on ? 0.35 : 0.18 });
+      l.setStyle({ weight: on ? 4 : 1.5, fillOpacity: on ? Math.max(0.35, fill(c)) : fill(c) });
       l.getElement()?.classList.toggle('gw-selected', on);
       if (on) l.bringToFront();
     }
   }
 
+  function shadeCells(next) {
+    counts = next;
+    most = Math.max(0, ...[...counts.values()].map((c) => c.open || 0));
+    for (const [code, l] of byCode) {
+      l.setStyle({ fillOpacity: code === selected ? Math.max(0.35, fill(code)) : fill(code) });
+      const node = l.getElement();
+      if (node) node.dataset.open = String(counts.get(code)?.open || 0);
+    }
+  }
+
   return {
+    /**
+     * Shows the server's overview: `load(query)` fetches GET /v1/map, `thumb(url)` a
+     * photo's object URL, `onOpen(id)` opens a case. Loads now and after every move.
+     */
+    showOverview({ load, thumb, onOpen }) {
+      if (!overview) {
+        overview = createOverview(map, container, {
+          load, thumb, t, onOpen, onCells: shadeCells, project: (p) => project(datum)(p),
+        });
+      }
+      return overview.enable();
+    },
     /** Draws `grid` (a GeoJSON FeatureCollection of cells) and fits the view to it. */
     setGrid(grid) {
       features = Array.isArray(grid?.features) ? grid.features.filter((f) => f?.properties?.code) : [];
@@ -217,6 +248,7 @@ export function createMap(container, { tiles = null, t }) {
       datum = d === 'gcj02' ? 'gcj02' : 'wgs84';
       if (features.length) draw();
       else container.dataset.datum = datum;
+      overview?.redraw(datum === 'gcj02');
     },
     datum: () => datum,
     /** Whether a base map is configured on the server. */
@@ -263,6 +295,7 @@ export function createMap(container, { tiles = null, t }) {
       cases = [];
       points.clear();
       markers.clearLayers();
+      overview?.clear();
       container.dataset.cells = '0';
     },
   };

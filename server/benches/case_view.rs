@@ -3,7 +3,9 @@
 //! folded again for those 500 cases by a rebuild — the projection's own share of the
 //! work, measured in the same run. The push without the view is then push − rebuild
 //! (an estimate: the rebuild also deletes the view and lists the streams first, so it
-//! slightly overstates the projection's share). SQLite backend, `synchronous=FULL`.
+//! slightly overstates the projection's share). SQLite backend, `synchronous=FULL`;
+//! the same pair on PostgreSQL when GRIDWORK_TEST_PG is set (a fresh schema each
+//! iteration, made outside the timed part).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -11,7 +13,11 @@ use gridwork_core::{
     clock::Hlc,
     model::{Actor, Event, IncidentEvent, Report, Role, Stream, Urgency, GENESIS_HASH},
 };
-use gridwork_server::{admin, storage::sqlite::SqliteStorage, Storage};
+use gridwork_server::{
+    admin,
+    storage::{postgres::PostgresStorage, sqlite::SqliteStorage},
+    Storage,
+};
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
@@ -108,5 +114,77 @@ fn case_view(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, case_view);
+const PG_SCHEMA: &str = "gw_bench_case_view";
+
+/// A fresh PostgreSQL schema with the supervisor and the catalogue.
+async fn fresh_pg(url: &str) -> PostgresStorage {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    let task = tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        .await
+        .unwrap();
+    drop(client);
+    let _ = task.await;
+    let storage = PostgresStorage::connect(url, Some(PG_SCHEMA))
+        .await
+        .unwrap();
+    admin::add_user(&storage, "wang", Role::Supervisor, "*", None)
+        .await
+        .unwrap();
+    admin::import_catalog(&storage, CATALOG).await.unwrap();
+    storage
+}
+
+fn case_view_pg(c: &mut Criterion) {
+    let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
+        eprintln!("case_view_pg: skipped (set GRIDWORK_TEST_PG to measure PostgreSQL)");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let mut g = c.benchmark_group("case_view_pg");
+    g.sample_size(10);
+    g.bench_function("push 500 reports, view updated", |b| {
+        let url = url.clone();
+        b.to_async(&rt).iter_custom(|iters| {
+            let url = url.clone();
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let s = fresh_pg(&url).await;
+                    let account = s.account("wang").await.unwrap().unwrap();
+                    let events = reports("tablet-wang");
+                    let t = Instant::now();
+                    let out = s.push(&account, events).await.unwrap();
+                    total += t.elapsed();
+                    assert_eq!(out.len(), BATCH);
+                }
+                total
+            }
+        })
+    });
+    g.bench_function("fold the view of those 500 cases again (rebuild)", |b| {
+        let url = url.clone();
+        b.to_async(&rt).iter_custom(|iters| {
+            let url = url.clone();
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let s = fresh_pg(&url).await;
+                    let account = s.account("wang").await.unwrap().unwrap();
+                    s.push(&account, reports("tablet-wang")).await.unwrap();
+                    let t = Instant::now();
+                    assert_eq!(s.rebuild_cases().await.unwrap(), BATCH as u64);
+                    total += t.elapsed();
+                }
+                total
+            }
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, case_view, case_view_pg);
 criterion_main!(benches);

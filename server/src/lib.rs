@@ -18,6 +18,7 @@ pub mod console;
 pub mod error;
 pub mod evaluation;
 pub mod judge;
+pub mod mapview;
 pub mod open311;
 pub mod patrol_evaluation;
 pub mod patrol_query;

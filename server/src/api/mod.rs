@@ -10,6 +10,7 @@ mod contact;
 pub mod error;
 mod evaluation;
 mod events;
+mod map;
 pub mod patrols;
 mod session;
 
@@ -111,6 +112,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/evaluation", &["GET"]),
     ("/v1/patrols", &["GET"]),
     ("/v1/patrols/{id}", &["GET"]),
+    ("/v1/map", &["GET"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -157,6 +159,7 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/v1/evaluation", get(evaluation::get))
         .route("/v1/patrols", get(patrols::list).layer(no_store()))
         .route("/v1/patrols/{id}", get(patrols::get).layer(no_store()))
+        .route("/v1/map", get(map::get).layer(no_store()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
         // The console's pages and Open311 are not protocol v1: outside its middleware.

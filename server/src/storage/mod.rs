@@ -13,6 +13,7 @@
 //! touches, for pull scoping), `accounts`, `tokens` (SHA-256 only), `settings`
 //! (catalogue and grid).
 
+pub(crate) mod map;
 pub mod open311;
 pub mod postgres;
 pub(crate) mod settings;
@@ -20,6 +21,7 @@ pub mod sqlite;
 
 use crate::{
     account::Account,
+    mapview::{MapQuery, MapView},
     patrol_query::PatrolFilter,
     patrols::{PatrolView, ProjectedPatrol},
     projection::CaseView,
@@ -122,6 +124,10 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
     /// A page of the case views `filter` selects, newest first by (`received_ms`, `id`),
     /// filtered and paged in SQL (see [`case_list_sql`]).
     async fn list_cases(&self, filter: &CaseFilter) -> Result<CasePage, StorageError>;
+
+    /// The map's overview of the cases `query` selects: per-cell counts and the
+    /// cases in its box grouped on its zoom's grid (see [`crate::mapview`]), in SQL.
+    async fn case_map(&self, query: &MapQuery) -> Result<MapView, StorageError>;
 
     /// The accepted events of the case `id`, each with the time the server received it,
     /// in `server_seq` order (empty for an unknown case).
@@ -247,21 +253,24 @@ pub(crate) enum SqlArg {
     Int(i64),
 }
 
-/// The query selecting a page of `filter` from `cases` (one row more than the page, to
-/// tell whether more follow), with its arguments. Every value is a bound parameter.
-///
-/// A cell prefix is a range on the byte order of `cell` (`cell >= p AND cell < p ||
-/// U+10FFFF`: PostgreSQL's column is `COLLATE "C"`, SQLite's compares bytes), which the
-/// `cases_cell` index serves; the text search is a substring test over the kept,
-/// normalised `search` column, so a two-character Chinese query finds its text.
-pub(crate) fn case_list_sql(f: &CaseFilter, dialect: Dialect) -> (String, Vec<SqlArg>) {
-    let mut args: Vec<SqlArg> = Vec::new();
+/// The `$n` or `?n` placeholder of the `n`th argument.
+pub(crate) fn placeholder(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("?{n}"),
+        Dialect::Postgres => format!("${n}"),
+    }
+}
+
+/// The conditions on `cases` of `filter` (everything but its cursor and page size),
+/// their arguments appended to `args`: shared by the case list and the map.
+pub(crate) fn case_conditions(
+    f: &CaseFilter,
+    dialect: Dialect,
+    args: &mut Vec<SqlArg>,
+) -> Vec<String> {
     let mut arg = |a: SqlArg| {
         args.push(a);
-        match dialect {
-            Dialect::Sqlite => format!("?{}", args.len()),
-            Dialect::Postgres => format!("${}", args.len()),
-        }
+        placeholder(dialect, args.len())
     };
     let mut conds: Vec<String> = Vec::new();
     if !f.prefixes.is_empty() {
@@ -320,6 +329,23 @@ pub(crate) fn case_list_sql(f: &CaseFilter, dialect: Dialect) -> (String, Vec<Sq
     if let Some(ms) = f.to_ms {
         conds.push(format!("received_ms < {}", arg(SqlArg::Int(ms))));
     }
+    conds
+}
+
+/// The query selecting a page of `filter` from `cases` (one row more than the page, to
+/// tell whether more follow), with its arguments. Every value is a bound parameter.
+///
+/// A cell prefix is a range on the byte order of `cell` (`cell >= p AND cell < p ||
+/// U+10FFFF`: PostgreSQL's column is `COLLATE "C"`, SQLite's compares bytes), which the
+/// `cases_cell` index serves; the text search is a substring test over the kept,
+/// normalised `search` column, so a two-character Chinese query finds its text.
+pub(crate) fn case_list_sql(f: &CaseFilter, dialect: Dialect) -> (String, Vec<SqlArg>) {
+    let mut args: Vec<SqlArg> = Vec::new();
+    let mut conds = case_conditions(f, dialect, &mut args);
+    let mut arg = |a: SqlArg| {
+        args.push(a);
+        placeholder(dialect, args.len())
+    };
     if let Some(c) = f.after {
         let ms = arg(SqlArg::Int(c.received_ms));
         let id = arg(SqlArg::Text(c.id.to_string()));
@@ -359,6 +385,11 @@ pub(crate) struct CaseRow {
     /// The report's description and address, normalised for search.
     pub(crate) search: String,
     pub(crate) view: String,
+    /// The report's point (the map groups on it).
+    pub(crate) lat: f64,
+    pub(crate) lon: f64,
+    /// The case's first photo (the report's), which the map shows.
+    pub(crate) photo: Option<String>,
 }
 
 impl CaseRow {
@@ -379,6 +410,9 @@ impl CaseRow {
                 view.case.report.address.as_deref(),
             ),
             view: serde_json::to_string(view).map_err(|e| StorageError::Corrupt(e.to_string()))?,
+            lat: view.case.report.lat,
+            lon: view.case.report.lon,
+            photo: view.case.photos.first().map(|p| p.sha256.clone()),
         })
     }
 }

@@ -5,6 +5,8 @@
 //! visible before it releases its locks, so a pull that sees `server_seq` N also sees
 //! every event below N. Pulls read in one REPEATABLE READ snapshot.
 
+mod map;
+
 use super::{
     case_list_sql, case_page, event_body, page, parse_event, parse_role, parse_scope_json,
     parse_view, quarantine_full, repeat_outcome, revokes,
@@ -12,6 +14,7 @@ use super::{
     touched_cases, CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage,
     TokenOwner, MAX_QUARANTINE_PER_DEVICE,
 };
+use crate::mapview::{MapQuery, MapView};
 use crate::projection::{fold_case, CaseView};
 use crate::{
     account::Account,
@@ -233,6 +236,7 @@ impl PostgresStorage {
         tx.batch_execute(MIGRATE_BLOB_REFS).await?;
         tx.batch_execute(MIGRATE_ADMIN_TOKENS).await?;
         tx.batch_execute(open311::SCHEMA_OPEN311).await?;
+        tx.batch_execute(map::MIGRATE_MAP_COLUMNS).await?;
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;
@@ -300,13 +304,14 @@ async fn project_case(
     let row = CaseRow::of(&view)?;
     tx.execute(
         "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
-            updated_ms, deadline_ms, closed_ms, search, view)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            updated_ms, deadline_ms, closed_ms, search, view, lat, lon, photo)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          ON CONFLICT (id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
            category = excluded.category, department = excluded.department,
            reporter = excluded.reporter, received_ms = excluded.received_ms,
            updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
-           closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view",
+           closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view,
+           lat = excluded.lat, lon = excluded.lon, photo = excluded.photo",
         &[
             &row.id,
             &row.cell,
@@ -320,6 +325,9 @@ async fn project_case(
             &row.closed_ms,
             &row.search,
             &row.view,
+            &row.lat,
+            &row.lon,
+            &row.photo,
         ],
     )
     .await?;
@@ -839,8 +847,9 @@ impl Storage for PostgresStorage {
             .await?
             .query(
                 "SELECT view FROM cases WHERE received_ms >= $1 AND received_ms < $2
-                   AND left(cell, length($3)) = $3 ORDER BY id",
-                &[&from_ms, &to_ms, &area],
+                   AND cell >= $3 AND cell < $4 ORDER BY id",
+                // A range on the cell code (served by `cases_cell`), not a function of it.
+                &[&from_ms, &to_ms, &area, &format!("{area}\u{10FFFF}")],
             )
             .await?
             .iter()
@@ -876,6 +885,10 @@ impl Storage for PostgresStorage {
             .map(|r| parse_view(r.get(0)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(case_page(views, filter.limit))
+    }
+
+    async fn case_map(&self, query: &MapQuery) -> Result<MapView, StorageError> {
+        self.map_view(query).await
     }
 
     async fn case_events(&self, id: uuid::Uuid) -> Result<Vec<(Event, i64)>, StorageError> {

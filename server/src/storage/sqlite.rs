@@ -3,6 +3,8 @@
 //! a few reader connections for pulls. WAL, `synchronous=FULL`: an acknowledged push
 //! is on disk. Blocking calls run on tokio's blocking pool.
 
+mod map;
+
 use super::{
     case_list_sql, case_page, event_body, page, parse_event, parse_role, parse_scope_json,
     parse_view, quarantine_full, repeat_outcome, revokes,
@@ -10,6 +12,7 @@ use super::{
     touched_cases, CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage,
     TokenOwner, MAX_QUARANTINE_PER_DEVICE,
 };
+use crate::mapview::{MapQuery, MapView};
 use crate::projection::{fold_case, CaseView};
 use crate::{
     account::Account,
@@ -36,7 +39,7 @@ use std::{
 mod patrols;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -145,6 +148,17 @@ CREATE INDEX cases_status ON cases(status, deadline_ms);
 CREATE INDEX cases_received ON cases(received_ms, id);
 ";
 
+/// Version 6 to 7: the report's point and first photo as columns, for the map's
+/// overview (`GET /v1/map`), filled from the views held.
+const MIGRATE_6_TO_7: &str = "
+ALTER TABLE cases ADD COLUMN lat REAL NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN lon REAL NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN photo TEXT;
+UPDATE cases SET lat = json_extract(view, '$.case.report.lat'),
+  lon = json_extract(view, '$.case.report.lon'),
+  photo = json_extract(view, '$.case.photos[0].sha256');
+";
+
 struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
@@ -205,6 +219,7 @@ impl SqliteStorage {
                 (3, MIGRATE_3_TO_4),
                 (4, patrols::MIGRATE_4_TO_5),
                 (5, open311::MIGRATE_5_TO_6),
+                (6, MIGRATE_6_TO_7),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -317,13 +332,14 @@ fn project_case(
     let row = CaseRow::of(&view)?;
     tx.prepare_cached(
         "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
-            updated_ms, deadline_ms, closed_ms, search, view)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+            updated_ms, deadline_ms, closed_ms, search, view, lat, lon, photo)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
          ON CONFLICT(id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
            category = excluded.category, department = excluded.department,
            reporter = excluded.reporter, received_ms = excluded.received_ms,
            updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
-           closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view",
+           closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view,
+           lat = excluded.lat, lon = excluded.lon, photo = excluded.photo",
     )?
     .execute(params![
         row.id,
@@ -337,7 +353,10 @@ fn project_case(
         row.deadline_ms,
         row.closed_ms,
         row.search,
-        row.view
+        row.view,
+        row.lat,
+        row.lon,
+        row.photo
     ])?;
     Ok(())
 }
@@ -854,9 +873,12 @@ impl Storage for SqliteStorage {
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT view FROM cases WHERE received_ms >= ?1 AND received_ms < ?2
-                   AND substr(cell, 1, length(?3)) = ?3 ORDER BY id",
+                   AND cell >= ?3 AND cell < ?4 ORDER BY id",
             )?;
-            let rows = stmt.query_map(params![from_ms, to_ms, area], |r| r.get::<_, String>(0))?;
+            // A range on the cell code (served by `cases_cell`), not a function of it.
+            let hi = format!("{area}\u{10FFFF}");
+            let rows =
+                stmt.query_map(params![from_ms, to_ms, area, hi], |r| r.get::<_, String>(0))?;
             rows.map(|v| parse_view(&v?)).collect()
         })
         .await
@@ -887,6 +909,10 @@ impl Storage for SqliteStorage {
             Ok(case_page(views, limit))
         })
         .await
+    }
+
+    async fn case_map(&self, query: &MapQuery) -> Result<MapView, StorageError> {
+        self.map_view(query).await
     }
 
     async fn case_events(&self, id: uuid::Uuid) -> Result<Vec<(Event, i64)>, StorageError> {

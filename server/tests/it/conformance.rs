@@ -5,6 +5,7 @@
 
 use crate::cases_conformance::*;
 use crate::common::*;
+use crate::map_conformance::*;
 use crate::patrols_conformance::*;
 use crate::posts_conformance::*;
 use gridwork_core::{
@@ -1020,6 +1021,7 @@ conformance!(
     the_patrol_view_is_the_cores_fold_and_a_rebuild_equals_it,
     patrol_lists_keep_to_the_scope_filter_and_page,
     posts_and_departments_keep_to_their_own_steps_and_cases,
+    the_map_counts_cells_and_clusters_cases_in_sql,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

@@ -13,6 +13,7 @@ mod delivery_orders;
 mod evaluation_api;
 mod http;
 mod http_auth;
+mod map_conformance;
 mod open311;
 mod open311_forward;
 mod openapi;

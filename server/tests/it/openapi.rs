@@ -260,6 +260,43 @@ async fn real_responses_fit_the_schemas() {
         .await
         .unwrap();
     fits("/v1/cases", "get", 401, &res.json().await.unwrap());
+    // The map's overview: a marker, then (a second report beside it) a cluster.
+    let map_url = "/v1/map?bbox=120.5,31.2,120.7,31.4&zoom=13".to_string();
+    let res = get(map_url.clone()).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let overview: Value = res.json().await.unwrap();
+    assert_eq!(overview["markers"][0]["id"], case_id.to_string());
+    fits("/v1/map", "get", 200, &overview);
+    let beside = d.report_with_photos(Some("32050800101"), &[(&"d".repeat(64), 9)]);
+    let res = c
+        .post(&url)
+        .bearer_auth(&token)
+        .json(&json!({ "events": [beside] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let overview: Value = get(map_url).await.unwrap().json().await.unwrap();
+    assert_eq!(overview["clusters"][0]["count"], 2, "{overview}");
+    assert!(overview["clusters"][0]["photo"]["url"].is_string());
+    fits("/v1/map", "get", 200, &overview);
+    for (query, status) in [
+        ("?bbox=1,2,3&zoom=13", 400),
+        ("?bbox=120.5,31.2,120.7,31.4&zoom=13&area=320508002", 403),
+    ] {
+        let res = get(format!("/v1/map{query}")).await.unwrap();
+        assert_eq!(res.status().as_u16(), status);
+        fits("/v1/map", "get", status, &res.json().await.unwrap());
+    }
+    let res = c
+        .get(format!(
+            "{}/v1/map?bbox=120.5,31.2,120.7,31.4&zoom=13",
+            live.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    fits("/v1/map", "get", 401, &res.json().await.unwrap());
     live.reference("li", &[(&"a".repeat(64), 4)]).await;
     let res = c
         .put(format!("{}/v1/blobs/{}", live.base, "a".repeat(64)))

@@ -1,0 +1,191 @@
+//! Evaluation of one street over a month with 100,000 cases (issue 9's figure, target
+//! p50 < 200 ms): what `GET /v1/evaluation?area=<street>&by=street` does — the views of
+//! the street's cases received in the period read through
+//! `Storage::case_views_received`, then `evaluation::evaluate` — against, in the same
+//! run, a plain SQL query reading the same rows' view text (not parsed) and a plain
+//! `count(*)` of them. SQLite always; PostgreSQL too when GRIDWORK_TEST_PG is set. The
+//! cases are seeded over the sample city (benches/seed). Its own harness: p50/p90.
+//!
+//! `cargo bench -p gridwork-server --bench evaluation` (docs/benchmarks.md).
+#![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
+
+mod seed;
+
+use gridwork_server::{
+    evaluation::{evaluate, GroupBy},
+    storage::{postgres::PostgresStorage, sqlite::SqliteStorage, Storage},
+};
+use std::{sync::Arc, time::Instant};
+
+const CASES: usize = 100_000;
+const STREET: &str = "320508002";
+const MONTH_MS: i64 = 30 * 86_400_000;
+const RUNS: usize = 30;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+fn percentiles(mut v: Vec<f64>) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    (v[v.len() / 2], v[v.len() * 9 / 10])
+}
+
+async fn time<F, Fut>(mut f: F) -> (f64, f64)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    for _ in 0..3 {
+        f().await;
+    }
+    let mut ms = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let t = Instant::now();
+        let n = f().await;
+        ms.push(t.elapsed().as_secs_f64() * 1e3);
+        assert!(n > 0);
+    }
+    percentiles(ms)
+}
+
+async fn fill(s: &dyn Storage) {
+    let t = Instant::now();
+    seed::seed(s, CASES, 9, None).await;
+    println!(
+        "  seeded {CASES} cases in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// The API's work: the street's views of the month, evaluated by street.
+async fn api(s: Arc<dyn Storage>, from: i64, to: i64) -> usize {
+    let views = s.case_views_received(STREET, from, to).await.unwrap();
+    let rows = evaluate(&views, GroupBy::Street, to);
+    assert!(rows.len() >= 2, "the street and the total");
+    views.len()
+}
+
+fn report(name: &str, v: (f64, f64), base: (f64, f64)) {
+    println!(
+        "  {name}: p50 {:.1} ms p90 {:.1} ms; ratio to plain SQL reading the rows (p50) {:.2}x",
+        v.0,
+        v.1,
+        v.0 / base.0
+    );
+}
+
+const ROWS: &str = "SELECT view FROM cases WHERE received_ms >= {p}1 AND received_ms < {p}2 \
+                    AND cell >= {p}3 AND cell < {p}4 ORDER BY id";
+const COUNT: &str = "SELECT count(*) FROM cases WHERE received_ms >= {p}1 AND received_ms < {p}2 \
+                     AND cell >= {p}3 AND cell < {p}4";
+
+async fn sqlite() {
+    println!("SQLite:");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let s: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&path).await.unwrap());
+    fill(s.as_ref()).await;
+    let to = now_ms() + 1;
+    let from = to - MONTH_MS;
+    let hi = format!("{STREET}\u{10FFFF}");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let args = rusqlite::params![from, to, STREET, hi];
+    let rows = time(|| {
+        let mut stmt = conn.prepare_cached(&ROWS.replace("{p}", "?")).unwrap();
+        let n = stmt
+            .query_map(args, |r| r.get::<_, String>(0))
+            .unwrap()
+            .count();
+        std::future::ready(n)
+    })
+    .await;
+    let count = time(|| {
+        let mut stmt = conn.prepare_cached(&COUNT.replace("{p}", "?")).unwrap();
+        let n: i64 = stmt.query_row(args, |r| r.get(0)).unwrap();
+        std::future::ready(n as usize)
+    })
+    .await;
+    let n = api(s.clone(), from, to).await;
+    println!("  the street's month: {n} cases");
+    let eval = time(|| api(s.clone(), from, to)).await;
+    println!("  plain SQL count(*): p50 {:.1} ms", count.0);
+    println!(
+        "  plain SQL reading the rows: p50 {:.1} ms p90 {:.1} ms",
+        rows.0, rows.1
+    );
+    report("evaluation (views read, parsed, evaluated)", eval, rows);
+}
+
+async fn postgres(url: &str) {
+    println!("PostgreSQL:");
+    let schema = "gw_bench_evaluation";
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+    let s: Arc<dyn Storage> = Arc::new(PostgresStorage::connect(url, Some(schema)).await.unwrap());
+    fill(s.as_ref()).await;
+    client
+        .batch_execute(&format!("SET search_path = {schema}; ANALYZE cases"))
+        .await
+        .unwrap();
+    let to = now_ms() + 1;
+    let from = to - MONTH_MS;
+    let hi = format!("{STREET}\u{10FFFF}");
+    let rows_stmt = client.prepare(&ROWS.replace("{p}", "$")).await.unwrap();
+    let count_stmt = client.prepare(&COUNT.replace("{p}", "$")).await.unwrap();
+    let rows = time(|| {
+        let (c, st, hi) = (&client, &rows_stmt, &hi);
+        async move { c.query(st, &[&from, &to, &STREET, hi]).await.unwrap().len() }
+    })
+    .await;
+    let count = time(|| {
+        let (c, st, hi) = (&client, &count_stmt, &hi);
+        async move {
+            let n: i64 = c
+                .query_one(st, &[&from, &to, &STREET, hi])
+                .await
+                .unwrap()
+                .get(0);
+            n as usize
+        }
+    })
+    .await;
+    let eval = time(|| api(s.clone(), from, to)).await;
+    println!("  plain SQL count(*): p50 {:.1} ms", count.0);
+    println!(
+        "  plain SQL reading the rows: p50 {:.1} ms p90 {:.1} ms",
+        rows.0, rows.1
+    );
+    report("evaluation (views read, parsed, evaluated)", eval, rows);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        sqlite().await;
+        match std::env::var("GRIDWORK_TEST_PG") {
+            Ok(url) => postgres(&url).await,
+            Err(_) => println!("PostgreSQL: skipped (set GRIDWORK_TEST_PG to measure it)"),
+        }
+    });
+}
