@@ -412,6 +412,7 @@ impl From<ActionRequest> for store::ActionRequest {
             photos: r.photos.into_iter().map(PathBuf::from).collect(),
             extend: r.extend.map(Into::into),
             as_role: r.as_role.map(Into::into),
+            conflict: None,
         }
     }
 }

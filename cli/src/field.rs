@@ -118,8 +118,11 @@ enum FieldCommand {
         /// The case id.
         id: String,
         /// register, cancel, dispatch, handle, verify-pass, verify-fail, close, return,
-        /// postpone, suspend, resume, self-resolve, reopen.
+        /// postpone, suspend, resume, self-resolve, reopen, resolve-conflict.
         action: String,
+        /// For resolve-conflict: the id of the event flagged as a conflict.
+        #[arg(long)]
+        conflict: Option<String>,
         /// Department id, for dispatch.
         #[arg(long)]
         to: Option<String>,
@@ -302,9 +305,11 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             as_role,
             extend_hours,
             extend_days,
+            conflict,
             json,
         } => {
             let id = parse_id(&id)?;
+            let conflict = conflict.as_deref().map(parse_id).transpose()?;
             let request = ActionRequest {
                 kind: ActionKind::parse(&action)?,
                 note,
@@ -314,6 +319,7 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                     .map(TimeLimit::WorkingHours)
                     .or(extend_days.map(TimeLimit::WorkingDays)),
                 as_role: as_role.map(|r| r.parse::<Role>()).transpose()?,
+                conflict,
             };
             let case = store.act(id, &request)?;
             if json {

@@ -11,6 +11,10 @@
 //! its place — two supervisors dispatched the same case offline — is kept and recorded
 //! as a [`Conflict`] on the case, never dropped.
 
+mod resolve;
+
+pub use resolve::ConflictResolution;
+
 use crate::model::{Action, Actor, Event, IncidentEvent, PhotoRef, Report, Role, Urgency};
 use serde::{Deserialize, Serialize};
 use std::{fmt, str::FromStr};
@@ -114,6 +118,9 @@ pub struct Conflict {
     pub at_ms: i64,
     /// Why it did not apply.
     pub reason: String,
+    /// How a person settled it, once one did (see [`ConflictResolution`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<ConflictResolution>,
 }
 
 /// The current state of one case, folded from its events.
@@ -221,6 +228,12 @@ pub enum WorkflowError {
     /// A status name that does not exist.
     #[error("unknown status {0:?}")]
     UnknownStatus(String),
+    /// A conflict resolution names an event that is not a conflict of this case.
+    #[error("event {0} is not a conflict of this case")]
+    NotAConflict(Uuid),
+    /// A conflict resolution names a conflict that was resolved already.
+    #[error("the conflict of event {0} was resolved already")]
+    ConflictResolved(Uuid),
 }
 
 /// Whether `role` may ever take `action`, whatever the case's state. The server
@@ -244,7 +257,8 @@ fn allowed_roles(action: &Action) -> &'static [Role] {
         | Action::Postpone { .. }
         | Action::Suspend { .. }
         | Action::Resume { .. }
-        | Action::Reopen { .. } => &[Role::Supervisor],
+        | Action::Reopen { .. }
+        | Action::ResolveConflict { .. } => &[Role::Supervisor],
     }
 }
 
@@ -291,6 +305,7 @@ pub fn check(case: &Case, action: &Action, actor: &Actor) -> Result<(), Workflow
         Action::Resume { .. } => case.status == Suspended,
         Action::SelfResolve { .. } => case.status == Reported,
         Action::Reopen { .. } => case.status.is_terminal(),
+        Action::ResolveConflict { event_id, .. } => return resolve::check(case, *event_id),
     };
     if ok {
         Ok(())
@@ -303,7 +318,7 @@ pub fn check(case: &Case, action: &Action, actor: &Actor) -> Result<(), Workflow
 }
 
 /// Applies a checked action to the case. Call [`check`] first.
-fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms: i64) {
+fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms: i64, event_uuid: Uuid) {
     use Status::*;
     case.photos.extend(action.photos().iter().cloned());
     match action {
@@ -373,6 +388,21 @@ fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms: i64) {
             case.department = None;
             case.deadline_ms = None;
         }
+        Action::ResolveConflict {
+            event_id,
+            decision,
+            note,
+        } => resolve::apply(
+            case,
+            *event_id,
+            ConflictResolution {
+                event_id: event_uuid,
+                by: actor.clone(),
+                at_ms,
+                decision: *decision,
+                note: note.clone(),
+            },
+        ),
     }
 }
 
@@ -429,7 +459,7 @@ pub fn apply(case: Option<Case>, event: &Event) -> Option<Case> {
             case.event_count += 1;
             let outcome = match parsed {
                 Ok(IncidentEvent::Acted(action)) => check(&case, &action, &event.actor)
-                    .map(|()| transition(&mut case, &action, &event.actor, at_ms))
+                    .map(|()| transition(&mut case, &action, &event.actor, at_ms, event.id))
                     .map_err(|e| e.to_string()),
                 Ok(IncidentEvent::Reported(_)) => Err("the case was reported already".into()),
                 Err(e) => Err(e.to_string()),
@@ -451,6 +481,7 @@ fn conflict(case: &mut Case, event: &Event, reason: String) {
         device_id: event.device_id.clone(),
         at_ms: event.hlc.wall_ms,
         reason,
+        resolved: None,
     });
 }
 

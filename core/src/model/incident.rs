@@ -169,6 +169,29 @@ pub enum Action {
         /// Why.
         reason: String,
     },
+    /// A supervisor settles an event the fold flagged as a conflict on this case
+    /// (`incident.conflict_resolved`); the case's status does not change (see
+    /// `workflow::resolve`).
+    ResolveConflict {
+        /// The flagged event.
+        event_id: Uuid,
+        /// What was decided.
+        #[serde(default)]
+        decision: ConflictDecision,
+        /// Optional note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
+}
+
+/// What a person decided about a flagged conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictDecision {
+    /// The flagged event stays without effect; whoever wants its step takes it again
+    /// as an ordinary action.
+    #[default]
+    Dismissed,
 }
 
 impl Action {
@@ -188,6 +211,7 @@ impl Action {
             Action::Resume { .. } => "resume",
             Action::SelfResolve { .. } => "self_resolve",
             Action::Reopen { .. } => "reopen",
+            Action::ResolveConflict { .. } => "resolve_conflict",
         }
     }
 
@@ -207,6 +231,7 @@ impl Action {
             Action::Resume { .. } => "incident.resumed",
             Action::SelfResolve { .. } => "incident.self_resolved",
             Action::Reopen { .. } => "incident.reopened",
+            Action::ResolveConflict { .. } => "incident.conflict_resolved",
         }
     }
 
@@ -236,7 +261,8 @@ impl Action {
             | Action::VerifyPass { note, .. }
             | Action::Close { note }
             | Action::Resume { note, .. }
-            | Action::SelfResolve { note, .. } => note.as_deref(),
+            | Action::SelfResolve { note, .. }
+            | Action::ResolveConflict { note, .. } => note.as_deref(),
         }
     }
 }
@@ -389,6 +415,7 @@ const ACTION_KINDS: &[(&str, &str)] = &[
     ("incident.resumed", "resume"),
     ("incident.self_resolved", "self_resolve"),
     ("incident.reopened", "reopen"),
+    ("incident.conflict_resolved", "resolve_conflict"),
 ];
 
 #[cfg(test)]
@@ -445,6 +472,11 @@ mod tests {
             },
             Action::Reopen {
                 reason: "back".into(),
+            },
+            Action::ResolveConflict {
+                event_id: Uuid::nil(),
+                decision: ConflictDecision::Dismissed,
+                note: Some("both saw it".into()),
             },
         ];
         assert_eq!(actions.len(), ACTION_KINDS.len());

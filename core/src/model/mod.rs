@@ -8,8 +8,8 @@ mod incident;
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
 pub use incident::{
-    Action, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS,
-    MAX_NOTE_CHARS, MAX_PHOTOS,
+    Action, ConflictDecision, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS,
+    MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS, MAX_PHOTOS,
 };
 
 use thiserror::Error;

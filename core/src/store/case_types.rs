@@ -64,11 +64,13 @@ pub enum ActionKind {
     SelfResolve,
     /// Open a closed or cancelled case again (reason required).
     Reopen,
+    /// Settle a flagged conflict (`conflict` names the flagged event).
+    ResolveConflict,
 }
 
 impl ActionKind {
     /// Every action.
-    pub const ALL: [ActionKind; 13] = [
+    pub const ALL: [ActionKind; 14] = [
         ActionKind::Register,
         ActionKind::Cancel,
         ActionKind::Dispatch,
@@ -82,6 +84,7 @@ impl ActionKind {
         ActionKind::Resume,
         ActionKind::SelfResolve,
         ActionKind::Reopen,
+        ActionKind::ResolveConflict,
     ];
 
     /// The action's name (`verify_pass`, …); the CLI also accepts `verify-pass`.
@@ -100,6 +103,7 @@ impl ActionKind {
             ActionKind::Resume => "resume",
             ActionKind::SelfResolve => "self_resolve",
             ActionKind::Reopen => "reopen",
+            ActionKind::ResolveConflict => "resolve_conflict",
         }
     }
 
@@ -135,6 +139,9 @@ pub struct ActionRequest {
     /// Act in another role than the signed-in one (a supervisor's tablet used by a
     /// handler, the demo).
     pub as_role: Option<Role>,
+    /// For resolve-conflict: the flagged event to settle.
+    #[serde(default)]
+    pub conflict: Option<Uuid>,
 }
 
 impl ActionRequest {
@@ -147,6 +154,7 @@ impl ActionRequest {
             photos: Vec::new(),
             extend: None,
             as_role: None,
+            conflict: None,
         }
     }
 }

@@ -413,6 +413,16 @@ pub fn build_action(
         },
         ActionKind::SelfResolve => Action::SelfResolve { note, photos },
         ActionKind::Reopen => Action::Reopen { reason: reason() },
+        ActionKind::ResolveConflict => Action::ResolveConflict {
+            event_id: req.conflict.ok_or_else(|| {
+                Error::invalid(
+                    "conflict",
+                    "resolving a conflict needs the flagged event's id (--conflict)",
+                )
+            })?,
+            decision: crate::model::ConflictDecision::Dismissed,
+            note,
+        },
     })
 }
 
