@@ -6,6 +6,7 @@ mod actions;
 mod blobs;
 pub mod cases;
 mod catalog;
+mod devices;
 pub mod error;
 mod evaluation;
 mod events;
@@ -106,6 +107,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/cases/{id}", &["GET"]),
     ("/v1/cases/{id}/actions", &["POST"]),
     ("/v1/evaluation", &["GET"]),
+    ("/v1/devices", &["GET"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -146,6 +148,7 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/v1/cases/{id}", get(cases::get).layer(no_store()))
         .route("/v1/cases/{id}/actions", post(actions::act))
         .route("/v1/evaluation", get(evaluation::get))
+        .route("/v1/devices", get(devices::list).layer(no_store()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
         // The console's pages are not protocol v1: merged after (outside) its middleware.

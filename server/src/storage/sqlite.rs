@@ -31,8 +31,10 @@ use std::{
     },
 };
 
+mod health;
+
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -199,6 +201,7 @@ impl SqliteStorage {
                 (1, MIGRATE_1_TO_2),
                 (2, MIGRATE_2_TO_3),
                 (3, MIGRATE_3_TO_4),
+                (4, health::MIGRATE_4_TO_5),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -329,6 +332,7 @@ fn project_case(
         row.search,
         row.view
     ])?;
+    health::mark_conflicts(tx, &view)?;
     Ok(())
 }
 
@@ -464,12 +468,14 @@ fn push_one(
                     params![stream, cell],
                 )?;
             }
-            for sha in photo_refs(event) {
+            let shas = photo_refs(event);
+            for sha in &shas {
                 tx.execute(
                     "INSERT OR IGNORE INTO blob_refs (sha256, actor_user) VALUES (?1, ?2)",
                     params![sha, event.actor.user],
                 )?;
             }
+            health::link_photos(tx, event, &shas)?;
             (PushOutcome::Accepted { server_seq }, true)
         }
         Verdict::Reject { reason, links } => {
@@ -931,6 +937,22 @@ impl Storage for SqliteStorage {
                 .optional()?)
         })
         .await
+    }
+
+    async fn record_contact(&self, contact: &crate::health::Contact) -> Result<(), StorageError> {
+        let contact = contact.clone();
+        self.write(move |conn| health::record_contact(conn, &contact))
+            .await
+    }
+
+    async fn device_records(&self) -> Result<Vec<crate::health::DeviceRecord>, StorageError> {
+        self.read(|conn| health::device_records(conn)).await
+    }
+
+    async fn photos_complete(&self, sha256: &[String]) -> Result<(), StorageError> {
+        let shas = sha256.to_vec();
+        self.write(move |conn| health::photos_complete(conn, &shas))
+            .await
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::cases_conformance::*;
 use crate::common::*;
+use crate::health_conformance::*;
 use gridwork_core::{
     model::{Action, Role, Stream},
     sync::wire::PushOutcome,
@@ -1014,6 +1015,8 @@ conformance!(
     case_lists_keep_to_the_scope_and_filter_in_sql,
     case_lists_page_without_gaps_or_repeats,
     overdue_is_the_servers_deadline_by_the_servers_clock,
+    devices_keep_their_last_contact_rejections_and_photos,
+    the_conflict_filter_finds_unresolved_conflicts_only,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

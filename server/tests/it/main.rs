@@ -10,6 +10,7 @@ mod conformance;
 mod console;
 mod console_actions;
 mod evaluation_api;
+mod health_conformance;
 mod http;
 mod http_auth;
 mod openapi;
