@@ -178,11 +178,11 @@ async function desktopInChinese() {
     await page.focus('#skip');
     assert.ok(await page.locator('#skip').isVisible(), 'the skip link shows when focused');
     const order = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Tab');
       order.push(await focused());
     }
-    assert.deepEqual(order, ['eval-button', 'help-button', 'lang', 'sign-out', 'cell-filter'], 'focus order');
+    assert.deepEqual(order, ['eval-button', 'health-button', 'help-button', 'lang', 'sign-out', 'cell-filter'], 'focus order');
     await page.focus('#skip');
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'map');
