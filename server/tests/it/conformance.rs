@@ -1056,8 +1056,12 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
     drop(s);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE cases; PRAGMA user_version = 3;")
-            .unwrap();
+        // Version 3 had neither the case view nor the tables of version 5.
+        conn.execute_batch(
+            "DROP TABLE cases; DROP TABLE device_health; DROP TABLE device_photos;
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
     }
     let s = SqliteStorage::open(&path).await.unwrap();
     assert_eq!(s.case_view(id).await.unwrap(), Some(before));
