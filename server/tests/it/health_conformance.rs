@@ -29,7 +29,7 @@ pub async fn devices_keep_their_last_contact_rejections_and_photos(s: Arc<dyn St
     let mut phone = Device::new("phone-li", "li", Role::Worker);
     let (a, b) = ("a".repeat(64), "b".repeat(64));
     let report = phone.report_with_photos(Some("32050800101"), &[(&a, 10), (&b, 20)]);
-    let case = report.stream.clone();
+    let case = report.stream;
     // A worker may not register: quarantined.
     let refused = phone.act(case, register());
     let outcomes = s.push(&li, vec![report, refused]).await.unwrap();
@@ -79,11 +79,11 @@ pub async fn the_conflict_filter_finds_unresolved_conflicts_only(s: Arc<dyn Stor
     let mut tablet = Device::new("tablet-wang", "wang", Role::Supervisor);
     let calm = phone.report(Some("32050800101"));
     let torn = phone.report(Some("32050800101"));
-    let (calm_id, torn_id) = (calm.stream.clone(), torn.stream.clone());
+    let (calm_id, torn_id) = (calm.stream, torn.stream);
     push_ok(s.as_ref(), &li, vec![calm, torn]).await;
     // Registered twice: the second is a conflict.
-    let first = tablet.act(torn_id.clone(), register());
-    let second = tablet.act(torn_id.clone(), register());
+    let first = tablet.act(torn_id, register());
+    let second = tablet.act(torn_id, register());
     let flagged = second.id;
     push_ok(s.as_ref(), &wang, vec![first, second]).await;
     let ids = |params: &'static [(&'static str, &'static str)]| {
@@ -102,11 +102,11 @@ pub async fn the_conflict_filter_finds_unresolved_conflicts_only(s: Arc<dyn Stor
                 .collect::<Vec<_>>()
         }
     };
-    assert_eq!(ids(&[("conflict", "true")]).await, vec![torn_id.clone()]);
-    assert_eq!(ids(&[("conflict", "false")]).await, vec![calm_id.clone()]);
+    assert_eq!(ids(&[("conflict", "true")]).await, vec![torn_id]);
+    assert_eq!(ids(&[("conflict", "false")]).await, vec![calm_id]);
 
     let resolve = tablet.act(
-        torn_id.clone(),
+        torn_id,
         Action::ResolveConflict {
             event_id: flagged,
             decision: ConflictDecision::Dismissed,
