@@ -429,6 +429,7 @@ impl From<ActionRequest> for store::ActionRequest {
             extend: r.extend.map(Into::into),
             as_role: r.as_role.map(Into::into),
             position: None,
+            conflict: None,
         }
     }
 }

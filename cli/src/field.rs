@@ -123,8 +123,12 @@ enum FieldCommand {
         id: String,
         /// register, cancel, dispatch, handle, verify-pass, verify-fail, close, return,
         /// postpone, suspend, resume, self-resolve, reopen, check, sign, apply-return,
-        /// apply-postpone, apply-suspend, approve, refuse, urge, supervise, assist.
+        /// apply-postpone, apply-suspend, approve, refuse, urge, supervise, assist,
+        /// resolve-conflict.
         action: String,
+        /// For resolve-conflict: the id of the event flagged as a conflict.
+        #[arg(long)]
+        conflict: Option<String>,
         /// Department id, for dispatch (default the category's) and assist.
         #[arg(long)]
         to: Option<String>,
@@ -320,9 +324,11 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             extend_days,
             lat,
             lon,
+            conflict,
             json,
         } => {
             let id = parse_id(&id)?;
+            let conflict = conflict.as_deref().map(parse_id).transpose()?;
             let request = ActionRequest {
                 kind: ActionKind::parse(&action)?,
                 note,
@@ -333,6 +339,7 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                     .or(extend_days.map(TimeLimit::WorkingDays)),
                 as_role: as_role.map(|r| r.parse::<Role>()).transpose()?,
                 position: lat.zip(lon),
+                conflict,
             };
             let case = store.act(id, &request)?;
             if json {

@@ -100,6 +100,10 @@ export function createApi({ base = '', token = () => null, onUnauthorized = () =
     evaluation: (params) => request('GET', `/v1/evaluation${query(params)}`),
     /** `GET /v1/evaluation?…&format=csv` as a Blob. */
     evaluationCsv: (params) => blob(`/v1/evaluation${query({ ...params, format: 'csv' })}`, 'text/csv'),
+    /** `GET /v1/devices?…` → `{ now_ms, devices }` (each device's sync health). */
+    devices: (params) => request('GET', `/v1/devices${query(params)}`),
+    /** `GET /v1/devices?…&format=csv` as a Blob. */
+    devicesCsv: (params) => blob(`/v1/devices${query({ ...params, format: 'csv' })}`, 'text/csv'),
     /** `POST /v1/login` → the session (token, user, role, scope). */
     login: (user, password, deviceId) => request('POST', '/v1/login', { user, password, device_id: deviceId }),
     /** `GET /v1/me` → who the token belongs to. */

@@ -150,6 +150,51 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
       message);
   }
 
+  // The conflicts the fold flagged: each unresolved one offers a supervisor "resolve"
+  // (an incident.conflict_resolved event naming it, with the note typed beside it).
+  function conflicts(c) {
+    const offset = cityOffset(catalog());
+    const list = Array.isArray(c.view?.case?.conflicts) ? c.view.case.conflicts : [];
+    if (!list.length) return null;
+    const message = el('p', { className: 'error', id: 'conflict-error', attrs: { role: 'alert' } });
+    const items = list.map((k) => {
+      const facts = [
+        el('strong', { text: kindName(k.kind) }), ' ',
+        el('span', { className: 'tl-who', text: `${k.actor?.user ?? ''} · ${k.device_id ?? ''} · ${formatTime(k.at_ms, offset)}` }),
+        el('span', { className: 'tl-detail', text: t('conflict_reason', { reason: k.reason || '' }) }),
+      ];
+      if (k.resolved) {
+        const by = k.resolved.by?.user ?? '';
+        return el('li', { className: 'conflict resolved', dataset: { event: k.event_id } }, facts,
+          el('span', { className: 'badge', text: t('conflict_resolved_by', { user: by, time: formatTime(k.resolved.at_ms, offset) }) }),
+          k.resolved.note ? el('span', { className: 'tl-detail', text: `${t('note_or_reason')}: ${k.resolved.note}` }) : null);
+      }
+      if (role() !== 'supervisor') return el('li', { className: 'conflict', dataset: { event: k.event_id } }, facts);
+      const note = el('input', { type: 'text', maxLength: 2000, className: 'conflict-note', attrs: { 'aria-label': t('conflict_note') } });
+      const button = el('button', {
+        type: 'button', className: 'resolve-conflict', dataset: { event: k.event_id }, text: t('resolve_conflict'),
+        on: {
+          click: async () => {
+            setText(message, '');
+            button.disabled = true;
+            try {
+              const body = { action: 'resolve_conflict', conflict: k.event_id };
+              if (note.value.trim()) body.note = note.value.trim();
+              await api.act(c.id, body);
+              await open(c.id);
+              onChanged();
+            } catch (error) {
+              button.disabled = false;
+              setText(message, error.code === 'not_allowed' ? t('refused', { message: error.message }) : describeError(error, t));
+            }
+          },
+        },
+      });
+      return el('li', { className: 'conflict open', dataset: { event: k.event_id } }, facts, note, button);
+    });
+    return el('section', { id: 'case-conflicts' }, el('h3', { text: t('conflicts') }), el('ul', { className: 'conflicts' }, items), message);
+  }
+
   function render(c) {
     setText(title, t('case_title', { category: catalogName(catalog()?.categories, 'code', c.category, lang()) }));
     dialog.dataset.status = c.status;
@@ -158,6 +203,7 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
     replaceChildren(body,
       el('section', {}, report(c)),
       el('section', {}, el('h3', { text: t('actions') }), actions(c)),
+      conflicts(c),
       el('section', {}, el('h3', { text: t('timeline') }), timeline(c)),
       el('section', {}, el('h3', { text: t('photos') }), photos(c)));
   }

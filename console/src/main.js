@@ -15,6 +15,7 @@ import { setText } from './dom.js';
 import { createQueue } from './queue.js';
 import { createCasePage } from './casepage.js';
 import { createEvaluation } from './evaluation.js';
+import { createHealth } from './health.js';
 
 const $ = (id) => document.getElementById(id);
 const PREFS = { datum: 'gridwork.console.datum', baseMap: 'gridwork.console.basemap', tracks: 'gridwork.console.tracks' };
@@ -55,6 +56,7 @@ let cells = null;
 let queue = null;
 let casePage = null;
 let evaluation = null;
+let health = null;
 let catalog = null;
 
 const api = createApi({
@@ -85,8 +87,9 @@ function showLogin(message = '') {
   cells?.clear();
   queue?.clear();
   catalog = null;
-  for (const d of [$('case-page'), $('eval-page')]) if (d.open) d.close();
+  for (const d of [$('case-page'), $('eval-page'), $('health-page')]) if (d.open) d.close();
   $('eval-button').hidden = true;
+  $('health-button').hidden = true;
   ui.consoleView.hidden = true;
   ui.who.hidden = true;
   ui.signOut.hidden = true;
@@ -112,6 +115,7 @@ async function showConsole(who) {
   ui.who.hidden = false;
   ui.signOut.hidden = false;
   $('eval-button').hidden = false;
+  $('health-button').hidden = session?.role !== 'supervisor';
   renderWho();
   map.resize();
   setText(ui.status, t('loading'));
@@ -212,6 +216,8 @@ async function start() {
   });
   evaluation = createEvaluation($('eval-page'), common);
   $('eval-button').addEventListener('click', () => evaluation.open());
+  health = createHealth($('health-page'), common);
+  $('health-button').addEventListener('click', () => health.open());
 
   ui.gcj02.checked = pref(PREFS.datum) === 'gcj02';
   map.setDatum(ui.gcj02.checked ? 'gcj02' : 'wgs84');
@@ -249,6 +255,7 @@ async function start() {
     queue.retranslate();
     casePage.retranslate();
     evaluation.retranslate();
+    health.retranslate();
     renderShortcuts($('shortcut-list'), shortcuts, t);
   });
   renderShortcuts($('shortcut-list'), shortcuts, t);

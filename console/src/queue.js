@@ -1,7 +1,7 @@
 // The review queue: tabs for new reports to register, handled cases awaiting
 // verification, overdue cases and conflicts, each a keyset-paged list of cases from
-// GET /v1/cases (newest first) with a "more" button. Conflicts have no server filter:
-// the tab lists the cases of each loaded page whose conflict_count > 0.
+// GET /v1/cases (newest first) with a "more" button. The conflicts tab lists the cases
+// with an unresolved conflict (`conflict=true`, filtered and paged by the server).
 
 import { el, replaceChildren, setText } from './dom.js';
 import { formatTime, catalogName } from './format.js';
@@ -11,7 +11,7 @@ export const TABS = [
   { id: 'reported', label: 'queue_reported', params: { status: 'reported' } },
   { id: 'handled', label: 'queue_handled', params: { status: 'handled' } },
   { id: 'overdue', label: 'queue_overdue', params: { overdue: 'true' } },
-  { id: 'conflicts', label: 'queue_conflicts', params: {}, keep: (c) => Number(c.conflict_count) > 0 },
+  { id: 'conflicts', label: 'queue_conflicts', params: { conflict: 'true' } },
 ];
 
 const PAGE = 50;
@@ -48,7 +48,7 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
     el('span', { className: 'case-line muted' },
       el('span', { text: c.cell ? t('cell_code', { code: c.cell }) : t('no_cell') }),
       deadline,
-      Number(c.conflict_count) > 0 ? el('span', { className: 'badge conflict', text: t('conflict_n', { n: c.conflict_count }) }) : null));
+      Number(c.open_conflicts ?? c.conflict_count) > 0 ? el('span', { className: 'badge conflict', text: t('conflict_n', { n: c.open_conflicts ?? c.conflict_count }) }) : null));
     return el('li', {}, button);
   }
 
@@ -65,7 +65,6 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
     replaceChildren(list, shown.map(row));
     if (focused) focusCase(focused);
     if (!loading) setText(note, shown.length ? t('queue_count', { n: shown.length }) : t('queue_empty'));
-    if (tab.keep) setText(note, `${note.textContent} ${t('conflicts_loaded_only')}`);
     more.hidden = !next;
     setText(more, t('more'));
     onCases(shown);

@@ -180,11 +180,11 @@ async function desktopInChinese() {
     await page.focus('#skip');
     assert.ok(await page.locator('#skip').isVisible(), 'the skip link shows when focused');
     const order = [];
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < 6; i++) {
       await page.keyboard.press('Tab');
       order.push(await focused());
     }
-    assert.deepEqual(order, ['eval-button', 'help-button', 'lang', 'sign-out', 'cell-filter'], 'focus order');
+    assert.deepEqual(order, ['eval-button', 'health-button', 'help-button', 'lang', 'sign-out', 'cell-filter'], 'focus order');
     await page.focus('#skip');
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'map');
@@ -561,6 +561,31 @@ async function casesInEnglish() {
     assert.match(await text(page, '#case-page .timeline li.conflict'), /派遣/);
     await page.locator('#case-page .timeline li.conflict').scrollIntoViewIfNeeded();
     await shot(page, '16-zh-case-conflict.png');
+
+    step('resolve the conflict on the case page: it leaves the conflicts queue');
+    const open = page.locator('#case-conflicts li.conflict.open');
+    assert.equal(await open.count(), 1);
+    await open.locator('input.conflict-note').fill('两台平板重复派遣，保留先派遣的');
+    await open.locator('button.resolve-conflict').click();
+    await page.waitForSelector('#case-conflicts li.conflict.resolved');
+    assert.match(await text(page, '#case-conflicts li.conflict.resolved'), /已由 wang 于 .+ 处理/);
+    assert.match(await text(page, '#case-conflicts li.conflict.resolved'), /保留先派遣的/);
+    assert.match(await text(page, '#case-page .timeline'), /冲突已处理/);
+    await page.locator('#case-conflicts').scrollIntoViewIfNeeded();
+    await shot(page, '17-zh-conflict-resolved.png');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#case-page', { state: 'hidden' });
+    await page.waitForFunction(() => document.querySelector('.tab[aria-selected=true]').dataset.tab === 'conflicts'
+      && document.querySelectorAll('#case-list .case-row').length === 0);
+
+    step('the sync-health page lists the field devices with a chart');
+    await page.click('#health-button');
+    await page.waitForSelector('dialog#health-page[open] #health-rows tbody tr[data-device="phone-li"]');
+    assert.ok(await page.locator('#health-chart rect.bar').count() > 0);
+    assert.match(await text(page, '#health-rows thead'), /最后联系/);
+    await shot(page, '18-zh-sync-health.png');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#health-page', { state: 'hidden' });
     await clean(page, problems, 'cases', [`409 /v1/cases/${CASE_HANDLED}/actions`]);
   } finally {
     await close();

@@ -17,6 +17,7 @@ pub mod blobs;
 pub mod console;
 pub mod error;
 pub mod evaluation;
+pub mod health;
 pub mod judge;
 pub mod mapview;
 pub mod open311;

@@ -80,6 +80,8 @@ pub struct CaseFilter {
     pub overdue: Option<Overdue>,
     /// The server's clock for `overdue`, unix ms.
     pub now_ms: i64,
+    /// With unresolved conflicts (`true`) or without (`false`).
+    pub conflict: Option<bool>,
     /// Normalised text (see [`normalise`]) the report's description or address holds.
     pub text: Option<String>,
     /// Reports the server received at or after this, unix ms.
@@ -115,6 +117,7 @@ const PARAMS: &[&str] = &[
     "category",
     "department",
     "overdue",
+    "conflict",
     "q",
     "reported_from",
     "reported_to",
@@ -216,6 +219,12 @@ pub fn parse(
         Some("false") => Some(Overdue::Not),
         Some(v) => return Err(invalid(format!("overdue: {v:?}: true or false expected"))),
     };
+    let conflict = match get("conflict") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(v) => return Err(invalid(format!("conflict: {v:?}: true or false expected"))),
+    };
     let text = match get("q") {
         None => None,
         Some(q) => {
@@ -279,6 +288,7 @@ pub fn parse(
         },
         overdue,
         now_ms,
+        conflict,
         text,
         from_ms,
         to_ms,

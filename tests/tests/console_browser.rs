@@ -384,5 +384,15 @@ async fn the_console_works_in_a_real_browser() {
         .iter()
         .any(|t| t.device_id == "console:wang" && t.kind == "incident.dispatched"));
     assert!(cases.phone.store.verify_log().unwrap().is_intact());
+    // The browser resolved the conflict: the worker's phone pulls that too.
+    let conflicted = tokio::task::block_in_place(|| {
+        cases.phone.sync();
+        cases.phone.store.case(cases.conflict).unwrap().case
+    });
+    assert_eq!(conflicted.conflicts.len(), 1);
+    assert_eq!(conflicted.open_conflicts().count(), 0);
+    let resolved = conflicted.conflicts[0].resolved.as_ref().unwrap();
+    assert_eq!(resolved.by.user, "wang");
+    assert!(resolved.note.as_deref().unwrap().contains("保留先派遣的"));
     say(&format!("passed; screenshots in {}", shots.display()));
 }

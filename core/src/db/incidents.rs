@@ -71,7 +71,7 @@ pub struct CaseSummary {
     pub overdue: bool,
     /// Times sent back for rework.
     pub rework_count: u32,
-    /// Events that did not apply.
+    /// Events that did not apply and that nobody has resolved yet.
     pub conflict_count: u32,
     /// Events of the case the server refused: left out of the fold, kept here.
     #[serde(default)]
@@ -224,7 +224,7 @@ fn save_case(conn: &Connection, case: &Case, rejections: &Rejections) -> Result<
                 case.updated_at_ms,
                 case.deadline_ms,
                 case.rework_count,
-                case.conflicts.len() as i64,
+                case.open_conflicts().count() as i64,
                 state,
                 case.report.description,
                 level(6),

@@ -239,6 +239,19 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         note: Option<String>,
     },
+    /// A supervisor settles an event the fold flagged as a conflict on this case
+    /// (`incident.conflict_resolved`); the case's status does not change (see
+    /// `workflow::resolve`).
+    ResolveConflict {
+        /// The flagged event.
+        event_id: Uuid,
+        /// What was decided.
+        #[serde(default)]
+        decision: ConflictDecision,
+        /// Optional note.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    },
 }
 
 /// What a department may apply to the shift lead for.
@@ -262,6 +275,16 @@ impl Exception {
             Exception::Suspend => "suspend",
         }
     }
+}
+
+/// What a person decided about a flagged conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictDecision {
+    /// The flagged event stays without effect; whoever wants its step takes it again
+    /// as an ordinary action.
+    #[default]
+    Dismissed,
 }
 
 impl Action {
@@ -288,6 +311,7 @@ impl Action {
             Action::Refuse { .. } => "refuse",
             Action::Urge { .. } => "urge",
             Action::Assist { .. } => "assist",
+            Action::ResolveConflict { .. } => "resolve_conflict",
         }
     }
 
@@ -314,6 +338,7 @@ impl Action {
             Action::Refuse { .. } => "incident.refused",
             Action::Urge { .. } => "incident.urged",
             Action::Assist { .. } => "incident.assisted",
+            Action::ResolveConflict { .. } => "incident.conflict_resolved",
         }
     }
 
@@ -351,6 +376,7 @@ impl Action {
             | Action::Approve { note, .. }
             | Action::Urge { note, .. }
             | Action::Assist { note, .. } => note.as_deref(),
+            Action::ResolveConflict { note, .. } => note.as_deref(),
         }
     }
 }
@@ -535,6 +561,7 @@ const ACTION_KINDS: &[(&str, &str)] = &[
     ("incident.refused", "refuse"),
     ("incident.urged", "urge"),
     ("incident.assisted", "assist"),
+    ("incident.conflict_resolved", "resolve_conflict"),
 ];
 
 #[cfg(test)]
@@ -617,6 +644,11 @@ mod tests {
             Action::Assist {
                 departments: vec!["water".into()],
                 note: None,
+            },
+            Action::ResolveConflict {
+                event_id: Uuid::nil(),
+                decision: ConflictDecision::Dismissed,
+                note: Some("both saw it".into()),
             },
         ];
         assert_eq!(actions.len(), ACTION_KINDS.len());

@@ -9,8 +9,8 @@ mod source;
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
 pub use incident::{
-    Action, Exception, IncidentEvent, PhotoRef, Report, Urgency, MAX_ADDRESS_CHARS,
-    MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS, MAX_PHOTOS,
+    Action, ConflictDecision, Exception, IncidentEvent, PhotoRef, Report, Urgency,
+    MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS, MAX_PHOTOS,
 };
 pub use source::Source;
 

@@ -84,11 +84,13 @@ pub enum ActionKind {
     Supervise,
     /// An assisting department joins (`department` required) (协办).
     Assist,
+    /// Settle a flagged conflict (`conflict` names the flagged event).
+    ResolveConflict,
 }
 
 impl ActionKind {
     /// Every action.
-    pub const ALL: [ActionKind; 23] = [
+    pub const ALL: [ActionKind; 24] = [
         ActionKind::Register,
         ActionKind::Cancel,
         ActionKind::Dispatch,
@@ -112,6 +114,7 @@ impl ActionKind {
         ActionKind::Urge,
         ActionKind::Supervise,
         ActionKind::Assist,
+        ActionKind::ResolveConflict,
     ];
 
     /// The action's name (`verify_pass`, …); the CLI also accepts `verify-pass`.
@@ -140,6 +143,7 @@ impl ActionKind {
             ActionKind::Urge => "urge",
             ActionKind::Supervise => "supervise",
             ActionKind::Assist => "assist",
+            ActionKind::ResolveConflict => "resolve_conflict",
         }
     }
 
@@ -179,6 +183,9 @@ pub struct ActionRequest {
     /// For verification: where the verifier stands (WGS-84 latitude, longitude).
     #[serde(default)]
     pub position: Option<(f64, f64)>,
+    /// For resolve-conflict: the flagged event to settle.
+    #[serde(default)]
+    pub conflict: Option<Uuid>,
 }
 
 impl ActionRequest {
@@ -192,6 +199,7 @@ impl ActionRequest {
             extend: None,
             as_role: None,
             position: None,
+            conflict: None,
         }
     }
 }

@@ -499,6 +499,16 @@ pub fn build_action(
                 note,
             }
         }
+        ActionKind::ResolveConflict => Action::ResolveConflict {
+            event_id: req.conflict.ok_or_else(|| {
+                Error::invalid(
+                    "conflict",
+                    "resolving a conflict needs the flagged event's id (--conflict)",
+                )
+            })?,
+            decision: crate::model::ConflictDecision::Dismissed,
+            note,
+        },
     })
 }
 

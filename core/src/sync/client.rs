@@ -18,6 +18,8 @@ pub(crate) struct Client<'a> {
     token: Option<String>,
     cancel: &'a CancelToken,
     now_ms: i64,
+    /// The [`super::wire::DEVICE_STATE_HEADER`] value sent with every request, once set.
+    device_state: std::sync::Mutex<Option<String>>,
 }
 
 impl<'a> Client<'a> {
@@ -34,7 +36,13 @@ impl<'a> Client<'a> {
             token,
             cancel,
             now_ms,
+            device_state: std::sync::Mutex::new(None),
         }
+    }
+
+    /// Sets the device state every later request reports.
+    pub(crate) fn set_device_state(&self, state: &super::wire::DeviceState) {
+        *self.device_state.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.to_header());
     }
 
     /// Sends a request; statuses in `allow` come back as responses, other 4xx and 5xx
@@ -56,6 +64,14 @@ impl<'a> Client<'a> {
         ];
         if let Some(token) = &self.token {
             all.push(("Authorization".to_string(), format!("Bearer {token}")));
+        }
+        if let Some(state) = self
+            .device_state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            all.push((super::wire::DEVICE_STATE_HEADER.to_string(), state));
         }
         all.extend(headers);
         let request = HttpRequest {

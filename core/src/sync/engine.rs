@@ -309,9 +309,32 @@ struct Run<'a> {
 
 impl Run<'_> {
     fn exchange(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        self.report_state()?;
         self.push(report)?;
+        self.report_state()?;
         self.upload(report)?;
+        self.report_state()?;
         self.pull(report)
+    }
+
+    /// Tells the server, in the header of the requests that follow, what is waiting
+    /// here (docs/sync-protocol.md, "Device state").
+    fn report_state(&self) -> Result<(), SyncError> {
+        let device = &self.identity.device_id;
+        let state = self.store.db().read(|c| {
+            let (outbox, _) = outbox::counts(c, device)?;
+            let head: Option<i64> = c
+                .prepare_cached("SELECT MAX(device_seq) FROM events WHERE device_id = ?1")?
+                .query_row([device], |r| r.get(0))?;
+            Ok(super::wire::DeviceState {
+                outbox: Some(outbox),
+                photos: Some(upload::pending_count(c)?),
+                head: Some(head.unwrap_or(0).max(0) as u64),
+                client: Some(format!("gridwork-core/{}", env!("CARGO_PKG_VERSION"))),
+            })
+        })?;
+        self.client.set_device_state(&state);
+        Ok(())
     }
 
     fn push(&self, report: &mut SyncReport) -> Result<(), SyncError> {

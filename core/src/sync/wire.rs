@@ -119,3 +119,91 @@ pub struct ErrorDetail {
     /// What went wrong, for people.
     pub message: String,
 }
+
+/// The optional request header in which a device says what it holds that the server
+/// cannot see: sent by the engine on push, upload and pull (see [`DeviceState`]).
+pub const DEVICE_STATE_HEADER: &str = "Gridwork-Device-State";
+
+/// What a device reports about itself in [`DEVICE_STATE_HEADER`]:
+/// `outbox=3; photos=1; head=17; client=gridwork-core/0.1.0`. Every field is optional
+/// and unknown fields are ignored, so both sides can grow it; a server treats a header
+/// it cannot read as absent (older clients send none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceState {
+    /// The device's own events still waiting to be pushed.
+    pub outbox: Option<u64>,
+    /// Photos still waiting to be uploaded.
+    pub photos: Option<u64>,
+    /// The `device_seq` of the device's last own event (its chain head).
+    pub head: Option<u64>,
+    /// The client software and version, `name/version`.
+    pub client: Option<String>,
+}
+
+impl DeviceState {
+    /// The header value.
+    pub fn to_header(&self) -> String {
+        let mut parts = Vec::new();
+        let mut num = |k: &str, v: Option<u64>| {
+            if let Some(v) = v {
+                parts.push(format!("{k}={v}"));
+            }
+        };
+        num("outbox", self.outbox);
+        num("photos", self.photos);
+        num("head", self.head);
+        if let Some(c) = &self.client {
+            let clean: String = c
+                .chars()
+                .filter(|c| c.is_ascii_graphic() && *c != ';')
+                .take(100)
+                .collect();
+            parts.push(format!("client={clean}"));
+        }
+        parts.join("; ")
+    }
+
+    /// Reads a header value; `None` when it is not one (a field that does not parse
+    /// makes the whole header unreadable, so no half-read figures are recorded).
+    pub fn parse(value: &str) -> Option<DeviceState> {
+        let mut s = DeviceState::default();
+        for part in value.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=')?;
+            let (k, v) = (k.trim(), v.trim());
+            match k {
+                "outbox" => s.outbox = Some(v.parse().ok()?),
+                "photos" => s.photos = Some(v.parse().ok()?),
+                "head" => s.head = Some(v.parse().ok()?),
+                "client" => s.client = Some(v.chars().take(100).collect()),
+                _ => {}
+            }
+        }
+        Some(s)
+    }
+}
+
+#[cfg(test)]
+mod device_state_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_device_state_header_round_trips_and_tolerates_what_it_does_not_know() {
+        let s = DeviceState {
+            outbox: Some(3),
+            photos: Some(1),
+            head: Some(17),
+            client: Some("gridwork-core/0.1.0".into()),
+        };
+        assert_eq!(
+            s.to_header(),
+            "outbox=3; photos=1; head=17; client=gridwork-core/0.1.0"
+        );
+        assert_eq!(DeviceState::parse(&s.to_header()), Some(s));
+        let later = DeviceState::parse("outbox=2; battery=40").unwrap();
+        assert_eq!(later.outbox, Some(2));
+        assert_eq!(later.head, None);
+        assert_eq!(DeviceState::parse("outbox=lots"), None);
+        assert_eq!(DeviceState::parse("nonsense"), None);
+    }
+}

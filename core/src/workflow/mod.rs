@@ -14,9 +14,11 @@
 //! its place — two supervisors dispatched the same case offline — is kept and recorded
 //! as a [`Conflict`] on the case, never dropped.
 
+mod resolve;
 mod rules;
 mod transition;
 
+pub use resolve::ConflictResolution;
 pub use rules::{check, check_report, permitted, REPORTING_ROLES};
 
 use crate::calendar::TimeLimit;
@@ -124,6 +126,9 @@ pub struct Conflict {
     pub at_ms: i64,
     /// Why it did not apply.
     pub reason: String,
+    /// How a person settled it, once one did (see [`ConflictResolution`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<ConflictResolution>,
 }
 
 /// The current state of one case, folded from its events.
@@ -316,6 +321,12 @@ pub enum WorkflowError {
     /// A status name that does not exist.
     #[error("unknown status {0:?}")]
     UnknownStatus(String),
+    /// A conflict resolution names an event that is not a conflict of this case.
+    #[error("event {0} is not a conflict of this case")]
+    NotAConflict(Uuid),
+    /// A conflict resolution names a conflict that was resolved already.
+    #[error("the conflict of event {0} was resolved already")]
+    ConflictResolved(Uuid),
 }
 
 /// Folds one event into the case state (`None` before the report). An event that does
@@ -366,7 +377,7 @@ pub fn apply(case: Option<Case>, event: &Event) -> Option<Case> {
             case.event_count += 1;
             let outcome = match parsed {
                 Ok(IncidentEvent::Acted(action)) => check(&case, &action, &event.actor)
-                    .map(|()| transition(&mut case, &action, &event.actor, at_ms))
+                    .map(|()| transition(&mut case, &action, &event.actor, at_ms, event.id))
                     .map_err(|e| e.to_string()),
                 Ok(IncidentEvent::Reported(_)) => Err("the case was reported already".into()),
                 Err(e) => Err(e.to_string()),
@@ -388,6 +399,7 @@ fn conflict(case: &mut Case, event: &Event, reason: String) {
         device_id: event.device_id.clone(),
         at_ms: event.hlc.wall_ms,
         reason,
+        resolved: None,
     });
 }
 

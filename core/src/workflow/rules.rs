@@ -34,6 +34,8 @@ fn allowed_roles(action: &Action) -> &'static [Role] {
         | Action::Postpone { .. }
         | Action::Suspend { .. }
         | Action::Reopen { .. } => &[ShiftLead, Supervisor],
+        // Settling a flagged conflict is the legacy supervisor's and the shift lead's.
+        Action::ResolveConflict { .. } => &[ShiftLead, Supervisor],
     }
 }
 
@@ -110,6 +112,7 @@ pub fn check(case: &Case, action: &Action, actor: &Actor) -> Result<(), Workflow
         Action::Resume { .. } => case.status == Suspended,
         Action::SelfResolve { .. } => case.status == Reported,
         Action::Reopen { .. } => case.status.is_terminal(),
+        Action::ResolveConflict { event_id, .. } => return super::resolve::check(case, *event_id),
     };
     if ok {
         Ok(())

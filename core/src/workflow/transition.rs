@@ -1,11 +1,18 @@
 //! What a checked step does to the case.
 
-use super::{Application, Case, Resolution, Status};
+use super::{resolve, Application, Case, ConflictResolution, Resolution, Status};
 use crate::geo::{haversine_m, LatLon};
 use crate::model::{Action, Actor, Exception};
 
-/// Applies a checked action to the case. Call [`super::check`] first.
-pub(super) fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms: i64) {
+/// Applies a checked action to the case. Call [`super::check`] first. `event_id` is
+/// the id of the event that carries the action.
+pub(super) fn transition(
+    case: &mut Case,
+    action: &Action,
+    actor: &Actor,
+    at_ms: i64,
+    event_id: uuid::Uuid,
+) {
     use Status::*;
     case.photos.extend(action.photos().iter().cloned());
     match action {
@@ -115,6 +122,21 @@ pub(super) fn transition(case: &mut Case, action: &Action, actor: &Actor, at_ms:
                 }
             }
         }
+        Action::ResolveConflict {
+            event_id: flagged,
+            decision,
+            note,
+        } => resolve::apply(
+            case,
+            *flagged,
+            ConflictResolution {
+                event_id,
+                by: actor.clone(),
+                at_ms,
+                decision: *decision,
+                note: note.clone(),
+            },
+        ),
     }
 }
 

@@ -24,7 +24,7 @@ use uuid::Uuid;
 #[serde(deny_unknown_fields)]
 struct ActionBody {
     /// `register`, `cancel`, `dispatch`, `close`, `return`, `postpone`, `suspend`,
-    /// `resume`, `reopen` (`handle`, `verify_*` and `self_resolve` need photos: phones).
+    /// `resume`, `reopen`, `resolve_conflict` (`handle`, `verify_*` and `self_resolve` need photos: phones).
     action: String,
     /// A note, or the reason of a cancel, return, postponement, suspension, reopening.
     #[serde(default)]
@@ -35,6 +35,9 @@ struct ActionBody {
     /// How much more time a postponement gives; default the category's limit.
     #[serde(default)]
     extend: Option<TimeLimit>,
+    /// For `resolve_conflict`: the id of the event flagged as a conflict.
+    #[serde(default)]
+    conflict: Option<Uuid>,
 }
 
 /// Console actions of one server are taken one at a time: each is the next event of
@@ -65,6 +68,7 @@ pub async fn act(
         note: body.note,
         department: body.department,
         extend: body.extend,
+        conflict: body.conflict,
         ..ActionRequest::new(kind)
     };
     let catalog = match state.storage.setting(SETTING_CATALOG).await? {

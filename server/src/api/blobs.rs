@@ -4,7 +4,10 @@
 //! own), and only a photo one of the caller's accepted events references may be uploaded.
 
 use super::{error::body_bytes, session::Signed, ApiError, AppState, Caller};
-use crate::blobs::{is_sha256, BlobStatus, WriteOutcome};
+use crate::{
+    blobs::{is_sha256, BlobStatus, WriteOutcome},
+    health::Via,
+};
 use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, Path, State},
@@ -71,8 +74,10 @@ pub async fn head(
     State(state): State<AppState>,
     signed: Signed,
     Path(sha): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
+    super::devices::contact(&state, &signed, &headers, Via::Upload).await;
     Ok(match state.blobs.status(&uploader(&signed), &sha).await? {
         BlobStatus::Complete(n) => with_offset(StatusCode::OK.into_response(), n, true),
         BlobStatus::Partial(n) => with_offset(StatusCode::OK.into_response(), n, false),
@@ -89,6 +94,7 @@ pub async fn put(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
+    super::devices::contact(&state, &signed, &headers, Via::Upload).await;
     let user = &signed.account.user;
     if !state.storage.blob_referenced(&sha, user).await? {
         return Err(ApiError::Forbidden(format!(
@@ -126,7 +132,13 @@ pub async fn put(
         .write(&uploader(&signed), &sha, start, total, &body)
         .await?
     {
-        WriteOutcome::Completed(n) => (StatusCode::CREATED, n, true),
+        WriteOutcome::Completed(n) => {
+            state
+                .storage
+                .photos_complete(std::slice::from_ref(&sha))
+                .await?;
+            (StatusCode::CREATED, n, true)
+        }
         WriteOutcome::AlreadyComplete(n) => (StatusCode::OK, n, true),
         WriteOutcome::Partial(n) => (StatusCode::ACCEPTED, n, false),
     };

@@ -48,6 +48,8 @@ pub struct CaseItem {
     pub overdue: bool,
     /// Events the fold refused as conflicts.
     pub conflict_count: usize,
+    /// Those nobody has resolved yet.
+    pub open_conflicts: usize,
     /// Times verification failed and the case went back to the department.
     pub rework_count: u32,
     /// What the worker saw.
@@ -73,6 +75,7 @@ impl CaseItem {
             device_deadline_ms: v.case.deadline_ms,
             overdue: v.is_overdue(now_ms),
             conflict_count: v.case.conflicts.len(),
+            open_conflicts: v.case.open_conflicts().count(),
             rework_count: v.case.rework_count,
             description: v.case.report.description.clone(),
             photo_count: v.case.photos.len(),

@@ -1,9 +1,11 @@
 //! `POST /v1/events` (push) and `GET /v1/events` (pull).
 
-use super::{error::body_bytes, session::Signed, ApiError, AppState, Caller};
+use super::{error::body_bytes, session::Signed, ApiError, AppState};
+use crate::health::Via;
 use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, rejection::QueryRejection, Query, State},
+    http::HeaderMap,
     Json,
 };
 use gridwork_core::{
@@ -39,13 +41,16 @@ fn foreign_device(token_device: &str, event: &Event) -> Option<String> {
 /// event first, as a sign-in would (409 `device_taken` if it is another account's).
 pub async fn push(
     State(state): State<AppState>,
-    Signed {
+    signed: Signed,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<PushResponse>, ApiError> {
+    super::devices::contact(&state, &signed, &headers, Via::Push).await;
+    let Signed {
         account,
         device_id,
         token_digest,
-    }: Signed,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Json<PushResponse>, ApiError> {
+    } = signed;
     let bytes = body_bytes(body)?;
     let raw: RawPush = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("push body: {e}")))?;
@@ -129,10 +134,13 @@ pub(crate) struct PullParams {
 /// `GET /v1/events?after=SEQ&limit=N`.
 pub async fn pull(
     State(state): State<AppState>,
-    Caller(account): Caller,
+    signed: Signed,
+    headers: HeaderMap,
     params: Result<Query<PullParams>, QueryRejection>,
 ) -> Result<Json<PullResponse>, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    super::devices::contact(&state, &signed, &headers, Via::Pull).await;
+    let account = signed.account;
     let after = params.after.unwrap_or(0);
     if after < 0 {
         return Err(ApiError::BadRequest("after must be 0 or more".into()));

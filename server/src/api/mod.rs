@@ -7,6 +7,7 @@ mod blobs;
 pub mod cases;
 mod catalog;
 mod contact;
+mod devices;
 pub mod error;
 mod evaluation;
 mod events;
@@ -113,6 +114,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/patrols", &["GET"]),
     ("/v1/patrols/{id}", &["GET"]),
     ("/v1/map", &["GET"]),
+    ("/v1/devices", &["GET"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -160,6 +162,7 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/v1/patrols", get(patrols::list).layer(no_store()))
         .route("/v1/patrols/{id}", get(patrols::get).layer(no_store()))
         .route("/v1/map", get(map::get).layer(no_store()))
+        .route("/v1/devices", get(devices::list).layer(no_store()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
         // The console's pages and Open311 are not protocol v1: outside its middleware.

@@ -249,6 +249,7 @@ async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Op
             category: code,
             department: None,
             overdue: None,
+            conflict: None,
             now_ms: now,
             text: None,
             from_ms: Some(from),

@@ -21,6 +21,7 @@ pub mod sqlite;
 
 use crate::{
     account::Account,
+    health::{Contact, DeviceRecord},
     mapview::{MapQuery, MapView},
     patrol_query::PatrolFilter,
     patrols::{PatrolView, ProjectedPatrol},
@@ -205,6 +206,18 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
 
     /// Reads a setting.
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError>;
+
+    /// Records a device's contact (see [`crate::health`]): its time, route and client
+    /// replace the last; the figures it reported replace the last reported only when it
+    /// reported some.
+    async fn record_contact(&self, contact: &Contact) -> Result<(), StorageError>;
+
+    /// Every device the server knows (not the console's own), by id, with its sync
+    /// health as recorded.
+    async fn device_records(&self) -> Result<Vec<DeviceRecord>, StorageError>;
+
+    /// Records that the photos `sha256` are complete in the blob store.
+    async fn photos_complete(&self, sha256: &[String]) -> Result<(), StorageError>;
 }
 
 /// Opens `db`: a `postgres://` or `postgresql://` URL, otherwise a SQLite file path
@@ -314,6 +327,12 @@ pub(crate) fn case_conditions(
             "(status <> 'dispatched' OR deadline_ms IS NULL OR deadline_ms >= {})",
             arg(SqlArg::Int(f.now_ms))
         )),
+        None => {}
+    }
+    match f.conflict {
+        // The partial index `cases_conflicts` holds exactly these rows.
+        Some(true) => conds.push("open_conflicts > 0".into()),
+        Some(false) => conds.push("open_conflicts = 0".into()),
         None => {}
     }
     if let Some(t) = &f.text {

@@ -33,6 +33,7 @@ use gridwork_core::{
 use std::sync::Arc;
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
+mod health;
 mod patrols;
 
 /// First key of the advisory lock that serialises pushes (the second is the schema's hash).
@@ -237,6 +238,7 @@ impl PostgresStorage {
         tx.batch_execute(MIGRATE_ADMIN_TOKENS).await?;
         tx.batch_execute(open311::SCHEMA_OPEN311).await?;
         tx.batch_execute(map::MIGRATE_MAP_COLUMNS).await?;
+        tx.batch_execute(health::MIGRATE_HEALTH).await?;
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;
@@ -331,6 +333,7 @@ async fn project_case(
         ],
     )
     .await?;
+    health::mark_conflicts(tx, &view).await?;
     Ok(())
 }
 
@@ -492,13 +495,15 @@ async fn push_one(
                 )
                 .await?;
             }
-            for sha in photo_refs(event) {
+            let shas = photo_refs(event);
+            for sha in &shas {
                 tx.execute(
                     "INSERT INTO blob_refs (sha256, actor_user) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[&sha, &event.actor.user],
+                    &[sha, &event.actor.user],
                 )
                 .await?;
             }
+            health::link_photos(tx, event, &shas).await?;
             (
                 PushOutcome::Accepted {
                     server_seq: row.get(0),
@@ -971,6 +976,18 @@ impl Storage for PostgresStorage {
             .query_opt("SELECT value FROM settings WHERE key = $1", &[&key])
             .await?
             .map(|r| r.get(0)))
+    }
+
+    async fn record_contact(&self, contact: &crate::health::Contact) -> Result<(), StorageError> {
+        health::record_contact(&**self.client().await?, contact).await
+    }
+
+    async fn device_records(&self) -> Result<Vec<crate::health::DeviceRecord>, StorageError> {
+        health::device_records(&**self.client().await?).await
+    }
+
+    async fn photos_complete(&self, sha256: &[String]) -> Result<(), StorageError> {
+        health::photos_complete(&**self.client().await?, sha256).await
     }
 }
 

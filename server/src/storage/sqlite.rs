@@ -36,10 +36,11 @@ use std::{
     },
 };
 
+mod health;
 mod patrols;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -220,6 +221,7 @@ impl SqliteStorage {
                 (4, patrols::MIGRATE_4_TO_5),
                 (5, open311::MIGRATE_5_TO_6),
                 (6, MIGRATE_6_TO_7),
+                (7, health::MIGRATE_7_TO_8),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -358,6 +360,7 @@ fn project_case(
         row.lon,
         row.photo
     ])?;
+    health::mark_conflicts(tx, &view)?;
     Ok(())
 }
 
@@ -501,12 +504,14 @@ fn push_one(
                     params![stream, cell],
                 )?;
             }
-            for sha in photo_refs(event) {
+            let shas = photo_refs(event);
+            for sha in &shas {
                 tx.execute(
                     "INSERT OR IGNORE INTO blob_refs (sha256, actor_user) VALUES (?1, ?2)",
                     params![sha, event.actor.user],
                 )?;
             }
+            health::link_photos(tx, event, &shas)?;
             (PushOutcome::Accepted { server_seq }, true)
         }
         Verdict::Reject { reason, links } => {
@@ -1007,6 +1012,22 @@ impl Storage for SqliteStorage {
                 .optional()?)
         })
         .await
+    }
+
+    async fn record_contact(&self, contact: &crate::health::Contact) -> Result<(), StorageError> {
+        let contact = contact.clone();
+        self.write(move |conn| health::record_contact(conn, &contact))
+            .await
+    }
+
+    async fn device_records(&self) -> Result<Vec<crate::health::DeviceRecord>, StorageError> {
+        self.read(|conn| health::device_records(conn)).await
+    }
+
+    async fn photos_complete(&self, sha256: &[String]) -> Result<(), StorageError> {
+        let shas = sha256.to_vec();
+        self.write(move |conn| health::photos_complete(conn, &shas))
+            .await
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::cases_conformance::*;
 use crate::common::*;
+use crate::health_conformance::*;
 use crate::map_conformance::*;
 use crate::patrols_conformance::*;
 use crate::posts_conformance::*;
@@ -1022,6 +1023,8 @@ conformance!(
     patrol_lists_keep_to_the_scope_filter_and_page,
     posts_and_departments_keep_to_their_own_steps_and_cases,
     the_map_counts_cells_and_clusters_cases_in_sql,
+    devices_keep_their_last_contact_rejections_and_photos,
+    the_conflict_filter_finds_unresolved_conflicts_only,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references
@@ -1064,7 +1067,8 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
         // Version 3 had neither the case view nor the later steps' tables.
         conn.execute_batch(
             "DROP TABLE cases; DROP TABLE open311_keys; DROP TABLE open311_requests;
-             DROP TABLE open311_outbox; PRAGMA user_version = 3;",
+             DROP TABLE open311_outbox; DROP TABLE device_health; DROP TABLE device_photos;
+             PRAGMA user_version = 3;",
         )
         .unwrap();
     }
