@@ -32,7 +32,7 @@ use std::{
 };
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -141,6 +141,23 @@ CREATE INDEX cases_status ON cases(status, deadline_ms);
 CREATE INDEX cases_received ON cases(received_ms, id);
 ";
 
+/// Version 4 to 5: accounts have a department and can be disabled; operators' changes
+/// are written to an audit log.
+const MIGRATE_4_TO_5: &str = "
+ALTER TABLE accounts ADD COLUMN department TEXT;
+ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
+";
+
+mod users;
+
 struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
@@ -199,6 +216,7 @@ impl SqliteStorage {
                 (1, MIGRATE_1_TO_2),
                 (2, MIGRATE_2_TO_3),
                 (3, MIGRATE_3_TO_4),
+                (4, MIGRATE_4_TO_5),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -682,7 +700,8 @@ impl Storage for SqliteStorage {
         let user = user.to_string();
         self.read(move |conn| {
             conn.query_row(
-                "SELECT name, role, scope, password_hash FROM accounts WHERE name = ?1",
+                "SELECT name, role, scope, password_hash FROM accounts
+                 WHERE name = ?1 AND disabled = 0",
                 [user],
                 account_row,
             )
@@ -706,13 +725,19 @@ impl Storage for SqliteStorage {
         );
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let known: Option<String> = tx
-                .query_row("SELECT name FROM accounts WHERE name = ?1", [&user], |r| {
-                    r.get(0)
-                })
+            let disabled: Option<i64> = tx
+                .query_row(
+                    "SELECT disabled FROM accounts WHERE name = ?1",
+                    [&user],
+                    |r| r.get(0),
+                )
                 .optional()?;
-            if known.is_none() {
-                return Err(StorageError::NotFound(format!("no account named {user}")));
+            match disabled {
+                None => return Err(StorageError::NotFound(format!("no account named {user}"))),
+                Some(0) => {}
+                Some(_) => {
+                    return Err(StorageError::Invalid(format!("account {user} is disabled")))
+                }
             }
             if !device.is_empty() {
                 claim_device(&tx, &user, &device)?;
@@ -767,7 +792,7 @@ impl Storage for SqliteStorage {
             conn.query_row(
                 "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
                  FROM tokens t JOIN accounts a ON a.name = t.name
-                 WHERE t.digest = ?1 AND t.created_ms > ?2",
+                 WHERE t.digest = ?1 AND t.created_ms > ?2 AND a.disabled = 0",
                 params![digest, issued_after_ms],
                 |r| Ok((account_row(r)?, r.get::<_, String>(4)?)),
             )
@@ -919,6 +944,37 @@ impl Storage for SqliteStorage {
                 .is_some())
         })
         .await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<super::UserRecord>, StorageError> {
+        users::user(self, name).await
+    }
+
+    async fn users(&self) -> Result<Vec<super::UserListing>, StorageError> {
+        users::users(self).await
+    }
+
+    async fn save_user(
+        &self,
+        user: &super::UserRecord,
+        create: bool,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StorageError> {
+        users::save_user(self, user, create, audit).await
+    }
+
+    async fn record_audit(&self, entry: &super::AuditEntry) -> Result<(), StorageError> {
+        users::record_audit(self, entry).await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
+        users::audit_log(self, limit).await
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .map(|_| ())
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {

@@ -14,3 +14,4 @@ mod http;
 mod http_auth;
 mod openapi;
 mod uploads;
+mod users_conformance;
