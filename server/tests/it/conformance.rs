@@ -1053,8 +1053,11 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
     drop(s);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch("DROP TABLE cases; PRAGMA user_version = 3;")
-            .unwrap();
+        conn.execute_batch(
+            "DROP TABLE cases; DROP TABLE audit; ALTER TABLE accounts DROP COLUMN department;
+             ALTER TABLE accounts DROP COLUMN disabled; PRAGMA user_version = 3;",
+        )
+        .unwrap();
     }
     let s = SqliteStorage::open(&path).await.unwrap();
     assert_eq!(s.case_view(id).await.unwrap(), Some(before));

@@ -213,7 +213,7 @@ pub async fn bad_admin_input_changes_nothing(s: Arc<dyn Storage>) {
         ),
         (
             "a bad name",
-            admin::create_user(s, "x", new("a b", Role::Worker, "*", None))
+            admin::create_user(s, "x", new("a/b", Role::Worker, "*", None))
                 .await
                 .unwrap_err(),
         ),
