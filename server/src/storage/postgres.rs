@@ -164,6 +164,7 @@ END $$;
 const MIGRATE_USERS: &str = "
 ALTER TABLE accounts ADD COLUMN IF NOT EXISTS department TEXT;
 ALTER TABLE accounts ADD COLUMN IF NOT EXISTS disabled BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS last_sign_in_ms BIGINT;
 CREATE TABLE IF NOT EXISTS audit (
   seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   at_ms BIGINT NOT NULL,
@@ -732,9 +733,15 @@ impl Storage for PostgresStorage {
         if !device_id.is_empty() {
             claim_device(&tx, user, device_id).await?;
         }
+        let now = now_ms();
         tx.execute(
             "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES ($1, $2, $3, $4)",
-            &[&token_digest, &user, &device_id, &now_ms()],
+            &[&token_digest, &user, &device_id, &now],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE accounts SET last_sign_in_ms = $1 WHERE name = $2",
+            &[&now, &user],
         )
         .await?;
         tx.commit().await?;

@@ -146,6 +146,7 @@ CREATE INDEX cases_received ON cases(received_ms, id);
 const MIGRATE_4_TO_5: &str = "
 ALTER TABLE accounts ADD COLUMN department TEXT;
 ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN last_sign_in_ms INTEGER;
 CREATE TABLE audit (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   at_ms INTEGER NOT NULL,
@@ -742,9 +743,14 @@ impl Storage for SqliteStorage {
             if !device.is_empty() {
                 claim_device(&tx, &user, &device)?;
             }
+            let now = now_ms();
             tx.execute(
                 "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![digest, user, device, now_ms()],
+                params![digest, user, device, now],
+            )?;
+            tx.execute(
+                "UPDATE accounts SET last_sign_in_ms = ?1 WHERE name = ?2",
+                params![now, user],
             )?;
             tx.commit()?;
             Ok(())

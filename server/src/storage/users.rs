@@ -20,7 +20,7 @@ pub struct UserRecord {
 pub struct UserListing {
     /// The user.
     pub record: UserRecord,
-    /// The later of its last sign-in (a token still held) and the receipt of its last
+    /// The later of its last sign-in (or token issued) and the receipt of its last
     /// accepted event, unix ms; `None` when the server has heard of neither.
     pub last_activity_ms: Option<i64>,
 }

@@ -1055,7 +1055,8 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "DROP TABLE cases; DROP TABLE audit; ALTER TABLE accounts DROP COLUMN department;
-             ALTER TABLE accounts DROP COLUMN disabled; PRAGMA user_version = 3;",
+             ALTER TABLE accounts DROP COLUMN disabled;
+             ALTER TABLE accounts DROP COLUMN last_sign_in_ms; PRAGMA user_version = 3;",
         )
         .unwrap();
     }

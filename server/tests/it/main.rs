@@ -13,5 +13,6 @@ mod evaluation_api;
 mod http;
 mod http_auth;
 mod openapi;
+mod ops_http;
 mod uploads;
 mod users_conformance;

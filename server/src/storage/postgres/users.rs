@@ -49,7 +49,7 @@ pub(super) async fn users(s: &PostgresStorage) -> Result<Vec<UserListing>, Stora
                 "SELECT {USER_COLUMNS}, GREATEST(
                    (SELECT e.received_ms FROM events e WHERE e.actor_user = a.name
                      ORDER BY e.server_seq DESC LIMIT 1),
-                   (SELECT max(t.created_ms) FROM tokens t WHERE t.name = a.name))
+                   a.last_sign_in_ms)
                  FROM accounts a ORDER BY name COLLATE \"C\""
             ),
             &[],

@@ -59,7 +59,7 @@ pub(super) async fn users(s: &SqliteStorage) -> Result<Vec<UserListing>, Storage
             "SELECT {USER_COLUMNS}, max(
                COALESCE((SELECT e.received_ms FROM events e WHERE e.actor_user = a.name
                          ORDER BY e.server_seq DESC LIMIT 1), 0),
-               COALESCE((SELECT max(t.created_ms) FROM tokens t WHERE t.name = a.name), 0))
+               COALESCE(a.last_sign_in_ms, 0))
              FROM accounts a ORDER BY name"
         ))?;
         let rows = stmt.query_map([], |r| Ok((user_row(r)?, r.get::<_, i64>(6)?)))?;
