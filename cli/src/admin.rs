@@ -2,7 +2,6 @@
 
 use crate::output::{self, anyhow_free::Result};
 use clap::{Args, Subcommand};
-use gridwork_core::model::Role;
 use gridwork_server::admin;
 use std::{path::PathBuf, process::ExitCode};
 
@@ -18,21 +17,8 @@ pub struct AdminArgs {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Create or replace an account.
-    AddUser {
-        /// The account name (what events name as actor.user).
-        name: String,
-        /// worker, supervisor, handler or integration (an Open311 client: no password,
-        /// files with an API key from `open311-key`).
-        #[arg(long)]
-        role: Role,
-        /// Grid-code prefixes, comma-separated; `*` for everywhere.
-        #[arg(long)]
-        scope: String,
-        /// A password for `POST /v1/login`; without one, only issued tokens work.
-        #[arg(long, env = "GRIDWORK_PASSWORD")]
-        password: Option<String>,
-    },
+    #[command(flatten)]
+    User(crate::admin_users::UserCommand),
     /// Issue a bearer token for an account and print it (it is stored only hashed).
     IssueToken {
         /// The account name.
@@ -83,19 +69,19 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
     runtime.block_on(async move {
         let storage = gridwork_server::open_storage(&args.db).await?;
         let s = storage.as_ref();
+        let actor = crate::admin_users::actor();
         match args.command {
-            AdminCommand::AddUser {
-                name,
-                role,
-                scope,
-                password,
-            } => {
-                admin::add_user(s, &name, role, &scope, password.as_deref()).await?;
-                output::line(format!("account {name} ({role}) saved"));
-            }
+            AdminCommand::User(command) => crate::admin_users::run(s, command).await?,
             AdminCommand::IssueToken { name, device } => {
                 let device = device.unwrap_or_default();
-                output::line(admin::issue_token(s, &name, &device).await?);
+                let token = admin::issue_token(s, &name, &device).await?;
+                let detail = if device.is_empty() {
+                    "a token for the first device it pushes for".to_string()
+                } else {
+                    format!("a token for device {device}")
+                };
+                admin::audit(s, &actor, "token.issue", &name, &detail).await?;
+                output::line(token);
             }
             AdminCommand::Open311Key { name, source } => {
                 let source = gridwork_core::model::Source::parse(&source).ok_or_else(|| {
@@ -122,11 +108,15 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
                 output::line(format!("contact details forgotten: {n} requests"));
             }
             AdminCommand::ImportCatalog { file } => {
-                admin::import_catalog(s, &std::fs::read_to_string(file)?).await?;
+                admin::import_catalog(s, &std::fs::read_to_string(&file)?).await?;
+                let detail = format!("from {}", file.display());
+                admin::audit(s, &actor, "catalog.import", "", &detail).await?;
                 output::line("catalogue imported");
             }
             AdminCommand::ImportGrid { file } => {
-                admin::import_grid(s, &std::fs::read_to_string(file)?).await?;
+                admin::import_grid(s, &std::fs::read_to_string(&file)?).await?;
+                let detail = format!("from {}", file.display());
+                admin::audit(s, &actor, "grid.import", "", &detail).await?;
                 output::line("grid imported");
             }
             AdminCommand::Rebuild => {

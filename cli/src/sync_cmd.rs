@@ -51,7 +51,14 @@ pub struct SyncArgs {
 }
 
 fn transport() -> Result<HttpTransport> {
-    HttpTransport::new(HttpOptions::default()).map_err(|e| Error(e.to_string()))
+    // A city's own certificate authority: GRIDWORK_CA_FILE names a PEM bundle.
+    let mut options = HttpOptions::default();
+    if let Some(path) = std::env::var_os("GRIDWORK_CA_FILE") {
+        let pem = std::fs::read(&path)
+            .map_err(|e| Error(format!("GRIDWORK_CA_FILE {}: {e}", path.to_string_lossy())))?;
+        options.extra_roots_pem.push(pem);
+    }
+    HttpTransport::new(options).map_err(|e| Error(e.to_string()))
 }
 
 /// Runs `gridwork field login`.

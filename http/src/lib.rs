@@ -31,6 +31,9 @@ pub struct HttpOptions {
     pub gzip_min_bytes: usize,
     /// The `User-Agent`.
     pub user_agent: String,
+    /// PEM bundles of root certificates trusted besides the Mozilla roots: a city's own
+    /// certificate authority (docs/operations.md).
+    pub extra_roots_pem: Vec<Vec<u8>>,
 }
 
 impl Default for HttpOptions {
@@ -41,6 +44,7 @@ impl Default for HttpOptions {
             gzip_requests: true,
             gzip_min_bytes: 1024,
             user_agent: format!("gridwork/{}", env!("CARGO_PKG_VERSION")),
+            extra_roots_pem: Vec::new(),
         }
     }
 }
@@ -70,7 +74,20 @@ impl HttpTransport {
     /// its own); the CLI and shells call it from plain threads.
     pub fn new(options: HttpOptions) -> Result<HttpTransport, HttpError> {
         install_crypto_provider();
-        let client = reqwest::blocking::Client::builder()
+        let mut builder = reqwest::blocking::Client::builder();
+        for pem in &options.extra_roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| HttpError(format!("extra root certificates: {e}")))?;
+            if certs.is_empty() {
+                return Err(HttpError(
+                    "extra root certificates: no PEM certificate found".into(),
+                ));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .connect_timeout(options.connect_timeout)
             .timeout(options.timeout)
             .gzip(true)

@@ -116,3 +116,59 @@ fn a_closed_port_is_a_connect_error_and_a_silent_server_a_timeout() {
     assert!(matches!(err, TransportError::Timeout(_)), "{err:?}");
     drop(silent);
 }
+
+/// A server whose certificate a city's own CA signed: refused with the Mozilla roots
+/// alone, trusted once the CA is given as an extra root. The server is `openssl
+/// s_server` with the fixtures in http/tests/tls (skipped, with a note, without openssl).
+#[test]
+fn a_citys_own_certificate_authority_can_be_trusted() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tls");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Ok(mut server) = std::process::Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(port.to_string())
+        .arg("-cert")
+        .arg(dir.join("server.pem"))
+        .arg("-key")
+        .arg(dir.join("server.key"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+    else {
+        eprintln!("SKIPPED: no openssl to serve TLS");
+        return;
+    };
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::yield_now();
+    }
+    let get = || HttpRequest {
+        method: Method::Get,
+        url: format!("https://localhost:{port}/"),
+        headers: Vec::new(),
+        body: Vec::new(),
+    };
+    let plain = HttpTransport::new(HttpOptions::default()).unwrap();
+    let refused = plain.send(&get());
+    let trusting = HttpTransport::new(HttpOptions {
+        extra_roots_pem: vec![std::fs::read(dir.join("ca.pem")).unwrap()],
+        ..HttpOptions::default()
+    })
+    .unwrap();
+    let answered = trusting.send(&get());
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        refused.is_err(),
+        "an unknown CA is not trusted: {refused:?}"
+    );
+    assert_eq!(answered.unwrap().status, 200);
+    let bad = HttpTransport::new(HttpOptions {
+        extra_roots_pem: vec![b"not a certificate".to_vec()],
+        ..HttpOptions::default()
+    });
+    assert!(bad.is_err());
+}

@@ -9,7 +9,31 @@ use crate::{
 };
 use gridwork_core::{catalog::Catalog, geo::Grid, model::Role};
 
-/// Creates or replaces an account. `scope` is comma-separated prefixes or `*`.
+pub mod users;
+
+pub use users::{
+    change_own_password, change_user, create_user, set_disabled, set_password, NewUser, UserChange,
+};
+
+/// Writes an operator's change that is not an account's (a token issued, a catalogue or
+/// grid imported) to the audit log.
+pub async fn audit(
+    storage: &dyn Storage,
+    actor: &str,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), StorageError> {
+    storage
+        .record_audit(&crate::storage::AuditEntry::now(
+            actor, action, target, detail,
+        ))
+        .await
+}
+
+/// Creates or replaces an account. `scope` is comma-separated prefixes or `*`. Replacing
+/// drops a password not given again: operators use [`create_user`] and [`change_user`]
+/// (this stays for tests and the demo's set-up; it writes no audit entry).
 pub async fn add_user(
     storage: &dyn Storage,
     user: &str,

@@ -20,6 +20,7 @@ pub mod evaluation;
 pub mod health;
 pub mod judge;
 pub mod mapview;
+pub mod metrics;
 pub mod open311;
 pub mod patrol_evaluation;
 pub mod patrol_query;
@@ -62,8 +63,10 @@ pub async fn state(config: &ServerConfig) -> Result<AppState, ServerError> {
     Ok(AppState::new(storage, blobs, config.limits.clone()))
 }
 
-/// Runs a server until Ctrl-C. `on_ready` is called with the bound address (useful
-/// when listening on port 0).
+/// Runs a server until Ctrl-C or SIGTERM, then stops accepting connections and lets the
+/// requests in flight finish (pushes commit and are answered) for at most
+/// `limits.shutdown_grace`. `on_ready` is called with the bound address (useful when
+/// listening on port 0).
 pub async fn serve(
     config: ServerConfig,
     on_ready: impl FnOnce(SocketAddr),
@@ -73,19 +76,42 @@ pub async fn serve(
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     on_ready(listener.local_addr()?);
     let header_read_timeout = config.limits.header_read_timeout;
-    serve_listener(
+    let grace = config.limits.shutdown_grace;
+    serve_listener_with(
         listener,
         router_with(state, &config.console),
         header_read_timeout,
-        async {
-            // If the signal handler cannot be installed, run until killed.
-            if tokio::signal::ctrl_c().await.is_err() {
-                std::future::pending::<()>().await;
-            }
-        },
+        shutdown_signal(),
+        Some(grace),
     )
     .await?;
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM (what systemd and container runtimes send).
+/// If no handler can be installed, never.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted: finishing the requests in flight"),
+        () = terminate => tracing::info!("terminated: finishing the requests in flight"),
+    }
 }
 
 /// Serves `app` on `listener` (HTTP/1.1) until `shutdown` completes, then lets the open
@@ -98,6 +124,19 @@ pub async fn serve_listener(
     app: axum::Router,
     header_read_timeout: Duration,
     shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    serve_listener_with(listener, app, header_read_timeout, shutdown, None).await
+}
+
+/// [`serve_listener`], waiting at most `grace` (`None`: as long as it takes) for the
+/// requests in flight once `shutdown` completed. The listener is closed first, so new
+/// connections are refused while they finish.
+pub async fn serve_listener_with(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+    grace: Option<Duration>,
 ) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
@@ -136,6 +175,19 @@ pub async fn serve_listener(
             }
         });
     }
-    graceful.shutdown().await;
+    drop(listener);
+    match grace {
+        None => graceful.shutdown().await,
+        Some(grace) => {
+            if tokio::time::timeout(grace, graceful.shutdown())
+                .await
+                .is_err()
+            {
+                tracing::warn!(
+                    "requests still in flight after {grace:?}: their connections are dropped"
+                );
+            }
+        }
+    }
     Ok(())
 }

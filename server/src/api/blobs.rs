@@ -142,6 +142,11 @@ pub async fn put(
         WriteOutcome::AlreadyComplete(n) => (StatusCode::OK, n, true),
         WriteOutcome::Partial(n) => (StatusCode::ACCEPTED, n, false),
     };
+    state
+        .metrics
+        .blob_bytes
+        .with_label_values(&["in"])
+        .inc_by(len);
     let res = (
         status,
         Json(BlobState {
@@ -164,6 +169,11 @@ pub async fn get(
     match state.blobs.is_complete(&sha).await? {
         true => {
             let bytes = tokio::fs::read(state.blobs.path(&sha)).await?;
+            state
+                .metrics
+                .blob_bytes
+                .with_label_values(&["out"])
+                .inc_by(bytes.len() as u64);
             let etag = HeaderValue::from_str(&format!("\"{sha}\""))
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
             Ok((

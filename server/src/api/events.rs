@@ -51,6 +51,7 @@ pub async fn push(
         device_id,
         token_digest,
     } = signed;
+    let started = std::time::Instant::now();
     let bytes = body_bytes(body)?;
     let raw: RawPush = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("push body: {e}")))?;
@@ -101,7 +102,10 @@ pub async fn push(
         }
     }
     let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    let outcomes = state.storage.push(&account, events).await?;
+    let outcomes = state
+        .metrics
+        .storage("push", state.storage.push(&account, events))
+        .await?;
     if outcomes.len() != ids.len() {
         return Err(ApiError::Internal(format!(
             "storage answered {} outcomes for {} events",
@@ -121,8 +125,38 @@ pub async fn push(
                 outcome: PushOutcome::Rejected { reason },
             },
         })
-        .collect();
+        .collect::<Vec<PushResult>>();
+    summarise_push(&state, &results, started);
     Ok(Json(PushResponse { results }))
+}
+
+/// Counts a push's outcomes and logs its summary and each rejection's kind.
+fn summarise_push(state: &AppState, results: &[PushResult], started: std::time::Instant) {
+    let (mut accepted, mut duplicate, mut rejected) = (0u64, 0u64, 0u64);
+    for r in results {
+        match &r.outcome {
+            PushOutcome::Accepted { .. } => accepted += 1,
+            PushOutcome::Duplicate { .. } => duplicate += 1,
+            PushOutcome::Rejected { reason } => {
+                rejected += 1;
+                tracing::warn!(event = %r.id, reason = super::observe::reason_kind(reason),
+                    "event rejected");
+            }
+        }
+    }
+    let m = &state.metrics;
+    m.push_events
+        .with_label_values(&["accepted"])
+        .inc_by(accepted);
+    m.push_events
+        .with_label_values(&["duplicate"])
+        .inc_by(duplicate);
+    m.push_events
+        .with_label_values(&["rejected"])
+        .inc_by(rejected);
+    m.quarantined.inc_by(rejected);
+    m.push_seconds.observe(started.elapsed().as_secs_f64());
+    tracing::info!(accepted, duplicate, rejected, "push")
 }
 
 #[derive(Deserialize)]
@@ -149,5 +183,22 @@ pub async fn pull(
         .limit
         .unwrap_or(DEFAULT_PULL_LIMIT)
         .clamp(1, MAX_PULL_LIMIT);
-    Ok(Json(state.storage.pull(&account, after, limit).await?))
+    let started = std::time::Instant::now();
+    let page = state
+        .metrics
+        .storage("pull", state.storage.pull(&account, after, limit))
+        .await?;
+    state.metrics.pull_events.inc_by(page.events.len() as u64);
+    state
+        .metrics
+        .pull_seconds
+        .observe(started.elapsed().as_secs_f64());
+    tracing::info!(
+        after,
+        events = page.events.len(),
+        next_after = page.next_after,
+        more = page.more,
+        "pull"
+    );
+    Ok(Json(page))
 }

@@ -12,8 +12,10 @@ pub mod error;
 mod evaluation;
 mod events;
 mod map;
+mod observe;
 pub mod patrols;
 mod session;
+mod users;
 
 pub use error::ApiError;
 pub use session::Caller;
@@ -36,7 +38,7 @@ use gridwork_core::sync::wire::{ErrorBody, ErrorDetail, PROTOCOL_HEADER, PROTOCO
 use std::{sync::Arc, time::Duration};
 use tower_http::{
     compression::CompressionLayer, decompression::RequestDecompressionLayer,
-    timeout::RequestBodyTimeoutLayer, trace::TraceLayer,
+    timeout::RequestBodyTimeoutLayer,
 };
 
 /// Limits enforced by the server: sizes (answered with 413 `too_large`), sign-in
@@ -57,6 +59,9 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// How long a request body may go without sending data (default 30 s).
     pub body_read_timeout: Duration,
+    /// On shutdown, how long requests in flight may take to finish before their
+    /// connections are dropped (default 30 s; [`crate::serve`] only).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for Limits {
@@ -68,6 +73,7 @@ impl Default for Limits {
             sign_in: SignInLimits::default(),
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -83,17 +89,23 @@ pub struct AppState {
     pub limits: Limits,
     /// Sign-in rate limits and the Argon2 runner.
     pub sign_in: Arc<SignInGuard>,
+    /// The Prometheus metrics served at `/metrics`.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
     /// The state of a server over `storage` and `blobs` enforcing `limits`.
     pub fn new(storage: Arc<dyn Storage>, blobs: Arc<BlobStore>, limits: Limits) -> Self {
         let sign_in = Arc::new(SignInGuard::new(&limits.sign_in));
+        // Registering fixed, distinct metric names cannot fail.
+        #[allow(clippy::expect_used)]
+        let metrics = Arc::new(crate::metrics::Metrics::new().expect("the metrics register"));
         AppState {
             storage,
             blobs,
             limits,
             sign_in,
+            metrics,
         }
     }
 }
@@ -115,6 +127,11 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/patrols/{id}", &["GET"]),
     ("/v1/map", &["GET"]),
     ("/v1/devices", &["GET"]),
+    ("/v1/me/password", &["PUT"]),
+    ("/v1/users", &["GET", "POST"]),
+    ("/v1/users/{name}", &["GET", "PATCH"]),
+    ("/v1/users/{name}/password", &["PUT"]),
+    ("/v1/audit", &["GET"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -163,15 +180,36 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/v1/patrols/{id}", get(patrols::get).layer(no_store()))
         .route("/v1/map", get(map::get).layer(no_store()))
         .route("/v1/devices", get(devices::list).layer(no_store()))
+        .route(
+            "/v1/me/password",
+            put(users::own_password).layer(no_store()),
+        )
+        .route(
+            "/v1/users",
+            get(users::list).post(users::create).layer(no_store()),
+        )
+        .route(
+            "/v1/users/{name}",
+            get(users::get).patch(users::change).layer(no_store()),
+        )
+        .route("/v1/users/{name}/password", put(users::password))
+        .route("/v1/audit", get(users::audit).layer(no_store()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .layer(middleware::from_fn(protocol))
         // The console's pages and Open311 are not protocol v1: outside its middleware.
         .merge(crate::console::routes(console))
         .nest("/open311/v2", crate::open311::routes())
+        // Operations: liveness, readiness, metrics (not protocol v1 either).
+        .route("/health", get(observe::health))
+        .route("/ready", get(observe::ready))
+        .route("/metrics", get(observe::metrics))
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
         .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
+        ))
         .with_state(state)
 }
 

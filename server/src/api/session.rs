@@ -67,9 +67,13 @@ impl FromRequestParts<AppState> for Signed {
         let issued_after = now_ms().saturating_sub(ttl_ms);
         let digest = token_digest(token);
         state
-            .storage
-            .account_by_token(&digest, issued_after)
+            .metrics
+            .storage(
+                "token",
+                state.storage.account_by_token(&digest, issued_after),
+            )
             .await?
+            .inspect(|t| super::observe::record_caller(&t.account.user, &t.device_id))
             .map(|t| Signed {
                 account: t.account,
                 device_id: t.device_id,
@@ -149,6 +153,11 @@ pub async fn login(
         .max()
     };
     let refuse = |wait| {
+        state
+            .metrics
+            .sign_in_failures
+            .with_label_values(&["rate_limited"])
+            .inc();
         tracing::warn!(user = %user_key, addr = %addr_key, "sign-in refused: too many failures");
         retry_after(wait)
     };
@@ -180,6 +189,11 @@ pub async fn login(
             guard.accounts.fail(&user_key, now);
             guard.addresses.fail(&addr_key, now);
             drop(permit);
+            state
+                .metrics
+                .sign_in_failures
+                .with_label_values(&["password"])
+                .inc();
             tracing::warn!(user = %user_key, addr = %addr_key, "failed sign-in");
             return Err(ApiError::Unauthorized("wrong user name or password".into()));
         }
@@ -193,6 +207,11 @@ pub async fn login(
         .await
         .inspect_err(|e| {
             if matches!(e, crate::StorageError::DeviceTaken(_)) {
+                state
+                    .metrics
+                    .sign_in_failures
+                    .with_label_values(&["device_taken"])
+                    .inc();
                 tracing::warn!(user = %account.user, device = %req.device_id, addr = %addr_key,
                     "sign-in refused: the device belongs to another account");
             }

@@ -18,6 +18,7 @@ pub mod open311;
 pub mod postgres;
 pub(crate) mod settings;
 pub mod sqlite;
+pub mod users;
 
 use crate::{
     account::Account,
@@ -35,6 +36,7 @@ use gridwork_core::{
     sync::wire::{PullResponse, PushOutcome},
 };
 use std::sync::Arc;
+pub use users::{AuditEntry, UserListing, UserRecord};
 
 /// Settings key of the catalogue JSON.
 pub const SETTING_CATALOG: &str = "catalog";
@@ -218,6 +220,32 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
 
     /// Records that the photos `sha256` are complete in the blob store.
     async fn photos_complete(&self, sha256: &[String]) -> Result<(), StorageError>;
+    /// The account named `name` with its department and disabled flag (also when
+    /// disabled, unlike [`Storage::account`]).
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StorageError>;
+
+    /// Every account, by name, with its last activity.
+    async fn users(&self) -> Result<Vec<UserListing>, StorageError>;
+
+    /// Creates (`create`: fails with [`StorageError::Invalid`] when the name is taken)
+    /// or replaces (fails with [`StorageError::NotFound`] when there is none) a user and
+    /// writes `audit`, in one transaction. Its tokens are deleted when its role, scope or
+    /// password hash changes or it is disabled.
+    async fn save_user(
+        &self,
+        user: &UserRecord,
+        create: bool,
+        audit: &AuditEntry,
+    ) -> Result<(), StorageError>;
+
+    /// Appends an entry to the audit log.
+    async fn record_audit(&self, entry: &AuditEntry) -> Result<(), StorageError>;
+
+    /// The latest `limit` entries of the audit log, newest first.
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StorageError>;
+
+    /// Whether the storage answers a trivial query (`GET /ready`).
+    async fn ping(&self) -> Result<(), StorageError>;
 }
 
 /// Opens `db`: a `postgres://` or `postgresql://` URL, otherwise a SQLite file path

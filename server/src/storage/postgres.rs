@@ -167,6 +167,24 @@ DO $$ BEGIN
 END $$;
 ";
 
+/// Accounts have a department and can be disabled; operators' changes are written to an
+/// audit log. A no-op once done.
+const MIGRATE_USERS: &str = "
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS department TEXT;
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS disabled BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE accounts ADD COLUMN IF NOT EXISTS last_sign_in_ms BIGINT;
+CREATE TABLE IF NOT EXISTS audit (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at_ms BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+);
+";
+
+mod users;
+
 /// The PostgreSQL storage backend.
 #[derive(Clone)]
 pub struct PostgresStorage {
@@ -239,6 +257,7 @@ impl PostgresStorage {
         tx.batch_execute(open311::SCHEMA_OPEN311).await?;
         tx.batch_execute(map::MIGRATE_MAP_COLUMNS).await?;
         tx.batch_execute(health::MIGRATE_HEALTH).await?;
+        tx.batch_execute(MIGRATE_USERS).await?;
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;
@@ -718,7 +737,8 @@ impl Storage for PostgresStorage {
         self.client()
             .await?
             .query_opt(
-                "SELECT name, role, scope, password_hash FROM accounts WHERE name = $1",
+                "SELECT name, role, scope, password_hash FROM accounts
+                 WHERE name = $1 AND NOT disabled",
                 &[&user],
             )
             .await?
@@ -736,22 +756,30 @@ impl Storage for PostgresStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // The account row is locked so that it cannot change (and revoke) under us.
-        if tx
+        let disabled: Option<bool> = tx
             .query_opt(
-                "SELECT name FROM accounts WHERE name = $1 FOR SHARE",
+                "SELECT disabled FROM accounts WHERE name = $1 FOR SHARE",
                 &[&user],
             )
             .await?
-            .is_none()
-        {
-            return Err(StorageError::NotFound(format!("no account named {user}")));
+            .map(|r| r.get(0));
+        match disabled {
+            None => return Err(StorageError::NotFound(format!("no account named {user}"))),
+            Some(false) => {}
+            Some(true) => return Err(StorageError::Invalid(format!("account {user} is disabled"))),
         }
         if !device_id.is_empty() {
             claim_device(&tx, user, device_id).await?;
         }
+        let now = now_ms();
         tx.execute(
             "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES ($1, $2, $3, $4)",
-            &[&token_digest, &user, &device_id, &now_ms()],
+            &[&token_digest, &user, &device_id, &now],
+        )
+        .await?;
+        tx.execute(
+            "UPDATE accounts SET last_sign_in_ms = $1 WHERE name = $2",
+            &[&now, &user],
         )
         .await?;
         tx.commit().await?;
@@ -796,7 +824,7 @@ impl Storage for PostgresStorage {
             .query_opt(
                 "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
                  FROM tokens t JOIN accounts a ON a.name = t.name
-                 WHERE t.digest = $1 AND t.created_ms > $2",
+                 WHERE t.digest = $1 AND t.created_ms > $2 AND NOT a.disabled",
                 &[&token_digest, &issued_after_ms],
             )
             .await?
@@ -967,6 +995,36 @@ impl Storage for PostgresStorage {
             )
             .await?
             .is_some())
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<super::UserRecord>, StorageError> {
+        users::user(self, name).await
+    }
+
+    async fn users(&self) -> Result<Vec<super::UserListing>, StorageError> {
+        users::users(self).await
+    }
+
+    async fn save_user(
+        &self,
+        user: &super::UserRecord,
+        create: bool,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StorageError> {
+        users::save_user(self, user, create, audit).await
+    }
+
+    async fn record_audit(&self, entry: &super::AuditEntry) -> Result<(), StorageError> {
+        users::record_audit(self, entry).await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
+        users::audit_log(self, limit).await
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.client().await?.query_one("SELECT 1", &[]).await?;
+        Ok(())
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {

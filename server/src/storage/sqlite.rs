@@ -40,7 +40,7 @@ mod health;
 mod patrols;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -160,6 +160,24 @@ UPDATE cases SET lat = json_extract(view, '$.case.report.lat'),
   photo = json_extract(view, '$.case.photos[0].sha256');
 ";
 
+/// Version 8 to 9: accounts have a department and can be disabled; operators' changes
+/// are written to an audit log.
+const MIGRATE_8_TO_9: &str = "
+ALTER TABLE accounts ADD COLUMN department TEXT;
+ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE accounts ADD COLUMN last_sign_in_ms INTEGER;
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  at_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  detail TEXT NOT NULL
+) STRICT;
+";
+
+mod users;
+
 struct Inner {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
@@ -222,6 +240,7 @@ impl SqliteStorage {
                 (5, open311::MIGRATE_5_TO_6),
                 (6, MIGRATE_6_TO_7),
                 (7, health::MIGRATE_7_TO_8),
+                (8, MIGRATE_8_TO_9),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -725,7 +744,8 @@ impl Storage for SqliteStorage {
         let user = user.to_string();
         self.read(move |conn| {
             conn.query_row(
-                "SELECT name, role, scope, password_hash FROM accounts WHERE name = ?1",
+                "SELECT name, role, scope, password_hash FROM accounts
+                 WHERE name = ?1 AND disabled = 0",
                 [user],
                 account_row,
             )
@@ -749,20 +769,31 @@ impl Storage for SqliteStorage {
         );
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let known: Option<String> = tx
-                .query_row("SELECT name FROM accounts WHERE name = ?1", [&user], |r| {
-                    r.get(0)
-                })
+            let disabled: Option<i64> = tx
+                .query_row(
+                    "SELECT disabled FROM accounts WHERE name = ?1",
+                    [&user],
+                    |r| r.get(0),
+                )
                 .optional()?;
-            if known.is_none() {
-                return Err(StorageError::NotFound(format!("no account named {user}")));
+            match disabled {
+                None => return Err(StorageError::NotFound(format!("no account named {user}"))),
+                Some(0) => {}
+                Some(_) => {
+                    return Err(StorageError::Invalid(format!("account {user} is disabled")))
+                }
             }
             if !device.is_empty() {
                 claim_device(&tx, &user, &device)?;
             }
+            let now = now_ms();
             tx.execute(
                 "INSERT INTO tokens (digest, name, device_id, created_ms) VALUES (?1, ?2, ?3, ?4)",
-                params![digest, user, device, now_ms()],
+                params![digest, user, device, now],
+            )?;
+            tx.execute(
+                "UPDATE accounts SET last_sign_in_ms = ?1 WHERE name = ?2",
+                params![now, user],
             )?;
             tx.commit()?;
             Ok(())
@@ -810,7 +841,7 @@ impl Storage for SqliteStorage {
             conn.query_row(
                 "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
                  FROM tokens t JOIN accounts a ON a.name = t.name
-                 WHERE t.digest = ?1 AND t.created_ms > ?2",
+                 WHERE t.digest = ?1 AND t.created_ms > ?2 AND a.disabled = 0",
                 params![digest, issued_after_ms],
                 |r| Ok((account_row(r)?, r.get::<_, String>(4)?)),
             )
@@ -1000,6 +1031,37 @@ impl Storage for SqliteStorage {
                 .is_some())
         })
         .await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<super::UserRecord>, StorageError> {
+        users::user(self, name).await
+    }
+
+    async fn users(&self) -> Result<Vec<super::UserListing>, StorageError> {
+        users::users(self).await
+    }
+
+    async fn save_user(
+        &self,
+        user: &super::UserRecord,
+        create: bool,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StorageError> {
+        users::save_user(self, user, create, audit).await
+    }
+
+    async fn record_audit(&self, entry: &super::AuditEntry) -> Result<(), StorageError> {
+        users::record_audit(self, entry).await
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
+        users::audit_log(self, limit).await
+    }
+
+    async fn ping(&self) -> Result<(), StorageError> {
+        self.read(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .map(|_| ())
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {

@@ -1064,11 +1064,13 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
     drop(s);
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        // Version 3 had neither the case view nor the later steps' tables.
+        // Version 3 had neither the case view nor the later steps' tables and columns.
         conn.execute_batch(
             "DROP TABLE cases; DROP TABLE open311_keys; DROP TABLE open311_requests;
              DROP TABLE open311_outbox; DROP TABLE device_health; DROP TABLE device_photos;
-             PRAGMA user_version = 3;",
+             DROP TABLE audit; ALTER TABLE accounts DROP COLUMN department;
+             ALTER TABLE accounts DROP COLUMN disabled;
+             ALTER TABLE accounts DROP COLUMN last_sign_in_ms; PRAGMA user_version = 3;",
         )
         .unwrap();
     }
