@@ -116,15 +116,19 @@ impl Drop for Server {
 fn start_server(gridwork: &Path, data: &Path) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("server.db");
-    let admin = |args: &[&str]| -> String {
-        let out = Command::new(gridwork)
+    // A password reaches `gridwork admin` through GRIDWORK_PASSWORD, never argv.
+    let admin_with = |args: &[&str], password: Option<&str>| -> String {
+        let mut command = Command::new(gridwork);
+        command
             .arg("admin")
             .arg("--db")
             .arg(&db)
             .args(args)
-            .env_remove("GRIDWORK_PASSWORD")
-            .output()
-            .unwrap();
+            .env_remove("GRIDWORK_PASSWORD");
+        if let Some(p) = password {
+            command.env("GRIDWORK_PASSWORD", p);
+        }
+        let out = command.output().unwrap();
         assert!(
             out.status.success(),
             "gridwork admin {args:?}: {}",
@@ -132,22 +136,17 @@ fn start_server(gridwork: &Path, data: &Path) -> Server {
         );
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
+    let admin = |args: &[&str]| admin_with(args, None);
     let mut env = Vec::new();
     for (var, user, role, scope) in [
         ("WORKER", "li", "worker", "320508002"),
         ("SUPERVISOR", "wang", "supervisor", "320508"),
     ] {
         let password = format!("pw-{user}-{}", std::process::id());
-        admin(&[
-            "add-user",
-            user,
-            "--role",
-            role,
-            "--scope",
-            scope,
-            "--password",
-            &password,
-        ]);
+        admin_with(
+            &["add-user", user, "--role", role, "--scope", scope],
+            Some(&password),
+        );
         env.push(format!("GRIDWORK_{var}_USER={user}"));
         env.push(format!("GRIDWORK_{var}_PASSWORD={password}"));
         // A token speaks for one device (the first it pushes for): one per language.

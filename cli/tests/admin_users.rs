@@ -234,6 +234,8 @@ fn accounts_change_only_what_is_named_and_every_change_is_audited() {
 
 /// Every table of the SQLite database, row by row, as text.
 fn dump(db: &Path) -> Vec<String> {
+    // rusqlite is built with SQLCipher here; its crypto provider must be linked in.
+    gridwork_sqlcipher::link();
     let conn = rusqlite::Connection::open(db).unwrap();
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")

@@ -204,6 +204,8 @@ fn logged_session(dir: &Path, format: &str, config: Option<&Path>) -> String {
 fn token_of(dir: &Path, format: &str) -> String {
     // The phone keeps its token in its store; whatever it is, it must not be logged.
     let store = dir.join(format!("phone-{format}"));
+    // rusqlite is built with SQLCipher here; its crypto provider must be linked in.
+    gridwork_sqlcipher::link();
     let conn = rusqlite::Connection::open(store.join("gridwork.db")).unwrap();
     conn.query_row("SELECT value FROM meta WHERE key = 'sync.token'", [], |r| {
         r.get(0)

@@ -217,7 +217,8 @@ async fn the_marker_is_at_the_report(s: &dyn Storage, e: &Event) {
     assert_eq!(m.photo.as_ref().unwrap().sha256, "e".repeat(64));
 }
 
-/// A SQLite database of schema version 6 (before the map's columns) gets them filled
+/// A SQLite database of schema version 6 (before the map's columns, and the later
+/// steps' tables and columns) gets them filled
 /// from its case views when it is opened.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_databases_of_version_6_learn_their_cases_points() {
@@ -234,7 +235,12 @@ async fn sqlite_databases_of_version_6_learn_their_cases_points() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
             "ALTER TABLE cases DROP COLUMN lat; ALTER TABLE cases DROP COLUMN lon;
-             ALTER TABLE cases DROP COLUMN photo; PRAGMA user_version = 6;",
+             ALTER TABLE cases DROP COLUMN photo;
+             DROP INDEX cases_conflicts; ALTER TABLE cases DROP COLUMN open_conflicts;
+             DROP TABLE device_health; DROP TABLE device_photos; DROP TABLE audit;
+             ALTER TABLE accounts DROP COLUMN department;
+             ALTER TABLE accounts DROP COLUMN disabled;
+             ALTER TABLE accounts DROP COLUMN last_sign_in_ms; PRAGMA user_version = 6;",
         )
         .unwrap();
     }
