@@ -28,7 +28,7 @@ enum Command {
     /// Work with a device's local store: report, act on cases, list, patrol.
     Field(field::FieldArgs),
     /// Run the reference sync server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage a server's accounts, tokens, catalogue and grid.
     Admin(admin::AdminArgs),
     /// The whole system on this machine: a server, the sample city and a simulated
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Field(args) => field::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Admin(args) => admin::run(args),
         Command::Demo(args) => demo::run(args),
     };

@@ -121,7 +121,7 @@ fn a_phone_killed_at_random_moments_keeps_every_acknowledged_write() {
     dev.login(&server, &token);
     let dir = dev.store.dir().to_path_buf();
     drop(dev.store);
-    let mut rng = Rng::new(2026_12_01);
+    let mut rng = Rng::new(20_261_201);
 
     let mut reports = BTreeSet::new();
     let mut fixes: BTreeMap<uuid::Uuid, BTreeSet<i64>> = BTreeMap::new();

@@ -49,15 +49,13 @@ fn sha256_hex(bytes: &[u8]) -> String {
 fn work(m: &Member, rng: &mut Rng, round: u64, department: &str) {
     let cases = m.device.cases();
     match m.role {
-        Role::Worker => {
-            if rng.chance(60) {
-                let text = format!(
-                    "{} round {round}: 垃圾满溢 overflowing bin #{}",
-                    m.name,
-                    rng.below(1_000_000)
-                );
-                m.device.store.report(&m.device.draft(&text)).unwrap();
-            }
+        Role::Worker if rng.chance(60) => {
+            let text = format!(
+                "{} round {round}: 垃圾满溢 overflowing bin #{}",
+                m.name,
+                rng.below(1_000_000)
+            );
+            m.device.store.report(&m.device.draft(&text)).unwrap();
         }
         Role::Supervisor => {
             for c in cases.iter().filter(|_| rng.chance(50)) {
