@@ -3,7 +3,7 @@
 
 use crate::{
     account::Account,
-    query::{Cursor, QueryError, DEFAULT_LIMIT, MAX_LIMIT},
+    query::{invalid, page_limit, time_range, Cursor, QueryError},
     storage::{Dialect, SqlArg},
 };
 
@@ -40,17 +40,6 @@ const PARAMS: &[&str] = &[
     "next",
     "track",
 ];
-
-fn invalid(msg: impl Into<String>) -> QueryError {
-    QueryError::Invalid(msg.into())
-}
-
-fn millis(name: &str, v: &str) -> Result<i64, QueryError> {
-    v.parse::<i64>()
-        .ok()
-        .filter(|ms| *ms >= 0)
-        .ok_or_else(|| invalid(format!("{name}: {v:?} is not a time in unix milliseconds")))
-}
 
 fn grid_code(name: &str, v: &str) -> Result<String, QueryError> {
     if v.is_empty() || v.len() > 15 || !v.chars().all(|c| c.is_ascii_digit()) {
@@ -109,35 +98,11 @@ pub fn parse(pairs: &[(String, String)], caller: &Account) -> Result<PatrolFilte
         }
         w => w.map(str::to_string),
     };
-    let from_ms = get("started_from")
-        .map(|v| millis("started_from", v))
-        .transpose()?;
-    let to_ms = get("started_to")
-        .map(|v| millis("started_to", v))
-        .transpose()?;
-    if let (Some(f), Some(t)) = (from_ms, to_ms) {
-        if f > t {
-            return Err(invalid(format!(
-                "started_from ({f}) is after started_to ({t})"
-            )));
-        }
-    }
-    let limit = match get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => match v.parse::<u32>() {
-            Ok(n @ 1..=MAX_LIMIT) => n,
-            Ok(n) if n > MAX_LIMIT => {
-                return Err(invalid(format!(
-                    "limit: {n} is over the largest page size, {MAX_LIMIT}"
-                )));
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "limit: {v:?}: a page size from 1 to {MAX_LIMIT} expected"
-                )));
-            }
-        },
-    };
+    let (from_ms, to_ms) = time_range(
+        ("started_from", get("started_from")),
+        ("started_to", get("started_to")),
+    )?;
+    let limit = page_limit(get("limit"))?;
     let track = match get("track") {
         None | Some("false") => false,
         Some("true") => true,

@@ -125,7 +125,7 @@ const PARAMS: &[&str] = &[
     "next",
 ];
 
-fn invalid(msg: impl Into<String>) -> QueryError {
+pub(crate) fn invalid(msg: impl Into<String>) -> QueryError {
     QueryError::Invalid(msg.into())
 }
 
@@ -134,6 +134,41 @@ fn millis(name: &str, v: &str) -> Result<i64, QueryError> {
         .ok()
         .filter(|ms| *ms >= 0)
         .ok_or_else(|| invalid(format!("{name}: {v:?} is not a time in unix milliseconds")))
+}
+
+/// The range of a `…_from` / `…_to` pair of unix-ms parameters (either may be absent;
+/// `from` after `to` is refused).
+pub(crate) fn time_range(
+    (from_name, from): (&str, Option<&str>),
+    (to_name, to): (&str, Option<&str>),
+) -> Result<(Option<i64>, Option<i64>), QueryError> {
+    let from_ms = from.map(|v| millis(from_name, v)).transpose()?;
+    let to_ms = to.map(|v| millis(to_name, v)).transpose()?;
+    if let (Some(f), Some(t)) = (from_ms, to_ms) {
+        if f > t {
+            return Err(invalid(format!(
+                "{from_name} ({f}) is after {to_name} ({t})"
+            )));
+        }
+    }
+    Ok((from_ms, to_ms))
+}
+
+/// The page size of a `limit` parameter: [`DEFAULT_LIMIT`] when absent, refused (not
+/// clamped) over [`MAX_LIMIT`].
+pub(crate) fn page_limit(v: Option<&str>) -> Result<u32, QueryError> {
+    let Some(v) = v else {
+        return Ok(DEFAULT_LIMIT);
+    };
+    match v.parse::<u32>() {
+        Ok(n @ 1..=MAX_LIMIT) => Ok(n),
+        Ok(n) if n > MAX_LIMIT => Err(invalid(format!(
+            "limit: {n} is over the largest page size, {MAX_LIMIT}"
+        ))),
+        _ => Err(invalid(format!(
+            "limit: {v:?}: a page size from 1 to {MAX_LIMIT} expected"
+        ))),
+    }
 }
 
 fn code(name: &str, v: &str) -> Result<String, QueryError> {
@@ -237,35 +272,11 @@ pub fn parse(
             Some(n)
         }
     };
-    let from_ms = get("reported_from")
-        .map(|v| millis("reported_from", v))
-        .transpose()?;
-    let to_ms = get("reported_to")
-        .map(|v| millis("reported_to", v))
-        .transpose()?;
-    if let (Some(f), Some(t)) = (from_ms, to_ms) {
-        if f > t {
-            return Err(invalid(format!(
-                "reported_from ({f}) is after reported_to ({t})"
-            )));
-        }
-    }
-    let limit = match get("limit") {
-        None => DEFAULT_LIMIT,
-        Some(v) => match v.parse::<u32>() {
-            Ok(n @ 1..=MAX_LIMIT) => n,
-            Ok(n) if n > MAX_LIMIT => {
-                return Err(invalid(format!(
-                    "limit: {n} is over the largest page size, {MAX_LIMIT}"
-                )))
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "limit: {v:?}: a page size from 1 to {MAX_LIMIT} expected"
-                )))
-            }
-        },
-    };
+    let (from_ms, to_ms) = time_range(
+        ("reported_from", get("reported_from")),
+        ("reported_to", get("reported_to")),
+    )?;
+    let limit = page_limit(get("limit"))?;
     Ok(CaseFilter {
         prefixes,
         statuses,
