@@ -155,9 +155,9 @@ fn summary_line(c: &CaseSummary, names: &Names, offset: i32) -> String {
         c.status.as_str()
     };
     format!(
-        "{}  {:<10} {}  {}  {}  {}{flags}",
+        "{}  {} {}  {}  {}  {}{flags}",
         c.id,
-        lang::status(lang, status),
+        lang::pad(&lang::status(lang, status), 10),
         names.category(&c.category),
         where_is(names, c.cell.as_deref()),
         output::local(c.reported_at_ms, offset),

@@ -200,6 +200,12 @@ pub fn label(lang: Lang, en: &'static str) -> String {
     }
 }
 
+/// Pads to `width` terminal columns (a CJK character takes two).
+pub fn pad(text: &str, width: usize) -> String {
+    let used: usize = text.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 /// A status for people: the wire name in English, the usual Chinese term in Chinese.
 pub fn status(lang: Lang, wire: &str) -> String {
     let zh = match wire {

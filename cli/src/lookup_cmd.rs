@@ -53,6 +53,8 @@ pub fn categories(ctx: &Ctx, search: Option<&str>, json: bool) -> Result<()> {
 
 fn limit(lang: Lang, l: &TimeLimit) -> String {
     match (lang, l) {
+        (Lang::En, TimeLimit::WorkingHours(1)) => "1 working hour".to_string(),
+        (Lang::En, TimeLimit::WorkingDays(1)) => "1 working day".to_string(),
         (Lang::En, TimeLimit::WorkingHours(n)) => format!("{n} working hours"),
         (Lang::En, TimeLimit::WorkingDays(n)) => format!("{n} working days"),
         (Lang::Zh, TimeLimit::WorkingHours(n)) => format!("{n} 个工作小时"),
