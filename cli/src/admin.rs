@@ -8,9 +8,13 @@ use std::{path::PathBuf, process::ExitCode};
 /// Arguments of `gridwork admin`.
 #[derive(Args)]
 pub struct AdminArgs {
-    /// A SQLite file or a postgres:// URL.
+    /// A SQLite file or a postgres:// URL. A SQLite file must exist unless --create.
     #[arg(long, env = "GRIDWORK_DB")]
     db: String,
+    /// Make a new SQLite database if the file does not exist (without it a mistyped
+    /// path is an error, not an empty new server).
+    #[arg(long)]
+    create: bool,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -63,8 +67,20 @@ enum AdminCommand {
     Rebuild,
 }
 
+/// Refuses a SQLite path that names no file, unless asked to create one.
+pub fn check_exists(db: &str, create: bool) -> Result<()> {
+    let url = db.starts_with("postgres://") || db.starts_with("postgresql://");
+    if url || create || std::path::Path::new(db).is_file() {
+        return Ok(());
+    }
+    Err(crate::output::anyhow_free::Error(format!(
+        "no database at {db}: check --db (pass --create to make a new one there)"
+    )))
+}
+
 /// Runs `gridwork admin`.
 pub fn run(args: AdminArgs) -> Result<ExitCode> {
+    check_exists(&args.db, args.create)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let storage = gridwork_server::open_storage(&args.db).await?;

@@ -1,24 +1,30 @@
 //! `gridwork field`: a device's local store from the terminal.
 
+use crate::lang::{Lang, Msg};
+use crate::names::Names;
 use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
 use clap::{Args, Subcommand};
-use gridwork_core::{
-    calendar::TimeLimit,
-    db::{CaseSummary, ListFilter},
-    model::{Role, Urgency},
-    store::{ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState},
-    workflow::Status,
-    Store,
-};
+use gridwork_core::{model::Role, store::ActionKind, Store};
 use serde_json::json;
 use std::{path::PathBuf, process::ExitCode};
 
 /// Arguments of `gridwork field`.
 #[derive(Args)]
 pub struct FieldArgs {
-    /// The store's folder (created if missing).
+    /// The store's folder. Only `init` (or any command with --create) makes a new one:
+    /// a mistyped path is an error.
     #[arg(long, env = "GRIDWORK_STORE")]
     store: PathBuf,
+    /// Make the store if the folder holds none (what `init` always does).
+    #[arg(long, global = true)]
+    create: bool,
+    /// zh or en; default from LC_ALL, LC_MESSAGES or LANG (English when unknown).
+    #[arg(long, global = true, env = "GRIDWORK_LANG")]
+    lang: Option<String>,
+    /// Print only ids (of a new case, patrol or check-in), for scripts; nothing for
+    /// commands that make none.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     command: FieldCommand,
 }
@@ -48,7 +54,23 @@ enum FieldCommand {
         /// The catalogue file.
         file: PathBuf,
     },
-    /// Report a problem; prints the new case id.
+    /// Find category codes: by code prefix or by name (Chinese or English).
+    Categories {
+        /// A code prefix or part of a name; all categories without one.
+        search: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find cell codes: by code prefix or by the name of a cell, street or community.
+    Cells {
+        /// A code prefix or part of a name; all cells without one.
+        search: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Report a problem; says what was recorded (only the new case id with --quiet).
     Report {
         /// Category code from the catalogue.
         #[arg(long)]
@@ -83,8 +105,9 @@ enum FieldCommand {
         /// A cell code or a prefix of one (district, street, community).
         #[arg(long)]
         cell: Option<String>,
-        /// Only this status; `rejected`: only cases with a step or report the server
-        /// refused.
+        /// Only this status (reported, registered, dispatched, handled, verified,
+        /// suspended, closed, cancelled); `rejected`: only cases with a step or report
+        /// the server refused.
         #[arg(long)]
         status: Option<String>,
         /// Only cases past their deadline.
@@ -182,12 +205,65 @@ enum FieldCommand {
     Sync(crate::sync_cmd::SyncArgs),
 }
 
+/// What every `gridwork field` command works with.
+pub struct Ctx {
+    /// The open store.
+    pub store: Store,
+    /// The language people are spoken to in.
+    pub lang: Lang,
+    /// Only ids on stdout.
+    pub quiet: bool,
+}
+
+impl Ctx {
+    /// The store's catalogue and grid, for names beside codes.
+    pub fn names(&self) -> Result<Names> {
+        Names::load(&self.store, self.lang)
+    }
+
+    /// The city's offset from UTC in minutes (the catalogue's calendar).
+    pub fn offset(&self) -> Result<i32> {
+        Ok(self.store.calendar()?.utc_offset_minutes())
+    }
+
+    /// A line for people, left out with `--quiet`.
+    pub fn tell(&self, text: impl AsRef<str>) {
+        if !self.quiet {
+            output::line(text);
+        }
+    }
+
+    /// A confirmation: the text for people, or only the id with `--quiet`.
+    pub fn confirm(&self, id: impl std::fmt::Display, text: impl AsRef<str>) {
+        if self.quiet {
+            output::line(id.to_string());
+        } else {
+            output::line(text);
+        }
+    }
+}
+
 /// Runs `gridwork field`.
 pub fn run(args: FieldArgs) -> Result<ExitCode> {
-    let store = Store::open(&args.store)?;
-    match args.command {
-        FieldCommand::Login(a) => return crate::sync_cmd::login(&store, a),
-        FieldCommand::Sync(a) => return crate::sync_cmd::sync(&store, a),
+    let lang = Lang::detect(args.lang.as_deref())?;
+    let creates = args.create || matches!(args.command, FieldCommand::Init { .. });
+    if !creates && !args.store.join(gridwork_core::db::DB_FILE).is_file() {
+        return Err(Error(lang.say(Msg::NoStore, &[&args.store.display()])));
+    }
+    let ctx = Ctx {
+        store: Store::open(&args.store)?,
+        lang,
+        quiet: args.quiet,
+    };
+    run_command(&ctx, args.command).map_err(|e| Error(one_spelling(&e.0)))
+}
+
+fn run_command(ctx: &Ctx, command: FieldCommand) -> Result<ExitCode> {
+    let store = &ctx.store;
+    let lang = ctx.lang;
+    match command {
+        FieldCommand::Login(a) => return crate::sync_cmd::login(ctx, a),
+        FieldCommand::Sync(a) => return crate::sync_cmd::sync(ctx, a),
         FieldCommand::Init {
             user,
             role,
@@ -196,7 +272,7 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             let role: Role = role.parse()?;
             store.init(&user, role)?;
             let id = store.set_department(department.as_deref())?;
-            output::line(format!(
+            ctx.tell(format!(
                 "store {} is {} ({}) on device {}",
                 store.dir().display(),
                 id.user,
@@ -205,12 +281,24 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             ));
         }
         FieldCommand::ImportGrid { file } => {
-            let n = store.import_grid(&read(&file)?)?;
-            output::line(format!("imported {n} grid cells"));
+            let text = read(&file)?;
+            let bar = output::spinner(&format!("importing {}", file.display()));
+            let n = store.import_grid(&text);
+            bar.finish_and_clear();
+            ctx.tell(lang.say(Msg::GridImported, &[&n?]));
         }
         FieldCommand::ImportCatalog { file } => {
-            let n = store.import_catalog(&read(&file)?)?;
-            output::line(format!("imported {n} categories"));
+            let text = read(&file)?;
+            let bar = output::spinner(&format!("importing {}", file.display()));
+            let n = store.import_catalog(&text);
+            bar.finish_and_clear();
+            ctx.tell(lang.say(Msg::CatalogImported, &[&n?]));
+        }
+        FieldCommand::Categories { search, json } => {
+            crate::lookup_cmd::categories(ctx, search.as_deref(), json)?
+        }
+        FieldCommand::Cells { search, json } => {
+            crate::lookup_cmd::cells(ctx, search.as_deref(), json)?
         }
         FieldCommand::Report {
             category,
@@ -222,31 +310,20 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             urgent,
             photos,
             json,
-        } => {
-            let id = store.report(&ReportDraft {
+        } => crate::cases_cmd::report(
+            ctx,
+            crate::cases_cmd::Draft {
                 category,
                 lat,
                 lon,
-                accuracy_m: accuracy,
-                description: text,
+                text,
+                accuracy,
                 address,
-                urgency: if urgent {
-                    Urgency::Urgent
-                } else {
-                    Urgency::Normal
-                },
+                urgent,
                 photos,
-                patrol: None,
-            })?;
-            if json {
-                let detail = store.case(id)?;
-                output::json(
-                    &json!({"id": id, "status": detail.case.status, "cell": detail.case.cell()}),
-                )?;
-            } else {
-                output::line(id.to_string());
-            }
-        }
+            },
+            json,
+        )?,
         FieldCommand::List {
             cell,
             status,
@@ -257,61 +334,11 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             json,
             gcj02,
         } => {
-            let rejected = status.as_deref() == Some("rejected");
-            let filter = ListFilter {
-                cell_prefix: cell,
-                status: status
-                    .filter(|_| !rejected)
-                    .map(|s| s.parse::<Status>())
-                    .transpose()?,
-                overdue,
-                assignee,
-                search,
-                rejected,
-            };
-            let page = store.list(&filter, None, limit)?;
-            if json {
-                let items: Vec<_> = page
-                    .items
-                    .iter()
-                    .map(|c| with_gcj02(summary_json(c), c.lat, c.lon, gcj02))
-                    .collect();
-                output::json(&json!({"items": items, "more": page.next.is_some()}))?;
-            } else {
-                let offset = store.calendar()?.utc_offset_minutes();
-                for c in &page.items {
-                    let mut line = summary_line(c, offset);
-                    if gcj02 {
-                        let g = gridwork_core::geo::wgs84_to_gcj02(
-                            gridwork_core::geo::LatLon::new(c.lat, c.lon),
-                        );
-                        line.push_str(&format!("  gcj02 {:.6},{:.6}", g.lat, g.lon));
-                    }
-                    output::line(line);
-                }
-                if page.next.is_some() {
-                    output::line(format!(
-                        "… more; raise --limit (showing {})",
-                        page.items.len()
-                    ));
-                }
-            }
+            let filter = crate::cases_cmd::filter(lang, cell, status, overdue, assignee, search)?;
+            crate::cases_cmd::list(ctx, &filter, limit, json, gcj02)?
         }
         FieldCommand::Show { id, json, gcj02 } => {
-            let detail = store.case(parse_id(&id)?)?;
-            if json {
-                let (lat, lon) = (detail.case.report.lat, detail.case.report.lon);
-                output::json(&with_gcj02(detail_json(&detail), lat, lon, gcj02))?;
-            } else {
-                print_detail(&detail, store.calendar()?.utc_offset_minutes());
-                if gcj02 {
-                    let g = gridwork_core::geo::wgs84_to_gcj02(gridwork_core::geo::LatLon::new(
-                        detail.case.report.lat,
-                        detail.case.report.lon,
-                    ));
-                    output::line(format!("gcj-02    {:.6}, {:.6}", g.lat, g.lon));
-                }
-            }
+            crate::cases_cmd::show(ctx, parse_id(lang, &id)?, json, gcj02)?
         }
         FieldCommand::Act {
             id,
@@ -327,53 +354,24 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
             conflict,
             json,
         } => {
-            let id = parse_id(&id)?;
-            let conflict = conflict.as_deref().map(parse_id).transpose()?;
-            let request = ActionRequest {
-                kind: ActionKind::parse(&action)?,
+            let id = parse_id(lang, &id)?;
+            let conflict = conflict.as_deref().map(|c| parse_id(lang, c)).transpose()?;
+            let request = gridwork_core::store::ActionRequest {
+                kind: parse_action(lang, &action)?,
                 note,
                 department: to,
                 photos,
                 extend: extend_hours
-                    .map(TimeLimit::WorkingHours)
-                    .or(extend_days.map(TimeLimit::WorkingDays)),
+                    .map(gridwork_core::calendar::TimeLimit::WorkingHours)
+                    .or(extend_days.map(gridwork_core::calendar::TimeLimit::WorkingDays)),
                 as_role: as_role.map(|r| r.parse::<Role>()).transpose()?,
                 position: lat.zip(lon),
                 conflict,
             };
-            let case = store.act(id, &request)?;
-            if json {
-                output::json(&detail_json(&store.case(id)?))?;
-            } else {
-                output::line(format!("{id} is now {}", case.status));
-            }
+            crate::cases_cmd::act(ctx, id, &request, json)?
         }
-        FieldCommand::Counts { cell, json } => {
-            let filter = ListFilter {
-                cell_prefix: cell,
-                ..ListFilter::default()
-            };
-            let counts = store.counts(&filter)?;
-            let rejected = store.rejected_cases(&filter)?;
-            if json {
-                let mut v = serde_json::to_value(&counts)?;
-                if rejected > 0 {
-                    v["rejected"] = json!(rejected);
-                }
-                output::json(&v)?;
-            } else {
-                for (status, n) in counts {
-                    output::line(format!("{:<11} {n}", status.as_str()));
-                }
-                if rejected > 0 {
-                    output::line(format!(
-                        "{:<11} {rejected} (cases with a step or report the server refused)",
-                        "rejected"
-                    ));
-                }
-            }
-        }
-        FieldCommand::Patrol(cmd) => crate::patrol_cmd::run(&store, cmd)?,
+        FieldCommand::Counts { cell, json } => crate::cases_cmd::counts(ctx, cell, json)?,
+        FieldCommand::Patrol(cmd) => crate::patrol_cmd::run(ctx, cmd)?,
         FieldCommand::VerifyLog { json } => {
             let report = store.verify_log()?;
             if json {
@@ -403,191 +401,41 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Adds a `gcj02` position beside the stored WGS-84 one, for display on Chinese maps.
-fn with_gcj02(mut v: serde_json::Value, lat: f64, lon: f64, gcj02: bool) -> serde_json::Value {
-    if gcj02 {
-        v["gcj02"] = crate::patrol_cmd::position_json(lat, lon, true)["gcj02"].clone();
-    }
-    v
-}
-
 fn read(path: &PathBuf) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| Error(format!("cannot read {}: {e}", path.display())))
 }
 
-fn parse_id(id: &str) -> Result<uuid::Uuid> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| Error(format!("{id:?} is not a case id")))
+/// A case id, or an error saying it is none.
+pub fn parse_id(lang: Lang, id: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| Error(lang.say(Msg::NotCaseId, &[&id])))
 }
 
-fn summary_json(c: &CaseSummary) -> serde_json::Value {
-    json!({
-        "id": c.id,
-        "status": c.status,
-        "category": c.category,
-        "cell": c.cell,
-        "lat": c.lat,
-        "lon": c.lon,
-        "description": c.description,
-        "reporter": c.reporter,
-        "department": c.department,
-        "reported_at": output::rfc3339(c.reported_at_ms),
-        "deadline": c.deadline_ms.map(output::rfc3339),
-        "overdue": c.overdue,
-        "rework_count": c.rework_count,
-        "conflict_count": c.conflict_count,
-        "rejected_count": c.rejected_count,
-        "rejection": c.rejection,
-        "report_rejected": c.report_rejected,
-    })
+/// An action's name as people type it (`verify-pass`).
+pub fn action_name(kind: ActionKind) -> String {
+    kind.as_str().replace('_', "-")
 }
 
-fn summary_line(c: &CaseSummary, offset: i32) -> String {
-    let mut flags = String::new();
-    if c.overdue {
-        flags.push_str(" OVERDUE");
-    }
-    if c.conflict_count > 0 {
-        flags.push_str(" CONFLICT");
-    }
-    if let Some(why) = &c.rejection {
-        flags.push_str(&format!(" REJECTED {}", truncate(why, 80)));
-    }
-    // A report the server refused is no case waiting for the centre.
-    let status = if c.report_rejected {
-        "rejected"
-    } else {
-        c.status.as_str()
-    };
-    format!(
-        "{}  {:<10} {} {:<14} {}  {}{flags}",
-        c.id,
-        status,
-        c.category,
-        c.cell.as_deref().unwrap_or("(outside grid)"),
-        output::local(c.reported_at_ms, offset),
-        truncate(&c.description, 40),
-    )
+/// An action by name (`verify-pass`; `verify_pass` is taken too), or an error listing
+/// every action in the one spelling the help uses.
+fn parse_action(lang: Lang, name: &str) -> Result<ActionKind> {
+    let wanted = name.trim().replace('_', "-");
+    ActionKind::ALL
+        .into_iter()
+        .find(|a| action_name(*a) == wanted)
+        .ok_or_else(|| {
+            let all: Vec<String> = ActionKind::ALL.into_iter().map(action_name).collect();
+            Error(lang.say(Msg::UnknownAction, &[&name, &all.join(", ")]))
+        })
 }
 
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
-    }
-}
-
-fn detail_json(d: &CaseDetail) -> serde_json::Value {
-    let c = &d.case;
-    json!({
-        "id": c.id,
-        "status": c.status,
-        "report_rejected": d.report_rejected,
-        "category": c.report.category,
-        "cell": c.report.cell,
-        "outside_grid": c.report.cell.is_none(),
-        "lat": c.report.lat,
-        "lon": c.report.lon,
-        "accuracy_m": c.report.accuracy_m,
-        "description": c.report.description,
-        "address": c.report.address,
-        "urgency": c.report.urgency,
-        "reporter": c.reporter,
-        "reported_at": output::rfc3339(c.reported_at_ms),
-        "department": c.department,
-        "handler": c.handler,
-        "deadline": c.deadline_ms.map(output::rfc3339),
-        "overdue": d.overdue,
-        "rework_count": c.rework_count,
-        "postpone_count": c.postpone_count,
-        "resolution": c.resolution,
-        "photos": c.photos,
-        "conflicts": c.conflicts.iter().map(|k| json!({
-            "event_id": k.event_id,
-            "kind": k.kind,
-            "actor": k.actor,
-            "device_id": k.device_id,
-            "at": output::rfc3339(k.at_ms),
-            "reason": k.reason,
-        })).collect::<Vec<_>>(),
-        "timeline": d.timeline.iter().map(|t| json!({
-            "event_id": t.event_id,
-            "kind": t.kind,
-            "at": output::rfc3339(t.at_ms),
-            "actor": t.actor,
-            "device_id": t.device_id,
-            "payload": t.payload,
-            "conflict": t.conflict,
-            "sync": t.sync,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-fn print_detail(d: &CaseDetail, offset: i32) {
-    let c = &d.case;
-    output::line(format!("case      {}", c.id));
-    match &d.report_rejected {
-        Some(reason) => output::line(format!(
-            "status    REJECTED: the server refused the report ({reason}); \
-             kept on this device only"
-        )),
-        None => output::line(format!(
-            "status    {}{}",
-            c.status,
-            if d.overdue { "  (OVERDUE)" } else { "" }
-        )),
-    }
-    output::line(format!("category  {}", c.report.category));
-    output::line(format!(
-        "cell      {}",
-        c.report
-            .cell
-            .as_deref()
-            .unwrap_or("outside every grid cell")
-    ));
-    output::line(format!(
-        "where     {:.6}, {:.6}",
-        c.report.lat, c.report.lon
-    ));
-    output::line(format!("what      {}", c.report.description));
-    output::line(format!(
-        "reported  {} by {}",
-        output::local(c.reported_at_ms, offset),
-        c.reporter
-    ));
-    if let Some(dept) = &c.department {
-        output::line(format!("dept      {dept}"));
-    }
-    if let Some(deadline) = c.deadline_ms {
-        output::line(format!("deadline  {}", output::local(deadline, offset)));
-    }
-    output::line(format!("rework    {}", c.rework_count));
-    for k in &c.conflicts {
-        output::line(format!(
-            "CONFLICT  {} by {} on {}: {}",
-            k.kind, k.actor, k.device_id, k.reason
-        ));
-    }
-    for t in &d.timeline {
-        if let SyncState::Rejected(reason) = &t.sync {
-            output::line(format!(
-                "REJECTED  {} by {} on {}: {reason} (not applied)",
-                t.kind, t.actor, t.device_id
-            ));
+/// The core names actions with underscores (`verify_pass`); the shell's messages use
+/// the spelling people type (`verify-pass`) and no other.
+fn one_spelling(message: &str) -> String {
+    let mut out = message.to_string();
+    for kind in ActionKind::ALL {
+        if kind.as_str().contains('_') {
+            out = out.replace(kind.as_str(), &action_name(kind));
         }
     }
-    output::line("timeline:");
-    for t in &d.timeline {
-        let mark = match (&t.sync, t.conflict) {
-            (SyncState::Rejected(_), _) => " [rejected by the server]",
-            (_, true) => " [conflict]",
-            _ => "",
-        };
-        output::line(format!(
-            "  {}  {:<30} {}{mark}",
-            output::local(t.at_ms, offset),
-            t.kind,
-            t.actor
-        ));
-    }
+    out
 }

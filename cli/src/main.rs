@@ -5,10 +5,16 @@
 
 mod admin;
 mod admin_users;
+mod cases_cmd;
+mod cases_json;
 mod demo;
 mod field;
+mod lang;
+mod lookup_cmd;
+mod names;
 mod output;
 mod patrol_cmd;
+mod patrol_words;
 mod serve;
 mod sync_cmd;
 

@@ -1,12 +1,14 @@
 //! `gridwork field patrol …`: patrol sessions from the terminal.
 
+use crate::field::Ctx;
+use crate::lang::{label, Lang, Msg};
 use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
+use crate::patrol_words as words;
 use clap::Subcommand;
 use gridwork_core::{
     geo::{wgs84_to_gcj02, LatLon},
     patrol::{Fix, Provider},
     store::{ExportFormat, PatrolDetail},
-    Store,
 };
 use serde_json::json;
 use std::path::PathBuf;
@@ -95,11 +97,15 @@ pub enum PatrolCommand {
 }
 
 /// Runs a patrol subcommand.
-pub fn run(store: &Store, cmd: PatrolCommand) -> Result<()> {
+pub fn run(ctx: &Ctx, cmd: PatrolCommand) -> Result<()> {
+    let store = &ctx.store;
+    let lang = ctx.lang;
     match cmd {
         PatrolCommand::Start { cells } => {
             let id = store.start_patrol(&cells)?;
-            output::line(id.to_string());
+            let names = ctx.names()?;
+            let list: Vec<String> = cells.iter().map(|c| names.cell(c)).collect();
+            ctx.confirm(id, lang.say(Msg::PatrolStarted, &[&id, &list.join(", ")]));
         }
         PatrolCommand::Fix {
             lat,
@@ -108,7 +114,7 @@ pub fn run(store: &Store, cmd: PatrolCommand) -> Result<()> {
             time,
             mock,
         } => {
-            let id = open(store)?;
+            let id = open(ctx)?;
             let time_ms = match time {
                 Some(t) => parse_time(&t)?,
                 None => store.now_ms(),
@@ -124,16 +130,31 @@ pub fn run(store: &Store, cmd: PatrolCommand) -> Result<()> {
                 provider: Provider::Other,
                 mock,
             };
+            let before = store.patrol(id)?.integrity.per_flag;
             let r = store.add_fixes(id, vec![fix])?;
-            output::line(format!(
-                "stored {} fix, {} duplicate, {} flagged",
-                r.stored, r.duplicates, r.flagged
-            ));
+            let mut text = lang.say(Msg::FixStored, &[&r.stored, &r.duplicates, &r.flagged]);
+            if r.flagged > 0 {
+                let after = store.patrol(id)?.integrity.per_flag;
+                let reasons = words::flag_reasons(lang, &words::added(&before, &after));
+                text.push_str(&format!(": {}", reasons.join("; ")));
+            }
+            ctx.tell(text);
         }
         PatrolCommand::ImportGpx { file, cells } => {
             let text = std::fs::read_to_string(&file)
                 .map_err(|e| Error(format!("cannot read {}: {e}", file.display())))?;
-            output::line(store.import_gpx(&text, &cells)?.to_string());
+            let bar = output::spinner(&format!("importing {}", file.display()));
+            let id = store.import_gpx(&text, &cells);
+            bar.finish_and_clear();
+            let id = id?;
+            let d = store.patrol(id)?;
+            ctx.confirm(
+                id,
+                lang.say(
+                    Msg::GpxImported,
+                    &[&id, &d.stats.fix_count, &d.integrity.flagged],
+                ),
+            );
         }
         PatrolCommand::Checkin {
             lat,
@@ -141,22 +162,52 @@ pub fn run(store: &Store, cmd: PatrolCommand) -> Result<()> {
             note,
             photo,
         } => {
-            let id = open(store)?;
-            output::line(
-                store
-                    .check_in(id, lat, lon, note, photo.as_deref())?
-                    .to_string(),
+            let id = open(ctx)?;
+            let check_in = store.check_in(id, lat, lon, note, photo.as_deref())?;
+            let names = ctx.names()?;
+            let cell = match names.grid().locate(lat, lon) {
+                Some(c) => names.cell(c.code.as_str()),
+                None => lang.say(Msg::OutsideGrid, &[]),
+            };
+            let at = output::local(store.now_ms(), ctx.offset()?);
+            ctx.confirm(
+                check_in,
+                lang.say(
+                    Msg::CheckedIn,
+                    &[&check_in, &at, &format!("{lat:.6}, {lon:.6}"), &cell],
+                ),
             );
         }
-        PatrolCommand::Pause => store.pause_patrol(open(store)?)?,
-        PatrolCommand::Resume => store.resume_patrol(open(store)?)?,
-        PatrolCommand::Finish => store.finish_patrol(open(store)?)?,
+        PatrolCommand::Pause => {
+            let id = open(ctx)?;
+            store.pause_patrol(id)?;
+            ctx.tell(lang.say(Msg::PatrolPaused, &[&id]));
+        }
+        PatrolCommand::Resume => {
+            let id = open(ctx)?;
+            store.resume_patrol(id)?;
+            ctx.tell(lang.say(Msg::PatrolResumed, &[&id]));
+        }
+        PatrolCommand::Finish => {
+            let id = open(ctx)?;
+            store.finish_patrol(id)?;
+            let d = store.patrol(id)?;
+            ctx.tell(lang.say(
+                Msg::PatrolFinished,
+                &[
+                    &id,
+                    &format!("{:.0}", d.stats.distance_m),
+                    &format!("{:.0}", d.stats.duration_s / 60.0),
+                    &words::verdict(lang, &d.integrity),
+                ],
+            ));
+        }
         PatrolCommand::Show { id, json, gcj02 } => {
-            let detail = store.patrol(parse_id(&id)?)?;
+            let detail = store.patrol(parse_id(lang, &id)?)?;
             if json {
                 output::json(&detail_json(&detail, gcj02))?;
             } else {
-                print_detail(&detail, gcj02);
+                print_detail(ctx, &detail, gcj02)?;
             }
         }
         PatrolCommand::List { json } => {
@@ -164,17 +215,28 @@ pub fn run(store: &Store, cmd: PatrolCommand) -> Result<()> {
             if json {
                 output::json(&list)?;
             } else {
+                if list.is_empty() {
+                    output::line(lang.say(Msg::NoPatrols, &[]));
+                }
+                let offset = ctx.offset()?;
                 for p in list {
                     // Whose patrol it is: a pulled one was recorded on another device.
-                    let whose = if p.remote { "  (pulled)" } else { "" };
+                    let whose = if p.remote {
+                        lang.pick("  (pulled)", "（同步自其他设备）")
+                    } else {
+                        ""
+                    };
+                    let status = format!("{:?}", p.status).to_lowercase();
                     output::line(format!(
-                        "{}  {:<8} {:<10} {}  {} fixes, {} flagged{whose}",
+                        "{}  {:<8} {:<10} {}  {} {}, {} {}{whose}",
                         p.id,
-                        format!("{:?}", p.status).to_lowercase(),
+                        crate::lang::status(lang, &status),
                         p.worker,
-                        output::rfc3339(p.started_at_ms),
+                        output::local(p.started_at_ms, offset),
                         p.fix_count,
-                        p.flagged_count
+                        lang.pick("fixes", "个定位点"),
+                        p.flagged_count,
+                        lang.pick("flagged", "个被标记"),
                     ));
                 }
             }
@@ -185,24 +247,24 @@ pub fn run(store: &Store, cmd: PatrolCommand) -> Result<()> {
                 "geojson" => ExportFormat::GeoJson,
                 other => {
                     return Err(Error(format!(
-                        "unknown format {other:?}: use gpx or geojson"
+                        "unknown format {other:?}: use one of gpx, geojson"
                     )))
                 }
             };
-            output::line(store.export_patrol(parse_id(&id)?, format)?);
+            output::line(store.export_patrol(parse_id(lang, &id)?, format)?);
         }
     }
     Ok(())
 }
 
-fn open(store: &Store) -> Result<uuid::Uuid> {
-    store
+fn open(ctx: &Ctx) -> Result<uuid::Uuid> {
+    ctx.store
         .open_patrol()?
-        .ok_or_else(|| Error("no open patrol: start one with `patrol start`".into()))
+        .ok_or_else(|| Error(ctx.lang.say(Msg::NoOpenPatrol, &[])))
 }
 
-fn parse_id(id: &str) -> Result<uuid::Uuid> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| Error(format!("{id:?} is not a patrol id")))
+fn parse_id(lang: Lang, id: &str) -> Result<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| Error(lang.say(Msg::NotPatrolId, &[&id])))
 }
 
 fn parse_time(t: &str) -> Result<i64> {
@@ -255,39 +317,85 @@ fn detail_json(d: &PatrolDetail, gcj02: bool) -> serde_json::Value {
     })
 }
 
-fn print_detail(d: &PatrolDetail, gcj02: bool) {
-    output::line(format!("patrol    {} ({:?})", d.id, d.status));
-    output::line(format!("worker    {} on {}", d.worker, d.device_id));
+fn print_detail(ctx: &Ctx, d: &PatrolDetail, gcj02: bool) -> Result<()> {
+    let lang = ctx.lang;
+    let names = ctx.names()?;
+    let offset = ctx.offset()?;
+    let row =
+        |key: &'static str, value: String| output::line(format!("{}{value}", label(lang, key)));
+    let status = format!("{:?}", d.status).to_lowercase();
+    row(
+        "patrol",
+        format!("{} ({})", d.id, crate::lang::status(lang, &status)),
+    );
+    row(
+        "worker",
+        format!("{} {} {}", d.worker, lang.pick("on", "设备"), d.device_id),
+    );
     if d.remote {
         output::line(format!(
-            "pulled    recorded on {}'s device; figures from the synced (simplified) track",
-            d.worker
+            "{}{}",
+            label(lang, lang.pick("pulled", "同步")),
+            lang.pick(
+                &format!(
+                    "recorded on {}'s device; figures from the synced (simplified) track",
+                    d.worker
+                ),
+                &format!("记录于 {} 的设备；数据来自同步的（简化）轨迹", d.worker),
+            )
         ));
     }
-    output::line(format!(
-        "distance  {:.0} m in {:.0} min ({:.0} min moving)",
-        d.stats.distance_m,
-        d.stats.duration_s / 60.0,
-        d.stats.moving_time_s / 60.0
-    ));
-    output::line(format!(
-        "fixes     {} ({} flagged) — {:?}",
-        d.stats.fix_count, d.integrity.flagged, d.integrity.verdict
-    ));
+    row("started", output::local(d.started_at_ms, offset));
+    if let Some(end) = d.finished_at_ms {
+        row("finished", output::local(end, offset));
+    }
+    row(
+        "distance",
+        match lang {
+            Lang::En => format!(
+                "{:.0} m in {:.0} min ({:.0} min moving)",
+                d.stats.distance_m,
+                d.stats.duration_s / 60.0,
+                d.stats.moving_time_s / 60.0
+            ),
+            Lang::Zh => format!(
+                "{:.0} 米，{:.0} 分钟（移动 {:.0} 分钟）",
+                d.stats.distance_m,
+                d.stats.duration_s / 60.0,
+                d.stats.moving_time_s / 60.0
+            ),
+        },
+    );
+    row(
+        "fixes",
+        format!(
+            "{} ({} {})",
+            d.stats.fix_count,
+            d.integrity.flagged,
+            lang.pick("flagged", "个被标记")
+        ),
+    );
+    for reason in words::flag_reasons(lang, &d.integrity.per_flag) {
+        row("flags", reason);
+    }
+    output::line(lang.say(Msg::Verdict, &[&words::verdict(lang, &d.integrity)]));
     for c in &d.coverage {
-        output::line(format!(
-            "coverage  {} {:.0}%",
-            c.cell_id,
-            c.covered_share * 100.0
-        ));
+        row(
+            "coverage",
+            format!("{} {:.0}%", names.cell(&c.cell_id), c.covered_share * 100.0),
+        );
     }
     for c in &d.check_ins {
         let pos = position_json(c.check_in.lat, c.check_in.lon, gcj02);
-        output::line(format!(
-            "check-in  {} {} {}",
-            output::rfc3339(c.check_in.time_ms),
-            pos,
-            c.check_in.note.as_deref().unwrap_or("")
-        ));
+        row(
+            "check-in",
+            format!(
+                "{} {} {}",
+                output::local(c.check_in.time_ms, offset),
+                pos,
+                c.check_in.note.as_deref().unwrap_or("")
+            ),
+        );
     }
+    Ok(())
 }

@@ -1,14 +1,12 @@
 //! `gridwork field login` and `gridwork field sync`: sign a store in to a sync server
 //! and run the sync engine over HTTP, with a progress bar on a terminal.
 
+use crate::field::Ctx;
+use crate::lang::Msg;
 use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
 use clap::Args;
-use gridwork_core::{
-    sync::{
-        self, CancelToken, EngineState, Phase, Progress, SignIn, SyncEngine, SyncOptions,
-        SyncProgress,
-    },
-    Store,
+use gridwork_core::sync::{
+    self, CancelToken, EngineState, Phase, Progress, SignIn, SyncEngine, SyncOptions, SyncProgress,
 };
 use gridwork_http::{HttpOptions, HttpTransport};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -62,7 +60,8 @@ fn transport() -> Result<HttpTransport> {
 }
 
 /// Runs `gridwork field login`.
-pub fn login(store: &Store, args: LoginArgs) -> Result<ExitCode> {
+pub fn login(ctx: &Ctx, args: LoginArgs) -> Result<ExitCode> {
+    let store = &ctx.store;
     let how = match (args.token, args.user, args.password) {
         (Some(token), _, _) => SignIn::Token(token),
         (None, Some(user), Some(password)) => SignIn::Password { user, password },
@@ -89,7 +88,17 @@ pub fn login(store: &Store, args: LoginArgs) -> Result<ExitCode> {
 }
 
 /// Runs `gridwork field sync`.
-pub fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode> {
+pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<ExitCode> {
+    let store = &ctx.store;
+    let offset = ctx.offset()?;
+    let retry = |at: Option<i64>| {
+        at.map(|ms| {
+            ctx.lang.say(
+                Msg::RetryAt,
+                &[&output::when(ctx.lang, ms, store.now_ms(), offset)],
+            )
+        })
+    };
     if args.status {
         let status = sync::status(store)?;
         if args.json {
@@ -104,8 +113,18 @@ pub fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode> {
                 status.rejected_events,
                 status.cursor
             ));
+            if let Some(ms) = status.last_success_ms {
+                output::line(format!("last synced {}", output::local(ms, offset)));
+            }
             if let Some(e) = &status.last_error {
-                output::line(format!("last error: {}", e.message));
+                output::line(format!(
+                    "last error at {}: {}",
+                    output::local(e.at_ms, offset),
+                    e.message
+                ));
+            }
+            if let Some(text) = retry(status.next_attempt_ms) {
+                output::line(text);
             }
         }
         return Ok(ExitCode::SUCCESS);
@@ -139,6 +158,9 @@ pub fn sync(store: &Store, args: SyncArgs) -> Result<ExitCode> {
         }
         if let Some(e) = &report.error {
             output::line(format!("stopped: {e}"));
+        }
+        if let Some(text) = retry(report.next_attempt_ms) {
+            output::line(text);
         }
     }
     Ok(match report.state {

@@ -14,6 +14,7 @@ fn admin(db: &Path, args: &[&str], stdin: Option<&str>, env: &[(&str, &str)]) ->
         .arg("admin")
         .arg("--db")
         .arg(db)
+        .arg("--create")
         .args(args)
         .env_remove("GRIDWORK_PASSWORD")
         .envs(env.iter().copied())

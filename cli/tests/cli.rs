@@ -37,6 +37,8 @@ impl Shell {
             .arg("field")
             .arg("--store")
             .arg(self.dir.path().join("store"))
+            // Only ids on stdout, as scripts read them (tests/explain.rs reads the rest).
+            .arg("--quiet")
             .args(args)
             .output()
             .unwrap()

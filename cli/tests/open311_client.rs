@@ -16,6 +16,7 @@ fn gridwork(db: &Path, args: &[&str]) -> String {
         .arg("admin")
         .arg("--db")
         .arg(db)
+        .arg("--create")
         .args(args)
         .output()
         .unwrap();

@@ -51,7 +51,8 @@ impl Server {
             ok(
                 gridwork(
                     &[
-                        "admin", "--db", db, "add-user", user, "--role", role, "--scope", scope,
+                        "admin", "--db", db, "--create", "add-user", user, "--role", role,
+                        "--scope", scope,
                     ],
                     None,
                 ),
@@ -144,6 +145,7 @@ const CELL: &str = "32050800100101";
 
 fn report(sh: &Shell, text: &str) -> String {
     sh.ok(&[
+        "--quiet",
         "report",
         "--category",
         "06010",
@@ -234,6 +236,7 @@ fn patrol_list_and_show_print_a_pulled_patrol_as_the_other_workers() {
     std::fs::write(&file, gpx).unwrap();
     let id = wang
         .ok(&[
+            "--quiet",
             "patrol",
             "import-gpx",
             file.to_str().unwrap(),

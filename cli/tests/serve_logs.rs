@@ -54,6 +54,7 @@ fn logged_session(dir: &Path, format: &str, config: Option<&Path>) -> String {
             "admin",
             "--db",
             db,
+            "--create",
             "import-grid",
             &data("kcity-grid.geojson"),
         ],

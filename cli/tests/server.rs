@@ -13,6 +13,7 @@ fn admin(db: &Path, args: &[&str]) -> std::process::Output {
         .arg("admin")
         .arg("--db")
         .arg(db)
+        .arg("--create")
         .args(args)
         .output()
         .unwrap()

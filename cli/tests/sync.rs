@@ -11,7 +11,10 @@ use std::{
     io::Read,
     path::{Path, PathBuf},
     process::{Command, Output},
-    sync::Arc,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     thread,
 };
 
@@ -23,10 +26,19 @@ fn data(name: &str) -> PathBuf {
 
 /// Serves the memory server over HTTP on loopback until the test ends.
 fn serve(memory: Arc<MemoryServer>) -> String {
+    serve_unless(memory, Arc::new(AtomicBool::new(false)))
+}
+
+/// Serves the memory server, answering 503 while `down` is set.
+fn serve_unless(memory: Arc<MemoryServer>, down: Arc<AtomicBool>) -> String {
     let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
     let url = format!("http://{}", server.server_addr().to_ip().unwrap());
     thread::spawn(move || {
         for mut req in server.incoming_requests() {
+            if down.load(Ordering::SeqCst) {
+                let _ = req.respond(tiny_http::Response::empty(503));
+                continue;
+            }
             let method = match req.method() {
                 tiny_http::Method::Get => Method::Get,
                 tiny_http::Method::Head => Method::Head,
@@ -166,4 +178,34 @@ fn a_wrong_token_is_refused_and_sync_without_login_says_so() {
     assert_eq!(out.status.code(), Some(4));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["state"], "not_signed_in");
+}
+
+#[test]
+fn a_failed_sync_says_when_it_will_retry_on_the_citys_clock() {
+    let memory = Arc::new(MemoryServer::new());
+    memory.add_account("wang", Role::Worker, "tok-wang");
+    let down = Arc::new(AtomicBool::new(false));
+    let url = serve_unless(memory, down.clone());
+    let worker = Shell::new("wang", "worker");
+    worker.ok(&["login", "--server", &url, "--token", "tok-wang"]);
+    down.store(true, Ordering::SeqCst);
+    let out = worker.run(&["sync"]);
+    assert_eq!(out.status.code(), Some(4));
+    let said = String::from_utf8(out.stdout).unwrap();
+    assert!(said.starts_with("failed, will retry"), "{said}");
+    // "will retry in 1 min, at 09:31" (UTC+8, the sample catalogue's zone), or on a
+    // day boundary the full local time.
+    let retry = said
+        .lines()
+        .find(|l| l.starts_with("will retry "))
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(
+        (retry.contains(" min, at ") && retry.ends_with(|c: char| c.is_ascii_digit()))
+            || retry.ends_with("+08:00"),
+        "{retry}"
+    );
+    let status = worker.ok(&["sync", "--status"]);
+    assert!(status.contains("will retry "), "{status}");
+    assert!(status.contains("last error at "), "{status}");
+    assert!(status.contains("+08:00"), "{status}");
 }

@@ -6,7 +6,7 @@
 //! bounding boxes and the few candidates are tested exactly. Input is validated once,
 //! here, so a bad catalogue is refused with a reason instead of mislocating reports.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 use ::geo::{BoundingRect, Coord, GeodesicArea, Intersects, LineString, Point, Polygon};
@@ -24,6 +24,10 @@ pub struct Cell {
     pub code: CellCode,
     /// Display name (may be empty).
     pub name: String,
+    /// The feature's other names, kept as given so that shells can show them: string
+    /// properties named `name_*` (`name_zh`, `name_en`) or containing `_name`
+    /// (`street_name`, `community_name_zh`, …). Empty for most grids.
+    pub labels: BTreeMap<String, String>,
     /// The boundary, x = longitude, y = latitude, WGS-84 degrees. Rings are closed.
     pub polygon: Polygon<f64>,
 }
@@ -234,11 +238,24 @@ fn cell_from_feature(index: usize, feature: &Feature) -> Result<Cell, GridError>
         Some(other) => return Err(unsupported(format!("a {}", other.type_name()))),
     };
     let polygon = polygon_from_rings(code.as_str(), rings)?;
+    let labels = props
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| is_label_key(k))
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+        .collect();
     Ok(Cell {
         code,
         name,
+        labels,
         polygon,
     })
+}
+
+/// A property kept in [`Cell::labels`]: another name of the cell or of its street or
+/// community.
+fn is_label_key(key: &str) -> bool {
+    key.starts_with("name_") || key.contains("_name")
 }
 
 fn wrong_type(feature: usize, key: &str, found: &Value) -> GridError {
@@ -313,6 +330,9 @@ fn feature_from_cell(cell: &Cell) -> Feature {
     let mut properties = JsonObject::new();
     properties.insert("code".to_owned(), Value::from(cell.code.as_str()));
     properties.insert("name".to_owned(), Value::from(cell.name.as_str()));
+    for (key, value) in &cell.labels {
+        properties.insert(key.clone(), Value::from(value.as_str()));
+    }
     Feature {
         geometry: Some(Geometry::new(GeometryValue::from(&cell.polygon))),
         properties: Some(properties),
@@ -419,6 +439,21 @@ mod tests {
         let back = Grid::from_geojson(&text).unwrap();
         assert_eq!(back, grid);
         assert_eq!(back.to_geojson(), text);
+    }
+
+    #[test]
+    fn other_names_are_kept_and_round_trip() {
+        let text = collection(&feature(
+            r#"{"code":"320508001001015","name":"cell 15","name_zh":"第15格","street_name":"Lanxi St","street_name_zh":"兰溪街道","colour":"red","community_name":7}"#,
+            SQUARE,
+        ));
+        let grid = Grid::from_geojson(&text).unwrap();
+        let cell = &grid.cells()[0];
+        let keys: Vec<&str> = cell.labels.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["name_zh", "street_name", "street_name_zh"]);
+        assert_eq!(cell.labels["street_name_zh"], "兰溪街道");
+        let back = Grid::from_geojson(&grid.to_geojson()).unwrap();
+        assert_eq!(back, grid);
     }
 
     #[test]
@@ -594,6 +629,7 @@ mod tests {
         let cell = Cell {
             code: CellCode::parse("32050800100101").unwrap(),
             name: String::new(),
+            labels: BTreeMap::new(),
             polygon,
         };
         assert!(matches!(
