@@ -123,6 +123,7 @@ fn start_server(gridwork: &Path, data: &Path) -> Server {
             .arg("admin")
             .arg("--db")
             .arg(&db)
+            .arg("--create")
             .args(args)
             .env_remove("GRIDWORK_PASSWORD");
         if let Some(p) = password {
