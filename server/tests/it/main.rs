@@ -17,6 +17,7 @@ mod http_auth;
 mod map_conformance;
 mod open311;
 mod open311_forward;
+mod offered_actions;
 mod openapi;
 mod ops_http;
 mod patrols_api;
