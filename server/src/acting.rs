@@ -191,7 +191,8 @@ mod tests {
         let wang = Actor::new("wang", Role::Supervisor);
         let case = reported();
         let register = ActionRequest::new(parse_action("register").unwrap());
-        let first = console_event(&wang, &case, &register, vec![], Some(&catalog()), None, 1).unwrap();
+        let first =
+            console_event(&wang, &case, &register, vec![], Some(&catalog()), None, 1).unwrap();
         assert_eq!(first.device_id, "console:wang");
         assert_eq!(
             (first.device_seq, first.prev_hash.as_str()),
@@ -252,7 +253,15 @@ mod tests {
             ..ActionRequest::new(ActionKind::Dispatch)
         };
         assert!(matches!(
-            console_event(&wang, &registered, &nowhere, vec![], Some(&catalog()), None, 1),
+            console_event(
+                &wang,
+                &registered,
+                &nowhere,
+                vec![],
+                Some(&catalog()),
+                None,
+                1
+            ),
             Err(ActingError::Invalid(_))
         ));
         assert!(matches!(parse_action("fly"), Err(ActingError::Invalid(_))));
@@ -285,7 +294,13 @@ mod tests {
         let mine = Actor::new("chen", Role::Handler).in_department(Some("sanitation".into()));
         assert_eq!(
             offered(&mine, &dispatched),
-            ["handle", "sign", "apply_return", "apply_postpone", "apply_suspend"]
+            [
+                "handle",
+                "sign",
+                "apply_return",
+                "apply_postpone",
+                "apply_suspend"
+            ]
         );
         let other = Actor::new("shui", Role::Handler).in_department(Some("water".into()));
         assert!(offered(&other, &dispatched).is_empty());

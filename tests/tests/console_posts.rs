@@ -143,7 +143,10 @@ async fn every_post_and_a_department_work_in_the_console() {
         "console/test/browser-posts.mjs failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    assert!(stdout.contains("browser-posts: all checks passed"), "{stdout}");
+    assert!(
+        stdout.contains("browser-posts: all checks passed"),
+        "{stdout}"
+    );
     // What every post did in the browser reaches the worker's phone as ordinary events,
     // each from its user's console device; the case is now li's to verify.
     let detail = tokio::task::block_in_place(|| {
@@ -155,7 +158,11 @@ async fn every_post_and_a_department_work_in_the_console() {
     assert_eq!(detail.case.assisting, ["roads"]);
     assert_eq!(detail.case.postpone_count, 1);
     assert_eq!(detail.case.urge_count, 1);
-    assert_eq!(detail.case.photos.len(), 2, "the report's and the after photo");
+    assert_eq!(
+        detail.case.photos.len(),
+        2,
+        "the report's and the after photo"
+    );
     for (kind, device) in [
         ("incident.checked", "console:an"),
         ("incident.registered", "console:an"),

@@ -88,8 +88,16 @@ fn the_verification_task_reaches_the_right_workers_phone() {
     };
     let mut both = vec![found, called];
     both.sort();
-    assert_eq!(tasks(&li), both, "li reported one and the call is in li's cell");
-    assert_eq!(tasks(&wu), vec![called], "wu verifies the call, not li's own find");
+    assert_eq!(
+        tasks(&li),
+        both,
+        "li reported one and the call is in li's cell"
+    );
+    assert_eq!(
+        tasks(&wu),
+        vec![called],
+        "wu verifies the call, not li's own find"
+    );
     assert!(tasks(&zhao).is_empty(), "another street's worker has none");
     assert!(
         huan.store.verification_tasks().unwrap().is_empty(),

@@ -281,8 +281,8 @@ impl Store {
             if item.report_rejected {
                 continue;
             }
-            let mine = item.reporter == me.user
-                || self.case(item.id)?.case.reporter.role != Role::Worker;
+            let mine =
+                item.reporter == me.user || self.case(item.id)?.case.reporter.role != Role::Worker;
             if mine {
                 out.push(item);
             }

@@ -82,11 +82,9 @@ pub async fn act(
             "at most {MAX_PHOTOS} photos a step"
         )));
     }
-    if let Some(bad) = body
-        .photos
-        .iter()
-        .find(|p| !crate::blobs::is_sha256(&p.sha256) || p.size == 0 || !p.mime.starts_with("image/"))
-    {
+    if let Some(bad) = body.photos.iter().find(|p| {
+        !crate::blobs::is_sha256(&p.sha256) || p.size == 0 || !p.mime.starts_with("image/")
+    }) {
         return Err(ApiError::BadRequest(format!(
             "photo {:?}: a SHA-256 (64 lower-case hex digits), a size and an image/* type expected",
             bad.sha256
@@ -109,8 +107,7 @@ pub async fn act(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let event =
-        console_event(
+    let event = console_event(
         &actor,
         &view.case,
         &request,
@@ -118,15 +115,14 @@ pub async fn act(
         catalog.as_ref(),
         head,
         now,
-    ).map_err(|e| {
-            match e {
-                ActingError::Invalid(why) => ApiError::BadRequest(why),
-                ActingError::NotAllowed(why) => ApiError::Conflict {
-                    code: "not_allowed",
-                    message: why,
-                },
-            }
-        })?;
+    )
+    .map_err(|e| match e {
+        ActingError::Invalid(why) => ApiError::BadRequest(why),
+        ActingError::NotAllowed(why) => ApiError::Conflict {
+            code: "not_allowed",
+            message: why,
+        },
+    })?;
     let outcome = state.storage.push(&account, vec![event]).await?;
     match outcome.into_iter().next() {
         Some(PushOutcome::Accepted { .. }) => {

@@ -187,7 +187,11 @@ pub fn verifier(view: &CaseView, accounts: &[crate::storage::UserListing]) -> Ve
 
 /// The catalogue the server holds, if any.
 pub(super) async fn catalog(state: &AppState) -> Result<Option<Catalog>, ApiError> {
-    match state.storage.setting(crate::storage::SETTING_CATALOG).await? {
+    match state
+        .storage
+        .setting(crate::storage::SETTING_CATALOG)
+        .await?
+    {
         Some(text) => Ok(Some(
             Catalog::from_json(&text).map_err(|e| ApiError::Internal(e.to_string()))?,
         )),

@@ -352,7 +352,9 @@ pub(crate) fn case_conditions(
     if let Some(source) = f.source {
         let p = arg(SqlArg::Text(source.as_str().to_string()));
         conds.push(match dialect {
-            Dialect::Sqlite => format!("coalesce(json_extract(view, '$.source'), 'grid_worker') = {p}"),
+            Dialect::Sqlite => {
+                format!("coalesce(json_extract(view, '$.source'), 'grid_worker') = {p}")
+            }
             Dialect::Postgres => format!("coalesce(view::jsonb ->> 'source', 'grid_worker') = {p}"),
         });
     }
@@ -361,7 +363,11 @@ pub(crate) fn case_conditions(
             Dialect::Sqlite => "json_extract(view, '$.case.application') IS NOT NULL",
             Dialect::Postgres => "(view::jsonb -> 'case' -> 'application') IS NOT NULL",
         };
-        conds.push(if waiting { test.to_string() } else { format!("NOT ({test})") });
+        conds.push(if waiting {
+            test.to_string()
+        } else {
+            format!("NOT ({test})")
+        });
     }
     match f.overdue {
         Some(Overdue::Only) => conds.push(format!(

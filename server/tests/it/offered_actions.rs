@@ -115,7 +115,11 @@ async fn each_post_is_offered_its_own_steps(s: Arc<dyn Storage>) {
     let res = act("an", id, json!({"action": "register"})).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let v: Value = get("an", id).await.unwrap().json().await.unwrap();
-    assert_eq!(offered(&v), Vec::<String>::new(), "voiding is the lead's now");
+    assert_eq!(
+        offered(&v),
+        Vec::<String>::new(),
+        "voiding is the lead's now"
+    );
     let v: Value = get("du", id).await.unwrap().json().await.unwrap();
     assert_eq!(offered(&v), ["dispatch"]);
     let v: Value = get("zhang", id).await.unwrap().json().await.unwrap();
@@ -134,7 +138,13 @@ async fn each_post_is_offered_its_own_steps(s: Arc<dyn Storage>) {
     let v: Value = get("chen", id).await.unwrap().json().await.unwrap();
     assert_eq!(
         offered(&v),
-        ["handle", "sign", "apply_return", "apply_postpone", "apply_suspend"]
+        [
+            "handle",
+            "sign",
+            "apply_return",
+            "apply_postpone",
+            "apply_suspend"
+        ]
     );
     let v: Value = get("du", id).await.unwrap().json().await.unwrap();
     assert_eq!(offered(&v), ["urge", "supervise", "assist"]);
@@ -171,7 +181,9 @@ async fn each_post_is_offered_its_own_steps(s: Arc<dyn Storage>) {
         .unwrap();
     assert_eq!(v["cases"][0]["id"], id.to_string());
     assert_eq!(v["cases"][0]["application"], "postpone");
-    let res = act("zhang", id, json!({"action": "approve"})).await.unwrap();
+    let res = act("zhang", id, json!({"action": "approve"}))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(
         s.case_view(id).await.unwrap().unwrap().case.postpone_count,
@@ -264,14 +276,22 @@ async fn each_post_is_offered_its_own_steps(s: Arc<dyn Storage>) {
     };
     let v: Value = list("source=hotline").await.unwrap().json().await.unwrap();
     assert_eq!(ids(v), [hotline.to_string()]);
-    let v: Value = list("source=grid_worker").await.unwrap().json().await.unwrap();
+    let v: Value = list("source=grid_worker")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(ids(v), [id.to_string()]);
     let v: Value = list("source=resident").await.unwrap().json().await.unwrap();
     assert!(ids(v).is_empty());
     let res = list("source=pigeon").await.unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: Value = res.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("not a source"));
+    assert!(body["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a source"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
