@@ -76,6 +76,30 @@ export function createApi({ base = '', token = () => null, onUnauthorized = () =
     return res.blob();
   }
 
+  // A photo's bytes, `PUT /v1/blobs/{sha256}` (after the step that references it).
+  async function putBlob(sha256, body) {
+    const headers = { 'Gridwork-Protocol': PROTOCOL_VERSION, Accept: 'application/json', 'Content-Type': 'application/octet-stream' };
+    const bearer = token();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    let res;
+    try {
+      res = await fetch(`${base}/v1/blobs/${encodeURIComponent(sha256)}`, { method: 'PUT', headers, body, credentials: 'omit', cache: 'no-store' });
+    } catch (e) {
+      throw new ApiError(0, 'network', String(e && e.message ? e.message : e));
+    }
+    if (!res.ok) {
+      let detail = {};
+      try {
+        detail = (await res.json())?.error || {};
+      } catch {
+        detail = {};
+      }
+      const error = new ApiError(res.status, detail.code || `http_${res.status}`, detail.message || res.statusText || `HTTP ${res.status}`);
+      if (res.status === 401 && bearer) onUnauthorized(error);
+      throw error;
+    }
+  }
+
   const query = (params) => {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries(params || {})) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
@@ -86,6 +110,13 @@ export function createApi({ base = '', token = () => null, onUnauthorized = () =
   return {
     request,
     blob,
+    putBlob,
+    /** `GET /v1/users` → every account (city administrators only). */
+    users: () => request('GET', '/v1/users'),
+    /** `POST /v1/users` → the new account. */
+    createUser: (body) => request('POST', '/v1/users', body),
+    /** `PATCH /v1/users/{name}` → the changed account. */
+    changeUser: (name, body) => request('PATCH', `/v1/users/${encodeURIComponent(name)}`, body),
     /** `GET /v1/cases?…` → `{ cases, next }` (a keyset page, newest first). */
     cases: (params) => request('GET', `/v1/cases${query(params)}`),
     /** `GET /v1/cases/{id}` → the case with view, timeline and photos. */

@@ -1,19 +1,23 @@
 // The case page, a modal dialog (Esc closes it): the report, its photos (fetched with
 // the token as blobs and shown from object URLs), the timeline in the fold's order with
-// conflicts marked, and the supervisor's actions for the case's status.
+// conflicts marked, and the actions the server lists for the signed-in account
+// (`permitted_actions`: the core's workflow::permitted for its post and department).
 
 import { el, replaceChildren, setText } from './dom.js';
 import { formatTime, catalogName, cityOffset } from './format.js';
-import { actionsFor, actionBody, NEEDS_REASON } from './actions.js';
+import {
+  actionsFor, actionBody, mayResolveConflicts, photoRef,
+  NEEDS_REASON, NEEDS_PHOTO, NEEDS_DEPARTMENT, TAKES_EXTENSION,
+} from './actions.js';
 
 /**
  * The case page in `dialog`. `catalog()` gives the catalogue; `onChanged()` is called
- * after an action the server took (the queue reloads); `role()` is the signed-in role
- * (only a supervisor is offered actions: the server refuses them to everyone else);
+ * after an action the server took (the queue reloads); what is offered is the case's
+ * `permitted_actions`, as the server computed them for the signed-in account;
  * `onClosed(id)` is called when the page closes (focus goes back to the queue), and
  * `onLoaded(case)` with each case loaded (the map places its marker at the report).
  */
-export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed = () => {}, onLoaded = () => {}, t, lang, describeError }) {
+export function createCasePage(dialog, { api, catalog, onChanged, onClosed = () => {}, onLoaded = () => {}, t, lang, describeError }) {
   const body = el('div', { className: 'case-body' });
   const close = el('button', { type: 'button', className: 'close', id: 'case-close', text: t('close'), on: { click: () => dialog.close() } });
   const title = el('h2', { id: 'case-title' });
@@ -40,6 +44,29 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
     ? null
     : [el('dt', { text: label }), el('dd', { text: value })]);
 
+  const deptName = (id) => (id ? `${catalogName(catalog()?.departments, 'id', id, lang())} (${id})` : '');
+
+  function verifierText(v) {
+    if (!v || !Array.isArray(v.users)) return '';
+    if (!v.users.length) return t('verifier_none');
+    return t(v.rule === 'reporter' ? 'verifier_reporter' : 'verifier_cell', { users: v.users.join(', ') });
+  }
+
+  function limitText(limit) {
+    if (!limit || typeof limit.value !== 'number') return '';
+    return t(limit.unit === 'working_days' ? 'limit_working_days' : 'limit_working_hours', { n: limit.value });
+  }
+
+  // The department's application waiting for the shift lead, if any.
+  function application(c) {
+    const a = c.view?.case?.application;
+    if (!a) return null;
+    const offset = cityOffset(catalog());
+    return el('p', { className: 'application', id: 'case-application' },
+      el('strong', { text: `${t('application')}: ` }),
+      el('span', { text: t('application_text', { exception: t(`exception_${a.exception}`), reason: a.reason || '', by: a.by || '', time: formatTime(a.at_ms, offset) }) }));
+  }
+
   function report(c) {
     const offset = cityOffset(catalog());
     const kase = c.view?.case || {};
@@ -57,7 +84,11 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
       field(t('point'), typeof rep.lat === 'number' ? `${rep.lat.toFixed(6)}, ${rep.lon.toFixed(6)}` : ''),
       field(t('reporter'), who),
       field(t('received'), formatTime(c.received_ms, offset)),
-      field(t('department'), c.department ? catalogName(catalog()?.departments, 'id', c.department, lang()) : ''),
+      field(t('source'), c.source ? t(`source_${c.source}`) : ''),
+      field(t('department'), c.department ? deptName(c.department) : ''),
+      field(t('assisting'), (kase.assisting || []).map(deptName).join(', ')),
+      field(t('urge_count'), kase.urge_count ? String(kase.urge_count) : ''),
+      field(t('verifier'), verifierText(c.verifier)),
       field(t('deadline'), deadline ? `${deadline}${c.overdue ? ` · ${t('overdue')}` : ''}` : ''),
       field(t('device_deadline'), device));
   }
@@ -90,7 +121,7 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
     const dept = pick('department');
     const text = pick('reason') || pick('note');
     return [
-      dept ? el('span', { className: 'tl-detail', text: `${t('department')}: ${catalogName(catalog()?.departments, 'id', dept, lang())}` }) : null,
+      dept ? el('span', { className: 'tl-detail', text: `${t('department')}: ${deptName(dept)}` }) : null,
       text ? el('span', { className: 'tl-detail', text: `${t('note_or_reason')}: ${text}` }) : null,
     ];
   }
@@ -113,13 +144,20 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
   }
 
   function actions(c) {
-    if (role() !== 'supervisor') return el('p', { className: 'muted', id: 'no-actions', text: t('supervisors_only') });
-    const names = actionsFor(c.status);
-    if (!names.length) return el('p', { className: 'muted', text: t('no_actions') });
+    const names = actionsFor(c);
+    if (!names.length) return el('p', { className: 'muted', id: 'no-actions', text: t('no_actions') });
     const message = el('p', { className: 'error', id: 'action-error', attrs: { role: 'alert' } });
     const note = el('input', { id: 'action-note', type: 'text', maxLength: 2000 });
+    const departments = catalog()?.departments || [];
+    const fallback = c.default_department ? t('default_department', { name: deptName(c.default_department) }) : '';
     const dept = el('select', { id: 'action-department' },
-      (catalog()?.departments || []).map((d) => el('option', { value: d.id, text: catalogName([d], 'id', d.id, lang()) })));
+      names.includes('dispatch') ? el('option', { value: '', text: fallback || '—' }) : null,
+      departments.map((d) => el('option', { value: d.id, text: deptName(d.id) })));
+    const extend = el('input', { id: 'action-extend', type: 'number', min: '1', step: '1', inputMode: 'numeric' });
+    const photo = el('input', { id: 'action-photo', type: 'file', accept: 'image/*' });
+    const category = (catalog()?.categories || []).find((x) => x.code === c.category);
+    const urgent = c.view?.case?.report?.urgency === 'urgent' && category?.urgent_time_limit;
+    const limit = limitText(urgent ? category.urgent_time_limit : category?.time_limit);
     const buttons = names.map((name) => el('button', {
       type: 'button', className: 'action', dataset: { action: name }, text: t(`action_${name}`),
       on: {
@@ -131,9 +169,24 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
             note.focus();
             return;
           }
+          const file = NEEDS_PHOTO.has(name) ? photo.files?.[0] : null;
+          if (NEEDS_PHOTO.has(name) && !file) {
+            setText(message, t('photo_needed'));
+            photo.focus();
+            return;
+          }
           button.disabled = true;
           try {
-            await api.act(c.id, actionBody(name, { note: note.value, department: dept.value }));
+            const photos = file ? [await photoRef(file)] : [];
+            await api.act(c.id, actionBody(name, { note: note.value, department: dept.value, extendHours: extend.value, photos }));
+            // The accepted step references the photo: now the server takes its bytes.
+            if (file) {
+              try {
+                await api.putBlob(photos[0].sha256, file);
+              } catch (error) {
+                setText(message, t('photo_upload_failed', { message: describeError(error, t) }));
+              }
+            }
             await open(c.id);
             onChanged();
           } catch (error) {
@@ -143,9 +196,13 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
         },
       },
     }));
+    const has = (set) => names.some((n) => set.has(n));
     return el('div', { className: 'actions' },
       el('label', { htmlFor: 'action-note', text: t('note_or_reason') }), note,
-      names.includes('dispatch') ? [el('label', { htmlFor: 'action-department', text: t('department') }), dept] : null,
+      has(NEEDS_DEPARTMENT) ? [el('label', { htmlFor: 'action-department', text: t('department') }), dept] : null,
+      names.includes('dispatch') && limit ? el('p', { className: 'muted', id: 'dispatch-limit', text: t('dispatch_deadline', { limit }) }) : null,
+      has(TAKES_EXTENSION) ? [el('label', { htmlFor: 'action-extend', text: t('extend_hours') }), extend] : null,
+      has(NEEDS_PHOTO) ? [el('label', { htmlFor: 'action-photo', text: t('after_photo') }), photo] : null,
       el('div', { className: 'action-buttons' }, buttons),
       message);
   }
@@ -169,7 +226,7 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
           el('span', { className: 'badge', text: t('conflict_resolved_by', { user: by, time: formatTime(k.resolved.at_ms, offset) }) }),
           k.resolved.note ? el('span', { className: 'tl-detail', text: `${t('note_or_reason')}: ${k.resolved.note}` }) : null);
       }
-      if (role() !== 'supervisor') return el('li', { className: 'conflict', dataset: { event: k.event_id } }, facts);
+      if (!mayResolveConflicts(c)) return el('li', { className: 'conflict', dataset: { event: k.event_id } }, facts);
       const note = el('input', { type: 'text', maxLength: 2000, className: 'conflict-note', attrs: { 'aria-label': t('conflict_note') } });
       const button = el('button', {
         type: 'button', className: 'resolve-conflict', dataset: { event: k.event_id }, text: t('resolve_conflict'),
@@ -202,7 +259,7 @@ export function createCasePage(dialog, { api, catalog, role, onChanged, onClosed
     dropPhotos();
     replaceChildren(body,
       el('section', {}, report(c)),
-      el('section', {}, el('h3', { text: t('actions') }), actions(c)),
+      el('section', {}, el('h3', { text: t('actions') }), application(c), actions(c)),
       conflicts(c),
       el('section', {}, el('h3', { text: t('timeline') }), timeline(c)),
       el('section', {}, el('h3', { text: t('photos') }), photos(c)));

@@ -4,6 +4,8 @@
 // `data-i18n="key"` get the text of `key` (as text, never markup); `data-i18n-label`
 // and `data-i18n-title` set aria-label and title.
 
+import { POSTS_MESSAGES } from './i18n-posts.js';
+
 export const MESSAGES = {
   zh: {
     app_title: '网格化管理 · 监督台',
@@ -348,6 +350,9 @@ export const MESSAGES = {
     key_escape: 'Close the dialog or case page / clear the filter',
   },
 };
+
+// The posts' texts (issue 10) live in their own module.
+for (const lang of Object.keys(MESSAGES)) Object.assign(MESSAGES[lang], POSTS_MESSAGES[lang]);
 
 const LANG_KEY = 'gridwork.console.lang';
 const HTML_LANG = { zh: 'zh-CN', en: 'en' };

@@ -16,6 +16,8 @@ import { createQueue } from './queue.js';
 import { createCasePage } from './casepage.js';
 import { createEvaluation } from './evaluation.js';
 import { createHealth } from './health.js';
+import { createUsers } from './users.js';
+import { catalogName } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const PREFS = { datum: 'gridwork.console.datum', baseMap: 'gridwork.console.basemap', tracks: 'gridwork.console.tracks' };
@@ -57,6 +59,7 @@ let queue = null;
 let casePage = null;
 let evaluation = null;
 let health = null;
+let users = null;
 let catalog = null;
 
 const api = createApi({
@@ -64,16 +67,36 @@ const api = createApi({
   onUnauthorized: () => showLogin(t('session_expired')),
 });
 
+const ROLES = ['worker', 'supervisor', 'handler', 'intake', 'dispatcher', 'shift_lead', 'integration'];
 function roleName(role) {
-  return ['worker', 'supervisor', 'handler'].includes(role) ? t(`role_${role}`) : String(role);
+  return ROLES.includes(role) ? t(`role_${role}`) : String(role);
+}
+
+/** A department account's department: its scope `@<dept>/<area>`. */
+function departmentOf(scope) {
+  const p = (Array.isArray(scope) ? scope : []).find((x) => typeof x === 'string' && x.startsWith('@'));
+  return p ? p.slice(1).split('/')[0] : null;
 }
 
 function renderWho() {
   if (!session) return;
   const scope = Array.isArray(session.scope) ? session.scope : [];
+  const dept = departmentOf(scope);
+  ui.who.dataset.role = session.role || '';
+  ui.who.dataset.department = dept || '';
+  if (dept) {
+    const name = catalogName(catalog?.departments, 'id', dept, language());
+    setText(ui.who, t('signed_in_dept', { user: session.user, role: roleName(session.role), department: name === dept ? dept : `${name} (${dept})` }));
+    return;
+  }
   // The whole city is the empty prefix (`*` when the account was made).
   const scopeText = scope.some((p) => p === '' || p === '*') ? t('scope_all') : scope.join(', ');
   setText(ui.who, t('signed_in_as', { user: session.user, role: roleName(session.role), scope: scopeText }));
+}
+
+/** A supervisor whose scope is everywhere administers accounts (the server checks). */
+function isCityAdmin(who) {
+  return who?.role === 'supervisor' && Array.isArray(who.scope) && who.scope.some((p) => p === '' || p === '*');
 }
 
 function renderDatum() {
@@ -87,9 +110,10 @@ function showLogin(message = '') {
   cells?.clear();
   queue?.clear();
   catalog = null;
-  for (const d of [$('case-page'), $('eval-page'), $('health-page')]) if (d.open) d.close();
+  for (const d of [$('case-page'), $('eval-page'), $('health-page'), $('users-page')]) if (d.open) d.close();
   $('eval-button').hidden = true;
   $('health-button').hidden = true;
+  $('users-button').hidden = true;
   ui.consoleView.hidden = true;
   ui.who.hidden = true;
   ui.signOut.hidden = true;
@@ -116,6 +140,7 @@ async function showConsole(who) {
   ui.signOut.hidden = false;
   $('eval-button').hidden = false;
   $('health-button').hidden = session?.role !== 'supervisor';
+  $('users-button').hidden = !isCityAdmin(session);
   renderWho();
   map.resize();
   setText(ui.status, t('loading'));
@@ -123,6 +148,7 @@ async function showConsole(who) {
     const answer = await api.catalog();
     catalog = answer.catalog || null;
     const { grid } = answer;
+    renderWho();
     map.setGrid(grid);
     cells.setGrid(grid);
     setText(ui.status, '');
@@ -206,11 +232,12 @@ async function start() {
   });
 
   const common = { api, catalog: () => catalog, t, lang: language, describeError };
-  casePage = createCasePage($('case-page'), { ...common, role: () => session?.role, onChanged: () => queue.refresh(), onClosed: (id) => queue.focusCase(id),
+  casePage = createCasePage($('case-page'), { ...common, onChanged: () => queue.refresh(), onClosed: (id) => queue.focusCase(id),
     onLoaded: (c) => map.setCasePoint(c.id, c.view?.case?.report?.lat, c.view?.case?.report?.lon),
   });
   queue = createQueue($('queue'), {
     ...common,
+    role: () => session?.role,
     onCases: (list) => map.setCases(list, (id) => casePage.open(id)),
     onOpen: (id) => casePage.open(id),
   });
@@ -218,6 +245,8 @@ async function start() {
   $('eval-button').addEventListener('click', () => evaluation.open());
   health = createHealth($('health-page'), common);
   $('health-button').addEventListener('click', () => health.open());
+  users = createUsers($('users-page'), common);
+  $('users-button').addEventListener('click', () => users.open());
 
   ui.gcj02.checked = pref(PREFS.datum) === 'gcj02';
   map.setDatum(ui.gcj02.checked ? 'gcj02' : 'wgs84');
@@ -256,6 +285,7 @@ async function start() {
     casePage.retranslate();
     evaluation.retranslate();
     health.retranslate();
+    users.retranslate();
     renderShortcuts($('shortcut-list'), shortcuts, t);
   });
   renderShortcuts($('shortcut-list'), shortcuts, t);

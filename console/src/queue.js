@@ -9,10 +9,26 @@ import { formatTime, catalogName } from './format.js';
 /** The tabs: their list filter, and a client-side test for those the API cannot filter. */
 export const TABS = [
   { id: 'reported', label: 'queue_reported', params: { status: 'reported' } },
+  { id: 'registered', label: 'queue_registered', params: { status: 'registered' } },
   { id: 'handled', label: 'queue_handled', params: { status: 'handled' } },
   { id: 'overdue', label: 'queue_overdue', params: { overdue: 'true' } },
   { id: 'conflicts', label: 'queue_conflicts', params: { conflict: 'true' } },
+  { id: 'applications', label: 'queue_applications', params: { application: 'true' } },
 ];
+
+/** A department's tabs: the server lists a department account only its own cases. */
+export const DEPARTMENT_TABS = [
+  { id: 'department', label: 'queue_department', params: { status: 'dispatched' } },
+  { id: 'overdue', label: 'queue_overdue', params: { overdue: 'true' } },
+];
+
+/** The tabs for a signed-in `role`. */
+export function tabsFor(role) {
+  return role === 'handler' ? DEPARTMENT_TABS : TABS;
+}
+
+/** The sources a report may come by (the list's `source` filter). */
+export const SOURCES = ['grid_worker', 'resident', 'hotline', 'inspection', 'open311_partner'];
 
 const PAGE = 50;
 
@@ -21,13 +37,24 @@ const PAGE = 50;
  * the catalogue (names, time zone); `onCases(cases)` gets every listed case (for the
  * map); `onOpen(id)` opens one.
  */
-export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, describeError }) {
+export function createQueue(root, { api, catalog, role = () => null, onCases, onOpen, t, lang, describeError }) {
   const tabBar = el('div', { className: 'tabs', attrs: { role: 'tablist' } });
+  const sourceLabel = el('label', { htmlFor: 'queue-source', className: 'visually-hidden' });
+  const source = el('select', { id: 'queue-source', on: { change: () => load(true) } });
   const list = el('ul', { className: 'case-list', id: 'case-list', attrs: { role: 'tabpanel' } });
   const note = el('p', { className: 'muted', id: 'queue-note', attrs: { 'aria-live': 'polite' } });
   const more = el('button', { type: 'button', id: 'queue-more', className: 'more', hidden: true });
-  replaceChildren(root, tabBar, note, list, more);
+  replaceChildren(root, tabBar, el('div', { className: 'queue-filter' }, sourceLabel, source), note, list, more);
+  let tabs = TABS;
   let tab = TABS[0];
+
+  function buildSources() {
+    const chosen = source.value;
+    setText(sourceLabel, t('source_filter'));
+    replaceChildren(source, el('option', { value: '', text: t('source_all') }),
+      SOURCES.map((x) => el('option', { value: x, text: t(`source_${x}`) })));
+    source.value = chosen;
+  }
   let cases = [];
   let next = null;
   let loading = 0;
@@ -45,6 +72,10 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
       el('span', { className: 'case-time', text: formatTime(c.received_ms, offset) }),
       el('span', { className: `badge status-${c.status}`, text: t(`status_${c.status}`) })),
     el('span', { className: 'case-cat', text: catalogName(catalog()?.categories, 'code', c.category, lang()) }),
+    el('span', { className: 'case-line muted' },
+      el('span', { className: `source source-${c.source}`, dataset: { source: c.source || '' }, text: t(`source_${c.source || 'grid_worker'}`) }),
+      c.department ? el('span', { className: 'case-dept', text: catalogName(catalog()?.departments, 'id', c.department, lang()) }) : null,
+      c.application ? el('span', { className: 'badge application', text: t(`action_apply_${c.application}`) }) : null),
     el('span', { className: 'case-line muted' },
       el('span', { text: c.cell ? t('cell_code', { code: c.cell }) : t('no_cell') }),
       deadline,
@@ -83,7 +114,7 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
     }
     setText(note, t('loading'));
     try {
-      const page = await api.cases({ ...tab.params, limit: PAGE, next: reset ? null : next });
+      const page = await api.cases({ ...tab.params, source: source.value || null, limit: PAGE, next: reset ? null : next });
       if (ticket !== loading) return;
       cases = cases.concat(page.cases || page.items || []);
       next = page.next || null;
@@ -97,13 +128,13 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
   }
 
   function select(id, focus) {
-    tab = TABS.find((x) => x.id === id) || TABS[0];
+    tab = tabs.find((x) => x.id === id) || tabs[0];
     if (focus) tabBar.querySelector(`[data-tab="${tab.id}"]`)?.focus();
     return load(true);
   }
 
   function buildTabs() {
-    replaceChildren(tabBar, TABS.map((x) => el('button', {
+    replaceChildren(tabBar, tabs.map((x) => el('button', {
       type: 'button', className: 'tab', dataset: { tab: x.id }, text: t(x.label),
       attrs: { role: 'tab', 'aria-controls': 'case-list' },
       on: { click: () => select(x.id) },
@@ -113,22 +144,32 @@ export function createQueue(root, { api, catalog, onCases, onOpen, t, lang, desc
   tabBar.addEventListener('keydown', (e) => {
     if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
     e.preventDefault();
-    const i = TABS.findIndex((x) => x.id === tab.id);
-    const j = (i + (e.key === 'ArrowRight' ? 1 : TABS.length - 1)) % TABS.length;
-    select(TABS[j].id, true);
+    const i = tabs.findIndex((x) => x.id === tab.id);
+    const j = (i + (e.key === 'ArrowRight' ? 1 : tabs.length - 1)) % tabs.length;
+    select(tabs[j].id, true);
   });
   more.addEventListener('click', () => load(false));
   buildTabs();
+  buildSources();
 
   return {
     /** Focus on the row of case `id`, else on the current tab (after the case page closes). */
     focusCase,
-    /** Loads the current tab's first page again. */
-    refresh: () => load(true),
+    /** Loads the current tab's first page again; the signed-in role picks the tabs. */
+    refresh() {
+      const want = tabsFor(role());
+      if (want !== tabs) {
+        tabs = want;
+        tab = tabs[0];
+        buildTabs();
+      }
+      return load(true);
+    },
     select,
     /** Re-reads the texts after a language change. */
     retranslate() {
       buildTabs();
+      buildSources();
       render();
     },
     clear() {

@@ -180,11 +180,11 @@ async function desktopInChinese() {
     await page.focus('#skip');
     assert.ok(await page.locator('#skip').isVisible(), 'the skip link shows when focused');
     const order = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 7; i++) {
       await page.keyboard.press('Tab');
       order.push(await focused());
     }
-    assert.deepEqual(order, ['eval-button', 'health-button', 'help-button', 'lang', 'sign-out', 'cell-filter'], 'focus order');
+    assert.deepEqual(order, ['eval-button', 'health-button', 'users-button', 'help-button', 'lang', 'sign-out', 'cell-filter'], 'focus order');
     await page.focus('#skip');
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement.id), 'map');
@@ -420,6 +420,8 @@ async function casesInEnglish() {
     await page.keyboard.press('q');
     assert.equal(await page.evaluate(() => document.activeElement.dataset.tab), 'reported', await page.evaluate(() => document.activeElement.outerHTML.slice(0, 200)));
     await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => document.querySelector('.tab[aria-selected=true]').dataset.tab === 'registered' && document.getElementById('queue-note').textContent === 'No cases.');
+    await page.keyboard.press('ArrowRight');
     await page.waitForSelector(`#case-list .case-row[data-id="${CASE_HANDLED}"]`);
     assert.equal(await rows.count(), 1);
     await page.keyboard.press('ArrowRight');
@@ -461,7 +463,7 @@ async function casesInEnglish() {
       const img = document.querySelector('#case-page img.photo');
       return img?.src.startsWith('blob:') && img.complete && img.naturalWidth === 160;
     });
-    assert.deepEqual(await page.locator('#case-page button.action').evaluateAll((bs) => bs.map((b) => b.dataset.action)), ['register', 'cancel']);
+    assert.deepEqual(await page.locator('#case-page button.action').evaluateAll((bs) => bs.map((b) => b.dataset.action)), ['register', 'cancel', 'check']);
 
     step('cancel needs a reason; register, then dispatch to a department');
     await page.click('#case-page button[data-action="cancel"]');

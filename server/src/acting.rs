@@ -12,7 +12,7 @@
 use gridwork_core::{
     catalog::Catalog,
     clock::Hlc,
-    model::{Actor, Event, IncidentEvent, Stream, GENESIS_HASH},
+    model::{Actor, Event, IncidentEvent, PhotoRef, Stream, GENESIS_HASH},
     store::{build_action, ActionKind, ActionRequest},
     workflow::{self, Case},
 };
@@ -50,21 +50,24 @@ pub enum ActingError {
 pub type Head = Option<(u64, String)>;
 
 /// The event for `actor` taking `request` on `case` at `now_ms`, as the next event of
-/// the console device whose chain head is `head`.
+/// the console device whose chain head is `head`. `photos` are photos the browser
+/// uploads after the event is accepted (`PUT /v1/blobs/{sha256}`), for a step that
+/// needs one (a department reports a case handled from the console).
 pub fn console_event(
     actor: &Actor,
     case: &Case,
     request: &ActionRequest,
+    photos: Vec<PhotoRef>,
     catalog: Option<&Catalog>,
     head: Head,
     now_ms: i64,
 ) -> Result<Event, ActingError> {
     if !request.photos.is_empty() {
         return Err(ActingError::Invalid(
-            "the console attaches no photos; take photo steps on a phone".into(),
+            "the console names photos by their SHA-256, not by file".into(),
         ));
     }
-    let action = build_action(request, case, Vec::new(), catalog, now_ms)
+    let action = build_action(request, case, photos, catalog, now_ms)
         .map_err(|e| ActingError::Invalid(e.to_string()))?;
     workflow::check(case, &action, actor).map_err(|e| ActingError::NotAllowed(e.to_string()))?;
     let (seq, prev) = match head {
@@ -84,6 +87,57 @@ pub fn console_event(
         payload: ev.payload(),
         server_seq: None,
     })
+}
+
+/// The actions `actor` may take on `case` from the console now: each [`ActionKind`]
+/// built as the console would send it (a placeholder reason; for a photo step a
+/// placeholder photo; for a dispatch the catalogue's default department, for an assist
+/// another catalogue department, for resolving a conflict the first unresolved one) and
+/// kept when the core's own `workflow::permitted` and `workflow::check` allow it — the
+/// very checks [`console_event`] runs, so what is offered is what would be taken.
+/// Verification needs the verifier on site: where the catalogue sets a radius, the
+/// console (which has no position) is never offered it.
+pub fn permitted_actions(
+    actor: &Actor,
+    case: &Case,
+    catalog: Option<&Catalog>,
+    now_ms: i64,
+) -> Vec<ActionKind> {
+    let probe_photo = || PhotoRef {
+        sha256: "0".repeat(64),
+        size: 1,
+        mime: "image/jpeg".into(),
+    };
+    let other_department = catalog.and_then(|c| {
+        c.departments()
+            .iter()
+            .map(|d| d.id.clone())
+            .find(|d| case.department.as_deref() != Some(d) && !case.assisting.contains(d))
+    });
+    ActionKind::ALL
+        .into_iter()
+        .filter(|&kind| {
+            let request = ActionRequest {
+                note: Some("probe".into()),
+                department: (kind == ActionKind::Assist)
+                    .then(|| other_department.clone())
+                    .flatten(),
+                conflict: case.open_conflicts().next().map(|c| c.event_id),
+                ..ActionRequest::new(kind)
+            };
+            let photos = match kind {
+                ActionKind::Handle
+                | ActionKind::SelfResolve
+                | ActionKind::VerifyPass
+                | ActionKind::VerifyFail => vec![probe_photo()],
+                _ => Vec::new(),
+            };
+            build_action(&request, case, photos, catalog, now_ms).is_ok_and(|action| {
+                workflow::permitted(&action, actor.role)
+                    && workflow::check(case, &action, actor).is_ok()
+            })
+        })
+        .collect()
 }
 
 /// Parses an action name as the CLI and the API spell it (`verify_pass`, `verify-pass`).
@@ -137,7 +191,8 @@ mod tests {
         let wang = Actor::new("wang", Role::Supervisor);
         let case = reported();
         let register = ActionRequest::new(parse_action("register").unwrap());
-        let first = console_event(&wang, &case, &register, Some(&catalog()), None, 1).unwrap();
+        let first =
+            console_event(&wang, &case, &register, vec![], Some(&catalog()), None, 1).unwrap();
         assert_eq!(first.device_id, "console:wang");
         assert_eq!(
             (first.device_seq, first.prev_hash.as_str()),
@@ -155,6 +210,7 @@ mod tests {
             &wang,
             &registered,
             &dispatch,
+            vec![],
             Some(&catalog()),
             head,
             1_795_395_600_000,
@@ -174,7 +230,7 @@ mod tests {
         let close = ActionRequest::new(parse_action("close").unwrap());
         let wang = Actor::new("wang", Role::Supervisor);
         let Err(ActingError::NotAllowed(why)) =
-            console_event(&wang, &case, &close, Some(&catalog()), None, 1)
+            console_event(&wang, &case, &close, vec![], Some(&catalog()), None, 1)
         else {
             panic!()
         };
@@ -185,7 +241,7 @@ mod tests {
         let li = Actor::new("li", Role::Worker);
         let register = ActionRequest::new(ActionKind::Register);
         let Err(ActingError::NotAllowed(why)) =
-            console_event(&li, &case, &register, Some(&catalog()), None, 1)
+            console_event(&li, &case, &register, vec![], Some(&catalog()), None, 1)
         else {
             panic!()
         };
@@ -197,9 +253,58 @@ mod tests {
             ..ActionRequest::new(ActionKind::Dispatch)
         };
         assert!(matches!(
-            console_event(&wang, &registered, &nowhere, Some(&catalog()), None, 1),
+            console_event(
+                &wang,
+                &registered,
+                &nowhere,
+                vec![],
+                Some(&catalog()),
+                None,
+                1
+            ),
             Err(ActingError::Invalid(_))
         ));
         assert!(matches!(parse_action("fly"), Err(ActingError::Invalid(_))));
+    }
+
+    #[test]
+    fn each_post_is_offered_exactly_its_own_steps() {
+        let case = reported();
+        let cat = catalog();
+        let offered = |actor: &Actor, case: &Case| -> Vec<&'static str> {
+            permitted_actions(actor, case, Some(&cat), 1_795_395_600_000)
+                .into_iter()
+                .map(|k| k.as_str())
+                .collect()
+        };
+        let intake = Actor::new("an", Role::Intake);
+        assert_eq!(offered(&intake, &case), ["register", "cancel", "check"]);
+        let dispatcher = Actor::new("du", Role::Dispatcher);
+        assert!(offered(&dispatcher, &case).is_empty());
+        let mut registered = case.clone();
+        registered.status = Status::Registered;
+        // Voiding a registered case is the shift lead's, not intake's.
+        assert!(offered(&intake, &registered).is_empty());
+        assert_eq!(offered(&dispatcher, &registered), ["dispatch"]);
+        let lead = Actor::new("zhang", Role::ShiftLead);
+        assert_eq!(offered(&lead, &registered), ["cancel", "suspend"]);
+        let mut dispatched = registered.clone();
+        dispatched.status = Status::Dispatched;
+        dispatched.department = Some("sanitation".into());
+        let mine = Actor::new("chen", Role::Handler).in_department(Some("sanitation".into()));
+        assert_eq!(
+            offered(&mine, &dispatched),
+            [
+                "handle",
+                "sign",
+                "apply_return",
+                "apply_postpone",
+                "apply_suspend"
+            ]
+        );
+        let other = Actor::new("shui", Role::Handler).in_department(Some("water".into()));
+        assert!(offered(&other, &dispatched).is_empty());
+        let worker = Actor::new("li", Role::Worker);
+        assert_eq!(offered(&worker, &case), ["self_resolve"]);
     }
 }

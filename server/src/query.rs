@@ -84,6 +84,10 @@ pub struct CaseFilter {
     pub conflict: Option<bool>,
     /// Normalised text (see [`normalise`]) the report's description or address holds.
     pub text: Option<String>,
+    /// The channel the report came by (`grid_worker`, `resident`, `hotline` …).
+    pub source: Option<gridwork_core::model::Source>,
+    /// With a department's application waiting for the shift lead (`true`) or without.
+    pub application: Option<bool>,
     /// Reports the server received at or after this, unix ms.
     pub from_ms: Option<i64>,
     /// Reports the server received before this, unix ms.
@@ -119,6 +123,8 @@ const PARAMS: &[&str] = &[
     "overdue",
     "conflict",
     "q",
+    "source",
+    "application",
     "reported_from",
     "reported_to",
     "limit",
@@ -272,6 +278,30 @@ pub fn parse(
             Some(n)
         }
     };
+    let application = match get("application") {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(v) => {
+            return Err(invalid(format!(
+                "application: {v:?}: true or false expected"
+            )))
+        }
+    };
+    let source = get("source")
+        .map(|v| {
+            gridwork_core::model::Source::parse(v).ok_or_else(|| {
+                let known: Vec<_> = gridwork_core::model::Source::ALL
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect();
+                invalid(format!(
+                    "source: {v:?} is not a source (known: {})",
+                    known.join(", ")
+                ))
+            })
+        })
+        .transpose()?;
     let (from_ms, to_ms) = time_range(
         ("reported_from", get("reported_from")),
         ("reported_to", get("reported_to")),
@@ -301,6 +331,8 @@ pub fn parse(
         now_ms,
         conflict,
         text,
+        source,
+        application,
         from_ms,
         to_ms,
         after: get("next").map(Cursor::decode).transpose()?,

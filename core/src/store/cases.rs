@@ -258,6 +258,38 @@ impl Store {
         }
     }
 
+    /// The signed-in worker's verification tasks (核查任务), newest first: handled cases
+    /// waiting for verification on site that are this worker's to verify — the ones
+    /// they reported, and those that came another way (resident, hotline, Open311, an
+    /// inspection: reported by someone who is not a worker) in the cells this device
+    /// pulls, that is the worker's own cells (docs/workflow.md, "Verification on
+    /// site"). Read from the store alone, so it works offline after a pull. Empty for
+    /// any other role.
+    pub fn verification_tasks(&self) -> Result<Vec<CaseSummary>> {
+        let Some(me) = self.identity()? else {
+            return Ok(Vec::new());
+        };
+        if me.role != Role::Worker {
+            return Ok(Vec::new());
+        }
+        let handled = self.list_all(&ListFilter {
+            status: Some(Status::Handled),
+            ..ListFilter::default()
+        })?;
+        let mut out = Vec::new();
+        for item in handled {
+            if item.report_rejected {
+                continue;
+            }
+            let mine =
+                item.reporter == me.user || self.case(item.id)?.case.reporter.role != Role::Worker;
+            if mine {
+                out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
     /// Number of cases per status among those matching `filter`. A case whose report
     /// the server refused is in no status and not counted here (see
     /// [`Store::rejected_cases`]).

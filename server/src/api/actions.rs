@@ -5,7 +5,6 @@ use super::{error::json_body, ApiError, AppState, Caller};
 use crate::{
     acting::{console_device, console_event, parse_action, ActingError},
     projection::CaseView,
-    storage::SETTING_CATALOG,
 };
 use axum::{
     body::Bytes,
@@ -13,7 +12,9 @@ use axum::{
     Json,
 };
 use gridwork_core::{
-    calendar::TimeLimit, catalog::Catalog, model::Actor, store::ActionRequest,
+    calendar::TimeLimit,
+    model::{Actor, PhotoRef},
+    store::ActionRequest,
     sync::wire::PushOutcome,
 };
 use serde::Deserialize;
@@ -38,6 +39,10 @@ struct ActionBody {
     /// For `resolve_conflict`: the id of the event flagged as a conflict.
     #[serde(default)]
     conflict: Option<Uuid>,
+    /// Photos of a step that needs one (`handle`): SHA-256, size and type of each;
+    /// the browser uploads them (`PUT /v1/blobs/{sha256}`) once the step is accepted.
+    #[serde(default)]
+    photos: Vec<PhotoRef>,
 }
 
 /// Console actions of one server are taken one at a time: each is the next event of
@@ -71,12 +76,22 @@ pub async fn act(
         conflict: body.conflict,
         ..ActionRequest::new(kind)
     };
-    let catalog = match state.storage.setting(SETTING_CATALOG).await? {
-        Some(text) => {
-            Some(Catalog::from_json(&text).map_err(|e| ApiError::Internal(e.to_string()))?)
-        }
-        None => None,
-    };
+    use gridwork_core::model::MAX_PHOTOS;
+    if body.photos.len() > MAX_PHOTOS {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_PHOTOS} photos a step"
+        )));
+    }
+    if let Some(bad) = body.photos.iter().find(|p| {
+        !crate::blobs::is_sha256(&p.sha256) || p.size == 0 || !p.mime.starts_with("image/")
+    }) {
+        return Err(ApiError::BadRequest(format!(
+            "photo {:?}: a SHA-256 (64 lower-case hex digits), a size and an image/* type expected",
+            bad.sha256
+        )));
+    }
+    let photos = body.photos;
+    let catalog = super::cases::catalog(&state).await?;
     let actor = Actor::new(account.user.clone(), account.role)
         .in_department(account.department().map(str::to_string));
     let device = console_device(&account.user);
@@ -92,16 +107,22 @@ pub async fn act(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let event =
-        console_event(&actor, &view.case, &request, catalog.as_ref(), head, now).map_err(|e| {
-            match e {
-                ActingError::Invalid(why) => ApiError::BadRequest(why),
-                ActingError::NotAllowed(why) => ApiError::Conflict {
-                    code: "not_allowed",
-                    message: why,
-                },
-            }
-        })?;
+    let event = console_event(
+        &actor,
+        &view.case,
+        &request,
+        photos,
+        catalog.as_ref(),
+        head,
+        now,
+    )
+    .map_err(|e| match e {
+        ActingError::Invalid(why) => ApiError::BadRequest(why),
+        ActingError::NotAllowed(why) => ApiError::Conflict {
+            code: "not_allowed",
+            message: why,
+        },
+    })?;
     let outcome = state.storage.push(&account, vec![event]).await?;
     match outcome.into_iter().next() {
         Some(PushOutcome::Accepted { .. }) => {

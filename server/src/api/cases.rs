@@ -12,7 +12,12 @@ use axum::{
     extract::{rejection::QueryRejection, Path, Query, State},
     Json,
 };
-use gridwork_core::{model::Actor, workflow::Status};
+use gridwork_core::{
+    catalog::Catalog,
+    model::{Actor, Role},
+    store::ActionKind,
+    workflow::Status,
+};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -56,6 +61,9 @@ pub struct CaseItem {
     pub description: String,
     /// Photos attached to the case.
     pub photo_count: usize,
+    /// What the department applied for and the shift lead has yet to decide
+    /// (`return`, `postpone`, `suspend`), if anything.
+    pub application: Option<gridwork_core::model::Exception>,
 }
 
 impl CaseItem {
@@ -79,6 +87,7 @@ impl CaseItem {
             rework_count: v.case.rework_count,
             description: v.case.report.description.clone(),
             photo_count: v.case.photos.len(),
+            application: v.case.application.as_ref().map(|a| a.exception),
         }
     }
 }
@@ -119,6 +128,75 @@ pub struct CaseDetail {
     pub timeline: Vec<TimelineEntry>,
     /// Where the case was forwarded over Open311, and the request id each target gave.
     pub forwarded: Vec<Forwarded>,
+    /// The actions the caller may take on the case now, from the console: the core's
+    /// `workflow::permitted` and `workflow::check` for the caller's role and
+    /// department ([`crate::acting::permitted_actions`]).
+    pub permitted_actions: Vec<ActionKind>,
+    /// The department a dispatch goes to when none is chosen: the category's, or the
+    /// area's where the catalogue routes by area (属地); `None` for an unknown category.
+    pub default_department: Option<String>,
+    /// Who is to verify the case on site (docs/workflow.md, "Verification on site").
+    pub verifier: Verifier,
+}
+
+/// Who the verification task goes to.
+#[derive(Debug, Serialize)]
+pub struct Verifier {
+    /// `reporter` (the grid worker who reported it) or `cell_workers` (the workers of
+    /// the case's cell: the report came another way).
+    pub rule: &'static str,
+    /// The workers: the reporter, or the enabled worker accounts whose scope holds the
+    /// case's cell with the longest prefix (the cell's own workers before a street's).
+    pub users: Vec<String>,
+}
+
+/// The verifier of `view` among `accounts`: the reporting worker when a worker
+/// reported the case, else the workers of its cell.
+pub fn verifier(view: &CaseView, accounts: &[crate::storage::UserListing]) -> Verifier {
+    let reporter = &view.case.reporter;
+    if reporter.role == Role::Worker {
+        return Verifier {
+            rule: "reporter",
+            users: vec![reporter.user.clone()],
+        };
+    }
+    let matching = |a: &crate::account::Account| {
+        a.scope
+            .iter()
+            .filter(|p| !p.starts_with('@') && view.cell.starts_with(p.as_str()))
+            .map(String::len)
+            .max()
+    };
+    let workers: Vec<(usize, String)> = accounts
+        .iter()
+        .filter(|l| l.record.account.role == Role::Worker && !l.record.disabled)
+        .filter_map(|l| matching(&l.record.account).map(|n| (n, l.record.account.user.clone())))
+        .collect();
+    let best = workers.iter().map(|(n, _)| *n).max();
+    let mut users: Vec<String> = workers
+        .into_iter()
+        .filter(|(n, _)| Some(*n) == best)
+        .map(|(_, u)| u)
+        .collect();
+    users.sort();
+    Verifier {
+        rule: "cell_workers",
+        users,
+    }
+}
+
+/// The catalogue the server holds, if any.
+pub(super) async fn catalog(state: &AppState) -> Result<Option<Catalog>, ApiError> {
+    match state
+        .storage
+        .setting(crate::storage::SETTING_CATALOG)
+        .await?
+    {
+        Some(text) => Ok(Some(
+            Catalog::from_json(&text).map_err(|e| ApiError::Internal(e.to_string()))?,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// The case in one forwarding target's outbox.
@@ -209,11 +287,25 @@ pub async fn get(
             url: format!("/v1/blobs/{}", p.sha256),
         })
         .collect();
+    let now = now_ms();
+    let catalog = catalog(&state).await?;
+    let actor = Actor::new(account.user.clone(), account.role)
+        .in_department(account.department().map(str::to_string));
+    let permitted_actions =
+        crate::acting::permitted_actions(&actor, &view.case, catalog.as_ref(), now);
+    let default_department = catalog
+        .as_ref()
+        .and_then(|c| c.get(view.case.category()))
+        .map(|c| c.department_for(view.case.cell()).to_string());
+    let verifier = verifier(&view, &state.storage.users().await?);
     Ok(Json(CaseDetail {
-        item: CaseItem::of(&view, now_ms()),
+        item: CaseItem::of(&view, now),
         timeline: timeline(&events),
         photos,
         view,
         forwarded,
+        permitted_actions,
+        default_department,
+        verifier,
     }))
 }

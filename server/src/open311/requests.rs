@@ -252,6 +252,8 @@ async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Op
             conflict: None,
             now_ms: now,
             text: None,
+            source: None,
+            application: None,
             from_ms: Some(from),
             to_ms: Some(to),
             after: None,

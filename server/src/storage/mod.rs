@@ -346,6 +346,29 @@ pub(crate) fn case_conditions(
     if let Some(d) = &f.department {
         conds.push(format!("department = {}", arg(SqlArg::Text(d.clone()))));
     }
+    // The source is read from the stored view (views from before sources have none:
+    // a grid worker's), so no column or migration is needed; like `q`, it filters the
+    // rows the other conditions and the order leave.
+    if let Some(source) = f.source {
+        let p = arg(SqlArg::Text(source.as_str().to_string()));
+        conds.push(match dialect {
+            Dialect::Sqlite => {
+                format!("coalesce(json_extract(view, '$.source'), 'grid_worker') = {p}")
+            }
+            Dialect::Postgres => format!("coalesce(view::jsonb ->> 'source', 'grid_worker') = {p}"),
+        });
+    }
+    if let Some(waiting) = f.application {
+        let test = match dialect {
+            Dialect::Sqlite => "json_extract(view, '$.case.application') IS NOT NULL",
+            Dialect::Postgres => "(view::jsonb -> 'case' -> 'application') IS NOT NULL",
+        };
+        conds.push(if waiting {
+            test.to_string()
+        } else {
+            format!("NOT ({test})")
+        });
+    }
     match f.overdue {
         Some(Overdue::Only) => conds.push(format!(
             "(status = 'dispatched' AND deadline_ms < {})",

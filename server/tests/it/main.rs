@@ -15,6 +15,7 @@ mod health_conformance;
 mod http;
 mod http_auth;
 mod map_conformance;
+mod offered_actions;
 mod open311;
 mod open311_forward;
 mod openapi;
