@@ -191,8 +191,7 @@ fn no_personal_data_in_the_core_or_the_server_logs_at_trace() {
             ("authorization", li_bearer.as_str()),
             ("content-type", "application/json"),
         ],
-        serde_json::to_vec(&serde_json::json!({"current": PASSWORD, "new": NEW_PASSWORD}))
-            .unwrap(),
+        serde_json::to_vec(&serde_json::json!({"current": PASSWORD, "new": NEW_PASSWORD})).unwrap(),
     );
     assert_eq!(status, 204, "{body}");
 

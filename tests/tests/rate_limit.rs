@@ -29,7 +29,12 @@ fn a_rate_limited_phone_waits_for_retry_after_and_loses_nothing() {
     phone.login(&server, &token);
     let mut ids = Vec::new();
     for i in 0..3 {
-        ids.push(phone.store.report(&phone.draft(&format!("bin {i}"))).unwrap());
+        ids.push(
+            phone
+                .store
+                .report(&phone.draft(&format!("bin {i}")))
+                .unwrap(),
+        );
     }
     let engine = SyncEngine::new(SyncOptions {
         push_batch: 1,
@@ -53,7 +58,12 @@ fn a_rate_limited_phone_waits_for_retry_after_and_loses_nothing() {
         assert!(runs < 100, "no progress after {runs} runs");
         let started = phone.store.now_ms();
         let report = engine
-            .run(&phone.store, transport.as_ref(), &NoProgress, &CancelToken::new())
+            .run(
+                &phone.store,
+                transport.as_ref(),
+                &NoProgress,
+                &CancelToken::new(),
+            )
             .unwrap();
         if report.state == EngineState::Synced {
             break;
@@ -84,7 +94,10 @@ fn a_rate_limited_phone_waits_for_retry_after_and_loses_nothing() {
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), count, "an event held twice");
-    let own: Vec<_> = events.iter().filter(|e| e.device_id == "phone-li").collect();
+    let own: Vec<_> = events
+        .iter()
+        .filter(|e| e.device_id == "phone-li")
+        .collect();
     assert_eq!(own.len(), 3, "three reports, each once");
     for id in ids {
         let case = phone.store.case(id).unwrap().case;
@@ -93,7 +106,10 @@ fn a_rate_limited_phone_waits_for_retry_after_and_loses_nothing() {
             let bytes = std::fs::read(server.dir.path().join("blobs").join(&p.sha256))
                 .unwrap_or_else(|e| panic!("photo {} not on the server: {e}", p.sha256));
             let sha = hex_sha(&bytes);
-            assert_eq!((sha.as_str(), bytes.len() as u64), (p.sha256.as_str(), p.size));
+            assert_eq!(
+                (sha.as_str(), bytes.len() as u64),
+                (p.sha256.as_str(), p.size)
+            );
         }
     }
     println!("rate limited {limited} times in {runs} runs");

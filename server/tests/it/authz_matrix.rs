@@ -19,8 +19,8 @@ use crate::{
 };
 use gridwork_core::model::{Event, Role, Stream};
 use gridwork_server::{
-    account::new_token, admin, blobs::BlobStore, signin::SignInLimits, storage::Storage,
-    AppState, Limits,
+    account::new_token, admin, blobs::BlobStore, signin::SignInLimits, storage::Storage, AppState,
+    Limits,
 };
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{json, Value};
@@ -265,7 +265,12 @@ pub async fn world(s: Arc<dyn Storage>) -> World {
             .send()
             .await
             .unwrap();
-        assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "{}",
+            res.text().await.unwrap()
+        );
     }
     // Photos: worker1's report (in scope) and wu's (outside), each with one photo
     // uploaded and one not yet.
@@ -317,7 +322,9 @@ pub async fn world(s: Arc<dyn Storage>) -> World {
         ),
     ];
     accepted(s.as_ref(), "wu", events).await;
-    let wu_token = admin::issue_token(s.as_ref(), "wu", "dev-wu").await.unwrap();
+    let wu_token = admin::issue_token(s.as_ref(), "wu", "dev-wu")
+        .await
+        .unwrap();
     for (token, bytes) in [(&tokens[&Who::Worker], &p_in), (&wu_token, &p_out)] {
         let res = client
             .put(format!("{base}/v1/blobs/{}", sha(bytes)))
@@ -610,79 +617,293 @@ fn push_device(w: &World, who: Who, inside: bool) -> Req {
 pub fn rows() -> Vec<Row> {
     use Who::*;
     vec![
-        row("POST", "/v1/login", |_, who, _| with_json(Method::POST, "/v1/login",
-            json!({"user": who.user(), "password": "not the password", "device_id": "dev-x"})),
-            Rule { allowed: vec![], others: no(401), public: Some(no(401).code("unauthorized")) }),
-        row("GET", "/v1/me", |_, _, _| get("/v1/me"), signed(ok(200), ok(200))),
-        Row { what: "own actor / another user's", ..row("POST", "/v1/events", push,
-            signed(ok(200).has("accepted"), no(200).has("pushed as another user").refusal())
-                .but(&[Admin], ok(200).has("accepted"), no(200).has("pushed as another user").refusal())
-                .but(&[Handler, Dispatcher, ShiftLead], ok(200).has("rejected"),
-                    no(200).has("pushed as another user").refusal())) },
-        Row { what: "own device / another device", ..row("POST", "/v1/events", push_device,
-            signed(ok(200).has("accepted"), no(200).has("another device").refusal())
-                .but(&[Admin], ok(200).has("accepted"), no(200).has("another device").refusal())
-                .but(&[Handler, Dispatcher, ShiftLead], ok(200).has("rejected"),
-                    no(200).has("another device").refusal())) },
-        row("GET", "/v1/events", |_, _, _| get("/v1/events?after=0&limit=1000"),
-            signed(ok(200).lacks("{case_out}"), ok(200).lacks("{case_out}"))
-                .but(&[Admin], ok(200).has("{case_out}"), ok(200).has("{case_out}"))),
-        row("GET", "/v1/blobs/{sha256}", |w, _, i| get(format!("/v1/blobs/{}",
-            if i { &w.photo_in } else { &w.photo_out })),
+        row(
+            "POST",
+            "/v1/login",
+            |_, who, _| {
+                with_json(
+                    Method::POST,
+                    "/v1/login",
+                    json!({"user": who.user(), "password": "not the password", "device_id": "dev-x"}),
+                )
+            },
+            Rule {
+                allowed: vec![],
+                others: no(401),
+                public: Some(no(401).code("unauthorized")),
+            },
+        ),
+        row(
+            "GET",
+            "/v1/me",
+            |_, _, _| get("/v1/me"),
+            signed(ok(200), ok(200)),
+        ),
+        Row {
+            what: "own actor / another user's",
+            ..row(
+                "POST",
+                "/v1/events",
+                push,
+                signed(
+                    ok(200).has("accepted"),
+                    no(200).has("pushed as another user").refusal(),
+                )
+                .but(
+                    &[Admin],
+                    ok(200).has("accepted"),
+                    no(200).has("pushed as another user").refusal(),
+                )
+                .but(
+                    &[Handler, Dispatcher, ShiftLead],
+                    ok(200).has("rejected"),
+                    no(200).has("pushed as another user").refusal(),
+                ),
+            )
+        },
+        Row {
+            what: "own device / another device",
+            ..row(
+                "POST",
+                "/v1/events",
+                push_device,
+                signed(
+                    ok(200).has("accepted"),
+                    no(200).has("another device").refusal(),
+                )
+                .but(
+                    &[Admin],
+                    ok(200).has("accepted"),
+                    no(200).has("another device").refusal(),
+                )
+                .but(
+                    &[Handler, Dispatcher, ShiftLead],
+                    ok(200).has("rejected"),
+                    no(200).has("another device").refusal(),
+                ),
+            )
+        },
+        row(
+            "GET",
+            "/v1/events",
+            |_, _, _| get("/v1/events?after=0&limit=1000"),
+            signed(ok(200).lacks("{case_out}"), ok(200).lacks("{case_out}")).but(
+                &[Admin],
+                ok(200).has("{case_out}"),
+                ok(200).has("{case_out}"),
+            ),
+        ),
+        row(
+            "GET",
+            "/v1/blobs/{sha256}",
+            |w, _, i| {
+                get(format!(
+                    "/v1/blobs/{}",
+                    if i { &w.photo_in } else { &w.photo_out }
+                ))
+            },
             // Documented: any signed-in caller may read a photo whose hash it knows.
-            signed(ok(200), ok(200))),
-        row("HEAD", "/v1/blobs/{sha256}", |w, _, i| req(Method::HEAD, format!("/v1/blobs/{}",
-            if i { &w.photo_in } else { &w.photo_out })), signed(ok(200), ok(200))),
-        Row { what: "a photo of the caller's own event / of someone else's",
-            ..row("PUT", "/v1/blobs/{sha256}", |w, _, i| {
-                let (sha, bytes) = if i { &w.upload_own } else { &w.upload_theirs };
-                Req { bytes: Some(bytes.clone()), ..req(Method::PUT, format!("/v1/blobs/{sha}")) }
-            }, signed(no(403), no(403)).but(&[Worker], ok(201), no(403))) },
-        row("GET", "/v1/catalog", |_, _, _| get("/v1/catalog"), signed(ok(200), ok(200))),
+            signed(ok(200), ok(200)),
+        ),
+        row(
+            "HEAD",
+            "/v1/blobs/{sha256}",
+            |w, _, i| {
+                req(
+                    Method::HEAD,
+                    format!("/v1/blobs/{}", if i { &w.photo_in } else { &w.photo_out }),
+                )
+            },
+            signed(ok(200), ok(200)),
+        ),
+        Row {
+            what: "a photo of the caller's own event / of someone else's",
+            ..row(
+                "PUT",
+                "/v1/blobs/{sha256}",
+                |w, _, i| {
+                    let (sha, bytes) = if i { &w.upload_own } else { &w.upload_theirs };
+                    Req {
+                        bytes: Some(bytes.clone()),
+                        ..req(Method::PUT, format!("/v1/blobs/{sha}"))
+                    }
+                },
+                signed(no(403), no(403)).but(&[Worker], ok(201), no(403)),
+            )
+        },
+        row(
+            "GET",
+            "/v1/catalog",
+            |_, _, _| get("/v1/catalog"),
+            signed(ok(200), ok(200)),
+        ),
         // A department's handler sees its department's cases in any area (none of
         // another department's), and no patrols or evaluation of an area.
-        row("GET", "/v1/cases", |_, _, i| get(format!("/v1/cases?area={}", area(i))),
+        row(
+            "GET",
+            "/v1/cases",
+            |_, _, i| get(format!("/v1/cases?area={}", area(i))),
             signed(ok(200).has("{case_in}"), no(403))
-                .but(&[Admin], ok(200).has("{case_in}"), ok(200).has("{case_out}"))
-                .but(&[Handler], ok(200).has("{case_in}"), ok(200).lacks("{case_out}"))),
-        row("GET", "/v1/cases/{id}", |w, _, i| get(format!("/v1/cases/{}", case(w, i))),
-            signed(ok(200), no(404))),
-        row("POST", "/v1/cases/{id}/actions", |w, _, i| with_json(Method::POST,
-            format!("/v1/cases/{}/actions", case(w, i)), json!({"action": "close"})),
+                .but(
+                    &[Admin],
+                    ok(200).has("{case_in}"),
+                    ok(200).has("{case_out}"),
+                )
+                .but(
+                    &[Handler],
+                    ok(200).has("{case_in}"),
+                    ok(200).lacks("{case_out}"),
+                ),
+        ),
+        row(
+            "GET",
+            "/v1/cases/{id}",
+            |w, _, i| get(format!("/v1/cases/{}", case(w, i))),
+            signed(ok(200), no(404)),
+        ),
+        row(
+            "POST",
+            "/v1/cases/{id}/actions",
+            |w, _, i| {
+                with_json(
+                    Method::POST,
+                    format!("/v1/cases/{}/actions", case(w, i)),
+                    json!({"action": "close"}),
+                )
+            },
             signed(no(409).code("not_allowed").has("may not close"), no(404))
-                .but(&[Intake, Supervisor], no(409).code("not_allowed").has("cannot close"), no(404))
-                .but(&[Admin], no(409).code("not_allowed").has("cannot close"),
-                    no(409).code("not_allowed").has("cannot close"))),
-        row("GET", "/v1/cases/{id}/contact", |w, _, i| get(format!("/v1/cases/{}/contact", case(w, i))),
-            centre(ok(200).has("13800000000"), no(404))),
-        row("GET", "/v1/evaluation", |_, _, i| get(format!("/v1/evaluation?area={}", area(i))),
-            signed(ok(200), no(403)).but(&[Handler], no(403), no(403))),
-        row("GET", "/v1/patrols", |_, _, i| get(format!("/v1/patrols?area={}", area(i))),
-            signed(ok(200), no(403)).but(&[Handler], no(403), no(403))),
-        row("GET", "/v1/patrols/{id}", |w, _, i| get(format!("/v1/patrols/{}",
-            if i { w.patrol_in } else { w.patrol_out })),
-            signed(ok(200), no(404)).but(&[Handler], no(404), no(404))),
-        row("GET", "/v1/map", |_, _, i| get(format!("/v1/map?bbox=120.55,31.25,120.65,31.35&zoom=13&area={}", area(i))),
-            signed(ok(200), no(403)).but(&[Handler], ok(200), ok(200))),
-        row("GET", "/v1/devices", |_, _, i| get(format!("/v1/devices?user={}", if i { "worker1" } else { "wu" })),
-            centre(ok(200).has("dev-worker1"), ok(200).lacks("dev-wu"))
-                .but(&[Admin], ok(200).has("dev-worker1"), ok(200).has("dev-wu"))),
-        row("PUT", "/v1/me/password", |_, _, _| with_json(Method::PUT, "/v1/me/password",
-            json!({"current": "not the password", "new": "a new password"})),
-            signed(no(400), no(400))),
-        row("GET", "/v1/users", |_, _, _| get("/v1/users"), admins(ok(200))),
-        row("POST", "/v1/users", |_, who, i| with_json(Method::POST, "/v1/users",
-            json!({"name": format!("made-{}-{i}", who.user()), "role": "worker", "scope": [area(i)]})),
-            admins(ok(201))),
-        row("GET", "/v1/users/{name}", |_, _, i| get(format!("/v1/users/{}", if i { "target1" } else { "wu" })),
-            admins(ok(200))),
-        row("PATCH", "/v1/users/{name}", |_, _, i| with_json(Method::PATCH,
-            format!("/v1/users/{}", if i { "target1" } else { "wu" }), json!({"scope": ["320508002"]})),
-            admins(ok(200))),
-        row("PUT", "/v1/users/{name}/password", |_, _, i| with_json(Method::PUT,
-            format!("/v1/users/{}/password", if i { "target1" } else { "wu" }),
-            json!({"password": "set by the admin"})), admins(ok(204))),
-        row("GET", "/v1/audit", |_, _, _| get("/v1/audit?limit=10"), admins(ok(200))),
+                .but(
+                    &[Intake, Supervisor],
+                    no(409).code("not_allowed").has("cannot close"),
+                    no(404),
+                )
+                .but(
+                    &[Admin],
+                    no(409).code("not_allowed").has("cannot close"),
+                    no(409).code("not_allowed").has("cannot close"),
+                ),
+        ),
+        row(
+            "GET",
+            "/v1/cases/{id}/contact",
+            |w, _, i| get(format!("/v1/cases/{}/contact", case(w, i))),
+            centre(ok(200).has("13800000000"), no(404)),
+        ),
+        row(
+            "GET",
+            "/v1/evaluation",
+            |_, _, i| get(format!("/v1/evaluation?area={}", area(i))),
+            signed(ok(200), no(403)).but(&[Handler], no(403), no(403)),
+        ),
+        row(
+            "GET",
+            "/v1/patrols",
+            |_, _, i| get(format!("/v1/patrols?area={}", area(i))),
+            signed(ok(200), no(403)).but(&[Handler], no(403), no(403)),
+        ),
+        row(
+            "GET",
+            "/v1/patrols/{id}",
+            |w, _, i| {
+                get(format!(
+                    "/v1/patrols/{}",
+                    if i { w.patrol_in } else { w.patrol_out }
+                ))
+            },
+            signed(ok(200), no(404)).but(&[Handler], no(404), no(404)),
+        ),
+        row(
+            "GET",
+            "/v1/map",
+            |_, _, i| {
+                get(format!(
+                    "/v1/map?bbox=120.55,31.25,120.65,31.35&zoom=13&area={}",
+                    area(i)
+                ))
+            },
+            signed(ok(200), no(403)).but(&[Handler], ok(200), ok(200)),
+        ),
+        row(
+            "GET",
+            "/v1/devices",
+            |_, _, i| {
+                get(format!(
+                    "/v1/devices?user={}",
+                    if i { "worker1" } else { "wu" }
+                ))
+            },
+            centre(ok(200).has("dev-worker1"), ok(200).lacks("dev-wu")).but(
+                &[Admin],
+                ok(200).has("dev-worker1"),
+                ok(200).has("dev-wu"),
+            ),
+        ),
+        row(
+            "PUT",
+            "/v1/me/password",
+            |_, _, _| {
+                with_json(
+                    Method::PUT,
+                    "/v1/me/password",
+                    json!({"current": "not the password", "new": "a new password"}),
+                )
+            },
+            signed(no(400), no(400)),
+        ),
+        row(
+            "GET",
+            "/v1/users",
+            |_, _, _| get("/v1/users"),
+            admins(ok(200)),
+        ),
+        row(
+            "POST",
+            "/v1/users",
+            |_, who, i| {
+                with_json(
+                    Method::POST,
+                    "/v1/users",
+                    json!({"name": format!("made-{}-{i}", who.user()), "role": "worker", "scope": [area(i)]}),
+                )
+            },
+            admins(ok(201)),
+        ),
+        row(
+            "GET",
+            "/v1/users/{name}",
+            |_, _, i| get(format!("/v1/users/{}", if i { "target1" } else { "wu" })),
+            admins(ok(200)),
+        ),
+        row(
+            "PATCH",
+            "/v1/users/{name}",
+            |_, _, i| {
+                with_json(
+                    Method::PATCH,
+                    format!("/v1/users/{}", if i { "target1" } else { "wu" }),
+                    json!({"scope": ["320508002"]}),
+                )
+            },
+            admins(ok(200)),
+        ),
+        row(
+            "PUT",
+            "/v1/users/{name}/password",
+            |_, _, i| {
+                with_json(
+                    Method::PUT,
+                    format!("/v1/users/{}/password", if i { "target1" } else { "wu" }),
+                    json!({"password": "set by the admin"}),
+                )
+            },
+            admins(ok(204)),
+        ),
+        row(
+            "GET",
+            "/v1/audit",
+            |_, _, _| get("/v1/audit?limit=10"),
+            admins(ok(200)),
+        ),
     ]
 }
 
@@ -752,7 +973,9 @@ async fn check(w: &World, row: &Row, who: Who, inside: bool) -> Vec<String> {
     } else {
         Some(fingerprint(w).await)
     };
-    let mut b = w.client.request(r.method.clone(), format!("{base}{}", r.path));
+    let mut b = w
+        .client
+        .request(r.method.clone(), format!("{base}{}", r.path));
     if let Some(token) = w.tokens.get(&who) {
         b = b.bearer_auth(token);
     }
@@ -858,11 +1081,41 @@ const ACTIONS: &[(&str, Stage, &[Who], u16, &str)] = {
         ("check", Reported, CENTRE_INTAKE, 200, ""),
         ("register", Reported, CENTRE_INTAKE, 200, ""),
         ("close", Dispatched, CENTRE_INTAKE, 409, "cannot close"),
-        ("cancel", Reported, &[Intake, ShiftLead, Supervisor, Admin], 200, ""),
-        ("dispatch", Registered, &[Dispatcher, Supervisor, Admin], 200, ""),
-        ("assist", Dispatched, &[Dispatcher, Supervisor, Admin], 200, ""),
-        ("urge", Dispatched, &[Dispatcher, ShiftLead, Supervisor, Admin], 200, ""),
-        ("resume", Suspended, &[Dispatcher, ShiftLead, Supervisor, Admin], 200, ""),
+        (
+            "cancel",
+            Reported,
+            &[Intake, ShiftLead, Supervisor, Admin],
+            200,
+            "",
+        ),
+        (
+            "dispatch",
+            Registered,
+            &[Dispatcher, Supervisor, Admin],
+            200,
+            "",
+        ),
+        (
+            "assist",
+            Dispatched,
+            &[Dispatcher, Supervisor, Admin],
+            200,
+            "",
+        ),
+        (
+            "urge",
+            Dispatched,
+            &[Dispatcher, ShiftLead, Supervisor, Admin],
+            200,
+            "",
+        ),
+        (
+            "resume",
+            Suspended,
+            &[Dispatcher, ShiftLead, Supervisor, Admin],
+            200,
+            "",
+        ),
         ("return", Dispatched, LEAD, 200, ""),
         ("postpone", Dispatched, LEAD, 200, ""),
         ("suspend", Registered, LEAD, 200, ""),
@@ -875,8 +1128,20 @@ const ACTIONS: &[(&str, Stage, &[Who], u16, &str)] = {
         ("apply_postpone", Dispatched, &[Handler], 200, ""),
         ("apply_suspend", Dispatched, &[Handler], 200, ""),
         ("handle", Dispatched, &[Handler], 409, "photo"),
-        ("verify_pass", Dispatched, &[Worker, Supervisor, Admin], 409, "cannot verify"),
-        ("verify_fail", Dispatched, &[Worker, Supervisor, Admin], 409, "cannot verify"),
+        (
+            "verify_pass",
+            Dispatched,
+            &[Worker, Supervisor, Admin],
+            409,
+            "cannot verify",
+        ),
+        (
+            "verify_fail",
+            Dispatched,
+            &[Worker, Supervisor, Admin],
+            409,
+            "cannot verify",
+        ),
         ("self_resolve", Reported, &[Worker], 409, "photo"),
     ]
 };
@@ -958,13 +1223,12 @@ async fn posts_take_their_actions(w: &World) -> (usize, Vec<String>) {
             let (status, text) = act(w, &w.tokens[post], shared, action).await;
             made += 1;
             // A department's handler sees only the cases dispatched to it.
-            let hidden = *post == Who::Handler
-                && !matches!(stage, Stage::Dispatched | Stage::Applied);
+            let hidden =
+                *post == Who::Handler && !matches!(stage, Stage::Dispatched | Stage::Applied);
             if hidden && status != 404 {
                 failures.push(format!("{place} {status}, expected 404: {text:.200}"));
             }
-            if !hidden
-                && (status != 409 || !text.contains("may not") || !text.contains("a case\""))
+            if !hidden && (status != 409 || !text.contains("may not") || !text.contains("a case\""))
             {
                 failures.push(format!(
                     "{place} {status}, expected 409 \"may not\": {text:.200}"
@@ -983,7 +1247,9 @@ async fn posts_take_their_actions(w: &World) -> (usize, Vec<String>) {
             ));
         }
         if fingerprint(w).await != before {
-            failures.push(format!("console action {action} by another department's handler wrote something"));
+            failures.push(format!(
+                "console action {action} by another department's handler wrote something"
+            ));
         }
         for post in allowed.iter() {
             let place = format!("console action {action} as {post:?}:");

@@ -15,7 +15,10 @@ async fn error(res: reqwest::Response) -> (StatusCode, String, String) {
     let body: Value = res.json().await.unwrap();
     (
         status,
-        body["error"]["code"].as_str().unwrap_or_default().to_string(),
+        body["error"]["code"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
         body["error"]["message"]
             .as_str()
             .unwrap_or_default()
@@ -47,7 +50,10 @@ async fn sizes_batches_and_pages_over_their_limits_say_the_limit() {
         .await
         .unwrap();
     let (status, code, message) = error(res).await;
-    assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
     assert!(message.contains("4096"), "{message}");
 
     // A batch over 500 events (under the byte limit of a default server).
@@ -64,7 +70,10 @@ async fn sizes_batches_and_pages_over_their_limits_say_the_limit() {
         .await
         .unwrap();
     let (status, code, message) = error(res).await;
-    assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
     assert!(message.contains("500"), "{message}");
     assert_eq!(
         wide.state.storage.device_head("phone-li").await.unwrap(),
@@ -84,7 +93,10 @@ async fn sizes_batches_and_pages_over_their_limits_say_the_limit() {
         .await
         .unwrap();
     let (status, code, message) = error(res).await;
-    assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
     assert!(message.contains("1000"), "{message}");
     let res = c
         .put(format!("{}/v1/blobs/{sha}", live.base))
@@ -113,7 +125,10 @@ async fn sizes_batches_and_pages_over_their_limits_say_the_limit() {
         .await
         .unwrap();
     let (status, code, message) = error(res).await;
-    assert_eq!((status, code.as_str()), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+    );
     assert!(
         message.contains(&gridwork_server::api::JSON_BODY_LIMIT.to_string()),
         "{message}"
@@ -129,7 +144,11 @@ async fn sizes_batches_and_pages_over_their_limits_say_the_limit() {
             .await
             .unwrap();
         let (status, code, message) = error(res).await;
-        assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"), "{path}");
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+            "{path}"
+        );
         assert!(message.contains("200"), "{path}: {message}");
     }
     assert_eq!(storage.device_head("phone-li").await.unwrap(), before);
@@ -182,7 +201,10 @@ async fn a_token_past_its_rate_gets_429_with_retry_after_and_others_go_on() {
         (status, code.as_str()),
         (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
     );
-    assert!(message.contains("at most 1 a minute, in bursts of 3"), "{message}");
+    assert!(
+        message.contains("at most 1 a minute, in bursts of 3"),
+        "{message}"
+    );
     assert_eq!(
         live.state.storage.device_head("phone-li").await.unwrap(),
         before
