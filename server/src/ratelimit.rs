@@ -1,7 +1,8 @@
 //! The per-token request rate limit: each bearer token may make `per_minute` requests a
 //! minute on average, in bursts of up to `burst`, before the server answers
-//! `429 rate_limited` with `Retry-After` (the seconds until the next request is
-//! allowed). A GCRA limiter keyed by the token's SHA-256 ([`governor`]); only tokens the
+//! `429 rate_limited` with `Retry-After`: the seconds until a few requests (ten, or the
+//! burst if smaller) are allowed again, so that a client waiting that long can finish
+//! a step of several requests. A GCRA limiter keyed by the token's SHA-256 ([`governor`]); only tokens the
 //! server accepted are counted, so the limiter holds at most one small entry per live
 //! token, and entries of tokens that have been quiet long enough to be back at a full
 //! burst are dropped now and then.
@@ -50,6 +51,9 @@ pub struct Refused {
 }
 
 type Keyed = RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock>;
+
+/// How many requests `Retry-After` leaves room for (at most the burst).
+const ROOM_AFTER_WAIT: u32 = 10;
 
 /// Checks after this many requests drop the entries of quiet tokens.
 const SWEEP_EVERY: u64 = 4096;
@@ -103,9 +107,17 @@ impl TokenLimiter {
         }
         limiter
             .check_key(&token_digest.to_string())
-            .map_err(|not_until| Refused {
-                wait: not_until.wait_time_from(limiter.clock().now()),
-                rate: self.rate,
+            .map_err(|not_until| {
+                // Until a few requests are allowed, not just the next one: a client
+                // that waits exactly that long can then make the two or three requests
+                // a step takes (a photo's HEAD and PUT) instead of one at a time for
+                // ever.
+                let more = self.rate.burst.clamp(1, ROOM_AFTER_WAIT) - 1;
+                let interval = Duration::from_secs(60) / self.rate.per_minute.max(1);
+                Refused {
+                    wait: not_until.wait_time_from(limiter.clock().now()) + interval * more,
+                    rate: self.rate,
+                }
             })
     }
 
@@ -130,8 +142,8 @@ mod tests {
         }
         let refused = l.check("a").unwrap_err();
         assert!(
-            refused.wait > Duration::from_secs(5) && refused.wait <= Duration::from_secs(10),
-            "one request every 10 s: {:?}",
+            refused.wait > Duration::from_secs(25) && refused.wait <= Duration::from_secs(30),
+            "one request every 10 s, and room for the burst of 3: {:?}",
             refused.wait
         );
         assert_eq!(refused.rate.burst, 3);

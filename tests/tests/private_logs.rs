@@ -152,7 +152,7 @@ fn no_personal_data_in_the_core_or_the_server_logs_at_trace() {
         &[("content-type", "application/x-www-form-urlencoded")],
         form.into_bytes(),
     );
-    assert_eq!(status, 201, "{body}");
+    assert_eq!(status, 200, "{body}");
 
     // The console: a search, an action with a note, a password change, a new account.
     let bearer = format!("Bearer {wang}");

@@ -1046,7 +1046,9 @@ async fn the_matrix_holds(s: Arc<dyn Storage>) {
     let (actions, action_failures) = posts_take_their_actions(&w).await;
     checked += actions;
     failures.extend(action_failures);
-    println!("authorisation matrix: {checked} requests checked");
+    println!(
+        "authorisation matrix: {checked} requests checked ({actions} of them console actions)"
+    );
     assert!(
         failures.is_empty(),
         "{} of {checked} cells of the matrix failed:\n{}",

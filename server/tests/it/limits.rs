@@ -195,7 +195,8 @@ async fn a_token_past_its_rate_gets_429_with_retry_after_and_others_go_on() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=60).contains(&wait), "Retry-After {wait}");
+    // Room for the burst of three: two minutes and the rest of the first.
+    assert!((120..=180).contains(&wait), "Retry-After {wait}");
     let (status, code, message) = error(res).await;
     assert_eq!(
         (status, code.as_str()),
