@@ -4,7 +4,7 @@
 //! to a millisecond here, so only `Retry-After` can make the wait); a scheduler that
 //! runs only when the status says it is due gets through in the end, and the server
 //! then holds every event of the phone exactly once and every photo whole.
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use gridwork_core::{
     model::Role,
