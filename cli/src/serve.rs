@@ -13,6 +13,7 @@ use clap::{Args, ValueEnum};
 use gridwork_server::{
     admin,
     open311::{ForwardOptions, Open311Options},
+    ratelimit::TokenRate,
     signin::SignInLimits,
     ConsoleOptions, Limits, ServerConfig, TileSource,
 };
@@ -91,6 +92,14 @@ pub struct ServeArgs {
     /// Password hashes (Argon2, ≈19 MiB each) computed at once [default: 2].
     #[arg(long, env = "GRIDWORK_HASH_PERMITS")]
     hash_permits: Option<usize>,
+    /// Requests a minute each token may make on average, then 429 with Retry-After
+    /// (0: no limit) [default: 600].
+    #[arg(long, env = "GRIDWORK_TOKEN_REQUESTS_PER_MINUTE")]
+    token_requests_per_minute: Option<u32>,
+    /// Requests a token may make at once before the per-minute rate applies
+    /// [default: 600].
+    #[arg(long, env = "GRIDWORK_TOKEN_BURST")]
+    token_burst: Option<u32>,
     /// On SIGTERM or Ctrl-C, seconds the requests in flight may take to finish
     /// [default: 30].
     #[arg(long, env = "GRIDWORK_SHUTDOWN_GRACE_SECS")]
@@ -144,6 +153,8 @@ pub struct FileConfig {
     login_failures_per_address: Option<usize>,
     login_window_secs: Option<u64>,
     hash_permits: Option<usize>,
+    token_requests_per_minute: Option<u32>,
+    token_burst: Option<u32>,
     shutdown_grace_secs: Option<u64>,
     log_format: Option<LogFormat>,
     forward_url: Option<String>,
@@ -190,6 +201,8 @@ impl ServeArgs {
             login_failures_per_address,
             login_window_secs,
             hash_permits,
+            token_requests_per_minute,
+            token_burst,
             shutdown_grace_secs,
             log_format,
             forward_url,
@@ -219,6 +232,12 @@ impl ServeArgs {
                 per_address: self.login_failures_per_address.unwrap_or(s.per_address),
                 window: self.login_window_secs.map(secs).unwrap_or(s.window),
                 hash_permits: self.hash_permits.unwrap_or(s.hash_permits).max(1),
+            },
+            token_rate: TokenRate {
+                per_minute: self
+                    .token_requests_per_minute
+                    .unwrap_or(d.token_rate.per_minute),
+                burst: self.token_burst.unwrap_or(d.token_rate.burst),
             },
         }
     }

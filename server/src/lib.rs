@@ -27,6 +27,7 @@ pub mod patrol_query;
 pub mod patrols;
 pub mod projection;
 pub mod query;
+pub mod ratelimit;
 pub mod signin;
 pub mod storage;
 

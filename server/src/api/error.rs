@@ -55,6 +55,17 @@ pub enum ApiError {
         /// Seconds until another attempt is allowed (sent as `Retry-After`).
         retry_after_secs: u64,
     },
+    /// 429 `rate_limited`: this token made more requests than the per-token limit
+    /// allows; try again after `retry_after_secs`.
+    #[error("too many requests with this token: at most {per_minute} a minute, in bursts of {burst}; try again in {retry_after_secs} s")]
+    TokenRateLimited {
+        /// Seconds until the next request is allowed (sent as `Retry-After`).
+        retry_after_secs: u64,
+        /// The limit: requests a minute.
+        per_minute: u32,
+        /// The limit: requests at once.
+        burst: u32,
+    },
     /// 408 `timeout`: the request body stopped arriving.
     #[error("{0}")]
     RequestTimeout(String),
@@ -76,7 +87,9 @@ impl ApiError {
             ApiError::OffsetMismatch { .. } => (StatusCode::CONFLICT, "offset_mismatch"),
             ApiError::HashMismatch(_) => (StatusCode::UNPROCESSABLE_ENTITY, "hash_mismatch"),
             ApiError::DeviceTaken(_) => (StatusCode::CONFLICT, "device_taken"),
-            ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::RateLimited { .. } | ApiError::TokenRateLimited { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+            }
             ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -145,7 +158,10 @@ impl IntoResponse for ApiError {
                 res.headers_mut()
                     .insert(super::blobs::UPLOAD_OFFSET, HeaderValue::from(held));
             }
-            ApiError::RateLimited { retry_after_secs } => {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::TokenRateLimited {
+                retry_after_secs, ..
+            } => {
                 res.headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             }
@@ -171,7 +187,10 @@ pub(crate) fn body_bytes(
         if timed_out(&e) {
             ApiError::RequestTimeout("the request body stopped arriving: send it again".into())
         } else if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(format!("request body too large: {}", e.body_text()))
+            ApiError::TooLarge(format!(
+                "request body too large: at most {} bytes on this route",
+                super::JSON_BODY_LIMIT
+            ))
         } else {
             ApiError::BadRequest(e.body_text())
         }

@@ -52,7 +52,13 @@ pub async fn push(
         token_digest,
     } = signed;
     let started = std::time::Instant::now();
-    let bytes = body_bytes(body)?;
+    let max = state.limits.max_push_bytes;
+    let bytes = body_bytes(body).map_err(|e| match e {
+        ApiError::TooLarge(_) => ApiError::TooLarge(format!(
+            "a push body may be at most {max} bytes after decompression: push fewer events at a time"
+        )),
+        other => other,
+    })?;
     let raw: RawPush = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::BadRequest(format!("push body: {e}")))?;
     if raw.events.len() > MAX_PUSH_EVENTS {

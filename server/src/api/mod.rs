@@ -41,8 +41,9 @@ use tower_http::{
     timeout::RequestBodyTimeoutLayer,
 };
 
-/// Limits enforced by the server: sizes (answered with 413 `too_large`), sign-in
-/// rates (429 `rate_limited`), token lifetime (401) and connection timeouts.
+/// Limits enforced by the server: sizes (answered with 413 `too_large`), sign-in and
+/// per-token request rates (429 `rate_limited`), token lifetime (401) and connection
+/// timeouts.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest push body, after decompression.
@@ -62,6 +63,8 @@ pub struct Limits {
     /// On shutdown, how long requests in flight may take to finish before their
     /// connections are dropped (default 30 s; [`crate::serve`] only).
     pub shutdown_grace: Duration,
+    /// Requests per token (429 `rate_limited` with `Retry-After` past it).
+    pub token_rate: crate::ratelimit::TokenRate,
 }
 
 impl Default for Limits {
@@ -74,9 +77,14 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(30),
             body_read_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
+            token_rate: crate::ratelimit::TokenRate::default(),
         }
     }
 }
+
+/// Largest request body of the routes that take JSON (pushes and photos have their own
+/// limits, [`Limits`]).
+pub const JSON_BODY_LIMIT: usize = 1024 * 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -91,6 +99,8 @@ pub struct AppState {
     pub sign_in: Arc<SignInGuard>,
     /// The Prometheus metrics served at `/metrics`.
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The per-token request rate limit, checked when a token is accepted.
+    pub token_limiter: Arc<crate::ratelimit::TokenLimiter>,
 }
 
 impl AppState {
@@ -100,12 +110,14 @@ impl AppState {
         // Registering fixed, distinct metric names cannot fail.
         #[allow(clippy::expect_used)]
         let metrics = Arc::new(crate::metrics::Metrics::new().expect("the metrics register"));
+        let token_limiter = Arc::new(crate::ratelimit::TokenLimiter::new(limits.token_rate));
         AppState {
             storage,
             blobs,
             limits,
             sign_in,
             metrics,
+            token_limiter,
         }
     }
 }
@@ -195,6 +207,8 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/v1/users/{name}/password", put(users::password))
         .route("/v1/audit", get(users::audit).layer(no_store()))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        // Route layers (the push and photo limits) are inside this one and win.
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .layer(middleware::from_fn(protocol))
         // The console's pages and Open311 are not protocol v1: outside its middleware.
         .merge(crate::console::routes(console))

@@ -19,7 +19,7 @@ use axum::{
     Json,
 };
 use gridwork_core::{
-    model::validate_name,
+    model::{validate_name, Role},
     sync::wire::{LoginRequest, Session},
 };
 use std::{
@@ -49,6 +49,17 @@ fn bearer(parts: &Parts) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Integration accounts file through Open311 with their API key: they sign in nowhere
+/// and no bearer token of theirs is accepted, however one came to exist (an account
+/// given a password or changed to the integration role keeps it out of sync and the
+/// console all the same).
+fn integration_refused() -> ApiError {
+    ApiError::Forbidden(
+        "an integration account files through Open311 with its API key; it takes no part in sync or the console"
+            .into(),
+    )
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -66,22 +77,33 @@ impl FromRequestParts<AppState> for Signed {
         let ttl_ms = i64::try_from(state.limits.token_ttl.as_millis()).unwrap_or(i64::MAX);
         let issued_after = now_ms().saturating_sub(ttl_ms);
         let digest = token_digest(token);
-        state
+        let owner = state
             .metrics
             .storage(
                 "token",
                 state.storage.account_by_token(&digest, issued_after),
             )
             .await?
-            .inspect(|t| super::observe::record_caller(&t.account.user, &t.device_id))
-            .map(|t| Signed {
-                account: t.account,
-                device_id: t.device_id,
-                token_digest: digest,
-            })
             .ok_or_else(|| {
                 ApiError::Unauthorized("unknown, expired or revoked token: sign in again".into())
-            })
+            })?;
+        super::observe::record_caller(&owner.account.user, &owner.device_id);
+        if owner.account.role == Role::Integration {
+            return Err(integration_refused());
+        }
+        if let Err(refused) = state.token_limiter.check(&digest) {
+            tracing::warn!("request refused: the token's rate limit is used up");
+            return Err(ApiError::TokenRateLimited {
+                retry_after_secs: refused.wait.as_secs_f64().ceil().max(1.0) as u64,
+                per_minute: refused.rate.per_minute,
+                burst: refused.rate.burst,
+            });
+        }
+        Ok(Signed {
+            account: owner.account,
+            device_id: owner.device_id,
+            token_digest: digest,
+        })
     }
 }
 
@@ -200,6 +222,9 @@ pub async fn login(
     };
     drop(permit);
     guard.accounts.clear(&user_key);
+    if account.role == Role::Integration {
+        return Err(integration_refused());
+    }
     let (token, digest) = new_token()?;
     state
         .storage

@@ -3,6 +3,7 @@
 //! that docs/openapi.yaml documents exactly what the router serves.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
+mod authz_matrix;
 mod cases_api;
 mod cases_conformance;
 mod common;
@@ -14,6 +15,7 @@ mod evaluation_api;
 mod health_conformance;
 mod http;
 mod http_auth;
+mod limits;
 mod map_conformance;
 mod offered_actions;
 mod open311;
