@@ -66,7 +66,7 @@ impl FromRequestParts<AppState> for Signed {
         let ttl_ms = i64::try_from(state.limits.token_ttl.as_millis()).unwrap_or(i64::MAX);
         let issued_after = now_ms().saturating_sub(ttl_ms);
         let digest = token_digest(token);
-        state
+        let owner = state
             .metrics
             .storage(
                 "token",
@@ -74,14 +74,15 @@ impl FromRequestParts<AppState> for Signed {
             )
             .await?
             .inspect(|t| super::observe::record_caller(&t.account.user, &t.device_id))
-            .map(|t| Signed {
-                account: t.account,
-                device_id: t.device_id,
-                token_digest: digest,
-            })
             .ok_or_else(|| {
                 ApiError::Unauthorized("unknown, expired or revoked token: sign in again".into())
-            })
+            })?;
+        super::wipe::check(state, &owner, &digest, parts.uri.path()).await?;
+        Ok(Signed {
+            account: owner.account,
+            device_id: owner.device_id,
+            token_digest: digest,
+        })
     }
 }
 
