@@ -160,7 +160,11 @@ fn print_tokens(list: &[TokenView]) {
             "{:<13} {:<12} {:<18} {:<21} {:<21} {}{}",
             t.id,
             t.user,
-            if t.device_id.is_empty() { "(unbound)" } else { &t.device_id },
+            if t.device_id.is_empty() {
+                "(unbound)"
+            } else {
+                &t.device_id
+            },
             output::rfc3339(t.created_ms),
             time(t.last_used_ms),
             output::rfc3339(t.expires_ms),

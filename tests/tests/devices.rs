@@ -72,7 +72,10 @@ fn a_report_outside_the_scope_is_accepted_after_the_scope_is_fixed_and_rejudged(
     );
     // The supervisor's tablet pulls it, once.
     assert_eq!(wang.sync().pulled, 1);
-    assert_eq!(wang.store.case(case).unwrap().case, li.store.case(case).unwrap().case);
+    assert_eq!(
+        wang.store.case(case).unwrap().case,
+        li.store.case(case).unwrap().case
+    );
     assert_eq!(wang.sync().pulled, 0);
 }
 
@@ -85,7 +88,9 @@ fn a_device_marked_lost_wipes_itself_on_its_next_sync_and_others_do_not() {
     let zhao = Device::new("zhao", Role::Worker, "phone-zhao");
     li.login(&server, &t_li);
     zhao.login(&server, &t_zhao);
-    li.store.report(&li.draft("synced before the loss")).unwrap();
+    li.store
+        .report(&li.draft("synced before the loss"))
+        .unwrap();
     zhao.store.report(&zhao.draft("zhao's report")).unwrap();
     assert_eq!(li.sync().pushed, 1);
     assert_eq!(zhao.sync().pushed, 1);
@@ -99,12 +104,18 @@ fn a_device_marked_lost_wipes_itself_on_its_next_sync_and_others_do_not() {
     let r = li.sync();
     assert_eq!(r.state, EngineState::Wiped, "{r:?}");
     assert_eq!(r.acknowledged_wipe, Some(true));
-    assert_eq!(r.pushed, 0, "nothing more is sent once the server says wipe");
+    assert_eq!(
+        r.pushed, 0,
+        "nothing more is sent once the server says wipe"
+    );
     for suffix in ["", "-wal", "-shm"] {
         let f = store_dir.join(format!("{DB_FILE}{suffix}"));
         assert!(!f.exists(), "{} is gone", f.display());
     }
-    assert!(!store_dir.join("photos").exists(), "the photo folder is gone");
+    assert!(
+        !store_dir.join("photos").exists(),
+        "the photo folder is gone"
+    );
     // The open store is empty, and opening the folder again finds no data.
     assert!(li.store.identity().unwrap().is_none());
     let reopened = Store::open(&store_dir).unwrap();
@@ -119,7 +130,9 @@ fn a_device_marked_lost_wipes_itself_on_its_next_sync_and_others_do_not() {
     assert!(views[0].wiped_ms.is_some());
     assert!(views[0].tokens.is_empty());
     let audit = server.admin(async |s| s.audit_log(10).await.unwrap());
-    assert!(audit.iter().any(|e| e.action == "device.wiped" && e.target == "phone-li"));
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "device.wiped" && e.target == "phone-li"));
 
     // A device never marked is unaffected.
     let r = zhao.sync();

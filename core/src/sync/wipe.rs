@@ -51,7 +51,10 @@ pub fn wipe_store(store: &Store) -> Result<()> {
                 .iter()
                 .any(|v| name.len() > v.len() + 1 && name.starts_with(&format!("{v}_")));
             if !shadow {
-                tx.execute(&format!("DELETE FROM \"{}\"", name.replace('"', "\"\"")), [])?;
+                tx.execute(
+                    &format!("DELETE FROM \"{}\"", name.replace('"', "\"\"")),
+                    [],
+                )?;
             }
         }
         Ok(())

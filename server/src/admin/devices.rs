@@ -173,7 +173,11 @@ pub async fn wipe(storage: &dyn Storage, actor: &str, device: &str) -> Result<()
 }
 
 /// Revokes tokens; returns how many.
-pub async fn revoke(storage: &dyn Storage, actor: &str, which: &Revoke) -> Result<u64, StorageError> {
+pub async fn revoke(
+    storage: &dyn Storage,
+    actor: &str,
+    which: &Revoke,
+) -> Result<u64, StorageError> {
     let (target, detail) = match which {
         Revoke::Token(id) => (String::new(), format!("token {id}")),
         Revoke::Device(d) => (d.clone(), "every token of the device".to_string()),

@@ -24,8 +24,7 @@ fn admin_only(account: &Account) -> Result<(), ApiError> {
         Ok(())
     } else {
         Err(ApiError::Forbidden(
-            "only a supervisor whose scope is everywhere (*) administers devices and tokens"
-                .into(),
+            "only a supervisor whose scope is everywhere (*) administers devices and tokens".into(),
         ))
     }
 }

@@ -98,7 +98,10 @@ pub(crate) fn rejudge_detail(r: &Rejudged) -> String {
         r.remaining
     );
     if let Some(q) = &r.still_failing {
-        s.push_str(&format!("; first still failing {}: {}", q.event.id, q.reason));
+        s.push_str(&format!(
+            "; first still failing {}: {}",
+            q.event.id, q.reason
+        ));
     }
     s
 }

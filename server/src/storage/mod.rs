@@ -290,8 +290,11 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
     /// updated; it and those after it stay. One transaction, with an audit entry by
     /// `actor`. [`StorageError::NotFound`] for an unknown device,
     /// [`StorageError::Invalid`] for one without quarantine; nothing changes then.
-    async fn rejudge(&self, device_id: &str, actor: &str)
-        -> Result<devices::Rejudged, StorageError>;
+    async fn rejudge(
+        &self,
+        device_id: &str,
+        actor: &str,
+    ) -> Result<devices::Rejudged, StorageError>;
 }
 
 /// Opens `db`: a `postgres://` or `postgresql://` URL, otherwise a SQLite file path

@@ -424,36 +424,36 @@ async fn judge_in(
     let hash = event.hash();
     let id = event.id.to_string();
     if !rejudge {
-    if let Some(row) = tx
-        .query_opt(
-            "SELECT actor_user, hash, server_seq FROM events WHERE id = $1",
-            &[&id],
-        )
-        .await?
-    {
-        let held = Held {
-            actor_user: row.get(0),
-            hash: row.get(1),
-            server_seq: Some(row.get(2)),
-            reason: None,
-        };
-        return Ok(repeat_outcome(account, held, &hash));
-    }
-    if let Some(row) = tx
-        .query_opt(
-            "SELECT body, hash, reason FROM quarantine WHERE id = $1",
-            &[&id],
-        )
-        .await?
-    {
-        let held = Held {
-            actor_user: parse_event(row.get(0), None)?.actor.user,
-            hash: row.get(1),
-            server_seq: None,
-            reason: Some(row.get(2)),
-        };
-        return Ok(repeat_outcome(account, held, &hash));
-    }
+        if let Some(row) = tx
+            .query_opt(
+                "SELECT actor_user, hash, server_seq FROM events WHERE id = $1",
+                &[&id],
+            )
+            .await?
+        {
+            let held = Held {
+                actor_user: row.get(0),
+                hash: row.get(1),
+                server_seq: Some(row.get(2)),
+                reason: None,
+            };
+            return Ok(repeat_outcome(account, held, &hash));
+        }
+        if let Some(row) = tx
+            .query_opt(
+                "SELECT body, hash, reason FROM quarantine WHERE id = $1",
+                &[&id],
+            )
+            .await?
+        {
+            let held = Held {
+                actor_user: parse_event(row.get(0), None)?.actor.user,
+                hash: row.get(1),
+                server_seq: None,
+                reason: Some(row.get(2)),
+            };
+            return Ok(repeat_outcome(account, held, &hash));
+        }
     }
     let device = tx
         .query_opt(

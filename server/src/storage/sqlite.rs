@@ -434,39 +434,39 @@ fn judge_in(
     let hash = event.hash();
     let id = event.id.to_string();
     if !rejudge {
-    let held = tx
-        .query_row(
-            "SELECT actor_user, hash, server_seq FROM events WHERE id = ?1",
-            [&id],
-            |r| {
-                Ok(Held {
-                    actor_user: r.get(0)?,
-                    hash: r.get(1)?,
-                    server_seq: Some(r.get(2)?),
-                    reason: None,
-                })
-            },
-        )
-        .optional()?;
-    if let Some(held) = held {
-        return Ok(repeat_outcome(account, held, &hash));
-    }
-    let held: Option<(String, String, String)> = tx
-        .query_row(
-            "SELECT body, hash, reason FROM quarantine WHERE id = ?1",
-            [&id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    if let Some((body, held_hash, reason)) = held {
-        let held = Held {
-            actor_user: parse_event(&body, None)?.actor.user,
-            hash: held_hash,
-            server_seq: None,
-            reason: Some(reason),
-        };
-        return Ok(repeat_outcome(account, held, &hash));
-    }
+        let held = tx
+            .query_row(
+                "SELECT actor_user, hash, server_seq FROM events WHERE id = ?1",
+                [&id],
+                |r| {
+                    Ok(Held {
+                        actor_user: r.get(0)?,
+                        hash: r.get(1)?,
+                        server_seq: Some(r.get(2)?),
+                        reason: None,
+                    })
+                },
+            )
+            .optional()?;
+        if let Some(held) = held {
+            return Ok(repeat_outcome(account, held, &hash));
+        }
+        let held: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT body, hash, reason FROM quarantine WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        if let Some((body, held_hash, reason)) = held {
+            let held = Held {
+                actor_user: parse_event(&body, None)?.actor.user,
+                hash: held_hash,
+                server_seq: None,
+                reason: Some(reason),
+            };
+            return Ok(repeat_outcome(account, held, &hash));
+        }
     }
     let device = tx
         .query_row(

@@ -137,7 +137,11 @@ pub async fn rejudging_accepts_what_passes_now_in_chain_order_once(s: Arc<dyn St
         Stream::Incident(id) => id,
         Stream::Patrol(_) => unreachable!(),
     };
-    let view = s.case_view(id).await.unwrap().expect("the case is projected");
+    let view = s
+        .case_view(id)
+        .await
+        .unwrap()
+        .expect("the case is projected");
     assert_eq!(view.cell, "32050800201");
     assert_eq!(s.case_events(id).await.unwrap().len(), 2);
 
@@ -223,12 +227,27 @@ pub async fn tokens_are_listed_and_revoked_and_wipes_acknowledged(s: Arc<dyn Sto
     );
 
     // One token by its id, a device's, an account's.
-    assert_eq!(dev::revoke(s, "cli:root", &Revoke::Token(id1[..8].into())).await.unwrap(), 1);
+    assert_eq!(
+        dev::revoke(s, "cli:root", &Revoke::Token(id1[..8].into()))
+            .await
+            .unwrap(),
+        1
+    );
     assert!(signed_in(s, &t1).await.is_none());
     assert!(signed_in(s, &t2).await.is_some());
-    assert_eq!(dev::revoke(s, "wang", &Revoke::Device("phone-zhao".into())).await.unwrap(), 2);
+    assert_eq!(
+        dev::revoke(s, "wang", &Revoke::Device("phone-zhao".into()))
+            .await
+            .unwrap(),
+        2
+    );
     assert!(signed_in(s, &t3).await.is_none() && signed_in(s, &t4).await.is_none());
-    assert_eq!(dev::revoke(s, "wang", &Revoke::User("li".into())).await.unwrap(), 1);
+    assert_eq!(
+        dev::revoke(s, "wang", &Revoke::User("li".into()))
+            .await
+            .unwrap(),
+        1
+    );
     assert!(signed_in(s, &t2).await.is_none());
 
     // A wipe: the device's token says so until the device acknowledges; then its
@@ -254,7 +273,10 @@ pub async fn tokens_are_listed_and_revoked_and_wipes_acknowledged(s: Arc<dyn Sto
     )
     .await
     .unwrap();
-    assert!(signed_in(s, &t).await.is_none(), "the wiped device's tokens are revoked");
+    assert!(
+        signed_in(s, &t).await.is_none(),
+        "the wiped device's tokens are revoked"
+    );
     assert!(signed_in(s, &other).await.is_some());
     let views = dev::devices(s, Some("li"), TTL).await.unwrap();
     let ids: Vec<&str> = views.iter().map(|v| v.health.device_id.as_str()).collect();
@@ -280,27 +302,78 @@ pub async fn bad_device_input_changes_nothing(s: Arc<dyn Storage>) {
     let _t = token(s, "li", "phone-li").await;
     let _u = token(s, "zhao", "phone-zhao").await;
     let mut w = Device::new("phone-li", "li", Role::Worker);
-    s.push(&li, vec![w.report(Some("32050800201"))]).await.unwrap();
+    s.push(&li, vec![w.report(Some("32050800201"))])
+        .await
+        .unwrap();
     dev::wipe(s, "cli:root", "phone-zhao").await.unwrap();
     let before = snapshot(s, "phone-li").await;
     let failures: Vec<(&str, StorageError)> = vec![
-        ("rejudge of an unknown device", dev::rejudge(s, "x", "phone-nobody").await.unwrap_err()),
-        ("rejudge of a device without quarantine", dev::rejudge(s, "x", "phone-zhao").await.unwrap_err()),
-        ("quarantine of an unknown device", dev::quarantine(s, "phone-nobody").await.unwrap_err()),
-        ("wipe of an unknown device", dev::wipe(s, "x", "phone-nobody").await.unwrap_err()),
-        ("wipe twice", dev::wipe(s, "x", "phone-zhao").await.unwrap_err()),
-        ("revoke an unknown token", dev::revoke(s, "x", &Revoke::Token("00000000".into())).await.unwrap_err()),
-        ("revoke a short token id", dev::revoke(s, "x", &Revoke::Token("abc".into())).await.unwrap_err()),
-        ("revoke an unknown device", dev::revoke(s, "x", &Revoke::Device("phone-nobody".into())).await.unwrap_err()),
-        ("revoke an unknown user", dev::revoke(s, "x", &Revoke::User("nobody".into())).await.unwrap_err()),
-        ("revoke a user without tokens", dev::revoke(s, "x", &Revoke::User("wang".into())).await.unwrap_err()),
-        ("tokens of an unknown user", dev::tokens(s, Some("nobody"), TTL).await.unwrap_err()),
-        ("devices of an unknown user", dev::devices(s, Some("nobody"), TTL).await.unwrap_err()),
         (
-            "a wipe acknowledged that was never asked for",
-            s.confirm_wipe("phone-li", &gridwork_server::storage::devices::wiped_entry("phone-li", "li"))
+            "rejudge of an unknown device",
+            dev::rejudge(s, "x", "phone-nobody").await.unwrap_err(),
+        ),
+        (
+            "rejudge of a device without quarantine",
+            dev::rejudge(s, "x", "phone-zhao").await.unwrap_err(),
+        ),
+        (
+            "quarantine of an unknown device",
+            dev::quarantine(s, "phone-nobody").await.unwrap_err(),
+        ),
+        (
+            "wipe of an unknown device",
+            dev::wipe(s, "x", "phone-nobody").await.unwrap_err(),
+        ),
+        (
+            "wipe twice",
+            dev::wipe(s, "x", "phone-zhao").await.unwrap_err(),
+        ),
+        (
+            "revoke an unknown token",
+            dev::revoke(s, "x", &Revoke::Token("00000000".into()))
                 .await
                 .unwrap_err(),
+        ),
+        (
+            "revoke a short token id",
+            dev::revoke(s, "x", &Revoke::Token("abc".into()))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "revoke an unknown device",
+            dev::revoke(s, "x", &Revoke::Device("phone-nobody".into()))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "revoke an unknown user",
+            dev::revoke(s, "x", &Revoke::User("nobody".into()))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "revoke a user without tokens",
+            dev::revoke(s, "x", &Revoke::User("wang".into()))
+                .await
+                .unwrap_err(),
+        ),
+        (
+            "tokens of an unknown user",
+            dev::tokens(s, Some("nobody"), TTL).await.unwrap_err(),
+        ),
+        (
+            "devices of an unknown user",
+            dev::devices(s, Some("nobody"), TTL).await.unwrap_err(),
+        ),
+        (
+            "a wipe acknowledged that was never asked for",
+            s.confirm_wipe(
+                "phone-li",
+                &gridwork_server::storage::devices::wiped_entry("phone-li", "li"),
+            )
+            .await
+            .unwrap_err(),
         ),
     ];
     for (what, e) in &failures {
@@ -309,7 +382,10 @@ pub async fn bad_device_input_changes_nothing(s: Arc<dyn Storage>) {
             "{what}: {e}"
         );
     }
-    assert!(failures[1].1.to_string().contains("no events in quarantine"));
+    assert!(failures[1]
+        .1
+        .to_string()
+        .contains("no events in quarantine"));
     assert!(failures[4].1.to_string().contains("asked for already"));
     assert_eq!(snapshot(s, "phone-li").await, before, "nothing changed");
 }

@@ -5,7 +5,10 @@ use super::{current, judge_in, project_case, to_account, users::audit_in, PUSH_L
 use crate::{
     judge::ChainHead,
     storage::{
-        devices::{check_token_id, rejudge_detail, DeviceAdmin, Rejudged, Revoke, TokenRecord, TOKEN_ID_CHARS},
+        devices::{
+            check_token_id, rejudge_detail, DeviceAdmin, Rejudged, Revoke, TokenRecord,
+            TOKEN_ID_CHARS,
+        },
         parse_event,
         settings::Reference,
         touched_cases, AuditEntry, Quarantined,
@@ -13,8 +16,8 @@ use crate::{
     StorageError,
 };
 use deadpool_postgres::GenericClient;
-use gridwork_core::{catalog::Catalog, geo::Grid, model::Event, sync::wire::PushOutcome};
 use deadpool_postgres::Transaction as PoolTx;
+use gridwork_core::{catalog::Catalog, geo::Grid, model::Event, sync::wire::PushOutcome};
 use tokio_postgres::Transaction;
 
 /// A device can be marked lost (a remote wipe asked for, and when it acknowledged it);
@@ -51,20 +54,20 @@ pub(super) async fn device_admin(c: &impl GenericClient) -> Result<Vec<DeviceAdm
 }
 
 async fn account_exists(c: &impl GenericClient, user: &str) -> Result<bool, StorageError> {
-    Ok(c
-        .query_opt("SELECT 1 FROM accounts WHERE name = $1", &[&user])
-        .await?
-        .is_some())
+    Ok(
+        c.query_opt("SELECT 1 FROM accounts WHERE name = $1", &[&user])
+            .await?
+            .is_some(),
+    )
 }
 
 async fn device_exists(c: &impl GenericClient, device: &str) -> Result<bool, StorageError> {
-    Ok(c
-        .query_opt(
-            "SELECT 1 FROM devices WHERE device_id = $1 AND device_id NOT LIKE 'console:%'",
-            &[&device],
-        )
-        .await?
-        .is_some())
+    Ok(c.query_opt(
+        "SELECT 1 FROM devices WHERE device_id = $1 AND device_id NOT LIKE 'console:%'",
+        &[&device],
+    )
+    .await?
+    .is_some())
 }
 
 pub(super) async fn tokens(
@@ -116,7 +119,10 @@ pub(super) async fn revoke_tokens(
                 .collect();
             match digests.as_slice() {
                 [] => return Err(StorageError::NotFound(format!("no token {id}"))),
-                [one] => tx.execute("DELETE FROM tokens WHERE digest = $1", &[one]).await?,
+                [one] => {
+                    tx.execute("DELETE FROM tokens WHERE digest = $1", &[one])
+                        .await?
+                }
                 many => {
                     return Err(StorageError::Invalid(format!(
                         "token id {id} names {} tokens: give more of its digits",
@@ -148,11 +154,14 @@ pub(super) async fn revoke_tokens(
     Ok(n)
 }
 
+/// `(wipe_requested_ms, wiped_ms)`.
+type WipeState = (Option<i64>, Option<i64>);
+
 /// `(wipe_requested_ms, wiped_ms)` of a device, its row locked; `None` for an unknown one.
 async fn wipe_state(
     tx: &PoolTx<'_>,
     device: &str,
-) -> Result<Option<(Option<i64>, Option<i64>)>, StorageError> {
+) -> Result<Option<WipeState>, StorageError> {
     Ok(tx
         .query_opt(
             "SELECT wipe_requested_ms, wiped_ms FROM devices

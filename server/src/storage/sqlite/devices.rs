@@ -5,7 +5,10 @@ use super::{account_row, current, judge_in, project_case, to_account, users::aud
 use crate::{
     judge::ChainHead,
     storage::{
-        devices::{check_token_id, rejudge_detail, DeviceAdmin, Rejudged, Revoke, TokenRecord, TOKEN_ID_CHARS},
+        devices::{
+            check_token_id, rejudge_detail, DeviceAdmin, Rejudged, Revoke, TokenRecord,
+            TOKEN_ID_CHARS,
+        },
         parse_event,
         settings::Reference,
         touched_cases, AuditEntry, Quarantined,
@@ -139,11 +142,14 @@ pub(super) fn token_used(conn: &Connection, digest: &str, now: i64) -> Result<()
     Ok(())
 }
 
+/// `(wipe_requested_ms, wiped_ms)`.
+type WipeState = (Option<i64>, Option<i64>);
+
 /// `(wipe_requested_ms, wiped_ms)` of a device; `None` for an unknown one.
 fn wipe_state(
     conn: &Connection,
     device: &str,
-) -> Result<Option<(Option<i64>, Option<i64>)>, StorageError> {
+) -> Result<Option<WipeState>, StorageError> {
     Ok(conn
         .query_row(
             "SELECT wipe_requested_ms, wiped_ms FROM devices
