@@ -584,7 +584,8 @@ pub fn map_sync_error(e: core_sync::SyncError) -> GridworkError {
         E::Transport(_) | E::Server { .. } | E::RateLimited { .. } => {
             GridworkError::Network(message)
         }
-        E::Unauthorized(_) | E::WrongUser { .. } | E::NotSignedIn => {
+        // A sign-in answered `wipe_required` (a sync run reports `EngineState::Wiped`).
+        E::Unauthorized(_) | E::WrongUser { .. } | E::NotSignedIn | E::WipeRequired(_) => {
             GridworkError::SignInRequired(message)
         }
         E::IncompatibleServer(_) | E::Unexpected(_) => GridworkError::IncompatibleServer(message),

@@ -158,10 +158,7 @@ pub(super) async fn revoke_tokens(
 type WipeState = (Option<i64>, Option<i64>);
 
 /// `(wipe_requested_ms, wiped_ms)` of a device, its row locked; `None` for an unknown one.
-async fn wipe_state(
-    tx: &PoolTx<'_>,
-    device: &str,
-) -> Result<Option<WipeState>, StorageError> {
+async fn wipe_state(tx: &PoolTx<'_>, device: &str) -> Result<Option<WipeState>, StorageError> {
     Ok(tx
         .query_opt(
             "SELECT wipe_requested_ms, wiped_ms FROM devices

@@ -146,10 +146,7 @@ pub(super) fn token_used(conn: &Connection, digest: &str, now: i64) -> Result<()
 type WipeState = (Option<i64>, Option<i64>);
 
 /// `(wipe_requested_ms, wiped_ms)` of a device; `None` for an unknown one.
-fn wipe_state(
-    conn: &Connection,
-    device: &str,
-) -> Result<Option<WipeState>, StorageError> {
+fn wipe_state(conn: &Connection, device: &str) -> Result<Option<WipeState>, StorageError> {
     Ok(conn
         .query_row(
             "SELECT wipe_requested_ms, wiped_ms FROM devices
