@@ -245,6 +245,9 @@ pub enum EngineState {
     /// Another device or account uses this device's id: nothing is retried
     /// automatically; the device needs a new store (and so a new random id).
     DeviceConflict,
+    /// An administrator marked this device lost: the server told it to wipe itself and
+    /// the store's database and photos are deleted. Close the store; set up anew.
+    Wiped,
 }
 
 impl From<core_sync::EngineState> for EngineState {
@@ -259,6 +262,7 @@ impl From<core_sync::EngineState> for EngineState {
             S::IncompatibleServer => EngineState::IncompatibleServer,
             S::Cancelled => EngineState::Cancelled,
             S::DeviceConflict => EngineState::DeviceConflict,
+            S::Wiped => EngineState::Wiped,
         }
     }
 }
@@ -284,6 +288,8 @@ pub enum SyncFailureKind {
     Store,
     /// Another device or account uses this device's id.
     DeviceConflict,
+    /// The device was marked lost and told to wipe itself.
+    WipeRequired,
 }
 
 impl From<core_sync::FailureKind> for SyncFailureKind {
@@ -299,6 +305,7 @@ impl From<core_sync::FailureKind> for SyncFailureKind {
             K::Unexpected => SyncFailureKind::Unexpected,
             K::Store => SyncFailureKind::Store,
             K::DeviceConflict => SyncFailureKind::DeviceConflict,
+            K::WipeRequired => SyncFailureKind::WipeRequired,
         }
     }
 }
@@ -577,7 +584,8 @@ pub fn map_sync_error(e: core_sync::SyncError) -> GridworkError {
         E::Transport(_) | E::Server { .. } | E::RateLimited { .. } => {
             GridworkError::Network(message)
         }
-        E::Unauthorized(_) | E::WrongUser { .. } | E::NotSignedIn => {
+        // A sign-in answered `wipe_required` (a sync run reports `EngineState::Wiped`).
+        E::Unauthorized(_) | E::WrongUser { .. } | E::NotSignedIn | E::WipeRequired(_) => {
             GridworkError::SignInRequired(message)
         }
         E::IncompatibleServer(_) | E::Unexpected(_) => GridworkError::IncompatibleServer(message),

@@ -23,6 +23,8 @@ pub struct AdminArgs {
 enum AdminCommand {
     #[command(flatten)]
     User(crate::admin_users::UserCommand),
+    #[command(flatten)]
+    Device(crate::admin_devices::DeviceCommand),
     /// Issue a bearer token for an account and print it (it is stored only hashed).
     IssueToken {
         /// The account name.
@@ -88,6 +90,7 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
         let actor = crate::admin_users::actor();
         match args.command {
             AdminCommand::User(command) => crate::admin_users::run(s, command).await?,
+            AdminCommand::Device(command) => crate::admin_devices::run(s, command).await?,
             AdminCommand::IssueToken { name, device } => {
                 let device = device.unwrap_or_default();
                 let token = admin::issue_token(s, &name, &device).await?;

@@ -179,6 +179,7 @@ fn state_name(state: EngineState) -> &'static str {
         EngineState::IncompatibleServer => "incompatible server",
         EngineState::Cancelled => "cancelled",
         EngineState::DeviceConflict => "this device's id is taken (set the store up anew)",
+        EngineState::Wiped => "wiped: an administrator marked this device lost",
     }
 }
 

@@ -9,6 +9,7 @@ use crate::{
 };
 use gridwork_core::{catalog::Catalog, geo::Grid, model::Role};
 
+pub mod devices;
 pub mod users;
 
 pub use users::{

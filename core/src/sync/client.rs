@@ -125,6 +125,9 @@ impl<'a> Client<'a> {
                 return Err(SyncError::IncompatibleServer(error_message(&resp)))
             }
             Some("device_taken") => return Err(SyncError::DeviceConflict(error_message(&resp))),
+            Some("wipe_required") if status == 410 => {
+                return Err(SyncError::WipeRequired(error_message(&resp)))
+            }
             _ => {}
         }
         Err(SyncError::Unexpected(format!(

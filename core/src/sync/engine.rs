@@ -82,6 +82,10 @@ pub struct SyncReport {
     pub error: Option<String>,
     /// When the next automatic attempt is due (unix ms), after a passing failure.
     pub next_attempt_ms: Option<i64>,
+    /// After a remote wipe ([`EngineState::Wiped`]): whether the server took the
+    /// acknowledgement before the store was deleted (it is deleted either way).
+    #[serde(default)]
+    pub acknowledged_wipe: Option<bool>,
 }
 
 impl SyncReport {
@@ -98,6 +102,7 @@ impl SyncReport {
             state,
             error: None,
             next_attempt_ms: None,
+            acknowledged_wipe: None,
         }
     }
 }
@@ -196,6 +201,14 @@ impl SyncEngine {
                 store
                     .db()
                     .write(|tx| state::record_success(tx, EngineState::Cancelled, now))?;
+            }
+            Err(SyncError::WipeRequired(why)) => {
+                tracing::warn!("the server says this device was marked lost: wiping the store");
+                report.acknowledged_wipe = Some(super::wipe::acknowledge(&client));
+                super::wipe::wipe_store(store)?;
+                report.state = EngineState::Wiped;
+                report.error = Some(SyncError::WipeRequired(why).to_string());
+                return Ok(report);
             }
             Err(SyncError::Store(e)) => {
                 let shown = SyncError::Store(Error::Corrupt(e.to_string()));

@@ -52,6 +52,10 @@ pub enum SyncError {
     /// write. Not passing: nothing is retried until the device is set up anew.
     #[error("this device's id is taken: {0}")]
     DeviceConflict(String),
+    /// The server says an administrator marked this device lost (410
+    /// `wipe_required`): the engine acknowledges and wipes the store.
+    #[error("this device was marked lost: {0}")]
+    WipeRequired(String),
     /// The caller cancelled the run.
     #[error("sync was cancelled")]
     Cancelled,
@@ -91,6 +95,8 @@ pub enum FailureKind {
     Store,
     /// Another device or account uses this device's id.
     DeviceConflict,
+    /// The device was marked lost and told to wipe itself.
+    WipeRequired,
 }
 
 impl SyncError {
@@ -109,6 +115,7 @@ impl SyncError {
             SyncError::Unexpected(_) | SyncError::Cancelled => FailureKind::Unexpected,
             SyncError::Store(_) => FailureKind::Store,
             SyncError::DeviceConflict(_) => FailureKind::DeviceConflict,
+            SyncError::WipeRequired(_) => FailureKind::WipeRequired,
         }
     }
 

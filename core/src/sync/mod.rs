@@ -11,6 +11,7 @@ mod progress;
 mod state;
 mod transport;
 mod upload;
+mod wipe;
 pub mod wire;
 
 #[cfg(any(test, feature = "testing"))]
@@ -22,6 +23,7 @@ pub use progress::{CancelToken, NoProgress, Phase, Progress, SyncProgress};
 pub use state::{Backoff, EngineState, LastError, SyncStatus};
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 pub use upload::{UPLOAD_COMPLETE_HEADER, UPLOAD_OFFSET_HEADER};
+pub use wipe::{wipe_store, WIPED_PATH};
 
 #[cfg(test)]
 mod tests;

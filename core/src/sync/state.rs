@@ -43,6 +43,10 @@ pub enum EngineState {
     /// or sent events of this id that this device did not write): nothing is retried
     /// automatically; the device needs a new store, and so a new random id.
     DeviceConflict,
+    /// An administrator marked this device lost: the server told it to wipe itself and
+    /// it did (docs/sync-protocol.md, "Remote wipe"). The store's database and photos
+    /// are deleted; only a run's report says so, since nothing of the store is left.
+    Wiped,
 }
 
 impl EngineState {
@@ -56,6 +60,7 @@ impl EngineState {
             EngineState::IncompatibleServer => "incompatible_server",
             EngineState::Cancelled => "cancelled",
             EngineState::DeviceConflict => "device_conflict",
+            EngineState::Wiped => "wiped",
         }
     }
 
@@ -69,6 +74,7 @@ impl EngineState {
             EngineState::IncompatibleServer,
             EngineState::Cancelled,
             EngineState::DeviceConflict,
+            EngineState::Wiped,
         ]
         .into_iter()
         .find(|st| st.as_str() == s)
@@ -120,7 +126,8 @@ impl SyncStatus {
             EngineState::NotSignedIn
             | EngineState::SignInRequired
             | EngineState::IncompatibleServer
-            | EngineState::DeviceConflict => false,
+            | EngineState::DeviceConflict
+            | EngineState::Wiped => false,
             _ => self.next_attempt_ms.is_none_or(|t| t <= now_ms),
         }
     }
@@ -261,6 +268,7 @@ pub(crate) fn record_failure(
         FailureKind::Unauthorized => EngineState::SignInRequired,
         FailureKind::Incompatible => EngineState::IncompatibleServer,
         FailureKind::DeviceConflict => EngineState::DeviceConflict,
+        FailureKind::WipeRequired => EngineState::Wiped,
         _ => EngineState::RetryScheduled,
     };
     let last = LastError {

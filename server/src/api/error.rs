@@ -69,6 +69,10 @@ pub enum ApiError {
     /// 408 `timeout`: the request body stopped arriving.
     #[error("{0}")]
     RequestTimeout(String),
+    /// 410 `wipe_required`: an administrator marked the token's device lost; the device
+    /// acknowledges (`POST /v1/me/wiped`) and wipes its local copy.
+    #[error("{0}")]
+    WipeRequired(String),
     /// 500 `internal`: logged; the client sees no details.
     #[error("{0}")]
     Internal(String),
@@ -91,6 +95,7 @@ impl ApiError {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
             }
             ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
+            ApiError::WipeRequired(_) => (StatusCode::GONE, "wipe_required"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

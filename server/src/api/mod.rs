@@ -7,6 +7,7 @@ mod blobs;
 pub mod cases;
 mod catalog;
 mod contact;
+mod device_admin;
 mod devices;
 pub mod error;
 mod evaluation;
@@ -16,6 +17,7 @@ mod observe;
 pub mod patrols;
 mod session;
 mod users;
+mod wipe;
 
 pub use error::ApiError;
 pub use session::Caller;
@@ -144,6 +146,13 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/v1/users/{name}", &["GET", "PATCH"]),
     ("/v1/users/{name}/password", &["PUT"]),
     ("/v1/audit", &["GET"]),
+    ("/v1/users/{name}/devices", &["GET"]),
+    ("/v1/devices/{id}/quarantine", &["GET"]),
+    ("/v1/devices/{id}/rejudge", &["POST"]),
+    ("/v1/devices/{id}/wipe", &["POST"]),
+    ("/v1/tokens", &["GET"]),
+    ("/v1/tokens/revoke", &["POST"]),
+    ("/v1/me/wiped", &["POST"]),
 ];
 
 /// The server's router over `state`, with the console's default options.
@@ -206,6 +215,19 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         )
         .route("/v1/users/{name}/password", put(users::password))
         .route("/v1/audit", get(users::audit).layer(no_store()))
+        .route(
+            "/v1/users/{name}/devices",
+            get(device_admin::user_devices).layer(no_store()),
+        )
+        .route(
+            "/v1/devices/{id}/quarantine",
+            get(device_admin::quarantine).layer(no_store()),
+        )
+        .route("/v1/devices/{id}/rejudge", post(device_admin::rejudge))
+        .route("/v1/devices/{id}/wipe", post(device_admin::wipe))
+        .route("/v1/tokens", get(device_admin::tokens).layer(no_store()))
+        .route("/v1/tokens/revoke", post(device_admin::revoke))
+        .route(wipe::WIPED_PATH, post(wipe::wiped))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         // Route layers (the push and photo limits) are inside this one and win.
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

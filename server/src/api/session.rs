@@ -91,6 +91,7 @@ impl FromRequestParts<AppState> for Signed {
         if owner.account.role == Role::Integration {
             return Err(integration_refused());
         }
+        super::wipe::check(state, &owner, &digest, parts.uri.path()).await?;
         if let Err(refused) = state.token_limiter.check(&digest) {
             tracing::warn!("request refused: the token's rate limit is used up");
             return Err(ApiError::TokenRateLimited {

@@ -13,6 +13,7 @@
 //! touches, for pull scoping), `accounts`, `tokens` (SHA-256 only), `settings`
 //! (catalogue and grid).
 
+pub mod devices;
 pub(crate) mod map;
 pub mod open311;
 pub mod postgres;
@@ -70,6 +71,11 @@ pub struct TokenOwner {
     pub account: Account,
     /// The device the token was issued to: the only device whose events it may push.
     pub device_id: String,
+    /// Whether an administrator asked for that device to be wiped and it has not
+    /// acknowledged yet (see [`Storage::request_wipe`]).
+    pub wipe_pending: bool,
+    /// When the token was last used, unix ms (see [`Storage::token_used`]).
+    pub last_used_ms: Option<i64>,
 }
 
 /// Whether replacing `old` by `new` must revoke the account's tokens.
@@ -246,6 +252,49 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
 
     /// Whether the storage answers a trivial query (`GET /ready`).
     async fn ping(&self) -> Result<(), StorageError>;
+
+    /// Every device's token and wipe state (not the console's own), by id.
+    async fn device_admin(&self) -> Result<Vec<devices::DeviceAdmin>, StorageError>;
+
+    /// The tokens held (of `user` only, when given), by account, then newest first.
+    async fn tokens(&self, user: Option<&str>) -> Result<Vec<devices::TokenRecord>, StorageError>;
+
+    /// Revokes (deletes) the tokens `which` names and writes `audit`, in one transaction;
+    /// returns how many. Fails with [`StorageError::NotFound`] for an unknown token,
+    /// device or account and with [`StorageError::Invalid`] for a token id that names
+    /// several, changing nothing.
+    async fn revoke_tokens(
+        &self,
+        which: &devices::Revoke,
+        audit: &AuditEntry,
+    ) -> Result<u64, StorageError>;
+
+    /// Records that the token was used at `now_ms` (the extractor calls it at most
+    /// once a minute per token).
+    async fn token_used(&self, token_digest: &str, now_ms: i64) -> Result<(), StorageError>;
+
+    /// Marks a device lost: its next authenticated request is answered 410
+    /// `wipe_required` until it acknowledges ([`Storage::confirm_wipe`]). Writes
+    /// `audit` in the same transaction. [`StorageError::NotFound`] for an unknown device,
+    /// [`StorageError::Invalid`] when a wipe was asked for already; nothing changes then.
+    async fn request_wipe(&self, device_id: &str, audit: &AuditEntry) -> Result<(), StorageError>;
+
+    /// Records that the device acknowledged the wipe (`wiped_ms`) and revokes its
+    /// tokens, with `audit`, in one transaction. [`StorageError::Invalid`] when no wipe
+    /// is pending for it.
+    async fn confirm_wipe(&self, device_id: &str, audit: &AuditEntry) -> Result<(), StorageError>;
+
+    /// Judges the device's quarantined events again, in chain order, as its account
+    /// stands now: those that pass are accepted (new `server_seq`, projections updated,
+    /// removed from quarantine) until the first that still fails, whose reason is
+    /// updated; it and those after it stay. One transaction, with an audit entry by
+    /// `actor`. [`StorageError::NotFound`] for an unknown device,
+    /// [`StorageError::Invalid`] for one without quarantine; nothing changes then.
+    async fn rejudge(
+        &self,
+        device_id: &str,
+        actor: &str,
+    ) -> Result<devices::Rejudged, StorageError>;
 }
 
 /// Opens `db`: a `postgres://` or `postgresql://` URL, otherwise a SQLite file path

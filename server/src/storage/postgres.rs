@@ -33,6 +33,7 @@ use gridwork_core::{
 use std::sync::Arc;
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
+mod devices;
 mod health;
 mod patrols;
 
@@ -258,6 +259,7 @@ impl PostgresStorage {
         tx.batch_execute(map::MIGRATE_MAP_COLUMNS).await?;
         tx.batch_execute(health::MIGRATE_HEALTH).await?;
         tx.batch_execute(MIGRATE_USERS).await?;
+        tx.batch_execute(devices::MIGRATE_DEVICES).await?;
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;
@@ -402,40 +404,56 @@ async fn push_one(
     grid: Option<&Grid>,
     received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
+    judge_in(tx, account, event, grid, received_ms, false).await
+}
+
+/// Judges and stores one event; with `rejudge`, one held in quarantine (see
+/// [`devices::rejudge`]): judged against its own chain place, nothing stored when it
+/// still fails, and the device's chain head left where it is.
+async fn judge_in(
+    tx: &Transaction<'_>,
+    account: &Account,
+    event: &Event,
+    grid: Option<&Grid>,
+    received_ms: i64,
+    rejudge: bool,
+) -> Result<PushOutcome, StorageError> {
     if let Some(reason) = foreign_actor(account, event) {
         return Ok(PushOutcome::Rejected { reason });
     }
     let hash = event.hash();
     let id = event.id.to_string();
-    if let Some(row) = tx
-        .query_opt(
-            "SELECT actor_user, hash, server_seq FROM events WHERE id = $1",
-            &[&id],
-        )
-        .await?
-    {
-        let held = Held {
-            actor_user: row.get(0),
-            hash: row.get(1),
-            server_seq: Some(row.get(2)),
-            reason: None,
-        };
-        return Ok(repeat_outcome(account, held, &hash));
-    }
-    if let Some(row) = tx
-        .query_opt(
-            "SELECT body, hash, reason FROM quarantine WHERE id = $1",
-            &[&id],
-        )
-        .await?
-    {
-        let held = Held {
-            actor_user: parse_event(row.get(0), None)?.actor.user,
-            hash: row.get(1),
-            server_seq: None,
-            reason: Some(row.get(2)),
-        };
-        return Ok(repeat_outcome(account, held, &hash));
+    if !rejudge {
+        if let Some(row) = tx
+            .query_opt(
+                "SELECT actor_user, hash, server_seq FROM events WHERE id = $1",
+                &[&id],
+            )
+            .await?
+        {
+            let held = Held {
+                actor_user: row.get(0),
+                hash: row.get(1),
+                server_seq: Some(row.get(2)),
+                reason: None,
+            };
+            return Ok(repeat_outcome(account, held, &hash));
+        }
+        if let Some(row) = tx
+            .query_opt(
+                "SELECT body, hash, reason FROM quarantine WHERE id = $1",
+                &[&id],
+            )
+            .await?
+        {
+            let held = Held {
+                actor_user: parse_event(row.get(0), None)?.actor.user,
+                hash: row.get(1),
+                server_seq: None,
+                reason: Some(row.get(2)),
+            };
+            return Ok(repeat_outcome(account, held, &hash));
+        }
     }
     let device = tx
         .query_opt(
@@ -443,7 +461,7 @@ async fn push_one(
             &[&event.device_id],
         )
         .await?;
-    let (head, device_owner) = match device {
+    let (mut head, device_owner) = match device {
         Some(r) => (
             Some(ChainHead {
                 device_seq: r.get::<_, i64>(0) as u64,
@@ -453,6 +471,9 @@ async fn push_one(
         ),
         None => (None, None),
     };
+    if rejudge {
+        head = devices::chain_place(tx, event).await?;
+    }
     let stream = event.stream.to_string();
     // An incident's cell (from its accepted report), a patrol's owner (its first actor).
     let (case_cell, stream_owner) = match event.stream {
@@ -530,6 +551,7 @@ async fn push_one(
                 true,
             )
         }
+        Verdict::Reject { reason, .. } if rejudge => return Ok(PushOutcome::Rejected { reason }),
         Verdict::Reject { reason, links } => {
             let held: i64 = tx
                 .query_one(
@@ -552,7 +574,7 @@ async fn push_one(
         // Not stored, the chain untouched.
         Verdict::Refuse { reason } => return Ok(PushOutcome::Rejected { reason }),
     };
-    if links {
+    if links && !rejudge {
         // The judge refused unless the device is unowned or `account`'s.
         tx.execute(
             "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES ($1, $2, $3, $4)
@@ -822,8 +844,10 @@ impl Storage for PostgresStorage {
         self.client()
             .await?
             .query_opt(
-                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
+                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id,
+                   d.wipe_requested_ms IS NOT NULL AND d.wiped_ms IS NULL, t.last_used_ms
                  FROM tokens t JOIN accounts a ON a.name = t.name
+                   LEFT JOIN devices d ON d.device_id = t.device_id AND t.device_id <> ''
                  WHERE t.digest = $1 AND t.created_ms > $2 AND NOT a.disabled",
                 &[&token_digest, &issued_after_ms],
             )
@@ -833,6 +857,8 @@ impl Storage for PostgresStorage {
                 Ok(TokenOwner {
                     account: to_account(row)?,
                     device_id: row.get(4),
+                    wipe_pending: row.get::<_, Option<bool>>(5).unwrap_or(false),
+                    last_used_ms: row.get(6),
                 })
             })
             .transpose()
@@ -1025,6 +1051,68 @@ impl Storage for PostgresStorage {
     async fn ping(&self) -> Result<(), StorageError> {
         self.client().await?.query_one("SELECT 1", &[]).await?;
         Ok(())
+    }
+
+    async fn device_admin(&self) -> Result<Vec<super::devices::DeviceAdmin>, StorageError> {
+        devices::device_admin(&self.client().await?).await
+    }
+
+    async fn tokens(
+        &self,
+        user: Option<&str>,
+    ) -> Result<Vec<super::devices::TokenRecord>, StorageError> {
+        devices::tokens(&self.client().await?, user).await
+    }
+
+    async fn revoke_tokens(
+        &self,
+        which: &super::devices::Revoke,
+        audit: &super::AuditEntry,
+    ) -> Result<u64, StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        devices::revoke_tokens(tx, which, audit).await
+    }
+
+    async fn token_used(&self, token_digest: &str, now_ms: i64) -> Result<(), StorageError> {
+        self.client()
+            .await?
+            .execute(
+                "UPDATE tokens SET last_used_ms = $1 WHERE digest = $2",
+                &[&now_ms, &token_digest],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn request_wipe(
+        &self,
+        device_id: &str,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        devices::request_wipe(tx, device_id, audit).await
+    }
+
+    async fn confirm_wipe(
+        &self,
+        device_id: &str,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        devices::confirm_wipe(tx, device_id, audit).await
+    }
+
+    async fn rejudge(
+        &self,
+        device_id: &str,
+        actor: &str,
+    ) -> Result<super::devices::Rejudged, StorageError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        devices::rejudge(tx, &self.reference, device_id, actor).await
     }
 
     async fn setting(&self, key: &str) -> Result<Option<String>, StorageError> {

@@ -36,11 +36,12 @@ use std::{
     },
 };
 
+mod devices;
 mod health;
 mod patrols;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 9;
+const SCHEMA_VERSION: i64 = 10;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -241,6 +242,7 @@ impl SqliteStorage {
                 (6, MIGRATE_6_TO_7),
                 (7, health::MIGRATE_7_TO_8),
                 (8, MIGRATE_8_TO_9),
+                (9, devices::MIGRATE_9_TO_10),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -412,43 +414,59 @@ fn push_one(
     grid: Option<&Grid>,
     received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
+    judge_in(tx, account, event, grid, received_ms, false)
+}
+
+/// Judges and stores one event; with `rejudge`, one held in quarantine (see
+/// [`devices::rejudge`]): judged against its own chain place, nothing stored when it
+/// still fails, and the device's chain head left where it is.
+fn judge_in(
+    tx: &rusqlite::Transaction<'_>,
+    account: &Account,
+    event: &Event,
+    grid: Option<&Grid>,
+    received_ms: i64,
+    rejudge: bool,
+) -> Result<PushOutcome, StorageError> {
     if let Some(reason) = foreign_actor(account, event) {
         return Ok(PushOutcome::Rejected { reason });
     }
     let hash = event.hash();
     let id = event.id.to_string();
-    let held = tx
-        .query_row(
-            "SELECT actor_user, hash, server_seq FROM events WHERE id = ?1",
-            [&id],
-            |r| {
-                Ok(Held {
-                    actor_user: r.get(0)?,
-                    hash: r.get(1)?,
-                    server_seq: Some(r.get(2)?),
-                    reason: None,
-                })
-            },
-        )
-        .optional()?;
-    if let Some(held) = held {
-        return Ok(repeat_outcome(account, held, &hash));
-    }
-    let held: Option<(String, String, String)> = tx
-        .query_row(
-            "SELECT body, hash, reason FROM quarantine WHERE id = ?1",
-            [&id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    if let Some((body, held_hash, reason)) = held {
-        let held = Held {
-            actor_user: parse_event(&body, None)?.actor.user,
-            hash: held_hash,
-            server_seq: None,
-            reason: Some(reason),
-        };
-        return Ok(repeat_outcome(account, held, &hash));
+    if !rejudge {
+        let held = tx
+            .query_row(
+                "SELECT actor_user, hash, server_seq FROM events WHERE id = ?1",
+                [&id],
+                |r| {
+                    Ok(Held {
+                        actor_user: r.get(0)?,
+                        hash: r.get(1)?,
+                        server_seq: Some(r.get(2)?),
+                        reason: None,
+                    })
+                },
+            )
+            .optional()?;
+        if let Some(held) = held {
+            return Ok(repeat_outcome(account, held, &hash));
+        }
+        let held: Option<(String, String, String)> = tx
+            .query_row(
+                "SELECT body, hash, reason FROM quarantine WHERE id = ?1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        if let Some((body, held_hash, reason)) = held {
+            let held = Held {
+                actor_user: parse_event(&body, None)?.actor.user,
+                hash: held_hash,
+                server_seq: None,
+                reason: Some(reason),
+            };
+            return Ok(repeat_outcome(account, held, &hash));
+        }
     }
     let device = tx
         .query_row(
@@ -465,10 +483,13 @@ fn push_one(
             },
         )
         .optional()?;
-    let (head, device_owner) = match device {
+    let (mut head, device_owner) = match device {
         Some((head, owner)) => (Some(head), Some(owner).filter(|o| !o.is_empty())),
         None => (None, None),
     };
+    if rejudge {
+        head = devices::chain_place(tx, event)?;
+    }
     let stream = event.stream.to_string();
     // An incident's cell (from its accepted report), a patrol's owner (its first actor).
     let (case_cell, stream_owner) = match event.stream {
@@ -533,6 +554,7 @@ fn push_one(
             health::link_photos(tx, event, &shas)?;
             (PushOutcome::Accepted { server_seq }, true)
         }
+        Verdict::Reject { reason, .. } if rejudge => return Ok(PushOutcome::Rejected { reason }),
         Verdict::Reject { reason, links } => {
             let held: i64 = tx.query_row(
                 "SELECT count(*) FROM quarantine WHERE device_id = ?1",
@@ -552,7 +574,7 @@ fn push_one(
         // Not stored, the chain untouched.
         Verdict::Refuse { reason } => return Ok(PushOutcome::Rejected { reason }),
     };
-    if links {
+    if links && !rejudge {
         // The judge refused unless the device is unowned or `account`'s.
         tx.execute(
             "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES (?1, ?2, ?3, ?4)
@@ -839,17 +861,28 @@ impl Storage for SqliteStorage {
         let digest = token_digest.to_string();
         self.read(move |conn| {
             conn.query_row(
-                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id
+                "SELECT a.name, a.role, a.scope, a.password_hash, t.device_id,
+                   d.wipe_requested_ms IS NOT NULL AND d.wiped_ms IS NULL, t.last_used_ms
                  FROM tokens t JOIN accounts a ON a.name = t.name
+                   LEFT JOIN devices d ON d.device_id = t.device_id AND t.device_id <> ''
                  WHERE t.digest = ?1 AND t.created_ms > ?2 AND a.disabled = 0",
                 params![digest, issued_after_ms],
-                |r| Ok((account_row(r)?, r.get::<_, String>(4)?)),
+                |r| {
+                    Ok((
+                        account_row(r)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, Option<bool>>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                    ))
+                },
             )
             .optional()?
-            .map(|(row, device_id)| {
+            .map(|(row, device_id, wipe, last_used_ms)| {
                 Ok(TokenOwner {
                     account: to_account(row)?,
                     device_id,
+                    wipe_pending: wipe.unwrap_or(false),
+                    last_used_ms,
                 })
             })
             .transpose()
@@ -1056,6 +1089,66 @@ impl Storage for SqliteStorage {
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
         users::audit_log(self, limit).await
+    }
+
+    async fn device_admin(&self) -> Result<Vec<super::devices::DeviceAdmin>, StorageError> {
+        self.read(|conn| devices::device_admin(conn)).await
+    }
+
+    async fn tokens(
+        &self,
+        user: Option<&str>,
+    ) -> Result<Vec<super::devices::TokenRecord>, StorageError> {
+        let user = user.map(str::to_string);
+        self.read(move |conn| devices::tokens(conn, user.as_deref()))
+            .await
+    }
+
+    async fn revoke_tokens(
+        &self,
+        which: &super::devices::Revoke,
+        audit: &super::AuditEntry,
+    ) -> Result<u64, StorageError> {
+        let (which, audit) = (which.clone(), audit.clone());
+        self.write(move |conn| devices::revoke_tokens(conn, &which, &audit))
+            .await
+    }
+
+    async fn token_used(&self, token_digest: &str, now_ms: i64) -> Result<(), StorageError> {
+        let digest = token_digest.to_string();
+        self.write(move |conn| devices::token_used(conn, &digest, now_ms))
+            .await
+    }
+
+    async fn request_wipe(
+        &self,
+        device_id: &str,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StorageError> {
+        let (device, audit) = (device_id.to_string(), audit.clone());
+        self.write(move |conn| devices::request_wipe(conn, &device, &audit))
+            .await
+    }
+
+    async fn confirm_wipe(
+        &self,
+        device_id: &str,
+        audit: &super::AuditEntry,
+    ) -> Result<(), StorageError> {
+        let (device, audit) = (device_id.to_string(), audit.clone());
+        self.write(move |conn| devices::confirm_wipe(conn, &device, &audit))
+            .await
+    }
+
+    async fn rejudge(
+        &self,
+        device_id: &str,
+        actor: &str,
+    ) -> Result<super::devices::Rejudged, StorageError> {
+        let (device, actor) = (device_id.to_string(), actor.to_string());
+        let inner = self.inner.clone();
+        self.write(move |conn| devices::rejudge(conn, &inner.reference, &device, &actor))
+            .await
     }
 
     async fn ping(&self) -> Result<(), StorageError> {

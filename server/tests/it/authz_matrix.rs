@@ -231,6 +231,10 @@ pub async fn world(s: Arc<dyn Storage>) -> World {
         tokens.insert(who, token);
     }
     tokens.insert(Who::Expired, tokens[&Who::Worker].clone());
+    // Devices of the targets, for the device and token routes (no caller uses them).
+    for (user, device) in [("target1", "dev-target1"), ("wu", "dev-wu")] {
+        admin::issue_token(s.as_ref(), user, device).await.unwrap();
+    }
     admin::set_disabled(s.as_ref(), "cli:test", "disabled1", true)
         .await
         .unwrap();
@@ -904,6 +908,97 @@ pub fn rows() -> Vec<Row> {
             |_, _, _| get("/v1/audit?limit=10"),
             admins(ok(200)),
         ),
+        row(
+            "GET",
+            "/v1/users/{name}/devices",
+            |_, _, i| {
+                get(format!(
+                    "/v1/users/{}/devices",
+                    if i { "target1" } else { "wu" }
+                ))
+            },
+            admins(ok(200)),
+        ),
+        // A device the matrix holds (inside) and one no one ever used (outside).
+        row(
+            "GET",
+            "/v1/devices/{id}/quarantine",
+            |_, _, i| {
+                get(format!(
+                    "/v1/devices/{}/quarantine",
+                    if i { "dev-target1" } else { "dev-nobody" }
+                ))
+            },
+            only(&[Who::Admin], ok(200), no(404)),
+        ),
+        // Nothing is quarantined on the target's device: refused as not applicable.
+        row(
+            "POST",
+            "/v1/devices/{id}/rejudge",
+            |_, _, i| {
+                req(
+                    Method::POST,
+                    format!(
+                        "/v1/devices/{}/rejudge",
+                        if i { "dev-target1" } else { "dev-nobody" }
+                    ),
+                )
+            },
+            only(&[Who::Admin], no(409).code("not_applicable"), no(404)),
+        ),
+        // The administrator marks the target's device lost (its token is no caller's).
+        row(
+            "POST",
+            "/v1/devices/{id}/wipe",
+            |_, _, i| {
+                req(
+                    Method::POST,
+                    format!(
+                        "/v1/devices/{}/wipe",
+                        if i { "dev-target1" } else { "dev-nobody" }
+                    ),
+                )
+            },
+            only(&[Who::Admin], ok(204), no(404)),
+        ),
+        row(
+            "GET",
+            "/v1/tokens",
+            |_, _, i| {
+                get(if i {
+                    "/v1/tokens?user=target1"
+                } else {
+                    "/v1/tokens"
+                })
+            },
+            admins(ok(200)).but(&[Who::Admin], ok(200).lacks("\"token\""), ok(200)),
+        ),
+        row(
+            "POST",
+            "/v1/tokens/revoke",
+            |_, _, i| {
+                with_json(
+                    Method::POST,
+                    "/v1/tokens/revoke",
+                    if i {
+                        json!({"user": "wu"})
+                    } else {
+                        json!({"user": "nobody"})
+                    },
+                )
+            },
+            only(&[Who::Admin], ok(200), no(404)),
+        ),
+        // Only a device told to wipe itself may acknowledge; no caller's device is.
+        row(
+            "POST",
+            "/v1/me/wiped",
+            |_, _, _| req(Method::POST, "/v1/me/wiped"),
+            signed(
+                no(409).code("no_wipe_pending"),
+                no(409).code("no_wipe_pending"),
+            ),
+        ),
     ]
 }
 
@@ -939,7 +1034,22 @@ async fn fingerprint(w: &World) -> String {
             }
         }
     }
-    format!("{events:?}\n{heads:?}\n{users:?}\n{audit:?}\n{files:?}")
+    // Tokens and wipe marks, without the last-use times every request moves.
+    let tokens: Vec<_> = s
+        .tokens(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| (t.id, t.user, t.device_id))
+        .collect();
+    let wipes: Vec<_> = s
+        .device_admin()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.device_id, d.wipe_requested_ms, d.wiped_ms))
+        .collect();
+    format!("{events:?}\n{heads:?}\n{users:?}\n{audit:?}\n{files:?}\n{tokens:?}\n{wipes:?}")
 }
 
 fn fill(w: &World, text: &str) -> String {

@@ -1070,7 +1070,12 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
              DROP TABLE open311_outbox; DROP TABLE device_health; DROP TABLE device_photos;
              DROP TABLE audit; ALTER TABLE accounts DROP COLUMN department;
              ALTER TABLE accounts DROP COLUMN disabled;
-             ALTER TABLE accounts DROP COLUMN last_sign_in_ms; PRAGMA user_version = 3;",
+             ALTER TABLE accounts DROP COLUMN last_sign_in_ms;
+             DROP INDEX tokens_device; ALTER TABLE tokens DROP COLUMN last_used_ms;
+             ALTER TABLE devices DROP COLUMN wipe_requested_ms;
+             ALTER TABLE devices DROP COLUMN wipe_requested_by;
+             ALTER TABLE devices DROP COLUMN wiped_ms;
+             PRAGMA user_version = 3;",
         )
         .unwrap();
     }

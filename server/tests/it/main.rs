@@ -11,6 +11,8 @@ mod conformance;
 mod console;
 mod console_actions;
 mod delivery_orders;
+mod devices_conformance;
+mod devices_http;
 mod evaluation_api;
 mod health_conformance;
 mod http;

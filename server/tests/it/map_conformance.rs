@@ -240,7 +240,12 @@ async fn sqlite_databases_of_version_6_learn_their_cases_points() {
              DROP TABLE device_health; DROP TABLE device_photos; DROP TABLE audit;
              ALTER TABLE accounts DROP COLUMN department;
              ALTER TABLE accounts DROP COLUMN disabled;
-             ALTER TABLE accounts DROP COLUMN last_sign_in_ms; PRAGMA user_version = 6;",
+             ALTER TABLE accounts DROP COLUMN last_sign_in_ms;
+             DROP INDEX tokens_device; ALTER TABLE tokens DROP COLUMN last_used_ms;
+             ALTER TABLE devices DROP COLUMN wipe_requested_ms;
+             ALTER TABLE devices DROP COLUMN wipe_requested_by;
+             ALTER TABLE devices DROP COLUMN wiped_ms;
+             PRAGMA user_version = 6;",
         )
         .unwrap();
     }

@@ -15,7 +15,7 @@ fn to_user(row: &tokio_postgres::Row) -> Result<UserRecord, StorageError> {
     })
 }
 
-async fn audit_in(c: &impl GenericClient, e: &AuditEntry) -> Result<(), StorageError> {
+pub(super) async fn audit_in(c: &impl GenericClient, e: &AuditEntry) -> Result<(), StorageError> {
     c.execute(
         "INSERT INTO audit (at_ms, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
         &[&e.at_ms, &e.actor, &e.action, &e.target, &e.detail],

@@ -36,7 +36,7 @@ fn user_in(conn: &Connection, name: &str) -> Result<Option<UserRecord>, StorageE
     .transpose()
 }
 
-fn audit_in(conn: &Connection, e: &AuditEntry) -> Result<(), StorageError> {
+pub(super) fn audit_in(conn: &Connection, e: &AuditEntry) -> Result<(), StorageError> {
     conn.execute(
         "INSERT INTO audit (at_ms, actor, action, target, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![e.at_ms, e.actor, e.action, e.target, e.detail],
