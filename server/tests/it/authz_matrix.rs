@@ -232,7 +232,7 @@ pub async fn world(s: Arc<dyn Storage>) -> World {
     }
     tokens.insert(Who::Expired, tokens[&Who::Worker].clone());
     // Devices of the targets, for the device and token routes (no caller uses them).
-    for (user, device) in [("target1", "dev-target1"), ("wu", "dev-wu")] {
+    for (user, device) in [("target1", "dev-target1"), ("water1", "dev-water1")] {
         admin::issue_token(s.as_ref(), user, device).await.unwrap();
     }
     admin::set_disabled(s.as_ref(), "cli:test", "disabled1", true)
@@ -929,7 +929,7 @@ pub fn rows() -> Vec<Row> {
                     if i { "dev-target1" } else { "dev-nobody" }
                 ))
             },
-            only(&[Who::Admin], ok(200), no(404)),
+            admins(no(404)).but(&[Who::Admin], ok(200), no(404)),
         ),
         // Nothing is quarantined on the target's device: refused as not applicable.
         row(
@@ -944,7 +944,7 @@ pub fn rows() -> Vec<Row> {
                     ),
                 )
             },
-            only(&[Who::Admin], no(409).code("not_applicable"), no(404)),
+            admins(no(404)).but(&[Who::Admin], no(409).code("not_applicable"), no(404)),
         ),
         // The administrator marks the target's device lost (its token is no caller's).
         row(
@@ -959,7 +959,7 @@ pub fn rows() -> Vec<Row> {
                     ),
                 )
             },
-            only(&[Who::Admin], ok(204), no(404)),
+            admins(no(404)).but(&[Who::Admin], ok(204), no(404)),
         ),
         row(
             "GET",
@@ -981,13 +981,13 @@ pub fn rows() -> Vec<Row> {
                     Method::POST,
                     "/v1/tokens/revoke",
                     if i {
-                        json!({"user": "wu"})
+                        json!({"user": "water1"})
                     } else {
                         json!({"user": "nobody"})
                     },
                 )
             },
-            only(&[Who::Admin], ok(200), no(404)),
+            admins(no(404)).but(&[Who::Admin], ok(200), no(404)),
         ),
         // Only a device told to wipe itself may acknowledge; no caller's device is.
         row(
