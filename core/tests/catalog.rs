@@ -21,7 +21,7 @@ fn kcity() -> Catalog {
 #[test]
 fn the_kcity_catalogue_loads_with_both_code_schemes() {
     let cat = kcity();
-    assert_eq!(cat.version(), "kcity-2026.1");
+    assert_eq!(cat.version(), "kcity-2026.2");
     assert_eq!(cat.categories().len(), 56);
     assert_eq!(cat.departments().len(), 12);
     let new = cat
