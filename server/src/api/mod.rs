@@ -5,7 +5,7 @@
 mod actions;
 mod blobs;
 pub mod cases;
-mod catalog;
+pub(crate) mod catalog;
 mod contact;
 mod devices;
 pub mod error;

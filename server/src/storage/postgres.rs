@@ -400,6 +400,7 @@ async fn push_one(
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
     received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
     if let Some(reason) = foreign_actor(account, event) {
@@ -495,7 +496,7 @@ async fn push_one(
         stream_owner,
         received_ms,
     };
-    let verdict = judge(account, event, &known, grid);
+    let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -630,14 +631,14 @@ impl Storage for PostgresStorage {
         )
         .await?;
         let grid = current::<Grid>(&tx, &self.reference.grid).await?;
+        let catalog = current::<Catalog>(&tx, &self.reference.catalog).await?;
         let received_ms = now_ms();
         let mut outcomes = Vec::with_capacity(events.len());
         for event in &events {
-            outcomes.push(push_one(&tx, account, event, grid.as_deref(), received_ms).await?);
+            outcomes.push(push_one(&tx, account, event, grid.as_deref(), catalog.as_deref(), received_ms).await?);
         }
         let touched = touched_cases(&events, &outcomes);
         if !touched.is_empty() {
-            let catalog = current::<Catalog>(&tx, &self.reference.catalog).await?;
             for stream in &touched {
                 project_case(&tx, stream, catalog.as_deref()).await?;
             }

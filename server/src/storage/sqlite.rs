@@ -410,6 +410,7 @@ fn push_one(
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
     received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
     if let Some(reason) = foreign_actor(account, event) {
@@ -506,7 +507,7 @@ fn push_one(
         stream_owner,
         received_ms,
     };
-    let verdict = judge(account, event, &known, grid);
+    let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -631,14 +632,14 @@ impl Storage for SqliteStorage {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let grid = current::<Grid>(&tx, &inner.reference.grid)?;
+            let catalog = current::<Catalog>(&tx, &inner.reference.catalog)?;
             let received_ms = now_ms();
             let outcomes = events
                 .iter()
-                .map(|e| push_one(&tx, &account, e, grid.as_deref(), received_ms))
+                .map(|e| push_one(&tx, &account, e, grid.as_deref(), catalog.as_deref(), received_ms))
                 .collect::<Result<Vec<_>, _>>()?;
             let touched = touched_cases(&events, &outcomes);
             if !touched.is_empty() {
-                let catalog = current::<Catalog>(&tx, &inner.reference.catalog)?;
                 for stream in &touched {
                     project_case(&tx, stream, catalog.as_deref())?;
                 }
