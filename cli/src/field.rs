@@ -304,6 +304,20 @@ pub fn run(args: FieldArgs) -> Result<ExitCode> {
                 output::json(&with_gcj02(detail_json(&detail), lat, lon, gcj02))?;
             } else {
                 print_detail(&detail, store.calendar()?.utc_offset_minutes());
+                // The category's 立案条件 and 结案条件, for whoever registers or closes it.
+                if let Some(c) = store
+                    .catalog()?
+                    .and_then(|k| k.get(detail.case.category()).cloned())
+                {
+                    for (label, text) in [
+                        ("register if", &c.registration_condition),
+                        ("close if", &c.closing_condition),
+                    ] {
+                        if !text.is_empty() {
+                            output::line(format!("{label:<10}{text}"));
+                        }
+                    }
+                }
                 if gcj02 {
                     let g = gridwork_core::geo::wgs84_to_gcj02(gridwork_core::geo::LatLon::new(
                         detail.case.report.lat,

@@ -472,7 +472,8 @@ mod tests {
     fn a_worker_cannot_pass_a_report_off_as_a_residents() {
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.payload["source"] = "resident".into();
-        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known(), None, None)
+        let Verdict::Reject { reason, .. } =
+            judge(&account(Role::Worker), &e, &known(), None, None)
         else {
             panic!("accepted a worker's report as a resident's")
         };
@@ -508,7 +509,8 @@ mod tests {
         ));
         // The author claiming another role: quarantined, still on the chain.
         let e = event(Role::Supervisor, report(Some("32050800101")));
-        let Verdict::Reject { reason, links } = judge(&account(Role::Worker), &e, &known(), None, None)
+        let Verdict::Reject { reason, links } =
+            judge(&account(Role::Worker), &e, &known(), None, None)
         else {
             panic!()
         };
@@ -525,7 +527,8 @@ mod tests {
             case_cell: Some("32050800101".into()),
             ..known()
         };
-        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known, None, None) else {
+        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known, None, None)
+        else {
             panic!()
         };
         assert!(reason.contains("may not dispatch"));
@@ -549,7 +552,8 @@ mod tests {
             device_owner: Some("zhao".into()),
             ..known()
         };
-        let Verdict::Refuse { reason } = judge(&account(Role::Worker), &e, &zhaos, None, None) else {
+        let Verdict::Refuse { reason } = judge(&account(Role::Worker), &e, &zhaos, None, None)
+        else {
             panic!()
         };
         assert!(reason.contains("belongs to another account"), "{reason}");
@@ -682,7 +686,9 @@ mod tests {
             ..known()
         };
         assert!(rejected(judge(&li, &finish, &zhaos, Some(&grid), None)).contains("another worker"));
-        assert!(rejected(judge(&li, &finish, &known(), Some(&grid), None)).contains("unknown patrol"));
+        assert!(
+            rejected(judge(&li, &finish, &known(), Some(&grid), None)).contains("unknown patrol")
+        );
         let own = Known {
             stream_owner: Some("li".into()),
             ..known()

@@ -130,4 +130,3 @@ pub struct Department {
     /// English name.
     pub name_en: String,
 }
-

@@ -121,4 +121,3 @@ pub(super) fn check_departments(departments: &[Department]) -> Result<(), Catalo
     }
     Ok(())
 }
-

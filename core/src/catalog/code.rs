@@ -132,7 +132,6 @@ impl fmt::Display for CategoryKind {
     }
 }
 
-
 /// Chinese and English names of a major class of the newer (2+3 digit) national scheme:
 /// `01`–`05` are component classes, `06`–`10` event classes.
 pub fn major_class_name(major: &str) -> Option<(&'static str, &'static str)> {

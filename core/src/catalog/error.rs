@@ -152,7 +152,6 @@ pub enum CatalogError {
     },
 }
 
-
 /// Why a category reference (`0101`, `component/0101`) named no single category.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LookupError {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::category::{Category, CentreLimits, Department};
-use super::code::{CategoryCode, CategoryKind};
 use super::check::check_category;
+use super::code::{CategoryCode, CategoryKind};
 use super::{Catalog, CatalogError, MAX_TIME_LIMIT_VALUE};
 use crate::calendar::{RawCalendar, TimeLimit, WorkingCalendar};
 
@@ -133,4 +133,3 @@ impl TryFrom<RawCatalog> for Catalog {
         Ok(catalog)
     }
 }
-

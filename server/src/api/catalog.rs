@@ -68,7 +68,7 @@ pub(crate) async fn stored(
 /// code, or `kind/code` where a component and an event share the code). A reference the
 /// catalogue does not know is kept as given (it matches no case, or cases of an older
 /// catalogue); a bare code the catalogue holds as both kinds is refused.
-pub(crate) fn canonical_category(catalog: Option<&Catalog>, text: &str) -> Result<String, String> {
+pub fn canonical_category(catalog: Option<&Catalog>, text: &str) -> Result<String, String> {
     match catalog.map(|c| c.canonical(text)) {
         Some(Ok(reference)) => Ok(reference),
         Some(Err(e @ LookupError::Ambiguous { .. })) => Err(e.to_string()),

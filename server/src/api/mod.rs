@@ -5,7 +5,7 @@
 mod actions;
 mod blobs;
 pub mod cases;
-pub(crate) mod catalog;
+pub mod catalog;
 mod contact;
 mod devices;
 pub mod error;

@@ -68,7 +68,12 @@ fn service(catalog: &Catalog, c: &Category, english: bool) -> Service {
 
 fn services(catalog: Option<&Catalog>, english: bool) -> Vec<Service> {
     catalog
-        .map(|cat| cat.categories().iter().map(|c| service(cat, c, english)).collect())
+        .map(|cat| {
+            cat.categories()
+                .iter()
+                .map(|c| service(cat, c, english))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

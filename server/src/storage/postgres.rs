@@ -635,7 +635,17 @@ impl Storage for PostgresStorage {
         let received_ms = now_ms();
         let mut outcomes = Vec::with_capacity(events.len());
         for event in &events {
-            outcomes.push(push_one(&tx, account, event, grid.as_deref(), catalog.as_deref(), received_ms).await?);
+            outcomes.push(
+                push_one(
+                    &tx,
+                    account,
+                    event,
+                    grid.as_deref(),
+                    catalog.as_deref(),
+                    received_ms,
+                )
+                .await?,
+            );
         }
         let touched = touched_cases(&events, &outcomes);
         if !touched.is_empty() {

@@ -636,7 +636,16 @@ impl Storage for SqliteStorage {
             let received_ms = now_ms();
             let outcomes = events
                 .iter()
-                .map(|e| push_one(&tx, &account, e, grid.as_deref(), catalog.as_deref(), received_ms))
+                .map(|e| {
+                    push_one(
+                        &tx,
+                        &account,
+                        e,
+                        grid.as_deref(),
+                        catalog.as_deref(),
+                        received_ms,
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let touched = touched_cases(&events, &outcomes);
             if !touched.is_empty() {

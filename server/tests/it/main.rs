@@ -5,6 +5,7 @@
 
 mod cases_api;
 mod cases_conformance;
+mod catalog_conformance;
 mod common;
 mod conformance;
 mod console;
