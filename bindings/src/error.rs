@@ -95,7 +95,9 @@ pub fn map_core_error(e: CoreError) -> GridworkError {
             GridworkError::InvalidInput(message)
         }
         CoreError::Workflow(_) => GridworkError::Workflow(message),
-        CoreError::UnknownCategory(_) => GridworkError::UnknownCategory(message),
+        CoreError::UnknownCategory(_) | CoreError::AmbiguousCategory(_) => {
+            GridworkError::UnknownCategory(message)
+        }
         CoreError::NotFound { .. } => GridworkError::NotFound(message),
         CoreError::NotInitialized => GridworkError::NotInitialized(message),
         CoreError::Photo { .. } => GridworkError::Photo(message),

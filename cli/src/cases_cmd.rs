@@ -182,6 +182,26 @@ pub fn show(ctx: &Ctx, id: uuid::Uuid, json: bool, gcj02: bool) -> Result<()> {
         return output::json(&with_gcj02(detail_json(&detail, &names), lat, lon, gcj02));
     }
     print_detail(&detail, &names, ctx.offset()?);
+    // The category's 立案条件 and 结案条件, for whoever registers or closes it.
+    if let Some(c) = ctx
+        .store
+        .catalog()?
+        .and_then(|k| k.get(detail.case.category()).cloned())
+    {
+        let (register, close) = match ctx.lang {
+            Lang::En => (&c.registration_condition, &c.closing_condition),
+            Lang::Zh => (&c.registration_condition_zh, &c.closing_condition_zh),
+        };
+        let labels = match ctx.lang {
+            Lang::En => ["register if", "close if"],
+            Lang::Zh => ["立案条件", "结案条件"],
+        };
+        for (label, text) in labels.into_iter().zip([register, close]) {
+            if !text.is_empty() {
+                output::line(format!("{label:<10}{text}"));
+            }
+        }
+    }
     if gcj02 {
         let g = gridwork_core::geo::wgs84_to_gcj02(gridwork_core::geo::LatLon::new(lat, lon));
         output::line(format!("gcj-02    {:.6}, {:.6}", g.lat, g.lon));

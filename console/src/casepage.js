@@ -198,6 +198,7 @@ export function createCasePage(dialog, { api, catalog, onChanged, onClosed = () 
     }));
     const has = (set) => names.some((n) => set.has(n));
     return el('div', { className: 'actions' },
+      conditions(c, names),
       el('label', { htmlFor: 'action-note', text: t('note_or_reason') }), note,
       has(NEEDS_DEPARTMENT) ? [el('label', { htmlFor: 'action-department', text: t('department') }), dept] : null,
       names.includes('dispatch') && limit ? el('p', { className: 'muted', id: 'dispatch-limit', text: t('dispatch_deadline', { limit }) }) : null,
@@ -205,6 +206,22 @@ export function createCasePage(dialog, { api, catalog, onChanged, onClosed = () 
       has(NEEDS_PHOTO) ? [el('label', { htmlFor: 'action-photo', text: t('after_photo') }), photo] : null,
       el('div', { className: 'action-buttons' }, buttons),
       message);
+  }
+
+  // The category's registration condition (立案条件) beside register, its closing
+  // condition (结案条件) beside close, from the catalogue (a reference is `code` or
+  // `kind/code`).
+  function conditions(c, names) {
+    const [kind, code] = String(c.category ?? '').includes('/') ? String(c.category).split('/') : [null, c.category];
+    const cat = (catalog()?.categories || []).find((x) => x.code === code && (!kind || x.kind === kind));
+    const line = (id, label, en, zh) => ((en || zh)
+      ? el('p', { className: 'condition', id }, el('strong', { text: `${t(label)}: ` }), (lang() === 'zh' ? zh : en) || en || zh)
+      : null);
+    if (!cat) return null;
+    return [
+      names.includes('register') ? line('registration-condition', 'registration_condition', cat.registration_condition, cat.registration_condition_zh) : null,
+      names.includes('close') ? line('closing-condition', 'closing_condition', cat.closing_condition, cat.closing_condition_zh) : null,
+    ];
   }
 
   // The conflicts the fold flagged: each unresolved one offers a supervisor "resolve"

@@ -464,6 +464,8 @@ async function casesInEnglish() {
       return img?.src.startsWith('blob:') && img.complete && img.naturalWidth === 160;
     });
     assert.deepEqual(await page.locator('#case-page button.action').evaluateAll((bs) => bs.map((b) => b.dataset.action)), ['register', 'cancel', 'check']);
+    // The category's registration condition (立案条件) shows beside register.
+    assert.equal(await text(page, '#registration-condition'), 'Registration condition: Visible rubbish, dirt or waste in a public place');
 
     step('cancel needs a reason; register, then dispatch to a department');
     await page.click('#case-page button[data-action="cancel"]');

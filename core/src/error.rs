@@ -40,6 +40,10 @@ pub enum Error {
     /// A category code that is not in the store's catalogue.
     #[error("unknown category {0:?}: import a catalogue that has it")]
     UnknownCategory(String),
+    /// A bare old-scheme code that is both a component and an event class in the
+    /// store's catalogue: the report must say which (`component/0101`, `event/0101`).
+    #[error("ambiguous category {0:?}: it is both a component and an event; give component/{0} or event/{0}")]
+    AmbiguousCategory(String),
     /// A department id that is not in the store's catalogue.
     #[error("unknown department {0:?}")]
     UnknownDepartment(String),

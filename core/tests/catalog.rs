@@ -21,9 +21,9 @@ fn kcity() -> Catalog {
 #[test]
 fn the_kcity_catalogue_loads_with_both_code_schemes() {
     let cat = kcity();
-    assert_eq!(cat.version(), "kcity-2026.1");
-    assert_eq!(cat.categories().len(), 56);
-    assert_eq!(cat.departments().len(), 12);
+    assert_eq!(cat.version(), "kcity-2026.2");
+    assert_eq!(cat.categories().len(), 229);
+    assert_eq!(cat.departments().len(), 19);
     let new = cat
         .categories()
         .iter()
@@ -34,7 +34,7 @@ fn the_kcity_catalogue_loads_with_both_code_schemes() {
         .iter()
         .filter(|c| c.code.scheme() == CodeScheme::Old)
         .count();
-    assert_eq!((new, old), (50, 6));
+    assert_eq!((new, old), (223, 6));
     let codes: Vec<&str> = cat.categories().iter().map(|c| c.code.as_str()).collect();
     let mut sorted = codes.clone();
     sorted.sort_unstable();
@@ -225,9 +225,18 @@ fn malformed_json_is_a_json_error() {
 
 #[test]
 fn duplicate_code() {
-    let err = broken(|v| v["categories"][0]["code"] = json!("0101"));
+    // An old-scheme component and event may share a code (0101 is both) ...
+    let mut v = base();
+    v["categories"][0]["code"] = json!("0101");
+    let shared = load(&v).unwrap();
+    assert_eq!(
+        shared.with_code(&CategoryCode::new("0101").unwrap()).len(),
+        2
+    );
+    // ... two of the same kind may not.
+    let err = broken(|v| v["categories"][1]["code"] = json!("0101"));
     assert!(
-        matches!(err, CatalogError::DuplicateCode { index: 2, ref code, first_index: 0 } if code == "0101"),
+        matches!(err, CatalogError::DuplicateCode { index: 2, ref code, kind: CategoryKind::Event, first_index: 1 } if code == "0101"),
         "{err}"
     );
     let err = broken(|v| v["categories"][1] = v["categories"][0].clone());

@@ -17,6 +17,7 @@
 
 use crate::account::{department_key, Account};
 use gridwork_core::{
+    catalog::{Catalog, CategoryRef, LookupError},
     geo::{validate_point, Grid},
     model::{validate_name, Action, Event, IncidentEvent, Stream, GENESIS_HASH, MAX_NOTE_CHARS},
     workflow,
@@ -122,7 +123,13 @@ pub fn foreign_id() -> String {
 /// account (else refused); the event must extend the device's chain (else quarantined
 /// off-chain); the actor's role must be the account's; the kind and the clock must be
 /// sane; then the stream's own rules.
-pub fn judge(account: &Account, event: &Event, known: &Known, grid: Option<&Grid>) -> Verdict {
+pub fn judge(
+    account: &Account,
+    event: &Event,
+    known: &Known,
+    grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
+) -> Verdict {
     if let Some(reason) = foreign_actor(account, event) {
         return Verdict::Refuse { reason };
     }
@@ -175,8 +182,24 @@ pub fn judge(account: &Account, event: &Event, known: &Known, grid: Option<&Grid
         return reject(reason);
     }
     match event.stream {
-        Stream::Incident(_) => judge_incident(account, event, known, grid),
+        Stream::Incident(_) => judge_incident(account, event, known, grid, catalog),
         Stream::Patrol(_) => judge_patrol(account, event, known, grid),
+    }
+}
+
+/// What is wrong with a report's category reference, if anything: a qualified reference
+/// with an unknown kind (`animal/0101`), or a bare code the server's catalogue holds as
+/// both a component and an event. Other codes pass as before (a device may know a
+/// newer catalogue).
+fn category_fault(category: &str, catalog: Option<&Catalog>) -> Option<String> {
+    if category.contains('/') {
+        if let Err(e) = CategoryRef::parse(category) {
+            return Some(format!("malformed event: {e}"));
+        }
+    }
+    match catalog.map(|c| c.resolve(category)) {
+        Some(Err(e @ LookupError::Ambiguous { .. })) => Some(e.to_string()),
+        _ => None,
     }
 }
 
@@ -205,7 +228,13 @@ fn envelope_fault(event: &Event, received_ms: i64) -> Option<String> {
     None
 }
 
-fn judge_incident(account: &Account, event: &Event, known: &Known, grid: Option<&Grid>) -> Verdict {
+fn judge_incident(
+    account: &Account,
+    event: &Event,
+    known: &Known,
+    grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
+) -> Verdict {
     let parsed = match IncidentEvent::parse(&event.kind, &event.payload) {
         Ok(p) => p,
         Err(e) => return reject(format!("malformed event: {e}")),
@@ -227,6 +256,9 @@ fn judge_incident(account: &Account, event: &Event, known: &Known, grid: Option<
                     "a {} may not file a report from source {source}",
                     event.actor.role
                 ));
+            }
+            if let Some(reason) = category_fault(&report.category, catalog) {
+                return reject(reason);
             }
             if let Err(e) = validate_point(report.lat, report.lon) {
                 return reject(format!("malformed event: {e}"));
@@ -419,19 +451,19 @@ mod tests {
     fn reports_in_scope_pass_and_out_of_scope_fail() {
         let ok = event(Role::Worker, report(Some("32050800101")));
         assert_eq!(
-            judge(&account(Role::Worker), &ok, &known(), None),
+            judge(&account(Role::Worker), &ok, &known(), None, None),
             Verdict::Accept {
                 cells: vec!["32050800101".into()]
             }
         );
         let far = event(Role::Worker, report(Some("32050800201")));
         assert!(matches!(
-            judge(&account(Role::Worker), &far, &known(), None),
+            judge(&account(Role::Worker), &far, &known(), None, None),
             Verdict::Reject { links: true, .. }
         ));
         let nowhere = event(Role::Worker, report(None));
         assert!(matches!(
-            judge(&account(Role::Worker), &nowhere, &known(), None),
+            judge(&account(Role::Worker), &nowhere, &known(), None, None),
             Verdict::Reject { .. }
         ));
     }
@@ -440,28 +472,29 @@ mod tests {
     fn a_worker_cannot_pass_a_report_off_as_a_residents() {
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.payload["source"] = "resident".into();
-        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known(), None)
+        let Verdict::Reject { reason, .. } =
+            judge(&account(Role::Worker), &e, &known(), None, None)
         else {
             panic!("accepted a worker's report as a resident's")
         };
         assert!(reason.contains("source resident"), "{reason}");
         e.payload["source"] = "grid_worker".into();
         assert!(matches!(
-            judge(&account(Role::Worker), &e, &known(), None),
+            judge(&account(Role::Worker), &e, &known(), None, None),
             Verdict::Accept { .. }
         ));
         let mut filed = event(Role::Integration, report(Some("32050800101")));
         let integration = account(Role::Integration);
         assert!(
             matches!(
-                judge(&integration, &filed, &known(), None),
+                judge(&integration, &filed, &known(), None, None),
                 Verdict::Reject { .. }
             ),
             "an integration account files no grid worker's report"
         );
         filed.payload["source"] = "resident".into();
         assert!(matches!(
-            judge(&integration, &filed, &known(), None),
+            judge(&integration, &filed, &known(), None, None),
             Verdict::Accept { .. }
         ));
     }
@@ -471,12 +504,13 @@ mod tests {
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.device_seq = 2;
         assert!(matches!(
-            judge(&account(Role::Worker), &e, &known(), None),
+            judge(&account(Role::Worker), &e, &known(), None, None),
             Verdict::Reject { links: false, .. }
         ));
         // The author claiming another role: quarantined, still on the chain.
         let e = event(Role::Supervisor, report(Some("32050800101")));
-        let Verdict::Reject { reason, links } = judge(&account(Role::Worker), &e, &known(), None)
+        let Verdict::Reject { reason, links } =
+            judge(&account(Role::Worker), &e, &known(), None, None)
         else {
             panic!()
         };
@@ -493,7 +527,8 @@ mod tests {
             case_cell: Some("32050800101".into()),
             ..known()
         };
-        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known, None) else {
+        let Verdict::Reject { reason, .. } = judge(&account(Role::Worker), &e, &known, None, None)
+        else {
             panic!()
         };
         assert!(reason.contains("may not dispatch"));
@@ -506,7 +541,7 @@ mod tests {
         // Another user's event: refused even when its chain is broken too.
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.device_seq = 7;
-        let Verdict::Refuse { reason } = judge(&other, &e, &known(), None) else {
+        let Verdict::Refuse { reason } = judge(&other, &e, &known(), None, None) else {
             panic!()
         };
         assert!(reason.contains("pushed as another user"), "{reason}");
@@ -517,7 +552,8 @@ mod tests {
             device_owner: Some("zhao".into()),
             ..known()
         };
-        let Verdict::Refuse { reason } = judge(&account(Role::Worker), &e, &zhaos, None) else {
+        let Verdict::Refuse { reason } = judge(&account(Role::Worker), &e, &zhaos, None, None)
+        else {
             panic!()
         };
         assert!(reason.contains("belongs to another account"), "{reason}");
@@ -527,7 +563,7 @@ mod tests {
             ..known()
         };
         assert!(matches!(
-            judge(&account(Role::Worker), &e, &own, None),
+            judge(&account(Role::Worker), &e, &own, None, None),
             Verdict::Accept { .. }
         ));
     }
@@ -559,16 +595,16 @@ mod tests {
             Role::Worker,
             report_at(31.30603, 120.59483, Some("32050800100101")),
         );
-        let reason = rejected(judge(&li, &e, &known(), Some(&grid)));
+        let reason = rejected(judge(&li, &e, &known(), Some(&grid), None));
         assert!(reason.contains("32050800200101"), "{reason}");
         // At 0,0 (outside every cell) with a claimed cell: outside the area.
         let e = event(Role::Worker, report_at(0.0, 0.0, Some("32050800100101")));
-        let reason = rejected(judge(&li, &e, &known(), Some(&grid)));
+        let reason = rejected(judge(&li, &e, &known(), Some(&grid), None));
         assert!(reason.contains("outside every grid cell"), "{reason}");
         // Latitude 999 or NaN: malformed.
         for (lat, lon) in [(999.0, 120.6), (-90.5, 120.6), (31.3, 181.0)] {
             let e = event(Role::Worker, report_at(lat, lon, Some("32050800100101")));
-            let reason = rejected(judge(&li, &e, &known(), Some(&grid)));
+            let reason = rejected(judge(&li, &e, &known(), Some(&grid), None));
             assert!(reason.contains("invalid coordinate"), "{reason}");
         }
         // An invented cell code inside li's street prefix, point in li's cell 02: the
@@ -578,7 +614,7 @@ mod tests {
             report_at(31.305958, 120.58431, Some("32050800199999")),
         );
         assert_eq!(
-            judge(&li, &e, &known(), Some(&grid)),
+            judge(&li, &e, &known(), Some(&grid), None),
             Verdict::Accept {
                 cells: vec!["32050800100102".into()]
             }
@@ -595,23 +631,23 @@ mod tests {
             description: "x".repeat(4001),
             ..r
         });
-        let reason = rejected(judge(&li, &event(Role::Worker, long), &known(), None));
+        let reason = rejected(judge(&li, &event(Role::Worker, long), &known(), None, None));
         assert!(reason.contains("at most 4000"), "{reason}");
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.kind = format!("incident.{}", "x".repeat(80));
-        assert!(rejected(judge(&li, &e, &known(), None)).contains("kind"));
+        assert!(rejected(judge(&li, &e, &known(), None, None)).contains("kind"));
         // 9e15 ms (year 287,000) and 1970: the clock is wrong.
         for wall in [9_000_000_000_000_000, 1_000] {
             let mut e = event(Role::Worker, report(Some("32050800101")));
             e.hlc = Hlc::new(wall, 0);
-            let reason = rejected(judge(&li, &e, &known(), None));
+            let reason = rejected(judge(&li, &e, &known(), None, None));
             assert!(reason.contains("clock is wrong"), "{reason}");
         }
         // Half an hour fast is tolerated.
         let mut e = event(Role::Worker, report(Some("32050800101")));
         e.hlc = Hlc::new(NOW + 30 * 60_000, 0);
         assert!(matches!(
-            judge(&li, &e, &known(), None),
+            judge(&li, &e, &known(), None, None),
             Verdict::Accept { .. }
         ));
     }
@@ -632,7 +668,7 @@ mod tests {
             serde_json::json!({"cells": ["32050800100101"], "started_at_ms": NOW}),
         );
         assert_eq!(
-            judge(&li, &start, &known(), Some(&grid)),
+            judge(&li, &start, &known(), Some(&grid), None),
             Verdict::Accept {
                 cells: vec!["32050800100101".into()]
             }
@@ -642,21 +678,23 @@ mod tests {
             "patrol.started",
             serde_json::json!({"cells": ["32050800199999"]}),
         );
-        assert!(rejected(judge(&li, &bogus, &known(), Some(&grid))).contains("not a cell"));
+        assert!(rejected(judge(&li, &bogus, &known(), Some(&grid), None)).contains("not a cell"));
         // Appending to zhao's patrol, or to a patrol the server never saw start.
         let finish = patrol("patrol.finished", serde_json::json!({}));
         let zhaos = Known {
             stream_owner: Some("zhao".into()),
             ..known()
         };
-        assert!(rejected(judge(&li, &finish, &zhaos, Some(&grid))).contains("another worker"));
-        assert!(rejected(judge(&li, &finish, &known(), Some(&grid))).contains("unknown patrol"));
+        assert!(rejected(judge(&li, &finish, &zhaos, Some(&grid), None)).contains("another worker"));
+        assert!(
+            rejected(judge(&li, &finish, &known(), Some(&grid), None)).contains("unknown patrol")
+        );
         let own = Known {
             stream_owner: Some("li".into()),
             ..known()
         };
         assert!(matches!(
-            judge(&li, &finish, &own, Some(&grid)),
+            judge(&li, &finish, &own, Some(&grid), None),
             Verdict::Accept { .. }
         ));
     }

@@ -7,6 +7,7 @@ use super::{
 };
 use crate::{
     calendar::TimeLimit,
+    catalog::LookupError,
     db::{self, events::StoredEvent, CaseSummary, ListFilter, Page, PageCursor},
     error::{Error, Result},
     geo::validate_point,
@@ -56,9 +57,13 @@ impl Store {
             .catalog
             .as_ref()
             .ok_or_else(|| Error::UnknownCategory(draft.category.clone()))?;
-        if catalog.get(&draft.category).is_none() {
-            return Err(Error::UnknownCategory(draft.category.clone()));
-        }
+        // Stored as the catalogue's reference: the bare code, or `kind/code` where a
+        // component and an event share the code (old scheme).
+        let category = match catalog.resolve(&draft.category) {
+            Ok(c) => catalog.reference(c),
+            Err(LookupError::Ambiguous { code }) => return Err(Error::AmbiguousCategory(code)),
+            Err(_) => return Err(Error::UnknownCategory(draft.category.clone())),
+        };
         let staged = draft
             .photos
             .iter()
@@ -69,7 +74,7 @@ impl Store {
             .locate(draft.lat, draft.lon)
             .map(|c| c.code.as_str().to_string());
         let report = Report {
-            category: draft.category.clone(),
+            category,
             lat: draft.lat,
             lon: draft.lon,
             accuracy_m: draft.accuracy_m,

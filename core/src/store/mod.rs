@@ -244,7 +244,9 @@ impl Store {
             let mut stmt = tx.prepare("INSERT INTO categories (code, json) VALUES (?1, ?2)")?;
             for c in catalog.categories() {
                 let json = serde_json::to_string(c).map_err(|e| Error::Corrupt(e.to_string()))?;
-                stmt.execute(rusqlite::params![c.code.as_str(), json])?;
+                // Keyed by the reference: the bare code, or `kind/code` where an
+                // old-scheme component and event share the code.
+                stmt.execute(rusqlite::params![catalog.reference(c), json])?;
             }
             meta_set(tx, "catalog", &text)?;
             Ok(())

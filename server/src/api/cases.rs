@@ -229,10 +229,17 @@ pub async fn list(
 ) -> Result<Json<CaseList>, ApiError> {
     let Query(pairs) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let now = now_ms();
-    let filter = query::parse(&pairs, &account, now).map_err(|e| match e {
+    let mut filter = query::parse(&pairs, &account, now).map_err(|e| match e {
         QueryError::Invalid(m) => ApiError::BadRequest(m),
         QueryError::OutOfScope(m) => ApiError::Forbidden(m),
     })?;
+    if let Some(category) = &filter.category {
+        let catalog = super::catalog::stored(&*state.storage).await?;
+        filter.category = Some(
+            super::catalog::canonical_category(catalog.as_ref(), category)
+                .map_err(|m| ApiError::BadRequest(format!("category: {m}")))?,
+        );
+    }
     let page = state.storage.list_cases(&filter).await?;
     let next = page.more.then(|| page.views.last()).flatten().map(|v| {
         Cursor {

@@ -8,6 +8,7 @@ use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
 };
+use gridwork_core::catalog::{Catalog, LookupError};
 use sha2::{Digest, Sha256};
 
 /// `GET /v1/catalog`.
@@ -49,4 +50,29 @@ pub async fn get(
         body,
     )
         .into_response())
+}
+
+/// The stored catalogue, if one was imported.
+pub(crate) async fn stored(
+    storage: &dyn crate::storage::Storage,
+) -> Result<Option<Catalog>, ApiError> {
+    match storage.setting(SETTING_CATALOG).await? {
+        Some(text) => Catalog::from_json(&text)
+            .map(Some)
+            .map_err(|e| ApiError::Internal(e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// A category filter in the form cases store it: the catalogue's reference (the bare
+/// code, or `kind/code` where a component and an event share the code). A reference the
+/// catalogue does not know is kept as given (it matches no case, or cases of an older
+/// catalogue); a bare code the catalogue holds as both kinds is refused.
+pub fn canonical_category(catalog: Option<&Catalog>, text: &str) -> Result<String, String> {
+    match catalog.map(|c| c.canonical(text)) {
+        Some(Ok(reference)) => Ok(reference),
+        Some(Err(e @ LookupError::Ambiguous { .. })) => Err(e.to_string()),
+        Some(Err(e @ LookupError::Invalid(_))) if text.contains('/') => Err(e.to_string()),
+        _ => Ok(text.to_string()),
+    }
 }

@@ -5,7 +5,7 @@
 mod actions;
 mod blobs;
 pub mod cases;
-mod catalog;
+pub mod catalog;
 mod contact;
 mod device_admin;
 mod devices;

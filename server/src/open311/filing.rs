@@ -21,6 +21,7 @@ use axum::{
     response::Response,
 };
 use gridwork_core::{
+    catalog::LookupError,
     clock::Hlc,
     model::{
         Actor, Event, IncidentEvent, Report, Role, Stream, Urgency, GENESIS_HASH,
@@ -197,10 +198,13 @@ async fn file(
         .clone()
         .ok_or_else(|| Open311Error::bad_request("service_code is required"))?;
     let catalog = catalog(storage).await?;
-    let category = catalog
+    let catalog = catalog
         .as_deref()
-        .and_then(|c| c.get(&code))
         .ok_or_else(|| Open311Error::not_found(format!("no service {code:?}")))?;
+    let category = catalog.resolve(&code).map_err(|e| match e {
+        LookupError::Ambiguous { .. } => Open311Error::bad_request(e.to_string()),
+        _ => Open311Error::not_found(format!("no service {code:?}")),
+    })?;
     let lat = coordinate("lat", &f.lat, 90.0)?;
     let lon = coordinate("long", &f.long, 180.0)?;
     let description = f
@@ -232,7 +236,7 @@ async fn file(
     }
 
     let report = IncidentEvent::Reported(Report {
-        category: category.code.as_str().to_string(),
+        category: catalog.reference(category),
         lat,
         lon,
         accuracy_m: None,

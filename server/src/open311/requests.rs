@@ -240,7 +240,16 @@ async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Op
     let codes: Vec<Option<String>> = if codes.is_empty() {
         vec![None]
     } else {
-        codes.into_iter().map(Some).collect()
+        // In the form cases store them (`kind/code` where a component and an event
+        // share the code).
+        codes
+            .into_iter()
+            .map(|c| {
+                crate::api::catalog::canonical_category(catalog.as_deref(), &c)
+                    .map(Some)
+                    .map_err(Open311Error::bad_request)
+            })
+            .collect::<Result<_, _>>()?
     };
     for code in codes {
         let filter = CaseFilter {

@@ -38,7 +38,7 @@ fn english(params: &HashMap<String, String>) -> bool {
     params.get("locale").is_some_and(|l| l.starts_with("en"))
 }
 
-fn service(c: &Category, english: bool) -> Service {
+fn service(catalog: &Catalog, c: &Category, english: bool) -> Service {
     let (name, other) = if english {
         (&c.name_en, &c.name_zh)
     } else {
@@ -48,7 +48,7 @@ fn service(c: &Category, english: bool) -> Service {
         .map(|(zh, en)| if english { en } else { zh }.to_string())
         .unwrap_or_else(|| c.code.major().to_string());
     Service {
-        service_code: c.code.as_str().to_string(),
+        service_code: catalog.reference(c),
         service_name: name.clone(),
         description: if c.closing_condition.is_empty() {
             other.clone()
@@ -68,7 +68,12 @@ fn service(c: &Category, english: bool) -> Service {
 
 fn services(catalog: Option<&Catalog>, english: bool) -> Vec<Service> {
     catalog
-        .map(|c| c.categories().iter().map(|c| service(c, english)).collect())
+        .map(|cat| {
+            cat.categories()
+                .iter()
+                .map(|c| service(cat, c, english))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -121,7 +126,9 @@ pub(super) async fn definition(
         return Err(Open311Error::not_found(format!("no service {code}")).in_format(format));
     };
     let def = Definition {
-        service_code: category.code.as_str().to_string(),
+        service_code: catalog
+            .as_deref()
+            .map_or_else(|| code.to_string(), |c| c.reference(category)),
         attributes: Vec::new(),
     };
     Ok(match format {

@@ -402,9 +402,10 @@ async fn push_one(
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
     received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
-    judge_in(tx, account, event, grid, received_ms, false).await
+    judge_in(tx, account, event, grid, catalog, received_ms, false).await
 }
 
 /// Judges and stores one event; with `rejudge`, one held in quarantine (see
@@ -415,6 +416,7 @@ async fn judge_in(
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
     received_ms: i64,
     rejudge: bool,
 ) -> Result<PushOutcome, StorageError> {
@@ -516,7 +518,7 @@ async fn judge_in(
         stream_owner,
         received_ms,
     };
-    let verdict = judge(account, event, &known, grid);
+    let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -652,14 +654,24 @@ impl Storage for PostgresStorage {
         )
         .await?;
         let grid = current::<Grid>(&tx, &self.reference.grid).await?;
+        let catalog = current::<Catalog>(&tx, &self.reference.catalog).await?;
         let received_ms = now_ms();
         let mut outcomes = Vec::with_capacity(events.len());
         for event in &events {
-            outcomes.push(push_one(&tx, account, event, grid.as_deref(), received_ms).await?);
+            outcomes.push(
+                push_one(
+                    &tx,
+                    account,
+                    event,
+                    grid.as_deref(),
+                    catalog.as_deref(),
+                    received_ms,
+                )
+                .await?,
+            );
         }
         let touched = touched_cases(&events, &outcomes);
         if !touched.is_empty() {
-            let catalog = current::<Catalog>(&tx, &self.reference.catalog).await?;
             for stream in &touched {
                 project_case(&tx, stream, catalog.as_deref()).await?;
             }

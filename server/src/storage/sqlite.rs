@@ -412,9 +412,10 @@ fn push_one(
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
     received_ms: i64,
 ) -> Result<PushOutcome, StorageError> {
-    judge_in(tx, account, event, grid, received_ms, false)
+    judge_in(tx, account, event, grid, catalog, received_ms, false)
 }
 
 /// Judges and stores one event; with `rejudge`, one held in quarantine (see
@@ -425,6 +426,7 @@ fn judge_in(
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,
+    catalog: Option<&Catalog>,
     received_ms: i64,
     rejudge: bool,
 ) -> Result<PushOutcome, StorageError> {
@@ -527,7 +529,7 @@ fn judge_in(
         stream_owner,
         received_ms,
     };
-    let verdict = judge(account, event, &known, grid);
+    let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
@@ -653,14 +655,23 @@ impl Storage for SqliteStorage {
         self.write(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let grid = current::<Grid>(&tx, &inner.reference.grid)?;
+            let catalog = current::<Catalog>(&tx, &inner.reference.catalog)?;
             let received_ms = now_ms();
             let outcomes = events
                 .iter()
-                .map(|e| push_one(&tx, &account, e, grid.as_deref(), received_ms))
+                .map(|e| {
+                    push_one(
+                        &tx,
+                        &account,
+                        e,
+                        grid.as_deref(),
+                        catalog.as_deref(),
+                        received_ms,
+                    )
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             let touched = touched_cases(&events, &outcomes);
             if !touched.is_empty() {
-                let catalog = current::<Catalog>(&tx, &inner.reference.catalog)?;
                 for stream in &touched {
                     project_case(&tx, stream, catalog.as_deref())?;
                 }

@@ -4,6 +4,7 @@
 //! test list (libtest shows a passing test's stderr only with `--nocapture`).
 
 use crate::cases_conformance::*;
+use crate::catalog_conformance::*;
 use crate::common::*;
 use crate::health_conformance::*;
 use crate::map_conformance::*;
@@ -1025,6 +1026,7 @@ conformance!(
     the_map_counts_cells_and_clusters_cases_in_sql,
     devices_keep_their_last_contact_rejections_and_photos,
     the_conflict_filter_finds_unresolved_conflicts_only,
+    old_scheme_codes_stay_apart_by_kind,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

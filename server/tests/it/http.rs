@@ -361,7 +361,7 @@ async fn catalog_is_served_with_an_etag() {
     assert_eq!(res.status(), StatusCode::OK);
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     let body: Value = res.json().await.unwrap();
-    assert_eq!(body["catalog"]["version"], "kcity-2026.1");
+    assert_eq!(body["catalog"]["version"], "kcity-2026.2");
     assert_eq!(body["grid"]["features"].as_array().unwrap().len(), 60);
     let res = c
         .get(&url)

@@ -6,6 +6,7 @@
 mod authz_matrix;
 mod cases_api;
 mod cases_conformance;
+mod catalog_conformance;
 mod common;
 mod conformance;
 mod console;

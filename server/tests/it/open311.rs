@@ -117,7 +117,7 @@ async fn files_and_follows_a_residents_request(s: Arc<dyn Storage>) {
         .json()
         .await
         .unwrap();
-    assert_eq!(services.len(), 56);
+    assert_eq!(services.len(), 229);
     let bin = services
         .iter()
         .find(|v| v["service_code"] == "06010")

@@ -297,6 +297,7 @@ pub(super) async fn rejudge(
         )));
     }
     let grid = current::<Grid>(&tx, &reference.grid).await?;
+    let held_catalog = current::<Catalog>(&tx, &reference.catalog).await?;
     let (mut events, mut outcomes, mut accepted) = (Vec::new(), Vec::new(), Vec::new());
     let mut still_failing = None;
     for (id, body, received_ms) in held {
@@ -313,7 +314,16 @@ pub(super) async fn rejudge(
             .transpose()?;
         let outcome = match &account {
             Some(account) => {
-                judge_in(&tx, account, &event, grid.as_deref(), received_ms, true).await?
+                judge_in(
+                    &tx,
+                    account,
+                    &event,
+                    grid.as_deref(),
+                    held_catalog.as_deref(),
+                    received_ms,
+                    true,
+                )
+                .await?
             }
             None => PushOutcome::Rejected {
                 reason: format!("account {} is unknown or disabled", event.actor.user),

@@ -278,6 +278,7 @@ pub(super) fn rejudge(
         )));
     }
     let grid = current::<Grid>(&tx, &reference.grid)?;
+    let held_catalog = current::<Catalog>(&tx, &reference.catalog)?;
     let (mut events, mut outcomes, mut accepted) = (Vec::new(), Vec::new(), Vec::new());
     let mut still_failing = None;
     for (id, body, received_ms) in held {
@@ -293,7 +294,15 @@ pub(super) fn rejudge(
             .map(to_account)
             .transpose()?;
         let outcome = match &account {
-            Some(account) => judge_in(&tx, account, &event, grid.as_deref(), received_ms, true)?,
+            Some(account) => judge_in(
+                &tx,
+                account,
+                &event,
+                grid.as_deref(),
+                held_catalog.as_deref(),
+                received_ms,
+                true,
+            )?,
             None => PushOutcome::Rejected {
                 reason: format!("account {} is unknown or disabled", event.actor.user),
             },
