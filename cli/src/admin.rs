@@ -19,6 +19,8 @@ pub struct AdminArgs {
 enum AdminCommand {
     #[command(flatten)]
     User(crate::admin_users::UserCommand),
+    #[command(flatten)]
+    Backup(crate::admin_backup::BackupCommand),
     /// Issue a bearer token for an account and print it (it is stored only hashed).
     IssueToken {
         /// The account name.
@@ -65,6 +67,13 @@ enum AdminCommand {
 
 /// Runs `gridwork admin`.
 pub fn run(args: AdminArgs) -> Result<ExitCode> {
+    let args = match args.command {
+        AdminCommand::Backup(command) => {
+            crate::admin_backup::run(&args.db, command)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => args,
+    };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let storage = gridwork_server::open_storage(&args.db).await?;
@@ -72,6 +81,7 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
         let actor = crate::admin_users::actor();
         match args.command {
             AdminCommand::User(command) => crate::admin_users::run(s, command).await?,
+            AdminCommand::Backup(_) => {}
             AdminCommand::IssueToken { name, device } => {
                 let device = device.unwrap_or_default();
                 let token = admin::issue_token(s, &name, &device).await?;
