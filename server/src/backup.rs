@@ -287,6 +287,10 @@ fn in_use(db: &Path) -> Result<bool, BackupError> {
         {
             Ok(true)
         }
+        // Not a database at all: nobody serves it.
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+            Ok(false)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -10,7 +10,7 @@ use gridwork_core::{
     sync::EngineState,
 };
 use gridwork_tests::{Device, TestServer};
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 use std::{collections::BTreeSet, path::Path};
 
@@ -20,12 +20,12 @@ const STREET: &str = "320508001";
 fn ro(path: &Path) -> Connection {
     // rusqlite is built with SQLCipher here; its crypto provider must be linked in.
     gridwork_sqlcipher::link();
-    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap()
+    Connection::open(path).unwrap()
 }
 
 /// The ids of the events a device wrote itself.
 fn own_events(d: &Device, device: &str) -> BTreeSet<String> {
-    let c = ro(&d.dir.path().join("store"));
+    let c = ro(&d.dir.path().join("store").join("gridwork.db"));
     let mut s = c
         .prepare("SELECT id FROM events WHERE device_id = ?1")
         .unwrap();
@@ -37,7 +37,7 @@ fn own_events(d: &Device, device: &str) -> BTreeSet<String> {
 
 /// The photos a device holds, by SHA-256.
 fn photos(d: &Device) -> BTreeSet<String> {
-    let c = ro(&d.dir.path().join("store"));
+    let c = ro(&d.dir.path().join("store").join("gridwork.db"));
     let mut s = c.prepare("SELECT sha256 FROM photos").unwrap();
     s.query_map([], |r| r.get(0))
         .unwrap()
