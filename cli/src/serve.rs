@@ -321,11 +321,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(gridwork_server::tls::acceptor(cert, key)?),
         (None, None) => None,
-        _ => {
-            return Err(Error(
-                "HTTPS needs tls_cert and tls_key together".into(),
-            ))
-        }
+        _ => return Err(Error("HTTPS needs tls_cert and tls_key together".into())),
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
     let runtime = tokio::runtime::Runtime::new()?;

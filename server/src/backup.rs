@@ -189,7 +189,10 @@ fn photos_in(dir: &Path) -> Result<Vec<(String, PathBuf)>, BackupError> {
 /// `out` (created; an existing one must be empty). Safe while a server serves `db`.
 pub fn backup(db: &Path, blobs: &Path, out: &Path) -> Result<Manifest, BackupError> {
     if !db.is_file() {
-        return Err(BackupError::Invalid(format!("no database at {}", db.display())));
+        return Err(BackupError::Invalid(format!(
+            "no database at {}",
+            db.display()
+        )));
     }
     if out.exists() && std::fs::read_dir(out)?.next().is_some() {
         return Err(BackupError::NotEmpty(out.display().to_string()));
@@ -230,8 +233,8 @@ pub fn backup(db: &Path, blobs: &Path, out: &Path) -> Result<Manifest, BackupErr
         photo_bytes,
         photos_skipped,
     };
-    let text = serde_json::to_vec_pretty(&manifest)
-        .map_err(|e| BackupError::Invalid(e.to_string()))?;
+    let text =
+        serde_json::to_vec_pretty(&manifest).map_err(|e| BackupError::Invalid(e.to_string()))?;
     let tmp = out.join(format!("{MANIFEST}.part"));
     std::fs::write(&tmp, text)?;
     std::fs::File::open(&tmp)?.sync_all()?;
@@ -277,7 +280,9 @@ pub fn check(dir: &Path) -> Result<Manifest, BackupError> {
 fn in_use(db: &Path) -> Result<bool, BackupError> {
     let conn = Connection::open(db)?;
     conn.busy_timeout(Duration::from_millis(200))?;
-    match conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get::<_, String>(0)) {
+    match conn.query_row("PRAGMA journal_mode = DELETE", [], |r| {
+        r.get::<_, String>(0)
+    }) {
         Ok(mode) => Ok(mode.eq_ignore_ascii_case("wal")),
         Err(rusqlite::Error::SqliteFailure(e, _))
             if matches!(
@@ -288,7 +293,9 @@ fn in_use(db: &Path) -> Result<bool, BackupError> {
             Ok(true)
         }
         // Not a database at all: nobody serves it.
-        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => {
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::NotADatabase =>
+        {
             Ok(false)
         }
         Err(e) => Err(e.into()),

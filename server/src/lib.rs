@@ -165,7 +165,15 @@ pub async fn serve_tls_listener(
     shutdown: impl Future<Output = ()>,
     grace: Option<Duration>,
 ) -> std::io::Result<()> {
-    serve_loop(listener, Some(tls), app, header_read_timeout, shutdown, grace).await
+    serve_loop(
+        listener,
+        Some(tls),
+        app,
+        header_read_timeout,
+        shutdown,
+        grace,
+    )
+    .await
 }
 
 async fn serve_loop(
@@ -233,7 +241,8 @@ async fn serve_loop(
                                 return;
                             }
                         };
-                    let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                    let conn =
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
                     if let Err(e) = conn.await {
                         tracing::debug!(%peer, "connection ended: {e}");
                     }

@@ -97,9 +97,21 @@ fn devices_push_again_what_a_restored_server_lost_and_every_replica_converges() 
     let zhao = Device::new("zhao", Role::Worker, "phone-zhao");
     let li = Device::new("li", Role::Supervisor, "phone-li");
     let devices = [
-        (&wang, "phone-wang", server.account("wang", Role::Worker, COMMUNITY)),
-        (&zhao, "phone-zhao", server.account("zhao", Role::Worker, COMMUNITY)),
-        (&li, "phone-li", server.account("li", Role::Supervisor, STREET)),
+        (
+            &wang,
+            "phone-wang",
+            server.account("wang", Role::Worker, COMMUNITY),
+        ),
+        (
+            &zhao,
+            "phone-zhao",
+            server.account("zhao", Role::Worker, COMMUNITY),
+        ),
+        (
+            &li,
+            "phone-li",
+            server.account("li", Role::Supervisor, STREET),
+        ),
     ];
     for (d, _, t) in &devices {
         d.login(&server, t);
@@ -166,14 +178,24 @@ fn devices_push_again_what_a_restored_server_lost_and_every_replica_converges() 
     sync_all();
 
     let (events, distinct, quarantined) = server_counts(&server);
-    assert_eq!(server_event_ids(&server), before, "the server holds every event");
-    assert_eq!((events, distinct, quarantined), (held_before, held_before, 0));
+    assert_eq!(
+        server_event_ids(&server),
+        before,
+        "the server holds every event"
+    );
+    assert_eq!(
+        (events, distinct, quarantined),
+        (held_before, held_before, 0)
+    );
     let mut written = BTreeSet::new();
     for (d, name, _) in &devices {
         written.extend(own_events(d, name));
         assert_eq!(d.cases(), reference, "{name} after the restore");
         let st = d.status();
-        assert_eq!((st.pending_events, st.pending_photos, st.rejected_events), (0, 0, 0));
+        assert_eq!(
+            (st.pending_events, st.pending_photos, st.rejected_events),
+            (0, 0, 0)
+        );
     }
     assert_eq!(written, before);
     // Every photo of every device is on the server, whole.
@@ -237,7 +259,9 @@ fn a_restore_checks_the_backup_and_does_not_replace_a_database_without_force() {
     let r = gridwork_server::backup::restore(&dir, &target, &other_blobs, true).unwrap();
     assert_eq!((r.manifest.events, r.photos_added), (1, 1));
     let c = ro(&target);
-    let n: i64 = c.query_row("SELECT count(*) FROM events", [], |r| r.get(0)).unwrap();
+    let n: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 1);
 }
 
@@ -259,7 +283,9 @@ fn a_backup_taken_while_pushes_land_is_sound_and_a_prefix_of_the_log() {
                 let d = Device::new(user, Role::Worker, &format!("phone-{user}"));
                 d.login_at(&url, &token);
                 for i in 0..25 {
-                    d.store.report(&d.draft(&format!("{user} report {i}"))).unwrap();
+                    d.store
+                        .report(&d.draft(&format!("{user} report {i}")))
+                        .unwrap();
                     let r = d.sync();
                     assert_eq!(r.state, EngineState::Synced, "{:?}", r.error);
                 }

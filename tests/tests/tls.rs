@@ -106,7 +106,10 @@ fn a_device_syncs_over_https_when_it_trusts_the_ca_and_is_told_of_the_certificat
         &SignIn::Token(token.clone()),
     )
     .unwrap_err();
-    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    assert!(
+        err.to_string().to_lowercase().contains("certificate"),
+        "{err}"
+    );
 
     // With it: sign-in and sync go through.
     let wang = Device::new("wang", Role::Worker, "phone-wang");
@@ -134,7 +137,8 @@ fn a_device_syncs_over_https_when_it_trusts_the_ca_and_is_told_of_the_certificat
     // Plain HTTP to the TLS port: no HTTP answer, the connection is closed.
     let addr = tls.url.trim_start_matches("https://");
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
     conn.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     let mut answer = Vec::new();
@@ -153,6 +157,11 @@ fn a_device_syncs_over_https_when_it_trusts_the_ca_and_is_told_of_the_certificat
 
     // The server still serves HTTPS: the pending report goes up.
     let r = wang.sync_with(&trusting);
-    assert_eq!((r.state, r.pushed), (EngineState::Synced, 1), "{:?}", r.error);
+    assert_eq!(
+        (r.state, r.pushed),
+        (EngineState::Synced, 1),
+        "{:?}",
+        r.error
+    );
     assert_eq!(server_cases(&plain), 2);
 }

@@ -143,9 +143,7 @@ impl<'a> Client<'a> {
                 return Err(SyncError::IncompatibleServer(error_message(&resp)))
             }
             Some("device_taken") => return Err(SyncError::DeviceConflict(error_message(&resp))),
-            Some("server_restored") => {
-                return Err(SyncError::ServerRestored(error_message(&resp)))
-            }
+            Some("server_restored") => return Err(SyncError::ServerRestored(error_message(&resp))),
             _ => {}
         }
         Err(SyncError::Unexpected(format!(

@@ -14,6 +14,7 @@ mod evaluation_api;
 mod health_conformance;
 mod http;
 mod http_auth;
+mod incarnation;
 mod map_conformance;
 mod open311;
 mod open311_forward;
