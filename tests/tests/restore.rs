@@ -331,5 +331,5 @@ fn a_backup_taken_while_pushes_land_is_sound_and_a_prefix_of_the_log() {
     }
     // Taken while pushes landed: not all empty, not all complete.
     assert!(taken.iter().any(|&n| n > 0 && n < 50), "{taken:?}");
-    println!("backups taken during pushes held {taken:?} events");
+    eprintln!("backups taken during pushes held {taken:?} events");
 }
