@@ -25,6 +25,8 @@ enum AdminCommand {
     User(crate::admin_users::UserCommand),
     #[command(flatten)]
     Device(crate::admin_devices::DeviceCommand),
+    #[command(flatten)]
+    Backup(crate::admin_backup::BackupCommand),
     /// Issue a bearer token for an account and print it (it is stored only hashed).
     IssueToken {
         /// The account name.
@@ -82,6 +84,13 @@ pub fn check_exists(db: &str, create: bool) -> Result<()> {
 
 /// Runs `gridwork admin`.
 pub fn run(args: AdminArgs) -> Result<ExitCode> {
+    let args = match args.command {
+        AdminCommand::Backup(command) => {
+            crate::admin_backup::run(&args.db, command)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => args,
+    };
     check_exists(&args.db, args.create)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
@@ -91,6 +100,7 @@ pub fn run(args: AdminArgs) -> Result<ExitCode> {
         match args.command {
             AdminCommand::User(command) => crate::admin_users::run(s, command).await?,
             AdminCommand::Device(command) => crate::admin_devices::run(s, command).await?,
+            AdminCommand::Backup(_) => {}
             AdminCommand::IssueToken { name, device } => {
                 let device = device.unwrap_or_default();
                 let token = admin::issue_token(s, &name, &device).await?;

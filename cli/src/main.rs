@@ -4,6 +4,7 @@
 //! hash chain found by `verify-log`, 4 a `sync` run that did not finish.
 
 mod admin;
+mod admin_backup;
 mod admin_devices;
 mod admin_users;
 mod cases_cmd;

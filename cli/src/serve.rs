@@ -44,6 +44,13 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "GRIDWORK_LISTEN")]
     listen: Option<SocketAddr>,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key
+    /// [default: plain HTTP, e.g. behind a TLS-terminating reverse proxy].
+    #[arg(long, env = "GRIDWORK_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "GRIDWORK_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// Folder for uploaded photos [default: `<db>.blobs` beside a SQLite file; required
     /// with PostgreSQL, and shared by every server process].
     #[arg(long, env = "GRIDWORK_BLOBS")]
@@ -139,6 +146,8 @@ pub struct ServeArgs {
 pub struct FileConfig {
     db: Option<String>,
     listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     blobs: Option<PathBuf>,
     catalog: Option<PathBuf>,
     grid: Option<PathBuf>,
@@ -187,6 +196,8 @@ impl ServeArgs {
             file,
             db,
             listen,
+            tls_cert,
+            tls_key,
             blobs,
             catalog,
             grid,
@@ -326,6 +337,12 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 contact_max_days: args.contact_max_days.unwrap_or(180),
             },
         };
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(gridwork_server::tls::acceptor(cert, key)?),
+        (None, None) => None,
+        _ => return Err(Error("HTTPS needs tls_cert and tls_key together".into())),
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         if args.catalog.is_some() || args.grid.is_some() {
@@ -337,10 +354,10 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 admin::import_grid(storage.as_ref(), &std::fs::read_to_string(path)?).await?;
             }
         }
-        gridwork_server::serve(config, |addr| {
-            tracing::info!(%addr, "listening");
-            output::line(format!("gridwork server listening on http://{addr}"));
-            output::line(format!("supervisor console at http://{addr}/console"));
+        gridwork_server::serve_with_tls(config, tls, |addr| {
+            tracing::info!(%addr, scheme, "listening");
+            output::line(format!("gridwork server listening on {scheme}://{addr}"));
+            output::line(format!("supervisor console at {scheme}://{addr}/console"));
         })
         .await?;
         Ok::<_, Error>(())

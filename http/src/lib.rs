@@ -124,10 +124,17 @@ fn gzip(body: &[u8]) -> std::io::Result<Vec<u8>> {
 }
 
 fn classify(e: reqwest::Error) -> TransportError {
-    let text = e.to_string();
-    let detail = std::error::Error::source(&e)
-        .map(|s| format!("{text}: {s}"))
-        .unwrap_or(text);
+    // The whole chain of causes: a TLS failure ("invalid peer certificate: UnknownIssuer")
+    // sits several levels below reqwest's "client error (Connect)".
+    let mut detail = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !detail.ends_with(&text) {
+            detail = format!("{detail}: {text}");
+        }
+        cause = c.source();
+    }
     if e.is_timeout() {
         TransportError::Timeout(detail)
     } else if e.is_connect() {

@@ -33,6 +33,9 @@ pub enum StorageError {
     /// A file could not be read or written.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }
 
 /// Starting or running a server failed.
@@ -44,4 +47,7 @@ pub enum ServerError {
     /// Binding the address or serving failed.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+    /// The TLS certificate or key cannot be used.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
 }

@@ -13,11 +13,13 @@ pub mod account;
 pub mod acting;
 pub mod admin;
 pub mod api;
+pub mod backup;
 pub mod blobs;
 pub mod console;
 pub mod error;
 pub mod evaluation;
 pub mod health;
+pub mod incarnation;
 pub mod judge;
 pub mod mapview;
 pub mod metrics;
@@ -30,6 +32,7 @@ pub mod query;
 pub mod ratelimit;
 pub mod signin;
 pub mod storage;
+pub mod tls;
 
 pub use api::{router, router_with, AppState, Limits};
 pub use console::{ConsoleOptions, TileSource};
@@ -72,14 +75,24 @@ pub async fn serve(
     config: ServerConfig,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), ServerError> {
+    serve_with_tls(config, None, on_ready).await
+}
+
+/// [`serve`], speaking HTTPS when `tls` is given ([`tls::acceptor`]).
+pub async fn serve_with_tls(
+    config: ServerConfig,
+    tls: Option<tls::TlsAcceptor>,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
     let state = state(&config).await?;
     open311::start_background(&state.storage, &config.open311)?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     on_ready(listener.local_addr()?);
     let header_read_timeout = config.limits.header_read_timeout;
     let grace = config.limits.shutdown_grace;
-    serve_listener_with(
+    serve_loop(
         listener,
+        tls,
         router_with(state, &config.console),
         header_read_timeout,
         shutdown_signal(),
@@ -139,6 +152,39 @@ pub async fn serve_listener_with(
     shutdown: impl Future<Output = ()>,
     grace: Option<Duration>,
 ) -> std::io::Result<()> {
+    serve_loop(listener, None, app, header_read_timeout, shutdown, grace).await
+}
+
+/// [`serve_listener_with`] over TLS: each connection's handshake must finish within
+/// `header_read_timeout`; one that fails (a plain-HTTP client, an unknown CA) is closed
+/// and logged at debug level, and never reaches the router.
+pub async fn serve_tls_listener(
+    listener: tokio::net::TcpListener,
+    tls: tls::TlsAcceptor,
+    app: axum::Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+    grace: Option<Duration>,
+) -> std::io::Result<()> {
+    serve_loop(
+        listener,
+        Some(tls),
+        app,
+        header_read_timeout,
+        shutdown,
+        grace,
+    )
+    .await
+}
+
+async fn serve_loop(
+    listener: tokio::net::TcpListener,
+    tls: Option<tls::TlsAcceptor>,
+    app: axum::Router,
+    header_read_timeout: Duration,
+    shutdown: impl Future<Output = ()>,
+    grace: Option<Duration>,
+) -> std::io::Result<()> {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
@@ -169,12 +215,41 @@ pub async fn serve_listener_with(
                 // Router is always ready: `call` needs no `poll_ready` first.
                 tower_service::Service::call(&mut app, req)
             });
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(%peer, "connection ended: {e}");
+        match &tls {
+            None => {
+                let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(%peer, "connection ended: {e}");
+                    }
+                });
             }
-        });
+            Some(tls) => {
+                // The handshake runs in the connection's own task; the connection is
+                // watched for shutdown from then on (a handshake cut by shutdown had
+                // sent no request).
+                let (tls, builder, watcher) = (tls.clone(), builder.clone(), graceful.watcher());
+                tokio::spawn(async move {
+                    let stream =
+                        match tokio::time::timeout(header_read_timeout, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => stream,
+                            Ok(Err(e)) => {
+                                tracing::debug!(%peer, "TLS handshake failed: {e}");
+                                return;
+                            }
+                            Err(_) => {
+                                tracing::debug!(%peer, "TLS handshake timed out");
+                                return;
+                            }
+                        };
+                    let conn =
+                        watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+                    if let Err(e) = conn.await {
+                        tracing::debug!(%peer, "connection ended: {e}");
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     match grace {

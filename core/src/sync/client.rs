@@ -20,6 +20,8 @@ pub(crate) struct Client<'a> {
     now_ms: i64,
     /// The [`super::wire::DEVICE_STATE_HEADER`] value sent with every request, once set.
     device_state: std::sync::Mutex<Option<String>>,
+    /// The last [`super::wire::INCARNATION_HEADER`] a response carried.
+    incarnation: std::sync::Mutex<Option<String>>,
 }
 
 impl<'a> Client<'a> {
@@ -37,12 +39,21 @@ impl<'a> Client<'a> {
             cancel,
             now_ms,
             device_state: std::sync::Mutex::new(None),
+            incarnation: std::sync::Mutex::new(None),
         }
     }
 
     /// Sets the device state every later request reports.
     pub(crate) fn set_device_state(&self, state: &super::wire::DeviceState) {
         *self.device_state.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.to_header());
+    }
+
+    /// The server incarnation named by the last response that named one.
+    pub(crate) fn incarnation(&self) -> Option<String> {
+        self.incarnation
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Sends a request; statuses in `allow` come back as responses, other 4xx and 5xx
@@ -81,6 +92,13 @@ impl<'a> Client<'a> {
             body,
         };
         let response = self.transport.send(&request)?;
+        if let Some(i) = response
+            .header(super::wire::INCARNATION_HEADER)
+            .map(super::wire::clean_incarnation)
+            .filter(|i| !i.is_empty())
+        {
+            *self.incarnation.lock().unwrap_or_else(|p| p.into_inner()) = Some(i);
+        }
         self.classify(response, allow)
     }
 
@@ -128,6 +146,7 @@ impl<'a> Client<'a> {
             Some("wipe_required") if status == 410 => {
                 return Err(SyncError::WipeRequired(error_message(&resp)))
             }
+            Some("server_restored") => return Err(SyncError::ServerRestored(error_message(&resp))),
             _ => {}
         }
         Err(SyncError::Unexpected(format!(

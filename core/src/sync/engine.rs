@@ -321,8 +321,38 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// The exchange; once more after a rebase when the server says it was restored
+    /// since this device last synced ([`super::restore`]).
     fn exchange(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+        match self.exchange_once(report) {
+            Err(SyncError::ServerRestored(why)) => {
+                tracing::warn!("the server was restored from a backup: replaying this device's chain and pulling from the start ({why})");
+                let device = &self.identity.device_id;
+                self.store
+                    .db()
+                    .write(|tx| super::restore::rebase(tx, device))?;
+                self.exchange_once(report)
+            }
+            other => other,
+        }
+    }
+
+    fn exchange_once(&self, report: &mut SyncReport) -> Result<(), SyncError> {
         self.report_state()?;
+        let replayed = super::restore::replay(
+            self.store,
+            self.client,
+            &self.identity.device_id,
+            self.options.push_batch,
+        )?;
+        report.pushed += replayed.accepted;
+        report.duplicates += replayed.duplicates;
+        report.rejected += replayed.rejected;
+        for id in replayed.changed {
+            if !report.changed_cases.contains(&id) {
+                report.changed_cases.push(id);
+            }
+        }
         self.push(report)?;
         self.report_state()?;
         self.upload(report)?;
@@ -344,6 +374,7 @@ impl Run<'_> {
                 photos: Some(upload::pending_count(c)?),
                 head: Some(head.unwrap_or(0).max(0) as u64),
                 client: Some(format!("gridwork-core/{}", env!("CARGO_PKG_VERSION"))),
+                incarnation: super::restore::stored(c)?,
             })
         })?;
         self.client.set_device_state(&state);
@@ -375,7 +406,10 @@ impl Run<'_> {
                     response.results.len()
                 )));
             }
-            let v = db.write(|tx| outbox::record(tx, &response.results))?;
+            let v = db.write(|tx| {
+                super::restore::adopt(tx, self.client.incarnation())?;
+                outbox::record(tx, &response.results)
+            })?;
             report.pushed += v.accepted;
             report.duplicates += v.duplicates;
             report.rejected += v.rejected;
@@ -475,6 +509,7 @@ impl Run<'_> {
             let (new, changed) = db.write(|tx| {
                 let applied = apply_remote_in(self.store, tx, &page.events)?;
                 meta_set(tx, state::CURSOR, &next.to_string())?;
+                super::restore::adopt(tx, self.client.incarnation())?;
                 Ok(applied)
             })?;
             report.pulled += new as u64;

@@ -56,6 +56,11 @@ pub enum SyncError {
     /// `wipe_required`): the engine acknowledges and wipes the store.
     #[error("this device was marked lost: {0}")]
     WipeRequired(String),
+    /// The server's database was restored from a backup since this device last synced
+    /// (409 `server_restored`): the engine replays its own chain and pulls from the
+    /// start, then carries on (docs/sync-protocol.md, "After a server restore").
+    #[error("the server was restored from a backup: {0}")]
+    ServerRestored(String),
     /// The caller cancelled the run.
     #[error("sync was cancelled")]
     Cancelled,
@@ -106,7 +111,7 @@ impl SyncError {
             SyncError::Transport(TransportError::Timeout(_)) => FailureKind::Timeout,
             SyncError::Transport(TransportError::InvalidRequest(_)) => FailureKind::Unexpected,
             SyncError::Transport(_) => FailureKind::Network,
-            SyncError::Server { .. } => FailureKind::Server,
+            SyncError::Server { .. } | SyncError::ServerRestored(_) => FailureKind::Server,
             SyncError::RateLimited { .. } => FailureKind::RateLimited,
             SyncError::Unauthorized(_) | SyncError::NotSignedIn | SyncError::WrongUser { .. } => {
                 FailureKind::Unauthorized

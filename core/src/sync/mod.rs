@@ -8,6 +8,7 @@ mod engine;
 mod error;
 mod outbox;
 mod progress;
+mod restore;
 mod state;
 mod transport;
 mod upload;

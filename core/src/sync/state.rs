@@ -294,6 +294,7 @@ pub(crate) fn record_sign_in(conn: &Connection, server: &str, token: &str) -> Re
     if meta_get(conn, SERVER)?.as_deref() != Some(server) {
         meta_set(conn, CURSOR, "0")?;
         conn.execute("DELETE FROM meta WHERE key = ?1", [LAST_SUCCESS])?;
+        super::restore::forget(conn)?;
     }
     meta_set(conn, SERVER, server)?;
     meta_set(conn, TOKEN, token)?;

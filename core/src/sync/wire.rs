@@ -138,6 +138,24 @@ pub struct DeviceState {
     pub head: Option<u64>,
     /// The client software and version, `name/version`.
     pub client: Option<String>,
+    /// The server incarnation the device last synced with ([`INCARNATION_HEADER`]); a
+    /// server with another one answers 409 `server_restored` to push and pull.
+    #[serde(default)]
+    pub incarnation: Option<String>,
+}
+
+/// The response header of push and pull naming the server database's incarnation: a
+/// random id that changes when the database is restored from a backup
+/// (docs/sync-protocol.md, "After a server restore").
+pub const INCARNATION_HEADER: &str = "Gridwork-Incarnation";
+
+/// Keeps the characters an incarnation id may hold (ASCII letters, digits, `-`), at
+/// most 64 of them.
+pub fn clean_incarnation(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect()
 }
 
 impl DeviceState {
@@ -160,6 +178,9 @@ impl DeviceState {
                 .collect();
             parts.push(format!("client={clean}"));
         }
+        if let Some(i) = &self.incarnation {
+            parts.push(format!("incarnation={}", clean_incarnation(i)));
+        }
         parts.join("; ")
     }
 
@@ -175,6 +196,7 @@ impl DeviceState {
                 "photos" => s.photos = Some(v.parse().ok()?),
                 "head" => s.head = Some(v.parse().ok()?),
                 "client" => s.client = Some(v.chars().take(100).collect()),
+                "incarnation" => s.incarnation = Some(clean_incarnation(v)),
                 _ => {}
             }
         }
@@ -194,6 +216,7 @@ mod device_state_tests {
             photos: Some(1),
             head: Some(17),
             client: Some("gridwork-core/0.1.0".into()),
+            incarnation: None,
         };
         assert_eq!(
             s.to_header(),

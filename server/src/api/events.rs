@@ -17,6 +17,9 @@ use gridwork_core::{
 use serde::Deserialize;
 use uuid::Uuid;
 
+/// The `Gridwork-Incarnation` header of push and pull answers.
+type Incarnation = [(axum::http::HeaderName, axum::http::HeaderValue); 1];
+
 /// Pull page size when the client names none.
 pub const DEFAULT_PULL_LIMIT: u32 = 500;
 
@@ -44,8 +47,9 @@ pub async fn push(
     signed: Signed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<PushResponse>, ApiError> {
+) -> Result<(Incarnation, Json<PushResponse>), ApiError> {
     super::devices::contact(&state, &signed, &headers, Via::Push).await;
+    let incarnation = super::incarnation::check(&state, &headers).await?;
     let Signed {
         account,
         device_id,
@@ -133,7 +137,7 @@ pub async fn push(
         })
         .collect::<Vec<PushResult>>();
     summarise_push(&state, &results, started);
-    Ok(Json(PushResponse { results }))
+    Ok((incarnation, Json(PushResponse { results })))
 }
 
 /// Counts a push's outcomes and logs its summary and each rejection's kind.
@@ -177,9 +181,10 @@ pub async fn pull(
     signed: Signed,
     headers: HeaderMap,
     params: Result<Query<PullParams>, QueryRejection>,
-) -> Result<Json<PullResponse>, ApiError> {
+) -> Result<(Incarnation, Json<PullResponse>), ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     super::devices::contact(&state, &signed, &headers, Via::Pull).await;
+    let incarnation = super::incarnation::check(&state, &headers).await?;
     let account = signed.account;
     let after = params.after.unwrap_or(0);
     if after < 0 {
@@ -206,5 +211,5 @@ pub async fn pull(
         more = page.more,
         "pull"
     );
-    Ok(Json(page))
+    Ok((incarnation, Json(page)))
 }

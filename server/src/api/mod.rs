@@ -12,6 +12,7 @@ mod devices;
 pub mod error;
 mod evaluation;
 mod events;
+mod incarnation;
 mod map;
 mod observe;
 pub mod patrols;

@@ -260,6 +260,8 @@ impl PostgresStorage {
         tx.batch_execute(health::MIGRATE_HEALTH).await?;
         tx.batch_execute(MIGRATE_USERS).await?;
         tx.batch_execute(devices::MIGRATE_DEVICES).await?;
+        tx.batch_execute(crate::incarnation::POSTGRES_ENSURE)
+            .await?;
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;

@@ -257,6 +257,7 @@ impl SqliteStorage {
                 patrols::rebuild(&tx, grid.as_deref())?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+            tx.execute_batch(crate::incarnation::SQLITE_ENSURE)?;
             tx.commit()?;
             let readers = (0..READERS)
                 .map(|_| connect(&path).map(Mutex::new))

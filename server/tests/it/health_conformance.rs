@@ -41,6 +41,7 @@ pub async fn devices_keep_their_last_contact_rejections_and_photos(s: Arc<dyn St
         photos: Some(1),
         head: Some(4),
         client: Some("gridwork-core/9.9".into()),
+        incarnation: None,
     };
     s.record_contact(&contact("phone-li", 1_000, Via::Push, Some(reported)))
         .await

@@ -18,6 +18,7 @@ mod evaluation_api;
 mod health_conformance;
 mod http;
 mod http_auth;
+mod incarnation;
 mod limits;
 mod map_conformance;
 mod offered_actions;
