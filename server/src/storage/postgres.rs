@@ -33,6 +33,7 @@ use gridwork_core::{
 use std::sync::Arc;
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
+mod evaluation;
 mod health;
 mod patrols;
 
@@ -249,6 +250,7 @@ impl PostgresStorage {
             .await?
             .get(0);
         let had_patrols = patrols::exists(&tx).await?;
+        let had_eval = evaluation::exists(&tx).await?;
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(patrols::SCHEMA).await?;
         tx.batch_execute(MIGRATE_OWNER).await?;
@@ -258,6 +260,10 @@ impl PostgresStorage {
         tx.batch_execute(map::MIGRATE_MAP_COLUMNS).await?;
         tx.batch_execute(health::MIGRATE_HEALTH).await?;
         tx.batch_execute(MIGRATE_USERS).await?;
+        tx.batch_execute(evaluation::SCHEMA_EVAL).await?;
+        if had_cases && !had_eval {
+            evaluation::backfill(&tx).await?;
+        }
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;
@@ -353,12 +359,14 @@ async fn project_case(
     )
     .await?;
     health::mark_conflicts(tx, &view).await?;
+    evaluation::write_copy(tx, &view).await?;
     Ok(())
 }
 
 /// Folds every case again from the events held; returns how many there are.
 async fn rebuild(tx: &Transaction<'_>, catalog: Option<&Catalog>) -> Result<u64, StorageError> {
     tx.execute("DELETE FROM cases", &[]).await?;
+    tx.execute("DELETE FROM case_eval", &[]).await?;
     let streams: Vec<String> = tx
         .query(
             "SELECT DISTINCT stream FROM events WHERE stream LIKE 'incident/%'",
@@ -888,6 +896,15 @@ impl Storage for PostgresStorage {
             .iter()
             .map(|r| parse_view(r.get(0)))
             .collect()
+    }
+
+    async fn eval_views_received(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseView>, StorageError> {
+        self.eval_views_in(area, from_ms, to_ms).await
     }
 
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError> {

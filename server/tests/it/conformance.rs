@@ -5,6 +5,7 @@
 
 use crate::cases_conformance::*;
 use crate::common::*;
+use crate::evaluation_conformance::*;
 use crate::health_conformance::*;
 use crate::map_conformance::*;
 use crate::patrols_conformance::*;
@@ -1025,6 +1026,8 @@ conformance!(
     the_map_counts_cells_and_clusters_cases_in_sql,
     devices_keep_their_last_contact_rejections_and_photos,
     the_conflict_filter_finds_unresolved_conflicts_only,
+    evaluation_copies_count_as_the_full_views_and_rebuild_equals_push,
+    worker_rows_carry_their_devices_sync_health,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references

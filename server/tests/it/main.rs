@@ -11,6 +11,7 @@ mod console;
 mod console_actions;
 mod delivery_orders;
 mod evaluation_api;
+mod evaluation_conformance;
 mod health_conformance;
 mod http;
 mod http_auth;
