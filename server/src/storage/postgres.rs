@@ -261,6 +261,7 @@ impl PostgresStorage {
         tx.batch_execute(health::MIGRATE_HEALTH).await?;
         tx.batch_execute(MIGRATE_USERS).await?;
         tx.batch_execute(evaluation::SCHEMA_EVAL).await?;
+        tx.batch_execute(map::MAP_INDEXES).await?;
         if had_cases && !had_eval {
             evaluation::backfill(&tx).await?;
         }

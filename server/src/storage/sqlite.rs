@@ -243,6 +243,7 @@ impl SqliteStorage {
                 (7, health::MIGRATE_7_TO_8),
                 (8, MIGRATE_8_TO_9),
                 (9, evaluation::MIGRATE_9_TO_10),
+                (9, map::MIGRATE_9_TO_10),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
