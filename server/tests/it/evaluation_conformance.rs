@@ -260,3 +260,61 @@ pub async fn worker_rows_carry_their_devices_sync_health(s: Arc<dyn Storage>) {
     let total = rows[2].sync.as_ref().unwrap();
     assert_eq!((total.devices, total.last_contact_ms, total.photos_missing), (3, Some(9_000), 2));
 }
+
+/// What the copies of a database opened again must be: the full views, slimmed.
+async fn copies_are_the_views(s: &dyn Storage) {
+    let all = s.case_views_received("", 0, i64::MAX).await.unwrap();
+    assert_eq!(all.len(), 6);
+    let slim: Vec<_> = all
+        .iter()
+        .map(|v| gridwork_server::evaluation::copy::slim(v).unwrap())
+        .collect();
+    assert_eq!(s.eval_views_received("", 0, i64::MAX).await.unwrap(), slim);
+}
+
+/// A SQLite database of schema version 9 (before the copies and the map's indexes)
+/// gets the copies made from its views when it is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_databases_of_version_9_get_their_evaluation_copies() {
+    use gridwork_server::storage::sqlite::SqliteStorage;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let s = SqliteStorage::open(&path).await.unwrap();
+    varied_cases(&s).await;
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TABLE case_eval; DROP INDEX cases_map_cells; DROP INDEX cases_map_points;
+         PRAGMA user_version = 9;",
+    )
+    .unwrap();
+    drop(conn);
+    let s = SqliteStorage::open(&path).await.unwrap();
+    copies_are_the_views(&s).await;
+}
+
+/// A PostgreSQL schema made before the copies gets them made from its views.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_databases_without_case_eval_get_their_evaluation_copies() {
+    let Some(s) = postgres("case_eval_migration").await else {
+        return;
+    };
+    varied_cases(s.as_ref()).await;
+    drop(s);
+    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute("DROP TABLE gw_test_case_eval_migration.case_eval")
+        .await
+        .unwrap();
+    let s = gridwork_server::storage::postgres::PostgresStorage::connect(
+        &url,
+        Some("gw_test_case_eval_migration"),
+    )
+    .await
+    .unwrap();
+    copies_are_the_views(&s).await;
+}
