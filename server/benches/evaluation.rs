@@ -68,10 +68,7 @@ async fn fill(s: &dyn Storage) {
     let t = Instant::now();
     let n = cases();
     seed::seed(s, n, 9, None).await;
-    println!(
-        "  seeded {n} cases in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    println!("  seeded {n} cases in {:.1} s", t.elapsed().as_secs_f64());
 }
 
 /// The API's work: the evaluation copies of the street's month, evaluated by street.
@@ -175,7 +172,9 @@ async fn postgres(url: &str) {
     let s: Arc<dyn Storage> = Arc::new(PostgresStorage::connect(url, Some(schema)).await.unwrap());
     fill(s.as_ref()).await;
     client
-        .batch_execute(&format!("SET search_path = {schema}; ANALYZE cases; ANALYZE case_eval"))
+        .batch_execute(&format!(
+            "SET search_path = {schema}; ANALYZE cases; ANALYZE case_eval"
+        ))
         .await
         .unwrap();
     let to = now_ms() + 1;

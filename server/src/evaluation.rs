@@ -719,7 +719,10 @@ mod tests {
                 ("total", 10),
             ])
         );
-        assert!(!by.contains_key("city-portal"), "no worker row for the account");
+        assert!(
+            !by.contains_key("city-portal"),
+            "no worker row for the account"
+        );
     }
 
     #[test]
@@ -737,7 +740,11 @@ mod tests {
             GroupBy::Worker,
         ] {
             for now in [at(13, 0), at(18, 0)] {
-                assert_eq!(evaluate(&slim, by, now), evaluate(&views, by, now), "{by:?}");
+                assert_eq!(
+                    evaluate(&slim, by, now),
+                    evaluate(&views, by, now),
+                    "{by:?}"
+                );
             }
         }
     }

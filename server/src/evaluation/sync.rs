@@ -72,7 +72,10 @@ pub async fn devices_of(
 ) -> Result<BTreeMap<String, Vec<DeviceHealth>>, StorageError> {
     let mut out: BTreeMap<String, Vec<DeviceHealth>> = BTreeMap::new();
     for r in storage.device_records().await? {
-        if !users.contains(&r.owner) || r.device_id.starts_with("console:") || r.device_id.starts_with("open311:") {
+        if !users.contains(&r.owner)
+            || r.device_id.starts_with("console:")
+            || r.device_id.starts_with("open311:")
+        {
             continue;
         }
         let mut complete = Vec::new();
@@ -120,7 +123,13 @@ mod tests {
     use super::*;
     use crate::evaluation::Figures;
 
-    fn device(user: &str, contact: Option<i64>, waiting: Option<i64>, rejected: i64, missing: i64) -> DeviceHealth {
+    fn device(
+        user: &str,
+        contact: Option<i64>,
+        waiting: Option<i64>,
+        rejected: i64,
+        missing: i64,
+    ) -> DeviceHealth {
         DeviceHealth {
             device_id: format!("{user}-{contact:?}"),
             user: user.into(),
@@ -160,7 +169,12 @@ mod tests {
                 device("li", Some(9_000), None, 0, 1),
             ],
         )]);
-        let mut rows = vec![row("(source: resident)"), row("li"), row("sun"), row("total")];
+        let mut rows = vec![
+            row("(source: resident)"),
+            row("li"),
+            row("sun"),
+            row("total"),
+        ];
         with_sync(&mut rows, &devices);
         assert_eq!(rows[0].sync, None);
         let li = WorkerSync {
@@ -172,7 +186,11 @@ mod tests {
             photos_missing: 3,
         };
         assert_eq!(rows[1].sync.as_ref(), Some(&li));
-        assert_eq!(rows[2].sync, Some(WorkerSync::default()), "no device: zeros");
+        assert_eq!(
+            rows[2].sync,
+            Some(WorkerSync::default()),
+            "no device: zeros"
+        );
         assert_eq!(rows[3].sync.as_ref(), Some(&li), "the total of li and sun");
     }
 }

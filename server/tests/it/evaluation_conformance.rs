@@ -77,7 +77,10 @@ async fn varied_cases(s: &dyn Storage) {
         .try_into()
         .unwrap();
     s.push(&li, reports).await.unwrap();
-    let theirs = vec![other.report(Some("32050800201")), other.report(Some("32050800201"))];
+    let theirs = vec![
+        other.report(Some("32050800201")),
+        other.report(Some("32050800201")),
+    ];
     let (postponed, waiting) = (theirs[0].stream, theirs[1].stream);
     s.push(&zhao, theirs).await.unwrap();
     let _ = waiting;
@@ -200,18 +203,28 @@ pub async fn worker_rows_carry_their_devices_sync_health(s: Arc<dyn Storage>) {
         health::{Contact, Via},
     };
     accounts(s.as_ref()).await;
-    let (li, zhao) = (account(s.as_ref(), "li").await, account(s.as_ref(), "zhao").await);
+    let (li, zhao) = (
+        account(s.as_ref(), "li").await,
+        account(s.as_ref(), "zhao").await,
+    );
     let from = now_ms() - 1;
     let mut phone = Device::new("phone-li", "li", Role::Worker);
     let mut tablet = Device::new("tablet-li", "li", Role::Worker);
     let mut other = Device::new("phone-zhao", "zhao", Role::Worker);
     // The phone's report references two photos the server never got, and its register
     // (a worker may not) is rejected.
-    let report = phone.report_with_photos(Some("32050800101"), &[(&"a".repeat(64), 1), (&"b".repeat(64), 2)]);
+    let report = phone.report_with_photos(
+        Some("32050800101"),
+        &[(&"a".repeat(64), 1), (&"b".repeat(64), 2)],
+    );
     let refused = phone.act(report.stream, register());
     s.push(&li, vec![report, refused]).await.unwrap();
-    s.push(&li, vec![tablet.report(Some("32050800102"))]).await.unwrap();
-    s.push(&zhao, vec![other.report(Some("32050800201"))]).await.unwrap();
+    s.push(&li, vec![tablet.report(Some("32050800102"))])
+        .await
+        .unwrap();
+    s.push(&zhao, vec![other.report(Some("32050800201"))])
+        .await
+        .unwrap();
     let to = now_ms() + 1;
     let state = |outbox| DeviceState {
         outbox: Some(outbox),
@@ -240,7 +253,10 @@ pub async fn worker_rows_carry_their_devices_sync_health(s: Arc<dyn Storage>) {
         to,
     );
     let users = ["li".to_string(), "zhao".to_string()].into();
-    with_sync(&mut rows, &devices_of(s.as_ref(), &blobs, &users).await.unwrap());
+    with_sync(
+        &mut rows,
+        &devices_of(s.as_ref(), &blobs, &users).await.unwrap(),
+    );
     let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["li", "zhao", "total"]);
     let li_sync = WorkerSync {
@@ -258,7 +274,10 @@ pub async fn worker_rows_carry_their_devices_sync_health(s: Arc<dyn Storage>) {
     };
     assert_eq!(rows[1].sync.as_ref(), Some(&zhao_sync), "never in contact");
     let total = rows[2].sync.as_ref().unwrap();
-    assert_eq!((total.devices, total.last_contact_ms, total.photos_missing), (3, Some(9_000), 2));
+    assert_eq!(
+        (total.devices, total.last_contact_ms, total.photos_missing),
+        (3, Some(9_000), 2)
+    );
 }
 
 /// What the copies of a database opened again must be: the full views, slimmed.
