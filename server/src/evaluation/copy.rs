@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// What the copy stores as JSON (short keys: it is read for every case of a period).
 #[derive(Debug, Serialize, Deserialize)]
-struct Copy {
+struct EvalCopy {
     #[serde(rename = "s")]
     status: Status,
     #[serde(rename = "r", default, skip_serializing_if = "Option::is_none")]
@@ -45,7 +45,7 @@ struct Copy {
 /// The copy of `view`, as stored (JSON).
 pub fn copy_json(view: &CaseView) -> Result<String, StorageError> {
     let c = &view.case;
-    let copy = Copy {
+    let copy = EvalCopy {
         status: c.status,
         resolution: c.resolution,
         category: c.report.category.clone(),
@@ -69,7 +69,7 @@ pub fn view_of_copy(
     json: &str,
 ) -> Result<CaseView, StorageError> {
     let bad = |e: String| StorageError::Corrupt(format!("evaluation copy of {id}: {e}"));
-    let copy: Copy = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
+    let copy: EvalCopy = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
     let id = id.parse().map_err(|e: uuid::Error| bad(e.to_string()))?;
     Ok(CaseView {
         case: Case {
