@@ -116,7 +116,7 @@ pub async fn get(
     with_patrols(&mut rows, groups, total, grouped);
     // Each worker's devices' sync health, for those who may see it (as GET /v1/devices).
     if by == GroupBy::Worker && account.role == gridwork_core::model::Role::Supervisor {
-        let users = rows
+        let users: std::collections::BTreeSet<String> = rows
             .iter()
             .filter(|r| sync::is_user_row(&r.key))
             .map(|r| r.key.clone())

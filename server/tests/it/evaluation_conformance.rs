@@ -252,7 +252,7 @@ pub async fn worker_rows_carry_their_devices_sync_health(s: Arc<dyn Storage>) {
         GroupBy::Worker,
         to,
     );
-    let users = ["li".to_string(), "zhao".to_string()].into();
+    let users: std::collections::BTreeSet<String> = ["li".to_string(), "zhao".to_string()].into();
     with_sync(
         &mut rows,
         &devices_of(s.as_ref(), &blobs, &users).await.unwrap(),
