@@ -1069,7 +1069,7 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         // Version 3 had neither the case view nor the later steps' tables and columns.
         conn.execute_batch(
-            "DROP TABLE cases; DROP TABLE open311_keys; DROP TABLE open311_requests;
+            "DROP TABLE case_eval; DROP TABLE cases; DROP TABLE open311_keys; DROP TABLE open311_requests;
              DROP TABLE open311_outbox; DROP TABLE device_health; DROP TABLE device_photos;
              DROP TABLE audit; ALTER TABLE accounts DROP COLUMN department;
              ALTER TABLE accounts DROP COLUMN disabled;
