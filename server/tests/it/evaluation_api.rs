@@ -79,9 +79,16 @@ async fn evaluation_answers_json_and_csv_for_the_callers_area() {
     // By worker, a supervisor sees each worker's devices' sync health; a worker does not.
     let body: Value = get(t_wang.clone(), "by=worker").await.json().await.unwrap();
     assert_eq!(body["rows"][0]["key"], "li");
-    assert!(body["rows"][0]["sync"]["devices"].as_u64() >= Some(1), "{body}");
+    assert!(
+        body["rows"][0]["sync"]["devices"].as_u64() >= Some(1),
+        "{body}"
+    );
     assert_eq!(body["rows"][0]["sync"]["rejected_events"], 0, "{body}");
-    let body: Value = get(live.token("li").await, "by=worker").await.json().await.unwrap();
+    let body: Value = get(live.token("li").await, "by=worker")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(body["rows"][0].get("sync").is_none(), "{body}");
     // Errors.
     for (query, status) in [
