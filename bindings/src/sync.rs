@@ -581,7 +581,7 @@ pub fn map_sync_error(e: core_sync::SyncError) -> GridworkError {
     use core_sync::SyncError as E;
     let message = e.to_string();
     match e {
-        E::Transport(_) | E::Server { .. } | E::RateLimited { .. } => {
+        E::Transport(_) | E::Server { .. } | E::RateLimited { .. } | E::ServerRestored(_) => {
             GridworkError::Network(message)
         }
         // A sign-in answered `wipe_required` (a sync run reports `EngineState::Wiped`).

@@ -4,7 +4,7 @@
 // rows as a CSV download (fetched with the token, offered as a blob link).
 
 import { el, replaceChildren, setText } from './dom.js';
-import { percent, cityOffset, dateInput, parseDate, catalogName } from './format.js';
+import { percent, cityOffset, dateInput, parseDate, catalogName, formatTime } from './format.js';
 import { rateChart } from './chart.js';
 
 const GROUPS = ['street', 'community', 'cell', 'department', 'category', 'worker'];
@@ -18,6 +18,8 @@ const PATROL_COLUMNS = [
   ['patrol_moving_h', (p) => p.moving_time_s / 3600],
   ['patrol_coverage', (p) => p.coverage_share],
 ];
+// Sync health of a worker's devices (a row's `sync`, in the worker grouping).
+const SYNC_COLUMNS = ['devices', 'last_contact_ms', 'events_waiting', 'rejected_events', 'photos_missing'];
 const DAY = 86400000;
 
 /** The evaluation page in `dialog`. */
@@ -79,12 +81,20 @@ export function createEvaluation(dialog, { api, catalog, t, lang, describeError 
         if (v === null || v === undefined || Number.isNaN(v)) return '—';
         return Number.isInteger(v) ? String(v) : v.toFixed(2);
       };
+      const sync = rows.some((r) => r.sync) ? SYNC_COLUMNS : [];
+      const syncCell = (s, c) => {
+        if (!s) return '—';
+        if (c === 'last_contact_ms') return s[c] ? formatTime(s[c], cityOffset(catalog())) : t('health_never');
+        return s[c] === null || s[c] === undefined ? '—' : String(s[c]);
+      };
       replaceChildren(table, el('table', { id: 'eval-rows' },
         el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: t(`by_${by.value}`) }), COLUMNS.map((c) => el('th', { scope: 'col', text: t(`fig_${c}`) })),
-          PATROL_COLUMNS.map(([c]) => el('th', { scope: 'col', className: 'patrol-col', text: t(`fig_${c}`) })))),
+          PATROL_COLUMNS.map(([c]) => el('th', { scope: 'col', className: 'patrol-col', text: t(`fig_${c}`) })),
+          sync.map((c) => el('th', { scope: 'col', className: 'sync-col', text: t(`fig_sync_${c.replace('_ms', '')}`) })))),
         el('tbody', {}, rows.map((r) => el('tr', { className: r.key === 'total' ? 'total' : '', dataset: { key: r.key } },
           el('th', { scope: 'row', text: label(r.key) }), COLUMNS.map((c) => el('td', { text: cell(c, r.figures?.[c]) })),
-          PATROL_COLUMNS.map((col) => el('td', { className: 'patrol-col', dataset: { fig: col[0] }, text: patrolCell(r.patrols, col) })))))));
+          PATROL_COLUMNS.map((col) => el('td', { className: 'patrol-col', dataset: { fig: col[0] }, text: patrolCell(r.patrols, col) })),
+          sync.map((c) => el('td', { className: 'sync-col', dataset: { fig: `sync_${c}` }, text: syncCell(r.sync, c) })))))));
       replaceChildren(chart, rows.length ? rateChart(rows.map((r) => ({ label: label(r.key), closure: r.figures?.closure_rate ?? null, onTime: r.figures?.on_time_closure_rate ?? null })),
         { title: t('chart_title'), legend: [t('fig_closure_rate'), t('fig_on_time_closure_rate')] }) : null);
       setText(status, rows.length ? '' : t('eval_empty'));

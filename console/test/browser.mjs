@@ -553,6 +553,12 @@ async function casesInEnglish() {
     const csv = await readFile(await download.path(), 'utf8');
     assert.match(csv.split('\n')[0], /^key,/);
     assert.match(csv, new RegExp(`\\ntotal,${ROUTINE + 3},`));
+    // By worker: the sync health of each worker's devices.
+    await page.selectOption('#eval-by', 'worker');
+    await page.click('#eval-run');
+    await page.waitForSelector('#eval-rows thead th.sync-col');
+    assert.match(await text(page, '#eval-rows thead'), /Last contact/);
+    assert.match(await text(page, '#eval-rows tbody tr.total td[data-fig="sync_devices"]'), /^[1-9]\d*$/, "the workers' devices");
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#eval-page', { state: 'hidden' });
 

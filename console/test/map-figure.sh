@@ -5,7 +5,8 @@
 # map drawn (console/test/map-figure.mjs), the empty database being the baseline of the
 # same run. DB=postgres://… seeds and serves the 100,000 from that PostgreSQL database
 # (an empty one: drop it after) instead of a SQLite file. Release build (PROFILE=debug
-# for a debug one);
+# for a debug one, PROFILE=bench-fast for the workspace's optimised profile without
+# LTO, or any other cargo profile);
 # CARGO_TARGET_DIR is honoured. Needs node with console/node_modules (npm ci) and
 # /usr/bin/chromium.
 set -eu
@@ -18,8 +19,10 @@ pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
 cd "$root"
 profile=${PROFILE:-release}
-flag=--release
-[ "$profile" = release ] || flag=
+case "$profile" in
+  debug | dev) profile=debug; flag= ;;
+  *) flag="--profile $profile" ;;
+esac
 cargo build $flag -q -p gridwork-cli
 cargo build $flag -q -p gridwork-server --example seed_cases
 seed="$target/$profile/examples/seed_cases"
@@ -38,6 +41,7 @@ for port in 58731 58732; do
     sleep 0.2
   done
 done
+echo "build: $profile; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 GRIDWORK_FIGURE_SERVERS="empty=http://127.0.0.1:58731,$cases-cases=http://127.0.0.1:58732" \
 GRIDWORK_USER=wang GRIDWORK_PASSWORD=seed-pass-wang \
   node "$here/map-figure.mjs"

@@ -6,7 +6,12 @@
 //! `count(*)` of them. SQLite always; PostgreSQL too when GRIDWORK_TEST_PG is set. The
 //! cases are seeded over the sample city (benches/seed). Its own harness: p50/p90.
 //!
-//! `cargo bench -p gridwork-server --bench evaluation` (docs/benchmarks.md).
+//! The API reads the evaluation copies (`Storage::eval_views_received`); the full
+//! views' evaluation, what it read before, is timed in the same run.
+//!
+//! `cargo bench -p gridwork-server --bench evaluation` (docs/benchmarks.md;
+//! `--profile bench-fast` for an optimised build without LTO). `GRIDWORK_BENCH_CASES`
+//! seeds fewer cases for a quick look.
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 mod seed;
@@ -18,6 +23,13 @@ use gridwork_server::{
 use std::{sync::Arc, time::Instant};
 
 const CASES: usize = 100_000;
+
+fn cases() -> usize {
+    std::env::var("GRIDWORK_BENCH_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CASES)
+}
 const STREET: &str = "320508002";
 const MONTH_MS: i64 = 30 * 86_400_000;
 const RUNS: usize = 30;
@@ -54,19 +66,41 @@ where
 
 async fn fill(s: &dyn Storage) {
     let t = Instant::now();
-    seed::seed(s, CASES, 9, None).await;
-    println!(
-        "  seeded {CASES} cases in {:.1} s",
-        t.elapsed().as_secs_f64()
-    );
+    let n = cases();
+    seed::seed(s, n, 9, None).await;
+    println!("  seeded {n} cases in {:.1} s", t.elapsed().as_secs_f64());
 }
 
-/// The API's work: the street's views of the month, evaluated by street.
+/// The API's work: the evaluation copies of the street's month, evaluated by street.
 async fn api(s: Arc<dyn Storage>, from: i64, to: i64) -> usize {
+    let views = s.eval_views_received(STREET, from, to).await.unwrap();
+    let rows = evaluate(&views, GroupBy::Street, to);
+    assert!(rows.len() >= 2, "the street and the total");
+    views.len()
+}
+
+/// What the API did before the copies: the street's full views, evaluated by street.
+async fn full(s: Arc<dyn Storage>, from: i64, to: i64) -> usize {
     let views = s.case_views_received(STREET, from, to).await.unwrap();
     let rows = evaluate(&views, GroupBy::Street, to);
     assert!(rows.len() >= 2, "the street and the total");
     views.len()
+}
+
+/// Both evaluations give the same rows (the copies are faithful).
+async fn same(s: &Arc<dyn Storage>, from: i64, to: i64) {
+    let a = s.eval_views_received(STREET, from, to).await.unwrap();
+    let b = s.case_views_received(STREET, from, to).await.unwrap();
+    assert_eq!(
+        evaluate(&a, GroupBy::Street, to),
+        evaluate(&b, GroupBy::Street, to)
+    );
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
 }
 
 fn report(name: &str, v: (f64, f64), base: (f64, f64)) {
@@ -111,13 +145,17 @@ async fn sqlite() {
     .await;
     let n = api(s.clone(), from, to).await;
     println!("  the street's month: {n} cases");
+    same(&s, from, to).await;
     let eval = time(|| api(s.clone(), from, to)).await;
+    let old = time(|| full(s.clone(), from, to)).await;
     println!("  plain SQL count(*): p50 {:.1} ms", count.0);
     println!(
         "  plain SQL reading the rows: p50 {:.1} ms p90 {:.1} ms",
         rows.0, rows.1
     );
-    report("evaluation (views read, parsed, evaluated)", eval, rows);
+    report("evaluation (copies read, parsed, evaluated)", eval, rows);
+    report("evaluation from the full views (before)", old, rows);
+    println!("  load average at the end: {}", load_average());
 }
 
 async fn postgres(url: &str) {
@@ -134,7 +172,9 @@ async fn postgres(url: &str) {
     let s: Arc<dyn Storage> = Arc::new(PostgresStorage::connect(url, Some(schema)).await.unwrap());
     fill(s.as_ref()).await;
     client
-        .batch_execute(&format!("SET search_path = {schema}; ANALYZE cases"))
+        .batch_execute(&format!(
+            "SET search_path = {schema}; ANALYZE cases; ANALYZE case_eval"
+        ))
         .await
         .unwrap();
     let to = now_ms() + 1;
@@ -159,13 +199,17 @@ async fn postgres(url: &str) {
         }
     })
     .await;
+    same(&s, from, to).await;
     let eval = time(|| api(s.clone(), from, to)).await;
+    let old = time(|| full(s.clone(), from, to)).await;
     println!("  plain SQL count(*): p50 {:.1} ms", count.0);
     println!(
         "  plain SQL reading the rows: p50 {:.1} ms p90 {:.1} ms",
         rows.0, rows.1
     );
-    report("evaluation (views read, parsed, evaluated)", eval, rows);
+    report("evaluation (copies read, parsed, evaluated)", eval, rows);
+    report("evaluation from the full views (before)", old, rows);
+    println!("  load average at the end: {}", load_average());
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .await

@@ -4,8 +4,14 @@
 //! period and an area and hands them here; docs/evaluation.md says what each figure
 //! means and how it is computed.
 
+pub mod copy;
+pub mod sync;
+
 use crate::projection::CaseView;
-use gridwork_core::workflow::{Resolution, Status};
+use gridwork_core::{
+    model::{Role, Source},
+    workflow::{Resolution, Status},
+};
 use serde::Serialize;
 use std::{collections::BTreeMap, fmt::Write, str::FromStr};
 
@@ -66,8 +72,20 @@ impl GroupBy {
                 .clone()
                 .unwrap_or_else(|| "(not dispatched)".into()),
             GroupBy::Category => v.case.category().to_string(),
-            GroupBy::Worker => v.case.reporter.user.clone(),
+            GroupBy::Worker => worker_key(v),
         }
+    }
+}
+
+/// The worker row a case counts in: its reporter, unless the report did not come from
+/// a grid worker on patrol — an integration account (Open311: residents, partner
+/// systems) or a hotline call or inspection entered at the centre is no worker, and
+/// such cases count under their source, `(source: resident)` and so on.
+fn worker_key(v: &CaseView) -> String {
+    if v.case.reporter.role == Role::Integration || v.source != Source::GridWorker {
+        format!("(source: {})", v.source.as_str())
+    } else {
+        v.case.reporter.user.clone()
     }
 }
 
@@ -139,6 +157,10 @@ pub struct Row {
     /// department and category groupings), see [`crate::patrol_evaluation`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub patrols: Option<crate::patrol_evaluation::PatrolTotals>,
+    /// For a worker row (and the total of a worker grouping), the sync health of the
+    /// worker's devices, see [`sync`]; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<sync::WorkerSync>,
 }
 
 fn rate(n: u64, of: u64) -> Option<f64> {
@@ -228,6 +250,7 @@ pub fn evaluate(views: &[CaseView], by: GroupBy, now_ms: i64) -> Vec<Row> {
             key,
             figures: figures(&vs, now_ms),
             patrols: None,
+            sync: None,
         })
         .collect();
     let all: Vec<&CaseView> = views.iter().collect();
@@ -235,6 +258,7 @@ pub fn evaluate(views: &[CaseView], by: GroupBy, now_ms: i64) -> Vec<Row> {
         key: "total".into(),
         figures: figures(&all, now_ms),
         patrols: None,
+        sync: None,
     });
     rows
 }
@@ -260,6 +284,7 @@ pub fn with_patrols(
         key,
         figures: Figures::default(),
         patrols: Some(p),
+        sync: None,
     }));
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     rows.push(Row {
@@ -276,7 +301,8 @@ pub fn to_csv(rows: &[Row]) -> String {
          dispatched,handled,reworked,rework_rate,postponed,postponement_rate,returned,\
          return_rate,overdue,handling_hours_mean,handling_hours_p90,patrols,patrol_distance_m,\
          patrol_duration_s,patrol_moving_time_s,patrol_time_in_area_s,cells_patrolled,\
-         patrol_coverage\r\n",
+         patrol_coverage,devices,last_contact_ms,events_waiting,photos_waiting,rejected_events,\
+         photos_missing\r\n",
     );
     let opt = |v: Option<f64>| v.map(|x| format!("{x:.4}")).unwrap_or_default();
     for r in rows {
@@ -288,7 +314,7 @@ pub fn to_csv(rows: &[Row]) -> String {
         };
         let _ = write!(
             out,
-            "{key},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+            "{key},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
             f.reported,
             f.registered,
             f.due,
@@ -308,9 +334,28 @@ pub fn to_csv(rows: &[Row]) -> String {
             opt(f.handling_hours_mean),
             opt(f.handling_hours_p90),
             patrol_columns(r.patrols.as_ref()),
+            sync_columns(r.sync.as_ref()),
         );
     }
     out
+}
+
+/// The sync health columns of a CSV line (empty outside a worker grouping; a figure
+/// no device told is empty too).
+fn sync_columns(w: Option<&sync::WorkerSync>) -> String {
+    let opt = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+    match w {
+        None => ",,,,,".into(),
+        Some(w) => format!(
+            "{},{},{},{},{},{}",
+            w.devices,
+            opt(w.last_contact_ms),
+            opt(w.events_waiting),
+            opt(w.photos_waiting),
+            w.rejected_events,
+            w.photos_missing
+        ),
+    }
 }
 
 /// The patrol columns of a CSV line (empty without patrol figures): distances and
@@ -639,10 +684,69 @@ mod tests {
         assert!(lines[0].starts_with("key,reported,registered,due,closed"));
         assert_eq!(
             lines[1],
-            "06010,8,7,6,4,3,0.6667,0.5000,5,3,1,0.3333,1,0.2000,1,0.2000,1,1.8333,3.0000,,,,,,,"
+            "06010,8,7,6,4,3,0.6667,0.5000,5,3,1,0.3333,1,0.2000,1,0.2000,1,1.8333,3.0000,,,,,,,,,,,,,"
         );
         assert!(lines[2].starts_with("total,8,"));
         assert!("fly".parse::<GroupBy>().is_err());
+    }
+
+    #[test]
+    fn integration_accounts_are_no_workers() {
+        // A resident's report filed by the Open311 integration account (device
+        // `open311:city-portal`, role integration), and a hotline call entered by the
+        // supervisor: neither is a worker's.
+        let mut resident = case("320508001001", "city-portal", vec![register(at(9, 5))]);
+        resident.case.reporter = Actor::new("city-portal", Role::Integration);
+        resident.source = Source::Resident;
+        let mut hotline = case("320508001001", "wang", vec![]);
+        hotline.case.reporter = Actor::new("wang", Role::Supervisor);
+        hotline.source = Source::Hotline;
+        let mut views = fixture();
+        views.extend([resident, hotline]);
+        let rows = evaluate(&views, GroupBy::Worker, at(18, 0));
+        let by: BTreeMap<_, _> = rows
+            .iter()
+            .map(|r| (r.key.as_str(), r.figures.reported))
+            .collect();
+        assert_eq!(
+            by,
+            BTreeMap::from([
+                ("(source: hotline)", 1),
+                ("(source: resident)", 1),
+                ("li", 3),
+                ("sun", 3),
+                ("zhao", 2),
+                ("total", 10),
+            ])
+        );
+        assert!(
+            !by.contains_key("city-portal"),
+            "no worker row for the account"
+        );
+    }
+
+    #[test]
+    fn the_evaluation_copy_counts_as_the_full_view() {
+        let views = fixture();
+        let slim: Vec<CaseView> = views.iter().map(|v| copy::slim(v).unwrap()).collect();
+        assert!(slim.iter().all(|v| v.case.report.description.is_empty()));
+        for by in [
+            GroupBy::District,
+            GroupBy::Street,
+            GroupBy::Community,
+            GroupBy::Cell,
+            GroupBy::Department,
+            GroupBy::Category,
+            GroupBy::Worker,
+        ] {
+            for now in [at(13, 0), at(18, 0)] {
+                assert_eq!(
+                    evaluate(&slim, by, now),
+                    evaluate(&views, by, now),
+                    "{by:?}"
+                );
+            }
+        }
     }
 
     #[test]
@@ -666,9 +770,11 @@ mod tests {
         assert_eq!(rows[3].patrols.as_ref().unwrap().patrols, 3);
         let csv = to_csv(&rows);
         let lines: Vec<&str> = csv.split("\r\n").collect();
-        assert!(lines[0].ends_with(",patrols,patrol_distance_m,patrol_duration_s,patrol_moving_time_s,patrol_time_in_area_s,cells_patrolled,patrol_coverage"));
+        assert!(lines[0].ends_with(",patrols,patrol_distance_m,patrol_duration_s,patrol_moving_time_s,patrol_time_in_area_s,cells_patrolled,patrol_coverage,devices,last_contact_ms,events_waiting,photos_waiting,rejected_events,photos_missing"));
         assert!(lines[1].starts_with("li,3,"), "{csv}");
-        let li_cols: Vec<&str> = lines[1].rsplitn(8, ',').collect();
+        // The sync columns are empty without sync figures.
+        let li_line = lines[1].strip_suffix(",,,,,,").unwrap();
+        let li_cols: Vec<&str> = li_line.rsplitn(8, ',').collect();
         // Reversed: coverage, cells, time in area, moving, duration, distance, patrols.
         assert_eq!(
             li_cols[..5],
@@ -680,7 +786,7 @@ mod tests {
             "{csv}"
         );
         assert_eq!(li_cols[6], "2", "{csv}");
-        assert!(lines[2].ends_with(",0,0.0,0.0,0.0,0.0,0,"), "{csv}");
+        assert!(lines[2].ends_with(",0,0.0,0.0,0.0,0.0,0,,,,,,,"), "{csv}");
         // A worker who only patrolled gets a row of their own.
         let mut rows = evaluate(&fixture()[..1], GroupBy::Worker, at(18, 0));
         let (groups, total) =

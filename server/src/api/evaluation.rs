@@ -2,7 +2,7 @@
 //! CSV (see [`crate::evaluation`] and docs/evaluation.md).
 
 use super::{ApiError, AppState, Caller};
-use crate::evaluation::{evaluate, to_csv, with_patrols, GroupBy, Row};
+use crate::evaluation::{evaluate, sync, to_csv, with_patrols, GroupBy, Row};
 use crate::patrol_evaluation::patrol_figures;
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
@@ -91,7 +91,7 @@ pub async fn get(
     for area in &areas {
         for v in state
             .storage
-            .case_views_received(area, from_ms, to_ms)
+            .eval_views_received(area, from_ms, to_ms)
             .await?
         {
             views.insert(v.case.id, v);
@@ -114,6 +114,16 @@ pub async fn get(
     let (groups, total) = patrol_figures(&patrols, by, &areas, grid.as_ref());
     let grouped = !matches!(by, GroupBy::Department | GroupBy::Category);
     with_patrols(&mut rows, groups, total, grouped);
+    // Each worker's devices' sync health, for those who may see it (as GET /v1/devices).
+    if by == GroupBy::Worker && account.role == gridwork_core::model::Role::Supervisor {
+        let users: std::collections::BTreeSet<String> = rows
+            .iter()
+            .filter(|r| sync::is_user_row(&r.key))
+            .map(|r| r.key.clone())
+            .collect();
+        let devices = sync::devices_of(state.storage.as_ref(), &state.blobs, &users).await?;
+        sync::with_sync(&mut rows, &devices);
+    }
     if csv {
         let mut res = to_csv(&rows).into_response();
         let h = res.headers_mut();

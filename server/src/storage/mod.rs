@@ -127,6 +127,22 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
         to_ms: i64,
     ) -> Result<Vec<CaseView>, StorageError>;
 
+    /// The same cases as [`Storage::case_views_received`], as their evaluation copies
+    /// read back (see [`crate::evaluation::copy`]): what evaluation reads. Kept in the
+    /// push transaction and by a rebuild; the default slims the full views.
+    async fn eval_views_received(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseView>, StorageError> {
+        self.case_views_received(area, from_ms, to_ms)
+            .await?
+            .iter()
+            .map(crate::evaluation::copy::slim)
+            .collect()
+    }
+
     /// Every case view, by id (an operator's export and the tests; lists page instead).
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError>;
 

@@ -34,6 +34,7 @@ use std::sync::Arc;
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
 mod devices;
+mod evaluation;
 mod health;
 mod patrols;
 
@@ -250,6 +251,7 @@ impl PostgresStorage {
             .await?
             .get(0);
         let had_patrols = patrols::exists(&tx).await?;
+        let had_eval = evaluation::exists(&tx).await?;
         tx.batch_execute(SCHEMA).await?;
         tx.batch_execute(patrols::SCHEMA).await?;
         tx.batch_execute(MIGRATE_OWNER).await?;
@@ -262,6 +264,11 @@ impl PostgresStorage {
         tx.batch_execute(devices::MIGRATE_DEVICES).await?;
         tx.batch_execute(crate::incarnation::POSTGRES_ENSURE)
             .await?;
+        tx.batch_execute(evaluation::SCHEMA_EVAL).await?;
+        tx.batch_execute(map::MAP_INDEXES).await?;
+        if had_cases && !had_eval {
+            evaluation::backfill(&tx).await?;
+        }
         if !had_cases {
             let catalog = current::<Catalog>(&tx, &Cached::default()).await?;
             rebuild(&tx, catalog.as_deref()).await?;
@@ -357,12 +364,14 @@ async fn project_case(
     )
     .await?;
     health::mark_conflicts(tx, &view).await?;
+    evaluation::write_copy(tx, &view).await?;
     Ok(())
 }
 
 /// Folds every case again from the events held; returns how many there are.
 async fn rebuild(tx: &Transaction<'_>, catalog: Option<&Catalog>) -> Result<u64, StorageError> {
     tx.execute("DELETE FROM cases", &[]).await?;
+    tx.execute("DELETE FROM case_eval", &[]).await?;
     let streams: Vec<String> = tx
         .query(
             "SELECT DISTINCT stream FROM events WHERE stream LIKE 'incident/%'",
@@ -928,6 +937,15 @@ impl Storage for PostgresStorage {
             .iter()
             .map(|r| parse_view(r.get(0)))
             .collect()
+    }
+
+    async fn eval_views_received(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseView>, StorageError> {
+        self.eval_views_in(area, from_ms, to_ms).await
     }
 
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError> {

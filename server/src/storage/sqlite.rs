@@ -37,11 +37,12 @@ use std::{
 };
 
 mod devices;
+mod evaluation;
 mod health;
 mod patrols;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 10;
+const SCHEMA_VERSION: i64 = 11;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -243,6 +244,8 @@ impl SqliteStorage {
                 (7, health::MIGRATE_7_TO_8),
                 (8, MIGRATE_8_TO_9),
                 (9, devices::MIGRATE_9_TO_10),
+                (10, evaluation::MIGRATE_10_TO_11),
+                (10, map::MIGRATE_10_TO_11),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -251,6 +254,9 @@ impl SqliteStorage {
             if from < 4 {
                 let catalog = current::<Catalog>(&tx, &Cached::default())?;
                 rebuild(&tx, catalog.as_deref())?;
+            }
+            if (4..11).contains(&from) {
+                evaluation::backfill(&tx)?;
             }
             if from < 5 {
                 let grid = current::<Grid>(&tx, &Cached::default())?;
@@ -383,12 +389,14 @@ fn project_case(
         row.photo
     ])?;
     health::mark_conflicts(tx, &view)?;
+    evaluation::write_copy(tx, &view)?;
     Ok(())
 }
 
 /// Folds every case again from the events held; returns how many there are.
 fn rebuild(tx: &Connection, catalog: Option<&Catalog>) -> Result<u64, StorageError> {
     tx.execute("DELETE FROM cases", [])?;
+    tx.execute("DELETE FROM case_eval", [])?;
     let streams: Vec<String> = tx
         .prepare("SELECT DISTINCT stream FROM events WHERE stream LIKE 'incident/%'")?
         .query_map([], |r| r.get(0))?
@@ -963,6 +971,15 @@ impl Storage for SqliteStorage {
             rows.map(|v| parse_view(&v?)).collect()
         })
         .await
+    }
+
+    async fn eval_views_received(
+        &self,
+        area: &str,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<CaseView>, StorageError> {
+        self.eval_views_in(area, from_ms, to_ms).await
     }
 
     async fn case_views(&self) -> Result<Vec<CaseView>, StorageError> {

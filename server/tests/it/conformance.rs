@@ -6,6 +6,7 @@
 use crate::cases_conformance::*;
 use crate::catalog_conformance::*;
 use crate::common::*;
+use crate::evaluation_conformance::*;
 use crate::health_conformance::*;
 use crate::map_conformance::*;
 use crate::patrols_conformance::*;
@@ -1027,6 +1028,8 @@ conformance!(
     devices_keep_their_last_contact_rejections_and_photos,
     the_conflict_filter_finds_unresolved_conflicts_only,
     old_scheme_codes_stay_apart_by_kind,
+    evaluation_copies_count_as_the_full_views_and_rebuild_equals_push,
+    worker_rows_carry_their_devices_sync_health,
 );
 
 /// A PostgreSQL database made before uploads needed a reference learns the references
@@ -1068,7 +1071,7 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
         let conn = rusqlite::Connection::open(&path).unwrap();
         // Version 3 had neither the case view nor the later steps' tables and columns.
         conn.execute_batch(
-            "DROP TABLE cases; DROP TABLE open311_keys; DROP TABLE open311_requests;
+            "DROP TABLE case_eval; DROP TABLE cases; DROP TABLE open311_keys; DROP TABLE open311_requests;
              DROP TABLE open311_outbox; DROP TABLE device_health; DROP TABLE device_photos;
              DROP TABLE audit; ALTER TABLE accounts DROP COLUMN department;
              ALTER TABLE accounts DROP COLUMN disabled;

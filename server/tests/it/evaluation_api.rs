@@ -76,6 +76,20 @@ async fn evaluation_answers_json_and_csv_for_the_callers_area() {
     assert!(lines[0].starts_with("key,reported,"));
     assert!(lines[1].starts_with("li,2,0,"), "{text}");
     assert!(lines[2].starts_with("zhao,1,0,"), "{text}");
+    // By worker, a supervisor sees each worker's devices' sync health; a worker does not.
+    let body: Value = get(t_wang.clone(), "by=worker").await.json().await.unwrap();
+    assert_eq!(body["rows"][0]["key"], "li");
+    assert!(
+        body["rows"][0]["sync"]["devices"].as_u64() >= Some(1),
+        "{body}"
+    );
+    assert_eq!(body["rows"][0]["sync"]["rejected_events"], 0, "{body}");
+    let body: Value = get(live.token("li").await, "by=worker")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(body["rows"][0].get("sync").is_none(), "{body}");
     // Errors.
     for (query, status) in [
         ("by=planet", StatusCode::BAD_REQUEST),

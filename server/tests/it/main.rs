@@ -15,6 +15,7 @@ mod delivery_orders;
 mod devices_conformance;
 mod devices_http;
 mod evaluation_api;
+mod evaluation_conformance;
 mod health_conformance;
 mod http;
 mod http_auth;

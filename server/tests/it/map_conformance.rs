@@ -234,7 +234,8 @@ async fn sqlite_databases_of_version_6_learn_their_cases_points() {
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.execute_batch(
-            "ALTER TABLE cases DROP COLUMN lat; ALTER TABLE cases DROP COLUMN lon;
+            "DROP TABLE case_eval; DROP INDEX cases_map_cells; DROP INDEX cases_map_points;
+             ALTER TABLE cases DROP COLUMN lat; ALTER TABLE cases DROP COLUMN lon;
              ALTER TABLE cases DROP COLUMN photo;
              DROP INDEX cases_conflicts; ALTER TABLE cases DROP COLUMN open_conflicts;
              DROP TABLE device_health; DROP TABLE device_photos; DROP TABLE audit;
