@@ -23,7 +23,7 @@ export function initLogin({ form, errorNode, api, t, onSignedIn }) {
     button.disabled = true;
     setText(button, t('signing_in'));
     try {
-      const session = await api.login(user, password, deviceId());
+      const session = await api.login(user, password, deviceId(user));
       setToken(session.token);
       form.elements.password.value = '';
       await onSignedIn(session);

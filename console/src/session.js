@@ -1,6 +1,8 @@
 // What the browser keeps: the bearer token for this tab only (sessionStorage, gone when
-// the tab closes) and one device id per browser (localStorage), a random UUID sent with
-// every sign-in so the server can tell this browser's sessions apart.
+// the tab closes) and one device id per account signing in on this browser
+// (localStorage), a random UUID sent with every sign-in so the server can tell this
+// browser's sessions apart. Per account, because the server binds a device id to the
+// first account that uses it: on a desk several people share, each gets their own.
 
 const TOKEN_KEY = 'gridwork.console.token';
 const DEVICE_KEY = 'gridwork.console.device';
@@ -37,12 +39,18 @@ function write(storage, key, value) {
   }
 }
 
-/** This browser's device id, made and kept on first use. */
-export function deviceId(storage = globalThis.localStorage) {
-  const held = read(storage, DEVICE_KEY);
+/** The localStorage key of `user`'s device id on this browser. */
+export function deviceKey(user) {
+  return `${DEVICE_KEY}.${encodeURIComponent(user)}`;
+}
+
+/** This browser's device id for `user`, made and kept on the account's first sign-in here. */
+export function deviceId(user, storage = globalThis.localStorage) {
+  const key = deviceKey(user);
+  const held = read(storage, key);
   if (isUuid(held)) return held;
   const id = randomUuid();
-  write(storage, DEVICE_KEY, id);
+  write(storage, key, id);
   return id;
 }
 

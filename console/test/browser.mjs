@@ -150,7 +150,7 @@ async function desktopInChinese() {
     assert.equal(await page.locator('#cell-list button.cell').count(), CELLS);
     assert.equal(await text(page, '#cell-count'), `显示 ${CELLS} / ${CELLS} 个网格`);
     assert.equal(await text(page, '#who'), `${USER} · 监督员 · 范围 全部`);
-    const device = await page.evaluate(() => localStorage.getItem('gridwork.console.device'));
+    const device = await page.evaluate((u) => localStorage.getItem(`gridwork.console.device.${encodeURIComponent(u)}`), USER);
     assert.match(device, UUID);
     assert.ok(await page.evaluate(() => sessionStorage.getItem('gridwork.console.token')));
     const map = await page.locator('#map').boundingBox();
@@ -263,9 +263,17 @@ async function desktopInChinese() {
     assert.ok(await page.locator('#console-view').isHidden());
     assert.equal(await page.evaluate(() => sessionStorage.getItem('gridwork.console.token')), null);
     assert.equal(await page.getAttribute('#map', 'data-cells'), '0');
+    step('a second account signs in on the same browser with its own device; the first keeps its own');
+    await signIn(page, XSS_USER, XSS_PASSWORD);
+    await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
+    assert.equal(await text(page, '#who'), `${XSS_USER} · grid worker · scope 320508001`);
+    const other = await page.evaluate((u) => localStorage.getItem(`gridwork.console.device.${encodeURIComponent(u)}`), XSS_USER);
+    assert.ok(other && other !== device, `second account's device ${other}`);
+    await page.click('#sign-out');
+    await page.waitForSelector('#login-view:not([hidden])');
     await signIn(page, USER, PASSWORD);
     await page.waitForSelector(`#map[data-cells="${CELLS}"]`);
-    assert.equal(await page.evaluate(() => localStorage.getItem('gridwork.console.device')), device);
+    assert.equal(await page.evaluate((u) => localStorage.getItem(`gridwork.console.device.${encodeURIComponent(u)}`), USER), device);
 
     step('an expired session goes back to the sign-in form with a message');
     await page.evaluate(() => sessionStorage.setItem('gridwork.console.token', 'revoked-or-expired'));

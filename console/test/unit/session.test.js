@@ -24,12 +24,17 @@ test('device ids are version-4 UUIDs, different each time', () => {
   assert.equal(randomUuid((b) => b.fill(255)), 'ffffffff-ffff-4fff-bfff-ffffffffffff');
 });
 
-test('a browser keeps its device id; a damaged one is replaced', () => {
+test('a browser keeps a device id per account; a damaged one is replaced', () => {
   const s = memoryStorage();
-  const first = deviceId(s);
-  assert.equal(deviceId(s), first);
-  s.setItem('gridwork.console.device', 'not a uuid');
-  const second = deviceId(s);
+  const first = deviceId('wang', s);
+  assert.equal(deviceId('wang', s), first);
+  const other = deviceId('li', s);
+  assert.ok(isUuid(other));
+  assert.notEqual(other, first, 'a second account on the same browser gets its own device');
+  assert.equal(deviceId('wang', s), first);
+  assert.equal(s.getItem('gridwork.console.device.wang'), first);
+  s.setItem('gridwork.console.device.wang', 'not a uuid');
+  const second = deviceId('wang', s);
   assert.ok(isUuid(second));
   assert.notEqual(second, first);
 });
@@ -45,7 +50,7 @@ test('the token is kept and forgotten', () => {
 
 test('a storage that throws does not break the console', () => {
   const broken = { getItem() { throw new Error('denied'); }, setItem() { throw new Error('denied'); }, removeItem() { throw new Error('denied'); } };
-  assert.ok(isUuid(deviceId(broken)));
+  assert.ok(isUuid(deviceId('wang', broken)));
   assert.equal(token(broken), null);
   setToken('x', broken);
 });
