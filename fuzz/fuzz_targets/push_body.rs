@@ -1,8 +1,9 @@
 //! A push body as the server decodes it: the JSON envelope, each event's envelope, its
-//! payload, its hash, and the judge's verdict against the sample city's grid.
+//! payload, its hash, and the judge's verdict against the sample city's grid and
+//! catalogue (and without them).
 #![no_main]
 
-use gridwork_core::{geo::Grid, model::Event, model::IncidentEvent, model::Role};
+use gridwork_core::{catalog::Catalog, geo::Grid, model::Event, model::IncidentEvent, model::Role};
 use gridwork_server::{
     account::Account,
     judge::{judge, Known},
@@ -14,6 +15,13 @@ fn grid() -> &'static Grid {
     static GRID: OnceLock<Grid> = OnceLock::new();
     GRID.get_or_init(|| {
         Grid::from_geojson(include_str!("../../data/kcity-grid.geojson")).expect("sample grid")
+    })
+}
+
+fn catalog() -> &'static Catalog {
+    static CATALOG: OnceLock<Catalog> = OnceLock::new();
+    CATALOG.get_or_init(|| {
+        Catalog::from_json(include_str!("../../data/kcity-catalog.json")).expect("sample catalogue")
     })
 }
 
@@ -45,7 +53,7 @@ fuzz_target!(|data: &[u8]| {
             received_ms: 1_795_395_600_000,
             ..Known::default()
         };
-        let _ = judge(&account, &event, &known, Some(grid()));
-        let _ = judge(&account, &event, &known, None);
+        let _ = judge(&account, &event, &known, Some(grid()), Some(catalog()));
+        let _ = judge(&account, &event, &known, None, None);
     }
 });
