@@ -124,7 +124,10 @@ impl TestServer {
     /// Kills the server at once: in-flight requests die with it.
     pub fn kill(&mut self) {
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_background();
+            // Every task is dropped at its next await (in-flight requests die), and the
+            // storage work already running on blocking threads is waited for, so the
+            // database is closed when this returns (a restore checks it is not in use).
+            rt.shutdown_timeout(std::time::Duration::from_secs(10));
         }
     }
 
