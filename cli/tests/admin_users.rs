@@ -2,6 +2,9 @@
 //! name, passwords come from stdin, and refused commands leave the database as it was.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+use common::dump;
+
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
@@ -231,35 +234,6 @@ fn accounts_change_only_what_is_named_and_every_change_is_audited() {
     );
     assert!(log.contains("scope 320508001 -> 320508002"), "{log}");
     assert!(!log.contains("li-pass"), "{log}");
-}
-
-/// Every table of the SQLite database, row by row, as text.
-fn dump(db: &Path) -> Vec<String> {
-    // rusqlite is built with SQLCipher here; its crypto provider must be linked in.
-    gridwork_sqlcipher::link();
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut out = Vec::new();
-    for t in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-        let n = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                let cells: Vec<String> = (0..n)
-                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                    .collect();
-                Ok(format!("{t}: {}", cells.join(" | ")))
-            })
-            .unwrap();
-        out.extend(rows.map(Result::unwrap));
-    }
-    out
 }
 
 #[test]

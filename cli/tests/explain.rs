@@ -3,6 +3,9 @@
 //! flags in words, and mistakes that say what is valid and change nothing.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+use common::dump;
+
 use serde_json::Value;
 use std::{
     path::{Path, PathBuf},
@@ -116,35 +119,6 @@ impl Shell {
         args.extend_from_slice(extra);
         self.run(&args)
     }
-}
-
-/// Every table of a SQLite database, row by row, as text (as in admin_users.rs).
-fn dump(db: &Path) -> Vec<String> {
-    // rusqlite is built with SQLCipher here; its crypto provider must be linked in.
-    gridwork_sqlcipher::link();
-    let conn = rusqlite::Connection::open(db).unwrap();
-    let tables: Vec<String> = conn
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    let mut out = Vec::new();
-    for t in tables {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM \"{t}\"")).unwrap();
-        let n = stmt.column_count();
-        let rows = stmt
-            .query_map([], |r| {
-                let cells: Vec<String> = (0..n)
-                    .map(|i| format!("{:?}", r.get_ref(i).unwrap()))
-                    .collect();
-                Ok(format!("{t}: {}", cells.join(" | ")))
-            })
-            .unwrap();
-        out.extend(rows.map(Result::unwrap));
-    }
-    out
 }
 
 #[test]
