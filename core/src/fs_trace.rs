@@ -46,6 +46,13 @@ pub(crate) fn note(op: FsOp<'_>) {
     let _ = op;
 }
 
+/// Fsyncs a file's data (and reports it).
+pub(crate) fn sync_file(file: &std::fs::File, path: &Path) -> std::io::Result<()> {
+    file.sync_all()?;
+    note(FsOp::Synced(path));
+    Ok(())
+}
+
 /// Fsyncs a folder, so that the names created or renamed in it survive a power cut
 /// (a file's own fsync does not cover its directory entry). A no-op where folders
 /// cannot be opened as files (Windows).

@@ -7,7 +7,7 @@
 
 use crate::{
     error::{Error, Result},
-    fs_trace::{note, sync_dir, FsOp},
+    fs_trace::{note, sync_dir, sync_file, FsOp},
     model::PhotoRef,
 };
 use sha2::{Digest, Sha256};
@@ -98,8 +98,7 @@ pub(crate) fn persist(photos_dir: &Path, photo: &StagedPhoto) -> Result<bool> {
         let mut f = File::create(&tmp)?;
         f.write_all(&photo.bytes)?;
         note(FsOp::Written(&tmp));
-        f.sync_all()?;
-        note(FsOp::Synced(&tmp));
+        sync_file(&f, &tmp)?;
     }
     fs::rename(&tmp, &target)?;
     note(FsOp::Renamed(&tmp, &target));

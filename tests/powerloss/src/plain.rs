@@ -126,7 +126,11 @@ impl Plain {
     }
 }
 
-fn undo(step: &Step, unsynced: &mut BTreeSet<PathBuf>, report: &mut CutReport) -> std::io::Result<()> {
+fn undo(
+    step: &Step,
+    unsynced: &mut BTreeSet<PathBuf>,
+    report: &mut CutReport,
+) -> std::io::Result<()> {
     match step {
         Step::Created(p) => {
             if p.exists() {

@@ -108,9 +108,7 @@ unsafe extern "C" fn x_open(
     ptr::write(
         file as *mut PlFile,
         PlFile {
-            base: ffi::sqlite3_file {
-                pMethods: &METHODS,
-            },
+            base: ffi::sqlite3_file { pMethods: &METHODS },
             inner,
             inner_size: size,
             path: path.map_or(ptr::null_mut(), |p| Box::into_raw(Box::new(p))),
@@ -126,7 +124,11 @@ unsafe fn path_of(name: *const c_char) -> Option<String> {
     CStr::from_ptr(name).to_str().ok().map(str::to_string)
 }
 
-unsafe extern "C" fn x_delete(_vfs: *mut ffi::sqlite3_vfs, name: *const c_char, sync_dir: c_int) -> c_int {
+unsafe extern "C" fn x_delete(
+    _vfs: *mut ffi::sqlite3_vfs,
+    name: *const c_char,
+    sync_dir: c_int,
+) -> c_int {
     let base = base();
     let delete = match (*base).xDelete {
         Some(f) => f,
@@ -169,7 +171,9 @@ static METHODS: ffi::sqlite3_io_methods = ffi::sqlite3_io_methods {
 };
 
 /// The wrapped file and its methods.
-unsafe fn inner(file: *mut ffi::sqlite3_file) -> (*mut ffi::sqlite3_file, &'static ffi::sqlite3_io_methods) {
+unsafe fn inner(
+    file: *mut ffi::sqlite3_file,
+) -> (*mut ffi::sqlite3_file, &'static ffi::sqlite3_io_methods) {
     let pl = file as *mut PlFile;
     let inner = (*pl).inner;
     (inner, &*(*inner).pMethods)
@@ -197,9 +201,15 @@ unsafe extern "C" fn x_close(file: *mut ffi::sqlite3_file) -> c_int {
     rc
 }
 
-unsafe extern "C" fn x_read(file: *mut ffi::sqlite3_file, buf: *mut c_void, amt: c_int, off: i64) -> c_int {
+unsafe extern "C" fn x_read(
+    file: *mut ffi::sqlite3_file,
+    buf: *mut c_void,
+    amt: c_int,
+    off: i64,
+) -> c_int {
     let (inner, m) = inner(file);
-    m.xRead.map_or(ffi::SQLITE_IOERR_READ, |f| f(inner, buf, amt, off))
+    m.xRead
+        .map_or(ffi::SQLITE_IOERR_READ, |f| f(inner, buf, amt, off))
 }
 
 /// Reads `out.len()` bytes at `off` from the wrapped file (zeros past its end).
@@ -208,7 +218,12 @@ unsafe fn read_at(file: *mut ffi::sqlite3_file, off: u64, out: &mut [u8]) {
     out.fill(0);
     if let Some(read) = m.xRead {
         // A short read zero-fills the rest, which is what the sector held.
-        read(inner, out.as_mut_ptr() as *mut c_void, out.len() as c_int, off as i64);
+        read(
+            inner,
+            out.as_mut_ptr() as *mut c_void,
+            out.len() as c_int,
+            off as i64,
+        );
     }
 }
 
@@ -218,7 +233,12 @@ unsafe fn size_of_file(file: *mut ffi::sqlite3_file) -> u64 {
     size.max(0) as u64
 }
 
-unsafe extern "C" fn x_write(file: *mut ffi::sqlite3_file, buf: *const c_void, amt: c_int, off: i64) -> c_int {
+unsafe extern "C" fn x_write(
+    file: *mut ffi::sqlite3_file,
+    buf: *const c_void,
+    amt: c_int,
+    off: i64,
+) -> c_int {
     let (inner, m) = inner(file);
     let Some(write) = m.xWrite else {
         return ffi::SQLITE_IOERR_WRITE;
@@ -230,7 +250,9 @@ unsafe extern "C" fn x_write(file: *mut ffi::sqlite3_file, buf: *const c_void, a
                 return ffi::SQLITE_IOERR_WRITE;
             }
             let size = size_of_file(file);
-            st.before_write(path, off as u64, amt as u64, size, |o, out| read_at(file, o, out));
+            st.before_write(path, off as u64, amt as u64, size, |o, out| {
+                read_at(file, o, out)
+            });
             write(inner, buf, amt, off)
         }
         None => write(inner, buf, amt, off),
@@ -249,7 +271,9 @@ unsafe extern "C" fn x_truncate(file: *mut ffi::sqlite3_file, size: i64) -> c_in
                 return ffi::SQLITE_IOERR_TRUNCATE;
             }
             let current = size_of_file(file);
-            st.before_truncate(path, size.max(0) as u64, current, |o, out| read_at(file, o, out));
+            st.before_truncate(path, size.max(0) as u64, current, |o, out| {
+                read_at(file, o, out)
+            });
             truncate(inner, size)
         }
         None => truncate(inner, size),
@@ -279,7 +303,8 @@ unsafe extern "C" fn x_sync(file: *mut ffi::sqlite3_file, flags: c_int) -> c_int
 
 unsafe extern "C" fn x_file_size(file: *mut ffi::sqlite3_file, size: *mut i64) -> c_int {
     let (inner, m) = inner(file);
-    m.xFileSize.map_or(ffi::SQLITE_IOERR_FSTAT, |f| f(inner, size))
+    m.xFileSize
+        .map_or(ffi::SQLITE_IOERR_FSTAT, |f| f(inner, size))
 }
 
 unsafe extern "C" fn x_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
@@ -289,7 +314,8 @@ unsafe extern "C" fn x_lock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int
 
 unsafe extern "C" fn x_unlock(file: *mut ffi::sqlite3_file, level: c_int) -> c_int {
     let (inner, m) = inner(file);
-    m.xUnlock.map_or(ffi::SQLITE_IOERR_UNLOCK, |f| f(inner, level))
+    m.xUnlock
+        .map_or(ffi::SQLITE_IOERR_UNLOCK, |f| f(inner, level))
 }
 
 unsafe extern "C" fn x_check_reserved_lock(file: *mut ffi::sqlite3_file, out: *mut c_int) -> c_int {
@@ -298,9 +324,14 @@ unsafe extern "C" fn x_check_reserved_lock(file: *mut ffi::sqlite3_file, out: *m
         .map_or(ffi::SQLITE_IOERR_CHECKRESERVEDLOCK, |f| f(inner, out))
 }
 
-unsafe extern "C" fn x_file_control(file: *mut ffi::sqlite3_file, op: c_int, arg: *mut c_void) -> c_int {
+unsafe extern "C" fn x_file_control(
+    file: *mut ffi::sqlite3_file,
+    op: c_int,
+    arg: *mut c_void,
+) -> c_int {
     let (inner, m) = inner(file);
-    m.xFileControl.map_or(ffi::SQLITE_NOTFOUND, |f| f(inner, op, arg))
+    m.xFileControl
+        .map_or(ffi::SQLITE_NOTFOUND, |f| f(inner, op, arg))
 }
 
 unsafe extern "C" fn x_sector_size(file: *mut ffi::sqlite3_file) -> c_int {
@@ -327,7 +358,12 @@ unsafe extern "C" fn x_shm_map(
     }
 }
 
-unsafe extern "C" fn x_shm_lock(file: *mut ffi::sqlite3_file, offset: c_int, n: c_int, flags: c_int) -> c_int {
+unsafe extern "C" fn x_shm_lock(
+    file: *mut ffi::sqlite3_file,
+    offset: c_int,
+    n: c_int,
+    flags: c_int,
+) -> c_int {
     let (inner, m) = inner(file);
     match (m.iVersion >= 2, m.xShmLock) {
         (true, Some(f)) => f(inner, offset, n, flags),
@@ -350,7 +386,12 @@ unsafe extern "C" fn x_shm_unmap(file: *mut ffi::sqlite3_file, delete: c_int) ->
     }
 }
 
-unsafe extern "C" fn x_fetch(file: *mut ffi::sqlite3_file, off: i64, amt: c_int, out: *mut *mut c_void) -> c_int {
+unsafe extern "C" fn x_fetch(
+    file: *mut ffi::sqlite3_file,
+    off: i64,
+    amt: c_int,
+    out: *mut *mut c_void,
+) -> c_int {
     let (inner, m) = inner(file);
     match (m.iVersion >= 3, m.xFetch) {
         (true, Some(f)) => f(inner, off, amt, out),
