@@ -10,6 +10,7 @@ use std::path::Path;
 
 /// One step on a plain file, reported after it was done.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "testing"), allow(dead_code))]
 pub enum FsOp<'a> {
     /// The file was created and its bytes written (not yet synced).
     Written(&'a Path),

@@ -125,8 +125,8 @@ impl Db {
 
     /// Like [`Db::write`], but the commit is not synced to disk at once
     /// (`synchronous=NORMAL` in WAL mode): it survives the app crashing, and reaches the
-    /// disk at the next synced commit or checkpoint. For high-volume data whose last
-    /// seconds may be lost to a power cut (GPS fixes), never for a user's report.
+    /// disk at the next synced commit or checkpoint. For high-volume data whose newest
+    /// commits may be lost to a power cut (GPS fixes), never for a user's report.
     pub fn write_relaxed<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         self.write_relaxed_unless(|_| Ok(false), f)
     }
