@@ -277,6 +277,15 @@ fn held_fixes(store: &Store, patrol: Uuid) -> BTreeSet<i64> {
     }
 }
 
+/// Opens the store, encrypted when `GRIDWORK_POWER_KEY` is set (a build with
+/// `--features gridwork-core/encryption`: the VFS then sees SQLCipher's pages).
+fn open(dir: &Path) -> gridwork_core::Result<Store> {
+    match std::env::var("GRIDWORK_POWER_KEY") {
+        Ok(key) => Store::open_encrypted(dir, &key),
+        Err(_) => Store::open(dir),
+    }
+}
+
 fn run(cuts: u64, seed: u64) -> Figures {
     let power = power();
     // On a RAM disk where there is one: the model decides what survives, so the real
@@ -288,7 +297,7 @@ fn run(cuts: u64, seed: u64) -> Figures {
     let dir = root.path().join("store");
     let sources = root.path().join("camera");
     std::fs::create_dir(&sources).unwrap();
-    let store = Store::open(&dir).unwrap();
+    let store = open(&dir).unwrap();
     store
         .init_with_device("li", Role::Worker, "phone-power")
         .unwrap();
@@ -307,8 +316,8 @@ fn run(cuts: u64, seed: u64) -> Figures {
     let mut fixes: BTreeMap<Uuid, BTreeSet<i64>> = BTreeMap::new();
     let mut next_fix_ms = 1_780_000_000_000i64;
     for cut in 0..=cuts {
-        let label = format!("seed {seed}, after cut {cut}");
-        let store = Store::open(&dir).unwrap_or_else(|e| panic!("{label}: reopen: {e}"));
+        let label = format!("seed {seed}, after {cut} cuts");
+        let store = open(&dir).unwrap_or_else(|e| panic!("{label}: reopen: {e}"));
         check_sound(&store, &label, &mut figures);
         for w in &durable {
             check_durable(&store, &label, w);
@@ -389,8 +398,8 @@ fn run(cuts: u64, seed: u64) -> Figures {
 
         // What the reboot kept of this round's fixes: every batch a synced write followed,
         // and of the others a prefix (commits survive in order).
-        let label = format!("seed {seed}, cut {cut} ({mode:?})");
-        let store = Store::open(&dir).unwrap_or_else(|e| panic!("{label}: reopen: {e}"));
+        let label = format!("seed {seed}, cut {} ({mode:?})", cut + 1);
+        let store = open(&dir).unwrap_or_else(|e| panic!("{label}: reopen: {e}"));
         let mut gone = false;
         for (patrol, times, must) in batches {
             let held = held_fixes(&store, patrol);
