@@ -10,6 +10,10 @@ pub mod catalog;
 pub mod clock;
 pub mod db;
 pub mod error;
+#[cfg(feature = "testing")]
+pub mod fs_trace;
+#[cfg(not(feature = "testing"))]
+mod fs_trace;
 pub mod geo;
 pub mod model;
 pub mod patrol;

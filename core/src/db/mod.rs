@@ -125,10 +125,27 @@ impl Db {
 
     /// Like [`Db::write`], but the commit is not synced to disk at once
     /// (`synchronous=NORMAL` in WAL mode): it survives the app crashing, and reaches the
-    /// disk at the next synced commit or checkpoint. For high-volume data whose last
-    /// seconds may be lost to a power cut (GPS fixes), never for a user's report.
+    /// disk at the next synced commit or checkpoint. For high-volume data whose newest
+    /// commits may be lost to a power cut (GPS fixes), never for a user's report.
     pub fn write_relaxed<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.write_relaxed_unless(|_| Ok(false), f)
+    }
+
+    /// Like [`Db::write_relaxed`], unless `full` (asked on the writer connection, under
+    /// the same lock, before the transaction begins) says this commit must be synced
+    /// as [`Db::write`] does.
+    pub fn write_relaxed_unless<T>(
+        &self,
+        full: impl FnOnce(&Connection) -> Result<bool>,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
         let mut conn = lock(&self.writer);
+        if full(&conn)? {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            return Ok(out);
+        }
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         let out: Result<T> = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;

@@ -108,6 +108,10 @@ impl Store {
         let photos_dir = dir.join("photos");
         fs::create_dir_all(&photos_dir).map_err(open_err)?;
         let db = Db::open_keyed(&dir.join(db::DB_FILE), key)?;
+        // The names of `photos/` and of a new database file are durable only once the
+        // store's folder is synced (SQLite syncs the folder for its journals, not for
+        // the database file itself).
+        crate::fs_trace::sync_dir(&dir).map_err(open_err)?;
         Ok(Store {
             dir,
             photos_dir,

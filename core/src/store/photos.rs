@@ -1,10 +1,13 @@
 //! Photos: files kept in the store's `photos/` folder under their SHA-256 name.
 //!
 //! Attaching the same picture twice stores it once. A photo is written to a temporary
-//! name, synced and renamed, so a crash never leaves half a file under a real name.
+//! name, synced and renamed, then the folder is synced, so a crash never leaves half a
+//! file under a real name and a power cut never takes a photo whose event was committed
+//! (the file and its name are on disk before the transaction that refers to it commits).
 
 use crate::{
     error::{Error, Result},
+    fs_trace::{note, sync_dir, sync_file, FsOp},
     model::PhotoRef,
 };
 use sha2::{Digest, Sha256};
@@ -94,9 +97,14 @@ pub(crate) fn persist(photos_dir: &Path, photo: &StagedPhoto) -> Result<bool> {
     {
         let mut f = File::create(&tmp)?;
         f.write_all(&photo.bytes)?;
-        f.sync_all()?;
+        note(FsOp::Written(&tmp));
+        sync_file(&f, &tmp)?;
     }
     fs::rename(&tmp, &target)?;
+    note(FsOp::Renamed(&tmp, &target));
+    // The new name is durable only once the folder is: without this a power cut can
+    // take the photo of a report that was committed (and acknowledged) after it.
+    sync_dir(photos_dir)?;
     Ok(true)
 }
 
@@ -105,6 +113,9 @@ pub(crate) fn discard(photos_dir: &Path, written: &[String]) {
     for sha in written {
         // Best effort: a leftover file is harmless (it is named by its content and
         // would be reused), so a failure to remove it is not an error.
-        let _ = fs::remove_file(photo_path(photos_dir, sha));
+        let path = photo_path(photos_dir, sha);
+        if fs::remove_file(&path).is_ok() {
+            note(FsOp::Removed(&path));
+        }
     }
 }

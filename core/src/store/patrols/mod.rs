@@ -193,8 +193,26 @@ impl Store {
         }
         let policy = IntegrityPolicy::default();
         // Fixes are high-volume and the last seconds of a track may be lost to a power
-        // cut without harm: no fsync per batch. Session steps and check-ins stay FULL.
-        self.db.write_relaxed(|tx| {
+        // cut without harm: no fsync per batch. Session steps and check-ins stay FULL,
+        // and so does a batch that closes a track window (its `patrol.track` event and
+        // every fix before it are synced): a power cut takes at most the fixes since the
+        // last synced write, never more than one window, not all since the last
+        // checkpoint. The check runs before the transaction (SQLite fixes the sync level
+        // when it begins) and may say FULL for a batch that then closes no window.
+        let (first, last) = fixes.iter().fold((i64::MAX, i64::MIN), |(a, b), f| {
+            (a.min(f.time_ms), b.max(f.time_ms))
+        });
+        let any = !fixes.is_empty();
+        let closes_window = |conn: &rusqlite::Connection| -> Result<bool> {
+            let unsynced: Option<i64> = conn
+                .prepare_cached(
+                    "SELECT min(time_ms) FROM patrol_fixes WHERE patrol = ?1 AND synced = 0",
+                )?
+                .query_row([id.to_string()], |r| r.get(0))?;
+            let start = unsynced.map_or(first, |u| u.min(first));
+            Ok(any && last.saturating_sub(start) >= TRACK_WINDOW_MS)
+        };
+        self.db.write_relaxed_unless(closes_window, |tx| {
             let identity = self.require_identity(tx)?;
             let row = load_own_row(tx, id)?;
             if row.status != PatrolStatus::Active {
