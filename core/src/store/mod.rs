@@ -6,6 +6,7 @@
 mod case_types;
 mod cases;
 pub mod patrols;
+mod photo_meta;
 pub mod photos;
 
 pub use case_types::{
