@@ -1,6 +1,7 @@
 //! The PostgreSQL schema upgrades: a database of the first released schema
-//! (`tests/fixtures/postgres_v1.sql`, frozen from the history of
-//! server/src/storage/postgres.rs), holding accounts, a device's token, accepted and
+//! (`tests/fixtures/postgres_v1.sql`) and one of the schema before device
+//! administration (`postgres_v2.sql`, the statements the build at e554258 ran), both
+//! frozen from the history of server/src/storage/postgres*.rs, holding accounts, a device's token, accepted and
 //! quarantined events, a case with photos, a patrol and a setting, is opened
 //! by this build and then has exactly the columns, indexes and constraints of a fresh
 //! database, reads back as the database its rows came from, and goes on accepting
@@ -16,8 +17,12 @@ use gridwork_server::storage::{postgres::PostgresStorage, Storage};
 use tokio_postgres::{Client, NoTls};
 use uuid::Uuid;
 
-/// The first released schema. Never edit the file.
-const POSTGRES_V1: &str = include_str!("../fixtures/postgres_v1.sql");
+/// The frozen schemas: the first released one, and the one before device administration.
+/// Never edit the files.
+const FROZEN: [(&str, &str); 2] = [
+    ("v1", include_str!("../fixtures/postgres_v1.sql")),
+    ("v2", include_str!("../fixtures/postgres_v2.sql")),
+];
 
 async fn client(url: &str) -> Client {
     let (client, conn) = tokio_postgres::connect(url, NoTls).await.unwrap();
@@ -75,7 +80,7 @@ async fn view(s: &dyn Storage, cases: &[Uuid], patrol: Uuid) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_postgres_database_of_the_first_schema_upgrades_to_a_fresh_ones_and_reads_back() {
+async fn postgres_databases_of_earlier_schemas_upgrade_to_a_fresh_ones_and_read_back() {
     let Some(url) = pg_url("PostgreSQL schema upgrade") else {
         return;
     };
@@ -131,19 +136,73 @@ async fn a_postgres_database_of_the_first_schema_upgrades_to_a_fresh_ones_and_re
         "{refused:?}"
     );
     let expected = view(src.as_ref(), &cases, patrol).await;
+    assert!(
+        !expected
+            .iter()
+            .any(|v| ["None", "[]", "false"].contains(&v.as_str())),
+        "the source holds all it should: {expected:?}"
+    );
 
-    // The frozen schema, with every row and column it had.
     let c = client(&url).await;
-    let (from, to) = ("gw_test_pg_v1_source", "gw_test_pg_v1_frozen");
+    let Some(fresh) = postgres("pg_fresh").await else {
+        return;
+    };
+    drop(fresh);
+    let fresh = catalog_of(&c, "gw_test_pg_fresh").await;
+    let next = phone.report(Some(cell));
+    let held = src.pull(&wang, 0, 1000).await.unwrap().events.len() as i64;
+    for (version, ddl) in FROZEN {
+        let to = format!("gw_test_pg_{version}_frozen");
+        let upgraded = freeze_and_open(&c, &url, ddl, "gw_test_pg_v1_source", &to).await;
+        assert_eq!(
+            catalog_of(&c, &to).await,
+            fresh,
+            "the upgraded {version} schema is not a fresh one"
+        );
+        assert_eq!(
+            view(&upgraded, &cases, patrol).await,
+            expected,
+            "{version} reads back differently"
+        );
+
+        // It goes on: li's next event is accepted after the old ones, and only once.
+        let li = upgraded.account("li").await.unwrap().unwrap();
+        let outcome = upgraded.push(&li, vec![next.clone()]).await.unwrap();
+        let PushOutcome::Accepted { server_seq } = outcome[0] else {
+            panic!("{version}: {outcome:?}");
+        };
+        assert!(
+            server_seq > held,
+            "{version}: {server_seq} after {held} events"
+        );
+        assert!(matches!(
+            upgraded.push(&li, vec![next.clone()]).await.unwrap()[0],
+            PushOutcome::Duplicate { .. }
+        ));
+    }
+}
+
+/// Makes schema `to` of the frozen `ddl`, copies into it every row and column of `from`
+/// that the frozen schema has (identity sequences where the old server left them), and
+/// opens it with this build, which upgrades it.
+async fn freeze_and_open(
+    c: &Client,
+    url: &str,
+    ddl: &str,
+    from: &str,
+    to: &str,
+) -> PostgresStorage {
     c.batch_execute(&format!(
         "DROP SCHEMA IF EXISTS {to} CASCADE; CREATE SCHEMA {to}; SET search_path = {to};
-         {POSTGRES_V1}"
+         {ddl}"
     ))
     .await
     .unwrap();
+    // Accounts first: tokens refer to them.
     let tables: Vec<String> = c
         .query(
-            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1
+             ORDER BY table_name <> 'accounts', table_name",
             &[&to],
         )
         .await
@@ -151,67 +210,51 @@ async fn a_postgres_database_of_the_first_schema_upgrades_to_a_fresh_ones_and_re
         .iter()
         .map(|r| r.get(0))
         .collect();
-    let columns = |schema: &'static str, table: String| {
-        let c = &c;
-        async move {
-            c.query(
-                "SELECT column_name::text FROM information_schema.columns
-                 WHERE table_schema = $1 AND table_name = $2",
-                &[&schema, &table],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<_, String>(0))
-            .collect::<Vec<_>>()
-        }
+    let columns = |schema: String, table: String| async move {
+        c.query(
+            "SELECT column_name::text FROM information_schema.columns
+             WHERE table_schema = $1 AND table_name = $2",
+            &[&schema, &table],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .collect::<Vec<_>>()
     };
     for table in tables {
-        let theirs = columns("gw_test_pg_v1_source", table.clone()).await;
-        let list: Vec<String> = columns("gw_test_pg_v1_frozen", table.clone())
+        let theirs = columns(from.to_string(), table.clone()).await;
+        let list: Vec<String> = columns(to.to_string(), table.clone())
             .await
             .into_iter()
             .filter(|c| theirs.contains(c))
+            .map(|c| format!("\"{c}\""))
             .collect();
         let list = list.join(", ");
+        // A row the frozen schema's own statements wrote (a migration marker) stays.
         c.batch_execute(&format!(
             "INSERT INTO {to}.{table} ({list}) OVERRIDING SYSTEM VALUE
-             SELECT {list} FROM {from}.{table}"
+             SELECT {list} FROM {from}.{table} ON CONFLICT DO NOTHING"
         ))
         .await
         .unwrap();
     }
-    // The identity sequence where the old server had left it.
-    c.batch_execute(&format!(
-        "SELECT setval(pg_get_serial_sequence('{to}.events', 'server_seq'),
-                       (SELECT max(server_seq) FROM {to}.events))"
-    ))
-    .await
-    .unwrap();
-
-    let upgraded = PostgresStorage::connect(&url, Some(to)).await.unwrap();
-    let Some(fresh) = postgres("pg_v1_fresh").await else {
-        return;
-    };
-    drop(fresh);
-    assert_eq!(
-        catalog_of(&c, to).await,
-        catalog_of(&c, "gw_test_pg_v1_fresh").await,
-        "the upgraded schema is not a fresh one"
-    );
-    assert_eq!(view(&upgraded, &cases, patrol).await, expected);
-
-    // It goes on: li's next event is accepted after the old ones, and only once.
-    let li = upgraded.account("li").await.unwrap().unwrap();
-    let next = phone.report(Some(cell));
-    let outcome = upgraded.push(&li, vec![next.clone()]).await.unwrap();
-    let PushOutcome::Accepted { server_seq } = outcome[0] else {
-        panic!("{outcome:?}");
-    };
-    let held = src.pull(&wang, 0, 1000).await.unwrap().events.len() as i64;
-    assert!(server_seq > held, "{server_seq} after {held} events");
-    assert!(matches!(
-        upgraded.push(&li, vec![next]).await.unwrap()[0],
-        PushOutcome::Duplicate { .. }
-    ));
+    let identities = c
+        .query(
+            "SELECT table_name::text, column_name::text FROM information_schema.columns
+             WHERE table_schema = $1 AND is_identity = 'YES'",
+            &[&to],
+        )
+        .await
+        .unwrap();
+    for row in identities {
+        let (table, column): (String, String) = (row.get(0), row.get(1));
+        c.batch_execute(&format!(
+            "SELECT setval(pg_get_serial_sequence('{to}.{table}', '{column}'),
+                           (SELECT max(\"{column}\") FROM {to}.{table}))"
+        ))
+        .await
+        .unwrap();
+    }
+    PostgresStorage::connect(url, Some(to)).await.unwrap()
 }
