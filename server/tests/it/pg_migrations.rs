@@ -1,11 +1,11 @@
 //! The PostgreSQL schema upgrades: a database of the first released schema
 //! (`tests/fixtures/postgres_v1.sql`) and one of the schema before device
 //! administration (`postgres_v2.sql`, the statements the build at e554258 ran), both
-//! frozen from the history of server/src/storage/postgres*.rs, holding accounts, a device's token, accepted and
-//! quarantined events, a case with photos, a patrol and a setting, is opened
-//! by this build and then has exactly the columns, indexes and constraints of a fresh
-//! database, reads back as the database its rows came from, and goes on accepting
-//! pushes. Runs when GRIDWORK_TEST_PG is set (fails without it when
+//! frozen from the history of server/src/storage/postgres*.rs, each holding accounts, a
+//! device's token, accepted and quarantined events, a case with photos, a patrol and a
+//! setting, is opened by this build and then has exactly the columns, indexes and
+//! constraints of a fresh database, reads back as the database its rows came from, and
+//! goes on accepting pushes. Runs when GRIDWORK_TEST_PG is set (fails without it when
 //! GRIDWORK_REQUIRE_PG=1).
 
 use crate::common::{accounts, close, pg_url, postgres, register, Device};
