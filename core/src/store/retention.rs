@@ -34,6 +34,8 @@ use std::{collections::BTreeSet, fs, path::Path};
 
 /// The `meta` key of the retention setting (whole days).
 const SETTING: &str = "retention_days";
+/// The `meta` key set while a purge's rewrite of the file is still due.
+const REWRITE_DUE: &str = "retention_rewrite_due";
 /// One day in milliseconds.
 const DAY_MS: i64 = 86_400_000;
 /// The longest retention period accepted, in days (ten years).
@@ -104,7 +106,9 @@ impl Store {
 
     /// Purges the closed or cancelled cases and the finished patrols whose last change is
     /// more than `days` days old and that the server holds whole (see the module docs).
-    /// One transaction: a failure changes nothing.
+    /// One transaction: a failure changes nothing. The file is rewritten afterwards
+    /// (`VACUUM`); should that fail, the error is returned, the purge stands and the next
+    /// purge rewrites the file.
     pub fn purge_older_than(&self, days: u32) -> Result<PurgeReport> {
         check_days(days)?;
         let cutoff = self.now_ms().saturating_sub(i64::from(days) * DAY_MS);
@@ -112,6 +116,7 @@ impl Store {
         let mut trashed: Vec<String> = Vec::new();
         let result = self.db.write(|tx| {
             restore_or_drop_trash(tx, &dir)?;
+            let rewrite_due = meta_get(tx, REWRITE_DUE)?.is_some();
             let mut report = PurgeReport::default();
             let mut photos = BTreeSet::new();
             for (stream, row) in candidates(tx, cutoff)? {
@@ -161,18 +166,26 @@ impl Store {
                     [],
                 )?;
             }
-            Ok(report)
+            if !report.is_empty() {
+                meta_set(tx, REWRITE_DUE, "1")?;
+            }
+            Ok((report, rewrite_due))
         });
         match result {
-            Ok(report) => {
+            Ok((report, rewrite_due)) => {
                 for sha in &trashed {
                     // Best effort: a leftover is removed by the next purge.
                     let _ = fs::remove_file(trash_path(&dir, sha));
                 }
-                if !report.is_empty() {
+                if !report.is_empty() || rewrite_due {
                     // Old copies of the rows (left in free space by earlier updates,
                     // such as the one that recorded the server's acceptance) go too.
+                    // Should this fail, the purge stands and the next one rewrites.
                     self.db.compact()?;
+                    self.db.write(|tx| {
+                        tx.execute("DELETE FROM meta WHERE key = ?1", [REWRITE_DUE])?;
+                        Ok(())
+                    })?;
                 }
                 Ok(report)
             }
