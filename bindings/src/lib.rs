@@ -14,6 +14,7 @@ uniffi::setup_scaffolding!("gridwork");
 
 mod error;
 mod patrol;
+mod retention;
 mod store;
 mod sync;
 mod types;
@@ -24,6 +25,7 @@ pub use patrol::{
     IntegritySummary, PatrolDetail, PatrolExportFormat, PatrolStatus, PatrolSummary, TrackGap,
     TrackStats, Verdict,
 };
+pub use retention::PurgeReport;
 pub use store::{gridwork_version, GridworkStore, StoreObserver};
 pub use sync::{
     map_sync_error, EngineState, GridworkSync, HttpHeader, HttpRequest, HttpResponse,

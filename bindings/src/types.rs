@@ -363,7 +363,8 @@ pub struct ReportDraft {
     /// Address text.
     #[uniffi(default)]
     pub address: Option<String>,
-    /// Photo files to attach (JPEG, PNG, WebP or HEIC, at most 20 MB each).
+    /// Photo files to attach (JPEG, PNG or WebP, at most 20 MB each; stripped of metadata
+    /// but orientation and capture time).
     #[uniffi(default)]
     pub photos: Vec<String>,
     /// The patrol (UUID) this report belongs to: the worker's open patrol

@@ -198,6 +198,9 @@ enum FieldCommand {
         #[arg(long)]
         json: bool,
     },
+    /// How long closed cases and finished patrols are kept here once the server holds
+    /// them; purge what is older.
+    Retention(crate::retention_cmd::RetentionArgs),
     /// Sign this store in to a sync server (a token, or a user and password).
     Login(crate::sync_cmd::LoginArgs),
     /// Push pending events and photos, pull others' events; exits 4 when the run did
@@ -264,6 +267,7 @@ fn run_command(ctx: &Ctx, command: FieldCommand) -> Result<ExitCode> {
     match command {
         FieldCommand::Login(a) => return crate::sync_cmd::login(ctx, a),
         FieldCommand::Sync(a) => return crate::sync_cmd::sync(ctx, a),
+        FieldCommand::Retention(a) => return crate::retention_cmd::run(ctx, a),
         FieldCommand::Init {
             user,
             role,

@@ -137,6 +137,12 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<ExitCode> {
         &CancelToken::new(),
     )?;
     bar.0.finish_and_clear();
+    // The retention setting (gridwork field retention) is applied after a finished run.
+    let purged = if report.state == EngineState::Synced {
+        Some(store.purge_expired()?)
+    } else {
+        None
+    };
     if args.json {
         output::json(&report)?;
     } else {
@@ -161,6 +167,9 @@ pub fn sync(ctx: &Ctx, args: SyncArgs) -> Result<ExitCode> {
         }
         if let Some(text) = retry(report.next_attempt_ms) {
             output::line(text);
+        }
+        if let Some(p) = purged.filter(|p| !p.is_empty()) {
+            ctx.tell(crate::retention_cmd::summary(ctx, &p));
         }
     }
     Ok(match report.state {

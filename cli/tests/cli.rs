@@ -2,6 +2,8 @@
 //! stable JSON documented in docs/cli.md.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+mod common;
+
 use serde_json::Value;
 use std::{
     path::{Path, PathBuf},
@@ -352,4 +354,29 @@ fn a_patrol_from_the_shell_with_fixes_checkin_export_and_gcj02() {
     let shown = sh.json(&["show", case.trim(), "--gcj02"]);
     assert_eq!(shown["lat"], 31.3);
     assert!((shown["gcj02"]["lon"].as_f64().unwrap() - 120.6).abs() > 0.003);
+}
+
+#[test]
+fn retention_is_set_shown_and_purged_and_a_refused_setting_changes_nothing() {
+    let sh = Shell::new("worker");
+    assert_eq!(
+        sh.json(&["retention"]),
+        serde_json::json!({"days": null, "purged": null})
+    );
+    assert_eq!(sh.json(&["retention", "--days", "30"])["days"], 30);
+    let db = sh.dir.path().join("store/gridwork.db");
+    let before = common::dump(&db);
+    for bad in ["0", "4000", "-1", "soon"] {
+        let out = sh.run(&["retention", "--days", bad]);
+        assert!(!out.status.success(), "{bad} was taken");
+        assert!(!out.stderr.is_empty());
+    }
+    assert_eq!(common::dump(&db), before);
+    // Nothing old enough: the purge reports nothing and changes nothing.
+    let purged = sh.json(&["retention", "--purge"]);
+    assert_eq!(purged["days"], 30);
+    assert_eq!(purged["purged"]["cases"], 0);
+    assert_eq!(purged["purged"]["events"], 0);
+    assert_eq!(common::dump(&db), before);
+    assert_eq!(sh.json(&["retention", "--off"])["days"], Value::Null);
 }

@@ -194,10 +194,10 @@ pub(crate) fn row_to_stored(r: &Row<'_>) -> rusqlite::Result<Result<StoredEvent>
     Ok(parse())
 }
 
-/// Every event of a stream, in fold order.
+/// Every event of a stream, in fold order (but those a retention purge emptied).
 pub(crate) fn stream_events(conn: &Connection, stream: &Stream) -> Result<Vec<StoredEvent>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE stream = ?1
+        "SELECT {EVENT_COLUMNS} FROM events WHERE stream = ?1 AND purged = 0
          ORDER BY hlc_wall, hlc_counter, device_id, id"
     ))?;
     let rows = stmt.query_map([stream.to_string()], row_to_stored)?;
@@ -236,19 +236,25 @@ impl ChainReport {
 }
 
 /// Checks every device chain: each event's stored hash matches its content, and each
-/// event's `prev_hash` is the hash of the device's previous event. The own device's
+/// event's `prev_hash` is the hash of the device's previous event. An event a retention
+/// purge emptied is not re-hashed; its recorded hash still has to link on both sides, and
+/// it must be one the server accepted. The own device's
 /// chain must run from 1 without a gap; other devices' chains may have gaps (a pull
 /// brings only the caller's scope), but consecutive events must link.
 pub(crate) fn verify_chains(conn: &Connection, own_device: &str) -> Result<ChainReport> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events ORDER BY device_id <> ?1, device_id, device_seq"
+        "SELECT {EVENT_COLUMNS}, purged FROM events
+         ORDER BY device_id <> ?1, device_id, device_seq"
     ))?;
-    let rows = stmt.query_map([own_device], row_to_stored)?;
+    let rows = stmt.query_map([own_device], |r| {
+        let purged: bool = r.get(15)?;
+        Ok(row_to_stored(r)?.map(|s| (s, purged)))
+    })?;
     let mut devices: Vec<DeviceChain> = Vec::new();
     let mut prev: Option<(u64, String)> = None;
     let mut own_newest: Option<String> = None;
     for row in rows {
-        let stored = row??;
+        let (stored, purged) = row??;
         let e = &stored.event;
         if devices.last().is_none_or(|d| d.device_id != e.device_id) {
             devices.push(DeviceChain {
@@ -264,7 +270,19 @@ pub(crate) fn verify_chains(conn: &Connection, own_device: &str) -> Result<Chain
         };
         chain.events += 1;
         let seq = e.device_seq;
-        let actual = e.hash();
+        // A purged event has no content left to hash: its recorded hash stands for it
+        // and is checked by the links on both sides.
+        let actual = if purged {
+            stored.hash.clone()
+        } else {
+            e.hash()
+        };
+        if purged && (e.server_seq.is_none() || stored.rejected.is_some()) {
+            chain.problems.push(format!(
+                "event #{seq} ({}) was purged before the server held it",
+                e.id
+            ));
+        }
         if actual != stored.hash {
             chain.problems.push(format!(
                 "event #{seq} ({}) was altered: its content no longer matches its hash",

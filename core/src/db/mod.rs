@@ -159,6 +159,17 @@ impl Db {
         Ok(out)
     }
 
+    /// Rewrites the database file without free space (`VACUUM`), then copies the
+    /// write-ahead log into it and empties the log (`wal_checkpoint(TRUNCATE)`): no
+    /// older copy of a deleted or updated row stays in a page's free space or in the log
+    /// (after a retention purge). Takes time in proportion to the store's size.
+    pub fn compact(&self) -> Result<()> {
+        let conn = lock(&self.writer);
+        conn.execute_batch("VACUUM")?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Runs `f` on the reader connection (a consistent snapshot per statement; wrap in a
     /// transaction inside `f` when several statements must agree).
     pub fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {

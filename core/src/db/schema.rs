@@ -164,8 +164,15 @@ pub(crate) const V4: &str = r#"
 ALTER TABLE events ADD COLUMN actor_department TEXT;
 "#;
 
+/// Schema version 5: events whose contents a retention purge dropped (`purged = 1`:
+/// the envelope and hashes stay, the payload is `null` and the actor's name empty; see
+/// `store::retention`).
+pub(crate) const V5: &str = r#"
+ALTER TABLE events ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The first version whose projections leave out what the server refused and show
 /// patrols pulled from others. A store upgraded from before it has its projections

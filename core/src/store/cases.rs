@@ -311,11 +311,12 @@ impl Store {
             .read(|conn| db::incidents::rejected_cases(conn, filter, now))
     }
 
-    /// Every event in the store, in local arrival order (for export and tests).
+    /// Every event in the store, in local arrival order (for export and tests), but those a
+    /// retention purge emptied.
     pub fn all_events(&self) -> Result<Vec<Event>> {
         self.db.read(|conn| {
             let mut stmt = conn.prepare(&format!(
-                "SELECT {} FROM events ORDER BY seq",
+                "SELECT {} FROM events WHERE purged = 0 ORDER BY seq",
                 db::events::EVENT_COLUMNS
             ))?;
             let rows = stmt.query_map([], db::events::row_to_stored)?;

@@ -6,7 +6,9 @@
 mod case_types;
 mod cases;
 pub mod patrols;
+mod photo_meta;
 pub mod photos;
+mod retention;
 
 pub use case_types::{
     ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry,
@@ -16,6 +18,7 @@ pub use cases::build_action;
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };
+pub use retention::{PurgeReport, MAX_RETENTION_DAYS};
 
 use crate::{
     calendar::WorkingCalendar,

@@ -1,9 +1,11 @@
 //! Photos: files kept in the store's `photos/` folder under their SHA-256 name.
 //!
-//! Attaching the same picture twice stores it once. A photo is written to a temporary
-//! name, synced and renamed, then the folder is synced, so a crash never leaves half a
-//! file under a real name and a power cut never takes a photo whose event was committed
-//! (the file and its name are on disk before the transaction that refers to it commits).
+//! Attaching the same picture twice stores it once. A photo is stripped of its metadata
+//! (position, device, owner) before it is hashed and stored: see `photo_meta`. A photo is
+//! written to a temporary name, synced and renamed, then the folder is synced, so a crash
+//! never leaves half a file under a real name and a power cut never takes a photo whose
+//! event was committed (the file and its name are on disk before the transaction that
+//! refers to it commits).
 
 use crate::{
     error::{Error, Result},
@@ -27,7 +29,8 @@ pub(crate) struct StagedPhoto {
 }
 
 /// Reads and checks a photo file: it must exist, be at most [`MAX_PHOTO_BYTES`] and be
-/// a JPEG, PNG, WebP or HEIC image.
+/// a JPEG, PNG or WebP image; its metadata but orientation and capture time is stripped
+/// (`photo_meta`). A HEIC image is refused: its metadata cannot be stripped here.
 pub(crate) fn stage(path: &Path) -> Result<StagedPhoto> {
     let photo_err = |source| Error::Photo {
         path: path.to_path_buf(),
@@ -51,9 +54,20 @@ pub(crate) fn stage(path: &Path) -> Result<StagedPhoto> {
     let mime = sniff(&bytes).ok_or_else(|| {
         Error::invalid(
             "photo",
-            format!("{} is not a JPEG, PNG, WebP or HEIC image", path.display()),
+            format!("{} is not a JPEG, PNG or WebP image", path.display()),
         )
     })?;
+    if mime == "image/heic" {
+        return Err(Error::invalid(
+            "photo",
+            format!(
+                "{} is a HEIC image, whose metadata (position, device) the store cannot strip; hand over a JPEG",
+                path.display()
+            ),
+        ));
+    }
+    // Hashed after stripping: the stored and synced bytes are the stripped ones.
+    let bytes = super::photo_meta::strip(mime, bytes);
     Ok(StagedPhoto {
         reference: PhotoRef {
             sha256: hex::encode(Sha256::digest(&bytes)),

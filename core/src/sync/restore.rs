@@ -136,10 +136,12 @@ pub(crate) fn replay(
     }
 }
 
-/// Up to `limit` of the device's own events after `device_seq` `after`, in chain order.
+/// Up to `limit` of the device's own events after `device_seq` `after`, in chain order,
+/// but those a retention purge emptied (their contents are gone; docs/store.md).
 fn chain_after(conn: &Connection, device_id: &str, after: i64, limit: usize) -> Result<Vec<Event>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {EVENT_COLUMNS} FROM events WHERE device_id = ?1 AND device_seq > ?2
+           AND purged = 0
          ORDER BY device_seq LIMIT ?3"
     ))?;
     let rows = stmt.query_map(params![device_id, after, limit as i64], row_to_stored)?;

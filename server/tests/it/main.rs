@@ -29,6 +29,7 @@ mod openapi;
 mod ops_http;
 mod patrols_api;
 mod patrols_conformance;
+mod pg_migrations;
 mod posts_conformance;
 mod uploads;
 mod users_conformance;
