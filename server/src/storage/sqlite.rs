@@ -42,7 +42,7 @@ mod health;
 mod patrols;
 
 const READERS: usize = 4;
-const SCHEMA_VERSION: i64 = 11;
+const SCHEMA_VERSION: i64 = 12;
 /// The tables of schema version 2. A new database starts from it and takes every later
 /// step, so a fresh database and an upgraded one are made by the very same statements.
 const SCHEMA_V2: &str = "
@@ -202,6 +202,18 @@ fn connect(path: &Path) -> Result<Connection, StorageError> {
     Ok(conn)
 }
 
+/// How much of the file a reader maps into memory instead of copying each page it
+/// reads into its own 2 MB page cache (an evaluation reads a street's month, megabytes
+/// of rows, on every request; docs/benchmarks.md). Address space, not memory: the
+/// pages are the operating system's file cache, shared by the readers.
+const READER_MMAP_BYTES: i64 = 1 << 30;
+
+fn connect_reader(path: &Path) -> Result<Connection, StorageError> {
+    let conn = connect(path)?;
+    conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
+    Ok(conn)
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -246,6 +258,7 @@ impl SqliteStorage {
                 (9, devices::MIGRATE_9_TO_10),
                 (10, evaluation::MIGRATE_10_TO_11),
                 (10, map::MIGRATE_10_TO_11),
+                (11, evaluation::MIGRATE_11_TO_12),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -255,7 +268,7 @@ impl SqliteStorage {
                 let catalog = current::<Catalog>(&tx, &Cached::default())?;
                 rebuild(&tx, catalog.as_deref())?;
             }
-            if (4..11).contains(&from) {
+            if (4..12).contains(&from) {
                 evaluation::backfill(&tx)?;
             }
             if from < 5 {
@@ -266,7 +279,7 @@ impl SqliteStorage {
             tx.execute_batch(crate::incarnation::SQLITE_ENSURE)?;
             tx.commit()?;
             let readers = (0..READERS)
-                .map(|_| connect(&path).map(Mutex::new))
+                .map(|_| connect_reader(&path).map(Mutex::new))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(SqliteStorage {
                 inner: Arc::new(Inner {

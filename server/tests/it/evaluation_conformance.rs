@@ -352,3 +352,80 @@ async fn postgres_databases_without_case_eval_get_their_evaluation_copies() {
     .unwrap();
     copies_are_the_views(&s).await;
 }
+
+/// The JSON copies of before the copy had its own columns (SQLite schema 11, and
+/// PostgreSQL schemas made then), with one copy that no longer matches its view: a
+/// database that still holds them must have them made again from the views.
+const JSON_CASE_EVAL_SQLITE: &str = "
+DROP TABLE case_eval;
+CREATE TABLE case_eval (
+  cell TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  id TEXT NOT NULL UNIQUE,
+  copy TEXT NOT NULL,
+  PRIMARY KEY (cell, received_ms, id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO case_eval SELECT cell, received_ms, id, '{\"s\":\"closed\"}' FROM cases LIMIT 1;
+PRAGMA user_version = 11;";
+
+/// A SQLite database of schema version 11 (the copies as JSON) gets its copies made
+/// again, as columns, from its views when it is opened.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_databases_of_version_11_get_their_copies_as_columns() {
+    use gridwork_server::storage::sqlite::SqliteStorage;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("server.db");
+    let s = SqliteStorage::open(&path).await.unwrap();
+    varied_cases(&s).await;
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(JSON_CASE_EVAL_SQLITE).unwrap();
+    drop(conn);
+    let s = SqliteStorage::open(&path).await.unwrap();
+    copies_are_the_views(&s).await;
+    drop(s);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 12);
+}
+
+/// A PostgreSQL schema made when the copies were JSON gets them made again, as
+/// columns, from its views.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_databases_with_json_copies_get_their_copies_as_columns() {
+    let Some(s) = postgres("case_eval_json").await else {
+        return;
+    };
+    varied_cases(s.as_ref()).await;
+    drop(s);
+    let url = std::env::var("GRIDWORK_TEST_PG").unwrap();
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(
+            "SET search_path = gw_test_case_eval_json;
+             DROP TABLE case_eval;
+             CREATE TABLE case_eval (
+               id TEXT COLLATE \"C\" PRIMARY KEY,
+               cell TEXT COLLATE \"C\" NOT NULL,
+               received_ms BIGINT NOT NULL,
+               copy TEXT NOT NULL
+             );
+             CREATE INDEX case_eval_cell ON case_eval(cell, received_ms);
+             INSERT INTO case_eval SELECT id, cell, received_ms, '{\"s\":\"closed\"}'
+               FROM cases LIMIT 1;",
+        )
+        .await
+        .unwrap();
+    let s = gridwork_server::storage::postgres::PostgresStorage::connect(
+        &url,
+        Some("gw_test_case_eval_json"),
+    )
+    .await
+    .unwrap();
+    copies_are_the_views(&s).await;
+}
