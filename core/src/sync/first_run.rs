@@ -1,9 +1,9 @@
 //! Who a store records as, decided at sign-in (docs/mobile.md, "First run and
 //! identity"): a device signs in before it records anything. A store nobody initialised
 //! takes the server account's user and role at its first sign-in; a store initialised
-//! locally (a shell's placeholder) but holding none of its own events takes them too;
-//! a store that recorded as another user is refused ([`SyncError::WrongUser`]) and keeps
-//! its work.
+//! locally (a shell's placeholder) that never signed in and holds none of its own events
+//! takes them too; a store that recorded or signed in as another user is refused
+//! ([`SyncError::WrongUser`]) and keeps its work.
 
 use super::{error::SyncError, wire::Session};
 use crate::{error::Result, store::Identity, Store};
@@ -31,7 +31,14 @@ pub(crate) fn adopt(
     if identity.user == session.user && identity.role == session.role {
         return Ok(identity);
     }
-    if own_events(store, &identity.device_id)? == 0 {
+    let fresh = own_events(store, &identity.device_id)? == 0;
+    // A server binds the device id to the first account that signs in with it: a store
+    // that signed in once stays its user's (a phone handed on gets a fresh store).
+    let never_signed_in = store
+        .db()
+        .read(|c| crate::store::meta_get(c, super::state::SERVER))?
+        .is_none();
+    if fresh && (never_signed_in || identity.user == session.user) {
         return Ok(store.init(&session.user, session.role)?);
     }
     if identity.user != session.user {
