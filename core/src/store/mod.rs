@@ -191,8 +191,11 @@ impl Store {
                 (None, None) => uuid::Uuid::new_v4().to_string(),
             };
             // Events waiting to be pushed name their user: under another user's token
-            // the server would refuse them all (docs/mobile.md, "First run and identity").
-            if meta_get(tx, "user")?.is_some_and(|u| u != user) {
+            // the server would refuse them all (docs/mobile.md, "First run and
+            // identity"). Only for a store that signed in to a server (`sync.server`);
+            // a store that never syncs may change hands freely.
+            let synced = meta_get(tx, "sync.server")?.is_some();
+            if synced && meta_get(tx, "user")?.is_some_and(|u| u != user) {
                 let pending: i64 = tx
                     .prepare_cached(
                         "SELECT COUNT(*) FROM events

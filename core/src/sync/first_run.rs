@@ -28,28 +28,24 @@ pub(crate) fn adopt(
     let Some(identity) = identity else {
         return Ok(store.init(&session.user, session.role)?);
     };
-    if identity.user == session.user && identity.role == session.role {
+    if identity.user == session.user {
+        // The same user: kept as it is (the server judges each event by the account's
+        // role, and refuses one recorded in another).
         return Ok(identity);
     }
-    let fresh = own_events(store, &identity.device_id)? == 0;
-    // A server binds the device id to the first account that signs in with it: a store
-    // that signed in once stays its user's (a phone handed on gets a fresh store).
+    // A server binds the device id to the first account that signs in with it: only a
+    // store that never signed in and recorded nothing takes another user.
     let never_signed_in = store
         .db()
         .read(|c| crate::store::meta_get(c, super::state::SERVER))?
         .is_none();
-    if fresh && (never_signed_in || identity.user == session.user) {
+    if never_signed_in && own_events(store, &identity.device_id)? == 0 {
         return Ok(store.init(&session.user, session.role)?);
     }
-    if identity.user != session.user {
-        return Err(SyncError::WrongUser {
-            store_user: identity.user,
-            server_user: session.user.clone(),
-        });
-    }
-    // The same user in another role with events recorded: kept as before; the server
-    // judges each event by the account's role.
-    Ok(identity)
+    Err(SyncError::WrongUser {
+        store_user: identity.user,
+        server_user: session.user.clone(),
+    })
 }
 
 fn own_events(store: &Store, device_id: &str) -> Result<u64> {
