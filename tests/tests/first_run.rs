@@ -1,7 +1,8 @@
 //! First run and identity (docs/mobile.md), against the reference server's actor rule (an event must
 //! name the token's user, in the account's role): a device signs in before it records
 //! anything, and its first sign-in makes the store the account's; a placeholder
-//! identity a shell set before sign-in gives way to the account; signing out keeps
+//! identity a shell set before sign-in is refused until the shell sets the account's
+//! user; signing out keeps
 //! unsynced work, shown as pending, until the next sign-in pushes it; and another user
 //! cannot take over a store holding unsynced work (refused, the work kept).
 #![allow(clippy::unwrap_used, missing_docs)]
@@ -94,11 +95,15 @@ fn a_device_signs_in_before_it_records_and_its_first_sign_in_makes_the_store_the
 }
 
 #[test]
-fn a_placeholder_identity_set_before_sign_in_gives_way_to_the_account_and_its_role() {
+fn a_placeholder_identity_is_refused_at_sign_in_until_the_shell_sets_the_account() {
     let server = server();
     let (dir, store) = unsigned();
-    // What the shells did on first run: a demo worker, replaced at sign-in.
+    // What the shells did on first run: a demo worker.
     let placeholder = store.init("demo", Role::Worker).unwrap();
+    let err = password(&store, &server, "li").unwrap_err();
+    assert!(matches!(err, SyncError::WrongUser { .. }), "{err}");
+    // Nothing recorded and never signed in: the shell may set the account's user.
+    store.init("li", Role::Supervisor).unwrap();
     password(&store, &server, "li").unwrap();
     let me = store.identity().unwrap().unwrap();
     assert_eq!((me.user.as_str(), me.role), ("li", Role::Supervisor));

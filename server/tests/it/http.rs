@@ -432,7 +432,9 @@ async fn every_pull_names_the_reference_version_and_a_calendar_or_grid_change_mo
         .unwrap();
     let v2 = version(&get("/v1/events?after=0", None).await.unwrap());
     assert_ne!(v2, v1);
-    let res = get("/v1/catalog", Some(&format!("\"{v1}\""))).await.unwrap();
+    let res = get("/v1/catalog", Some(&format!("\"{v1}\"")))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.headers()["etag"], format!("\"{v2}\"").as_str());
     let body: Value = res.json().await.unwrap();
@@ -440,7 +442,9 @@ async fn every_pull_names_the_reference_version_and_a_calendar_or_grid_change_mo
         .as_array()
         .unwrap()
         .contains(&"2027-12-31".into()));
-    let res = get("/v1/catalog", Some(&format!("\"{v2}\""))).await.unwrap();
+    let res = get("/v1/catalog", Some(&format!("\"{v2}\"")))
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(res.headers()["etag"], format!("\"{v2}\"").as_str());
 
