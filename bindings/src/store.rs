@@ -104,6 +104,17 @@ impl GridworkStore {
             .unwrap_or_default())
     }
 
+    /// The category a case names (its `category`), from the current catalogue or, when
+    /// a newer catalogue dropped it, as the last catalogue that listed it described it
+    /// (such a category is not in `categories()`: no new report can use it). `None`
+    /// when neither knows it.
+    pub fn case_category(&self, reference: String) -> Result<Option<Category>, GridworkError> {
+        Ok(self
+            .inner
+            .known_category(&reference)?
+            .map(|k| (&k.category).into()))
+    }
+
     /// The catalogue's departments (empty before a catalogue is imported).
     pub fn departments(&self) -> Result<Vec<Department>, GridworkError> {
         Ok(self

@@ -407,6 +407,10 @@ pub struct SyncReport {
     pub error: Option<String>,
     /// When the next automatic attempt is due, unix ms.
     pub next_attempt_ms: Option<i64>,
+    /// Whether the run downloaded a new catalogue (with its calendar) and grid from the
+    /// server: reload the category picker and the map (the store's observers were told
+    /// with an empty list, as after an import).
+    pub reference_updated: bool,
 }
 
 impl From<core_sync::SyncReport> for SyncReport {
@@ -430,6 +434,7 @@ impl From<core_sync::SyncReport> for SyncReport {
             state: r.state.into(),
             error: r.error,
             next_attempt_ms: r.next_attempt_ms,
+            reference_updated: r.reference_updated,
         }
     }
 }
@@ -548,6 +553,9 @@ impl GridworkSync {
         let report = SyncReport::from(report);
         if !report.changed_cases.is_empty() {
             self.store.notify(report.changed_cases.clone());
+        }
+        if report.reference_updated {
+            self.store.notify(Vec::new());
         }
         Ok(report)
     }

@@ -8,6 +8,7 @@ mod cases;
 pub mod patrols;
 mod photo_meta;
 pub mod photos;
+mod reference;
 mod retention;
 
 pub use case_types::{
@@ -18,6 +19,7 @@ pub use cases::build_action;
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };
+pub use reference::{KnownCategory, ReferenceImport};
 pub use retention::{PurgeReport, MAX_RETENTION_DAYS};
 
 use crate::{
@@ -161,6 +163,20 @@ impl Store {
         self.init_as(user, role, Some(device_id))
     }
 
+    /// The store's device id: a new random UUID v4 on first use (before [`Store::init`],
+    /// for a first sign-in that initialises the store from the account), then the same
+    /// for ever.
+    pub fn device_id(&self) -> Result<String> {
+        self.db.write(|tx| match meta_get(tx, "device_id")? {
+            Some(id) => Ok(id),
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                meta_set(tx, "device_id", &id)?;
+                Ok(id)
+            }
+        })
+    }
+
     fn init_as(&self, user: &str, role: Role, device_id: Option<&str>) -> Result<Identity> {
         validate_name("user", user)?;
         if let Some(device_id) = device_id {
@@ -181,6 +197,28 @@ impl Store {
                 (None, Some(existing)) => existing,
                 (None, None) => uuid::Uuid::new_v4().to_string(),
             };
+            // Events waiting to be pushed name their user: under another user's token
+            // the server would refuse them all (docs/mobile.md, "First run and
+            // identity"). Only for a store that signed in to a server (`sync.server`);
+            // a store that never syncs may change hands freely.
+            let synced = meta_get(tx, "sync.server")?.is_some();
+            if synced && meta_get(tx, "user")?.is_some_and(|u| u != user) {
+                let pending: i64 = tx
+                    .prepare_cached(
+                        "SELECT COUNT(*) FROM events
+                         WHERE device_id = ?1 AND server_seq IS NULL AND rejected IS NULL",
+                    )?
+                    .query_row([&device_id], |r| r.get(0))?;
+                if pending > 0 {
+                    return Err(Error::invalid(
+                        "user",
+                        format!(
+                            "{pending} events of this store's user are not synced yet: \
+                             sync them before another user works on this device"
+                        ),
+                    ));
+                }
+            }
             meta_set(tx, "device_id", &device_id)?;
             meta_set(tx, "user", user)?;
             meta_set(tx, "role", role.as_str())?;
@@ -229,34 +267,21 @@ impl Store {
     pub fn import_grid(&self, geojson: &str) -> Result<usize> {
         let grid = Grid::from_geojson(geojson)?;
         self.db.write(|tx| {
-            tx.execute("DELETE FROM cells", [])?;
-            let mut stmt = tx.prepare("INSERT INTO cells (code, name) VALUES (?1, ?2)")?;
-            for cell in grid.cells() {
-                stmt.execute(rusqlite::params![cell.code.as_str(), cell.name])?;
-            }
-            meta_set(tx, "grid", &grid.to_geojson())?;
-            Ok(())
+            reference::write_grid(tx, &grid)?;
+            reference::forget_version(tx)
         })?;
         self.invalidate_reference();
         Ok(grid.len())
     }
 
     /// Replaces the catalogue (categories, departments, working calendar). Returns the
-    /// number of categories. A malformed file changes nothing.
+    /// number of categories. A malformed file changes nothing; categories it drops are
+    /// kept as retired ([`Store::known_category`]).
     pub fn import_catalog(&self, json: &str) -> Result<usize> {
         let catalog = Catalog::from_json(json)?;
-        let text = catalog.to_json()?;
         self.db.write(|tx| {
-            tx.execute("DELETE FROM categories", [])?;
-            let mut stmt = tx.prepare("INSERT INTO categories (code, json) VALUES (?1, ?2)")?;
-            for c in catalog.categories() {
-                let json = serde_json::to_string(c).map_err(|e| Error::Corrupt(e.to_string()))?;
-                // Keyed by the reference: the bare code, or `kind/code` where an
-                // old-scheme component and event share the code.
-                stmt.execute(rusqlite::params![catalog.reference(c), json])?;
-            }
-            meta_set(tx, "catalog", &text)?;
-            Ok(())
+            reference::write_catalog(tx, &catalog)?;
+            reference::forget_version(tx)
         })?;
         self.invalidate_reference();
         Ok(catalog.categories().len())

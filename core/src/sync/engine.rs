@@ -86,6 +86,11 @@ pub struct SyncReport {
     /// acknowledgement before the store was deleted (it is deleted either way).
     #[serde(default)]
     pub acknowledged_wipe: Option<bool>,
+    /// Whether the run downloaded a new catalogue (with its calendar) and grid from the
+    /// server (docs/sync-protocol.md, "Reference data"): a UI reloads its category
+    /// picker and map.
+    #[serde(default)]
+    pub reference_updated: bool,
 }
 
 impl SyncReport {
@@ -103,6 +108,7 @@ impl SyncReport {
             error: None,
             next_attempt_ms: None,
             acknowledged_wipe: None,
+            reference_updated: false,
         }
     }
 }
@@ -248,7 +254,9 @@ pub fn login(
     server: &str,
     how: &SignIn,
 ) -> Result<Session, SyncError> {
-    let identity = store.identity()?.ok_or(Error::NotInitialized)?;
+    // A store nobody initialised signs in with a new device id and takes the
+    // account's user and role (docs/mobile.md, "First run and identity").
+    let (identity, device_id) = super::first_run::device_for_sign_in(store)?;
     let server = server.trim().trim_end_matches('/');
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(Error::invalid(
@@ -271,7 +279,7 @@ pub fn login(
                 &LoginRequest {
                     user: user.clone(),
                     password: password.clone(),
-                    device_id: identity.device_id.clone(),
+                    device_id: device_id.clone(),
                 },
             )?;
             let token = session
@@ -281,12 +289,7 @@ pub fn login(
             (session, token)
         }
     };
-    if session.user != identity.user {
-        return Err(SyncError::WrongUser {
-            store_user: identity.user,
-            server_user: session.user,
-        });
-    }
+    let identity = super::first_run::adopt(store, identity, &session)?;
     store
         .db()
         .write(|tx| state::record_sign_in(tx, server, &token))?;
@@ -357,7 +360,11 @@ impl Run<'_> {
         self.report_state()?;
         self.upload(report)?;
         self.report_state()?;
-        self.pull(report)
+        let advertised = self.pull(report)?;
+        if super::reference::refresh(self.store, self.client, advertised.as_deref())? {
+            report.reference_updated = true;
+        }
+        Ok(())
     }
 
     /// Tells the server, in the header of the requests that follow, what is waiting
@@ -482,8 +489,10 @@ impl Run<'_> {
         Ok(())
     }
 
-    fn pull(&self, report: &mut SyncReport) -> Result<(), SyncError> {
+    /// Pulls the scope; returns the reference version the last page named.
+    fn pull(&self, report: &mut SyncReport) -> Result<Option<String>, SyncError> {
         let db = self.store.db();
+        let mut advertised: Option<String>;
         let mut cursor = db.read(state::cursor)?;
         let mut received = 0;
         let mut bytes = 0;
@@ -501,6 +510,7 @@ impl Run<'_> {
                 &[],
             )?;
             bytes += resp.body.len() as u64;
+            advertised = super::reference::version_in(resp.header(super::REFERENCE_HEADER));
             let page: PullResponse = serde_json::from_slice(&resp.body).map_err(|e| {
                 SyncError::Unexpected(format!("a pull page that does not parse: {e}"))
             })?;
@@ -526,7 +536,7 @@ impl Run<'_> {
                 bytes,
             });
             if !page.more {
-                return Ok(());
+                return Ok(advertised);
             }
             if next == cursor {
                 return Err(SyncError::Unexpected(

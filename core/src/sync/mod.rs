@@ -6,8 +6,10 @@
 mod client;
 mod engine;
 mod error;
+mod first_run;
 mod outbox;
 mod progress;
+mod reference;
 mod restore;
 mod state;
 mod transport;
@@ -21,6 +23,7 @@ pub mod memory;
 pub use engine::{login, logout, status, FailedPhoto, SignIn, SyncEngine, SyncOptions, SyncReport};
 pub use error::{FailureKind, SyncError};
 pub use progress::{CancelToken, NoProgress, Phase, Progress, SyncProgress};
+pub use reference::REFERENCE_HEADER;
 pub use state::{Backoff, EngineState, LastError, SyncStatus};
 pub use transport::{HttpRequest, HttpResponse, Method, Transport, TransportError};
 pub use upload::{UPLOAD_COMPLETE_HEADER, UPLOAD_OFFSET_HEADER};

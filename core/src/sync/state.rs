@@ -298,6 +298,8 @@ pub(crate) fn record_sign_in(conn: &Connection, server: &str, token: &str) -> Re
     }
     meta_set(conn, SERVER, server)?;
     meta_set(conn, TOKEN, token)?;
+    // The first run after a sign-in checks the catalogue and grid whatever it pulls.
+    super::reference::mark_due(conn)?;
     meta_set(conn, STATE, EngineState::Idle.as_str())?;
     meta_set(conn, FAILURES, "0")?;
     conn.execute(

@@ -1,9 +1,13 @@
 //! `GET /v1/catalog`: the categories, departments and working calendar (the catalogue
 //! JSON) and the grid cells (GeoJSON) in one body, with a strong ETag so devices only
-//! download them when they changed.
+//! download them when they changed; and the reference version every pull advertises
+//! (docs/sync-protocol.md, "Reference data").
 
 use super::{ApiError, AppState, Caller};
-use crate::storage::{SETTING_CATALOG, SETTING_GRID};
+use crate::storage::{
+    settings::version_of, SETTING_CATALOG, SETTING_CATALOG_VERSION, SETTING_GRID,
+    SETTING_GRID_VERSION,
+};
 use axum::{
     http::{header, HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -11,12 +15,31 @@ use axum::{
 use gridwork_core::catalog::{Catalog, LookupError};
 use sha2::{Digest, Sha256};
 
-/// `GET /v1/catalog`.
+/// `GET /v1/catalog`. The ETag is the reference version ([`reference_version`]) in
+/// quotes, so a device compares it with the `Gridwork-Reference` header of its pulls;
+/// a matching `If-None-Match` is answered 304 from the two short version settings,
+/// without reading the documents.
 pub async fn get(
     axum::extract::State(state): axum::extract::State<AppState>,
     _caller: Caller,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let held = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let matches = |etag: &str| {
+        held.as_deref()
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    };
+    if held.is_some() {
+        if let Some(version) = reference_version(state.storage.as_ref()).await? {
+            let etag = format!("\"{version}\"");
+            if matches(&etag) {
+                return not_modified(&etag);
+            }
+        }
+    }
     let catalog = state.storage.setting(SETTING_CATALOG).await?;
     let grid = state.storage.setting(SETTING_GRID).await?;
     let (Some(catalog), Some(grid)) = (catalog, grid) else {
@@ -25,20 +48,15 @@ pub async fn get(
                 .into(),
         ));
     };
+    // The validator of exactly the texts read here, so body and ETag always agree
+    // (an import between the version check above and these reads changes both).
+    let etag = format!("\"{}\"", combine(&version_of(&catalog), &version_of(&grid)));
+    if matches(&etag) {
+        return not_modified(&etag);
+    }
+    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
     // Both were validated as JSON when imported, so this concatenation is JSON.
     let body = format!("{{\"catalog\":{catalog},\"grid\":{grid}}}");
-    let etag = format!(
-        "\"{}\"",
-        &hex::encode(Sha256::digest(body.as_bytes()))[..32]
-    );
-    let etag_value = HeaderValue::from_str(&etag).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    if matches {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
-    }
     Ok((
         [
             (
@@ -50,6 +68,46 @@ pub async fn get(
         body,
     )
         .into_response())
+}
+
+fn not_modified(etag: &str) -> Result<Response, ApiError> {
+    let value = HeaderValue::from_str(etag).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, value)]).into_response())
+}
+
+/// The reference version: 32 hex digits naming the catalogue (with its calendar) and
+/// the grid the server holds together, from the versions stored beside them (their
+/// SHA-256, computed from the text where an older database lacks one). `None` while
+/// either is missing. Served in the `Gridwork-Reference` header of every pull and,
+/// quoted, as the ETag of `GET /v1/catalog`.
+pub(crate) async fn reference_version(
+    storage: &dyn crate::storage::Storage,
+) -> Result<Option<String>, ApiError> {
+    let version = |key: &'static str, version_key: &'static str| async move {
+        match storage.setting(version_key).await? {
+            Some(v) => Ok::<_, ApiError>(Some(v)),
+            None => Ok(storage.setting(key).await?.map(|t| version_of(&t))),
+        }
+    };
+    let catalog = version(SETTING_CATALOG, SETTING_CATALOG_VERSION).await?;
+    let grid = version(SETTING_GRID, SETTING_GRID_VERSION).await?;
+    Ok(catalog.zip(grid).map(|(c, g)| combine(&c, &g)))
+}
+
+fn combine(catalog_version: &str, grid_version: &str) -> String {
+    let both = format!("catalog={catalog_version}; grid={grid_version}");
+    hex::encode(Sha256::digest(both.as_bytes()))[..32].to_string()
+}
+
+/// The `Gridwork-Reference` header of a pull answer, when the server holds both
+/// documents.
+pub(crate) async fn reference_header(
+    storage: &dyn crate::storage::Storage,
+) -> Result<Option<(axum::http::HeaderName, HeaderValue)>, ApiError> {
+    Ok(reference_version(storage)
+        .await?
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+        .map(|v| (axum::http::HeaderName::from_static("gridwork-reference"), v)))
 }
 
 /// The stored catalogue, if one was imported.

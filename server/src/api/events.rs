@@ -181,7 +181,14 @@ pub async fn pull(
     signed: Signed,
     headers: HeaderMap,
     params: Result<Query<PullParams>, QueryRejection>,
-) -> Result<(Incarnation, Json<PullResponse>), ApiError> {
+) -> Result<
+    (
+        Incarnation,
+        axum::response::AppendHeaders<Option<(axum::http::HeaderName, axum::http::HeaderValue)>>,
+        Json<PullResponse>,
+    ),
+    ApiError,
+> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     super::devices::contact(&state, &signed, &headers, Via::Pull).await;
     let incarnation = super::incarnation::check(&state, &headers).await?;
@@ -211,5 +218,12 @@ pub async fn pull(
         more = page.more,
         "pull"
     );
-    Ok((incarnation, Json(page)))
+    // The reference version, so the device fetches the catalogue and grid only when
+    // they changed (docs/sync-protocol.md, "Reference data").
+    let reference = super::catalog::reference_header(state.storage.as_ref()).await?;
+    Ok((
+        incarnation,
+        axum::response::AppendHeaders(reference),
+        Json(page),
+    ))
 }

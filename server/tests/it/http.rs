@@ -381,3 +381,79 @@ async fn catalog_is_served_with_an_etag() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pull_names_the_reference_version_and_a_calendar_or_grid_change_moves_it() {
+    let live = live(Limits::default()).await;
+    let token = live.token("li").await;
+    let c = Client::new();
+    let get = |path: &str, etag: Option<&str>| {
+        let mut req = c
+            .get(format!("{}{path}", live.base))
+            .bearer_auth(&token)
+            .header("gridwork-protocol", "1");
+        if let Some(e) = etag {
+            req = req.header("if-none-match", e);
+        }
+        req.send()
+    };
+    // No reference data yet: no version named.
+    let res = get("/v1/events?after=0", None).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("gridwork-reference").is_none());
+
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let catalog = std::fs::read_to_string(root.join("data/kcity-catalog.json")).unwrap();
+    let grid = std::fs::read_to_string(root.join("data/kcity-grid.geojson")).unwrap();
+    let s = live.state.storage.as_ref();
+    gridwork_server::admin::import_catalog(s, &catalog)
+        .await
+        .unwrap();
+    gridwork_server::admin::import_grid(s, &grid).await.unwrap();
+    let version = |res: &reqwest::Response| {
+        res.headers()["gridwork-reference"]
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let v1 = version(&get("/v1/events?after=0", None).await.unwrap());
+    assert_eq!(v1.len(), 32);
+    let res = get("/v1/catalog", None).await.unwrap();
+    assert_eq!(res.headers()["etag"], format!("\"{v1}\"").as_str());
+
+    // A holiday added to the calendar is a new version; the old ETag gets the new body.
+    let mut edited: Value = serde_json::from_str(&catalog).unwrap();
+    edited["calendar"]["holidays"]
+        .as_array_mut()
+        .unwrap()
+        .push("2027-12-31".into());
+    gridwork_server::admin::import_catalog(s, &edited.to_string())
+        .await
+        .unwrap();
+    let v2 = version(&get("/v1/events?after=0", None).await.unwrap());
+    assert_ne!(v2, v1);
+    let res = get("/v1/catalog", Some(&format!("\"{v1}\"")))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["etag"], format!("\"{v2}\"").as_str());
+    let body: Value = res.json().await.unwrap();
+    assert!(body["catalog"]["calendar"]["holidays"]
+        .as_array()
+        .unwrap()
+        .contains(&"2027-12-31".into()));
+    let res = get("/v1/catalog", Some(&format!("\"{v2}\"")))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert_eq!(res.headers()["etag"], format!("\"{v2}\"").as_str());
+
+    // So is a new grid (the same cells, one renamed).
+    let mut g: Value = serde_json::from_str(&grid).unwrap();
+    g["features"][0]["properties"]["name"] = "renamed".into();
+    gridwork_server::admin::import_grid(s, &g.to_string())
+        .await
+        .unwrap();
+    let v3 = version(&get("/v1/events?after=0", None).await.unwrap());
+    assert_ne!(v3, v2);
+}
