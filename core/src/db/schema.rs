@@ -164,8 +164,14 @@ pub(crate) const V4: &str = r#"
 ALTER TABLE events ADD COLUMN actor_department TEXT;
 "#;
 
+/// Schema version 5: each event's Ed25519 signature over its hash, by the device that
+/// recorded it (`NULL` for events recorded before devices signed).
+pub(crate) const V5: &str = r#"
+ALTER TABLE events ADD COLUMN signature TEXT;
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// The first version whose projections leave out what the server refused and show
 /// patrols pulled from others. A store upgraded from before it has its projections

@@ -7,6 +7,7 @@ mod case_types;
 mod cases;
 pub mod patrols;
 pub mod photos;
+pub mod relay;
 
 pub use case_types::{
     ActionKind, ActionRequest, CaseDetail, ReportDraft, SyncState, TimelineEntry,
@@ -175,6 +176,8 @@ impl Store {
                 (None, None) => uuid::Uuid::new_v4().to_string(),
             };
             meta_set(tx, "device_id", &device_id)?;
+            // The device's signing key is made with its id and never changes.
+            db::events::signing_key(tx)?;
             meta_set(tx, "user", user)?;
             meta_set(tx, "role", role.as_str())?;
             tx.execute("DELETE FROM meta WHERE key = 'department'", [])?;
@@ -206,6 +209,13 @@ impl Store {
             identity.department = department.map(str::to_string);
             Ok(identity)
         })
+    }
+
+    /// The device's Ed25519 public key (64 hex characters), registered with the server
+    /// at sign-in. A store made before devices signed gets its key here.
+    pub fn signing_public_key(&self) -> Result<String> {
+        self.db
+            .write(|tx| Ok(db::events::signing_key(tx)?.public_hex()))
     }
 
     /// Who uses this store, if it was initialised.

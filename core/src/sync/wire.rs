@@ -87,6 +87,11 @@ pub struct LoginRequest {
     pub password: String,
     /// The device asking, for the audit log.
     pub device_id: String,
+    /// The device's Ed25519 public key (64 hex characters). The server binds it to the
+    /// device id with the first sign-in that sends one and refuses a later sign-in of
+    /// that device id with another key. Older clients send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
 }
 
 /// The response to a login, and to `GET /v1/me`.
