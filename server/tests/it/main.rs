@@ -30,5 +30,6 @@ mod ops_http;
 mod patrols_api;
 mod patrols_conformance;
 mod posts_conformance;
+mod signing_conformance;
 mod uploads;
 mod users_conformance;
