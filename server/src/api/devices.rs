@@ -70,7 +70,17 @@ pub(crate) struct Params {
 struct Devices {
     /// The server's clock, unix ms.
     now_ms: i64,
-    devices: Vec<DeviceHealth>,
+    devices: Vec<Listed>,
+}
+
+/// A device's health, with the flag of a device that rewrote or forked its history
+/// (docs/signing.md) when it has one.
+#[derive(Serialize)]
+struct Listed {
+    #[serde(flatten)]
+    health: DeviceHealth,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flagged: Option<String>,
 }
 
 /// `GET /v1/devices`.
@@ -157,6 +167,20 @@ pub async fn list(
         );
         return Ok(res);
     }
+    let flags: BTreeMap<String, String> = state
+        .storage
+        .device_admin()
+        .await?
+        .into_iter()
+        .filter_map(|d| d.flagged.map(|f| (d.device_id, f)))
+        .collect();
+    let devices = devices
+        .into_iter()
+        .map(|health| Listed {
+            flagged: flags.get(&health.device_id).cloned(),
+            health,
+        })
+        .collect();
     Ok(Json(Devices {
         now_ms: now_ms(),
         devices,

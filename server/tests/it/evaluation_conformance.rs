@@ -319,6 +319,9 @@ async fn sqlite_databases_of_version_10_get_their_evaluation_copies() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE case_eval; DROP INDEX cases_map_cells; DROP INDEX cases_map_points;
+         ALTER TABLE devices DROP COLUMN public_key;
+         ALTER TABLE devices DROP COLUMN flagged;
+         ALTER TABLE devices DROP COLUMN flagged_ms;
          PRAGMA user_version = 10;",
     )
     .unwrap();
