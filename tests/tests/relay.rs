@@ -167,3 +167,30 @@ fn an_event_edited_and_rehashed_in_the_phones_file_is_refused() {
     assert_eq!((r.pushed, r.rejected), (0, 1), "{r:?}");
     assert_eq!(held(&server).len(), 1);
 }
+
+#[test]
+fn a_device_signed_in_with_a_token_registers_its_key_at_its_first_sync() {
+    let server = TestServer::start();
+    server.admin(async |s| gridwork_server::admin::import_grid(s, GRID).await.unwrap());
+    let token = server.account("li", Role::Worker, "320508001");
+    let phone = Device::new("li", Role::Worker, "phone-li");
+    phone.login(&server, &token);
+    phone.store.report(&phone.draft("bin overflowing")).unwrap();
+    assert_eq!(phone.sync().pushed, 1);
+    let signing =
+        server.admin(async |s: &dyn Storage| s.device_signing("phone-li").await.unwrap().unwrap());
+    assert_eq!(
+        signing.public_key,
+        Some(phone.store.signing_public_key().unwrap())
+    );
+    // From now on its events must verify: one edited in the file is refused.
+    phone.store.report(&phone.draft("lamp out")).unwrap();
+    tamper(
+        &phone.store,
+        "UPDATE events SET payload = json_set(payload, '$.description', 'nothing here')
+         WHERE device_seq = 2",
+    );
+    rehash(&phone.store, "phone-li");
+    let r = phone.sync();
+    assert_eq!((r.pushed, r.rejected), (0, 1), "{r:?}");
+}

@@ -379,6 +379,8 @@ impl Run<'_> {
             })
         })?;
         self.client.set_device_state(&state);
+        self.client
+            .set_device_key(Some(self.store.signing_public_key()?));
         Ok(())
     }
 

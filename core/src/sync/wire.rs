@@ -149,6 +149,13 @@ pub struct DeviceState {
     pub incarnation: Option<String>,
 }
 
+/// The optional request header in which a device names its Ed25519 public key (64 hex
+/// characters), sent by the engine with push, upload and pull: a server that holds no
+/// key for the token's device yet registers it, as a password sign-in does (so a device
+/// signed in with an operator's token gets its key registered too). Ignored when the
+/// device has a key already (docs/signing.md).
+pub const DEVICE_KEY_HEADER: &str = "Gridwork-Device-Key";
+
 /// The response header of push and pull naming the server database's incarnation: a
 /// random id that changes when the database is restored from a backup
 /// (docs/sync-protocol.md, "After a server restore").

@@ -11,7 +11,7 @@ use axum::{
 };
 use gridwork_core::{
     model::Role,
-    sync::wire::{DeviceState, DEVICE_STATE_HEADER},
+    sync::wire::{DeviceState, DEVICE_KEY_HEADER, DEVICE_STATE_HEADER},
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,6 +51,9 @@ pub(crate) async fn contact(state: &AppState, signed: &Signed, headers: &HeaderM
     };
     if let Err(e) = state.storage.record_contact(&c).await {
         tracing::warn!(device = %c.device_id, "contact not recorded: {e}");
+    }
+    if let Some(key) = text(DEVICE_KEY_HEADER) {
+        super::signing::key_named(state, &signed.device_id, &key).await;
     }
 }
 

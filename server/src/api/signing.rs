@@ -47,6 +47,30 @@ pub(crate) async fn bind_key(state: &AppState, device_id: &str, key: &str) -> Re
     }
 }
 
+/// A request of the token's device named its key ([`DEVICE_KEY_HEADER`]): registered
+/// when the device holds none yet (a device signed in with an operator's token), else
+/// ignored — events signed with another key than the registered one are refused anyway.
+/// Best effort, like the contact it comes with.
+///
+/// [`DEVICE_KEY_HEADER`]: gridwork_core::sync::wire::DEVICE_KEY_HEADER
+pub(crate) async fn key_named(state: &AppState, device_id: &str, key: &str) {
+    if signing::check_public_key(key).is_err() {
+        return;
+    }
+    let held = match state.storage.device_signing(device_id).await {
+        Ok(held) => held,
+        Err(e) => {
+            tracing::warn!(device = %device_id, "device key not looked up: {e}");
+            return;
+        }
+    };
+    if held.is_some_and(|d| d.public_key.is_none() && !d.owner.is_empty()) {
+        if let Err(e) = state.storage.bind_device_key(device_id, key).await {
+            tracing::warn!(device = %device_id, "device key not registered: {e}");
+        }
+    }
+}
+
 /// Who relayed events are judged as: the account their recording device belongs to,
 /// when that device registered a key and the event's signature verifies with it.
 /// Looked up once per device and push.
