@@ -194,3 +194,14 @@ fn a_device_signed_in_with_a_token_registers_its_key_at_its_first_sync() {
     let r = phone.sync();
     assert_eq!((r.pushed, r.rejected), (0, 1), "{r:?}");
 }
+
+#[test]
+fn a_second_store_under_a_signed_devices_id_cannot_sign_in() {
+    let (server, phone, _tablet) = setting();
+    // Someone copies the phone's id into a new store (a new key) and signs in as li.
+    let copy = Device::new("li", Role::Worker, "phone-li");
+    let err = copy.login_password(&server, "li", "pw").unwrap_err();
+    assert!(err.to_string().contains("another signing key"), "{err}");
+    // The phone itself still signs in.
+    phone.login_password(&server, "li", "pw").unwrap();
+}
