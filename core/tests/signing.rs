@@ -126,3 +126,24 @@ fn an_altered_relay_bundle_is_refused_whole() {
         .iter()
         .all(|e| e.device_id != "phone-1"));
 }
+
+#[test]
+fn a_store_from_before_signing_signs_its_unsent_events_when_it_gets_its_key() {
+    let dev = phone();
+    // As a store made before devices signed: no key, no signatures; #1 already pushed.
+    tamper(
+        &dev,
+        "DELETE FROM meta WHERE key IN ('signing_key', 'signing_since');
+         UPDATE events SET signature = NULL;
+         UPDATE events SET server_seq = 7 WHERE device_seq = 1;",
+    );
+    let key = dev.store.signing_public_key().unwrap();
+    let events = dev.store.all_events().unwrap();
+    for e in &events {
+        match e.device_seq {
+            1 => assert_eq!(e.signature, None, "the pushed event stays as it was"),
+            _ => signing::verify_event(&key, e).unwrap(),
+        }
+    }
+    assert!(dev.store.verify_log().unwrap().is_intact());
+}

@@ -67,6 +67,10 @@ pub struct Known {
     /// The device's Ed25519 public key (hex), registered at its sign-in; `None` for a
     /// device that never sent one (older clients), whose events are taken unsigned.
     pub device_key: Option<String>,
+    /// The first `device_seq` that must be signed: the place after the device's chain
+    /// head when it registered its key. Events before it (held already, or replayed
+    /// after a server restore, or re-judged) may be unsigned.
+    pub signed_from: u64,
 }
 
 /// The verdict.
@@ -165,8 +169,11 @@ pub fn judge(
         }
     }
     if let Some(key) = &known.device_key {
-        if let Some(verdict) = signed_fault(key, event, known.head.as_ref()) {
-            return verdict;
+        let may_be_unsigned = event.signature.is_none() && event.device_seq < known.signed_from;
+        if !may_be_unsigned {
+            if let Some(verdict) = signed_fault(key, event, known.head.as_ref()) {
+                return verdict;
+            }
         }
     }
     let (want_seq, want_prev) = match &known.head {

@@ -38,9 +38,27 @@ pub(crate) fn signing_key(conn: &Connection) -> Result<DeviceKey> {
     let key = DeviceKey::generate()
         .map_err(|e| Error::Io(std::io::Error::other(format!("no random source: {e}"))))?;
     let device = crate::store::meta_get(conn, "device_id")?.unwrap_or_default();
-    let next = chain_head(conn, &device)?.0 + 1;
+    let mut since = chain_head(conn, &device)?.0 + 1;
+    // A store made before devices signed may hold own events the server has not seen:
+    // they are signed now, so that the server (which wants every event of a device with
+    // a key signed) takes them; what it holds already stays unsigned.
+    let unsent: Vec<(i64, String, String)> = conn
+        .prepare(
+            "SELECT device_seq, id, hash FROM events
+             WHERE device_id = ?1 AND server_seq IS NULL AND rejected IS NULL
+               AND signature IS NULL ORDER BY device_seq",
+        )?
+        .query_map([&device], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (seq, id, hash) in unsent {
+        since = since.min(seq as u64);
+        conn.execute(
+            "UPDATE events SET signature = ?1 WHERE id = ?2",
+            params![key.sign_hash(&hash), id],
+        )?;
+    }
     crate::store::meta_set(conn, "signing_key", &key.secret_hex())?;
-    crate::store::meta_set(conn, "signing_since", &next.to_string())?;
+    crate::store::meta_set(conn, "signing_since", &since.to_string())?;
     Ok(key)
 }
 

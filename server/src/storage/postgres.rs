@@ -472,11 +472,12 @@ async fn judge_in(
     }
     let device = tx
         .query_opt(
-            "SELECT last_seq, last_hash, owner, public_key FROM devices WHERE device_id = $1",
+            "SELECT last_seq, last_hash, owner, public_key, signed_from FROM devices
+             WHERE device_id = $1",
             &[&event.device_id],
         )
         .await?;
-    let (mut head, device_owner, device_key) = match device {
+    let (mut head, device_owner, device_key, signed_from) = match device {
         Some(r) => (
             Some(ChainHead {
                 device_seq: r.get::<_, i64>(0) as u64,
@@ -484,8 +485,9 @@ async fn judge_in(
             }),
             Some(r.get::<_, String>(2)).filter(|o| !o.is_empty()),
             r.get::<_, Option<String>>(3),
+            r.get::<_, i64>(4).max(0) as u64,
         ),
-        None => (None, None, None),
+        None => (None, None, None, 0),
     };
     if rejudge {
         head = devices::chain_place(tx, event).await?;
@@ -532,6 +534,7 @@ async fn judge_in(
         stream_owner,
         received_ms,
         device_key,
+        signed_from,
     };
     let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;

@@ -483,7 +483,8 @@ fn judge_in(
     }
     let device = tx
         .query_row(
-            "SELECT last_seq, last_hash, owner, public_key FROM devices WHERE device_id = ?1",
+            "SELECT last_seq, last_hash, owner, public_key, signed_from FROM devices
+             WHERE device_id = ?1",
             [&event.device_id],
             |r| {
                 Ok((
@@ -493,13 +494,19 @@ fn judge_in(
                     },
                     r.get::<_, String>(2)?,
                     r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
                 ))
             },
         )
         .optional()?;
-    let (mut head, device_owner, device_key) = match device {
-        Some((head, owner, key)) => (Some(head), Some(owner).filter(|o| !o.is_empty()), key),
-        None => (None, None, None),
+    let (mut head, device_owner, device_key, signed_from) = match device {
+        Some((head, owner, key, from)) => (
+            Some(head),
+            Some(owner).filter(|o| !o.is_empty()),
+            key,
+            from.max(0) as u64,
+        ),
+        None => (None, None, None, 0),
     };
     if rejudge {
         head = devices::chain_place(tx, event)?;
@@ -541,6 +548,7 @@ fn judge_in(
         stream_owner,
         received_ms,
         device_key,
+        signed_from,
     };
     let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;

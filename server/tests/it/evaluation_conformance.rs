@@ -322,6 +322,7 @@ async fn sqlite_databases_of_version_10_get_their_evaluation_copies() {
          ALTER TABLE devices DROP COLUMN public_key;
          ALTER TABLE devices DROP COLUMN flagged;
          ALTER TABLE devices DROP COLUMN flagged_ms;
+         ALTER TABLE devices DROP COLUMN signed_from;
          PRAGMA user_version = 10;",
     )
     .unwrap();

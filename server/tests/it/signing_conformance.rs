@@ -162,11 +162,24 @@ pub async fn devices_without_a_key_push_unsigned_as_before(s: Arc<dyn Storage>) 
     let li = account(s.as_ref(), "li").await;
     issue_token(s.as_ref(), "li", "phone-old").await.unwrap();
     let mut d = Device::new("phone-old", "li", Role::Worker);
-    accepted(&s.push(&li, vec![d.report(CELL)]).await.unwrap()[0]);
+    let first = d.report(CELL);
+    accepted(&s.push(&li, vec![first.clone()]).await.unwrap()[0]);
     accepted(&s.push(&li, vec![d.report(CELL)]).await.unwrap()[0]);
     let listed = s.device_admin().await.unwrap();
     let old = listed.iter().find(|d| d.device_id == "phone-old").unwrap();
     assert!(!old.signed && old.flagged.is_none());
+    // Updated, it registers a key: what the server holds stays unsigned (a replay of it
+    // is a duplicate), every later event must be signed.
+    let key = DeviceKey::generate().unwrap();
+    s.bind_device_key("phone-old", &key.public_hex())
+        .await
+        .unwrap();
+    let r = s.push(&li, vec![first]).await.unwrap();
+    assert!(matches!(r[0], PushOutcome::Duplicate { .. }), "{r:?}");
+    let third = d.report(CELL);
+    let r = s.push(&li, vec![third.clone()]).await.unwrap();
+    assert!(rejected(&r[0]).contains("signature"), "{r:?}");
+    accepted(&s.push(&li, vec![signed(&key, third)]).await.unwrap()[0]);
 }
 
 macro_rules! both_backends {

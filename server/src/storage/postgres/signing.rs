@@ -16,6 +16,7 @@ pub(super) const MIGRATE_SIGNING: &str = "
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS public_key TEXT;
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS flagged TEXT;
 ALTER TABLE devices ADD COLUMN IF NOT EXISTS flagged_ms BIGINT;
+ALTER TABLE devices ADD COLUMN IF NOT EXISTS signed_from BIGINT NOT NULL DEFAULT 0;
 ";
 
 /// Records the first flag of a device.
@@ -87,8 +88,9 @@ pub(super) async fn bind_device_key(
 ) -> Result<Option<String>, StorageError> {
     // One statement: a racing sign-in with another key finds the first key bound.
     Ok(c.query_opt(
-        "UPDATE devices SET public_key = COALESCE(public_key, $2) WHERE device_id = $1
-             RETURNING public_key",
+        "UPDATE devices SET public_key = COALESCE(public_key, $2),
+           signed_from = CASE WHEN public_key IS NULL THEN last_seq + 1 ELSE signed_from END
+         WHERE device_id = $1 RETURNING public_key",
         &[&device_id, &key],
     )
     .await?

@@ -11,6 +11,7 @@ pub(super) const MIGRATE_11_TO_12: &str = "
 ALTER TABLE devices ADD COLUMN public_key TEXT;
 ALTER TABLE devices ADD COLUMN flagged TEXT;
 ALTER TABLE devices ADD COLUMN flagged_ms INTEGER;
+ALTER TABLE devices ADD COLUMN signed_from INTEGER NOT NULL DEFAULT 0;
 ";
 
 /// Records the first flag of a device.
@@ -86,8 +87,9 @@ pub(super) fn bind_device_key(
     // One statement: a racing sign-in with another key finds the first key bound.
     Ok(conn
         .query_row(
-            "UPDATE devices SET public_key = COALESCE(public_key, ?2) WHERE device_id = ?1
-             RETURNING public_key",
+            "UPDATE devices SET public_key = COALESCE(public_key, ?2),
+               signed_from = CASE WHEN public_key IS NULL THEN last_seq + 1 ELSE signed_from END
+             WHERE device_id = ?1 RETURNING public_key",
             params![device_id, key],
             |r| r.get::<_, Option<String>>(0),
         )
