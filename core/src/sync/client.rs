@@ -158,7 +158,11 @@ impl<'a> Client<'a> {
             Some("protocol_mismatch") => {
                 return Err(SyncError::IncompatibleServer(error_message(&resp)))
             }
-            Some("device_taken") => return Err(SyncError::DeviceConflict(error_message(&resp))),
+            // Another account's device, or another store under this device id (a
+            // signing key other than the one registered): set up anew, not retried.
+            Some("device_taken" | "device_key_mismatch") => {
+                return Err(SyncError::DeviceConflict(error_message(&resp)))
+            }
             Some("wipe_required") if status == 410 => {
                 return Err(SyncError::WipeRequired(error_message(&resp)))
             }

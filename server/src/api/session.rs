@@ -227,7 +227,7 @@ pub async fn login(
         return Err(integration_refused());
     }
     let key = req.device_key.as_deref();
-    super::signing::check_key(&state, &req.device_id, key).await?;
+    super::signing::check_key(&state, &account.user, &req.device_id, key).await?;
     let (token, digest) = new_token()?;
     state
         .storage

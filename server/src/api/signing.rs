@@ -17,11 +17,13 @@ fn mismatch(device_id: &str) -> ApiError {
     }
 }
 
-/// Before a sign-in: the key must be well formed, and a device that registered a key
-/// must sign in with that very key (409 `device_key_mismatch` otherwise, also when an
-/// older client sends none).
+/// Before a sign-in of `user`: the key must be well formed, and a device of `user`'s
+/// that registered a key must sign in with that very key (409 `device_key_mismatch`
+/// otherwise, also when an older client sends none). Another account's device is left
+/// to the sign-in's own refusal (409 `device_taken`).
 pub(crate) async fn check_key(
     state: &AppState,
+    user: &str,
     device_id: &str,
     key: Option<&str>,
 ) -> Result<(), ApiError> {
@@ -30,7 +32,8 @@ pub(crate) async fn check_key(
             .map_err(|e| ApiError::BadRequest(format!("device_key: {e}")))?;
     }
     let held = state.storage.device_signing(device_id).await?;
-    if let Some(bound) = held.and_then(|d| d.public_key) {
+    let own = held.filter(|d| d.owner == user || d.owner.is_empty());
+    if let Some(bound) = own.and_then(|d| d.public_key) {
         if key != Some(bound.as_str()) {
             tracing::warn!(device = %device_id, "sign-in refused: another signing key");
             return Err(mismatch(device_id));
