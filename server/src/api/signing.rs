@@ -18,9 +18,10 @@ fn mismatch(device_id: &str) -> ApiError {
 }
 
 /// Before a sign-in of `user`: the key must be well formed, and a device of `user`'s
-/// that registered a key must sign in with that very key (409 `device_key_mismatch`
-/// otherwise, also when an older client sends none). Another account's device is left
-/// to the sign-in's own refusal (409 `device_taken`).
+/// that registered a key may not sign in with another (409 `device_key_mismatch`). A
+/// sign-in that names no key (an older client, a script) is let in: its token cannot
+/// push anything for the device that the registered key does not sign. Another
+/// account's device is left to the sign-in's own refusal (409 `device_taken`).
 pub(crate) async fn check_key(
     state: &AppState,
     user: &str,
@@ -33,8 +34,8 @@ pub(crate) async fn check_key(
     }
     let held = state.storage.device_signing(device_id).await?;
     let own = held.filter(|d| d.owner == user || d.owner.is_empty());
-    if let Some(bound) = own.and_then(|d| d.public_key) {
-        if key != Some(bound.as_str()) {
+    if let (Some(bound), Some(key)) = (own.and_then(|d| d.public_key), key) {
+        if key != bound {
             tracing::warn!(device = %device_id, "sign-in refused: another signing key");
             return Err(mismatch(device_id));
         }
