@@ -143,6 +143,9 @@ fn print_devices(list: &[DeviceView]) {
                 other => other.to_string(),
             }
         ));
+        if let Some(reason) = &d.flagged {
+            output::line(format!("  FLAGGED {}: {reason}", time(d.flagged_ms)));
+        }
     }
 }
 

@@ -152,6 +152,7 @@ fn bench_fold(c: &mut Criterion) {
             prev_hash: GENESIS_HASH.into(),
             payload: ev.payload(),
             server_seq: None,
+            signature: None,
         });
     };
     push(Action::Register { note: None }, 1);

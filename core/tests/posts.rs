@@ -247,7 +247,8 @@ fn a_legacy_supervisor_store_keeps_working_as_every_centre_post() {
             .unwrap();
         conn.execute_batch(
             "PRAGMA user_version = 2;
-             INSERT INTO meta SELECT * FROM src.meta;
+             INSERT INTO meta SELECT * FROM src.meta
+                WHERE key NOT IN ('signing_key', 'signing_since');
              INSERT INTO events SELECT seq, id, stream, kind, hlc_wall, hlc_counter,
                 device_id, actor_user, actor_role, device_seq, prev_hash, hash, payload,
                 server_seq, rejected FROM src.events;

@@ -69,6 +69,7 @@ fn reports() -> Vec<Vec<Event>> {
             prev_hash: prev.clone(),
             payload: ev.payload(),
             server_seq: None,
+            signature: None,
         };
         prev = e.hash();
         batch.push(e);

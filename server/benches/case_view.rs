@@ -51,6 +51,7 @@ fn reports(device: &str) -> Vec<Event> {
                 prev_hash: prev.clone(),
                 payload: ev.payload(),
                 server_seq: None,
+                signature: None,
             };
             prev = e.hash();
             e

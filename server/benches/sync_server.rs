@@ -51,6 +51,7 @@ impl Device {
             prev_hash: self.prev.clone(),
             payload: ev.payload(),
             server_seq: None,
+            signature: None,
         };
         self.prev = e.hash();
         e

@@ -86,6 +86,7 @@ pub fn console_event(
         prev_hash: prev,
         payload: ev.payload(),
         server_seq: None,
+        signature: None,
     })
 }
 
@@ -178,6 +179,7 @@ mod tests {
             prev_hash: GENESIS_HASH.into(),
             payload: report.payload(),
             server_seq: None,
+            signature: None,
         };
         workflow::fold(&[e]).unwrap()
     }

@@ -19,7 +19,9 @@ use crate::account::{department_key, Account};
 use gridwork_core::{
     catalog::{Catalog, CategoryRef, LookupError},
     geo::{validate_point, Grid},
-    model::{validate_name, Action, Event, IncidentEvent, Stream, GENESIS_HASH, MAX_NOTE_CHARS},
+    model::{
+        signing, validate_name, Action, Event, IncidentEvent, Stream, GENESIS_HASH, MAX_NOTE_CHARS,
+    },
     workflow,
 };
 
@@ -62,6 +64,13 @@ pub struct Known {
     pub stream_owner: Option<String>,
     /// When the server received the event, unix ms (its own clock).
     pub received_ms: i64,
+    /// The device's Ed25519 public key (hex), registered at its sign-in; `None` for a
+    /// device that never sent one (older clients), whose events are taken unsigned.
+    pub device_key: Option<String>,
+    /// The first `device_seq` that must be signed: the place after the device's chain
+    /// head when it registered its key. Events before it (held already, or replayed
+    /// after a server restore, or re-judged) may be unsigned.
+    pub signed_from: u64,
 }
 
 /// The verdict.
@@ -80,6 +89,13 @@ pub enum Verdict {
         /// Whether the event still extends the device's chain (it does unless the
         /// chain itself is what is wrong).
         links: bool,
+    },
+    /// Answer "rejected", store nothing, leave the device's chain alone, and flag the
+    /// device: it signed an event that rewrites or forks the history the server holds
+    /// for it (docs/signing.md).
+    Flag {
+        /// Why, for the pusher and the operators.
+        reason: String,
     },
     /// Answer "rejected" but store nothing and leave the device's chain alone: the
     /// pusher cannot speak for this event, so recording it under its id would block
@@ -121,7 +137,9 @@ pub fn foreign_id() -> String {
 /// In this order: the actor must be the token's user (else refused); `device_id` must be
 /// a valid name (else quarantined off-chain); the device must not belong to another
 /// account (else refused); the event must extend the device's chain (else quarantined
-/// off-chain); the actor's role must be the account's; the kind and the clock must be
+/// off-chain; for a device with a registered key, the signature must verify (else
+/// refused) and the event must not rewrite or fork the held chain (else refused and the
+/// device flagged)); the actor's role must be the account's; the kind and the clock must be
 /// sane; then the stream's own rules.
 pub fn judge(
     account: &Account,
@@ -148,6 +166,14 @@ pub fn judge(
                     event.device_id
                 ),
             };
+        }
+    }
+    if let Some(key) = &known.device_key {
+        let may_be_unsigned = event.signature.is_none() && event.device_seq < known.signed_from;
+        if !may_be_unsigned {
+            if let Some(verdict) = signed_fault(key, event, known.head.as_ref()) {
+                return verdict;
+            }
         }
     }
     let (want_seq, want_prev) = match &known.head {
@@ -185,6 +211,51 @@ pub fn judge(
         Stream::Incident(_) => judge_incident(account, event, known, grid, catalog),
         Stream::Patrol(_) => judge_patrol(account, event, known, grid),
     }
+}
+
+/// For a device with a registered key: a refusal when the event's signature does not
+/// verify (altered on the way, or forged by a relaying device), a flag when the device
+/// signed an event that takes a chain place the server holds already or does not
+/// continue the held chain. A gap (a place after the next) is left to the chain check.
+fn signed_fault(key: &str, event: &Event, head: Option<&ChainHead>) -> Option<Verdict> {
+    if let Err(e) = signing::verify_event(key, event) {
+        return Some(Verdict::Refuse {
+            reason: format!(
+                "bad signature: {e}; the event was altered or was not recorded by device {}",
+                event.device_id
+            ),
+        });
+    }
+    let head = head?;
+    if event.device_seq <= head.device_seq {
+        return Some(Verdict::Flag {
+            reason: format!(
+                "forked history: device {} signed another event #{} than the one the server holds",
+                event.device_id, event.device_seq
+            ),
+        });
+    }
+    if event.device_seq == head.device_seq + 1 && event.prev_hash != head.hash {
+        return Some(Verdict::Flag {
+            reason: format!(
+                "forked history: device {}'s event #{} does not continue the chain the server holds",
+                event.device_id, event.device_seq
+            ),
+        });
+    }
+    None
+}
+
+/// For an id the server holds with other content: the flag when the device's key
+/// verifies the new content too (the device signed two versions of one event: a
+/// rewritten history), else `None` (an ordinary refusal).
+pub fn rewrite_of_held(device_key: Option<&str>, event: &Event) -> Option<String> {
+    let key = device_key?;
+    signing::verify_event(key, event).ok()?;
+    Some(format!(
+        "forked history: device {} signed another version of event #{} ({})",
+        event.device_id, event.device_seq, event.id
+    ))
 }
 
 /// What is wrong with a report's category reference, if anything: a qualified reference
@@ -429,6 +500,7 @@ mod tests {
             prev_hash: GENESIS_HASH.into(),
             payload: ev.payload(),
             server_seq: None,
+            signature: None,
         }
     }
 

@@ -268,6 +268,7 @@ pub(crate) mod tests {
                     prev_hash: GENESIS_HASH.into(),
                     payload,
                     server_seq: None,
+                    signature: None,
                 },
                 T0,
             )

@@ -240,6 +240,7 @@ mod tests {
             prev_hash: GENESIS_HASH.into(),
             payload,
             server_seq: None,
+            signature: None,
         };
         let grid = Grid::from_geojson(include_str!("../../data/kcity-grid.geojson")).unwrap();
         let cell = grid.cells()[0].code.as_str().to_string();

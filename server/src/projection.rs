@@ -450,6 +450,7 @@ mod tests {
                 prev_hash: GENESIS_HASH.into(),
                 payload: ev.payload(),
                 server_seq: None,
+                signature: None,
             };
             self.events.push((event, received));
         }

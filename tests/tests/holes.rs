@@ -64,6 +64,7 @@ fn report_referencing(user: &str, device: &str, photo: &PhotoRef, like: &Report)
         prev_hash: GENESIS_HASH.into(),
         payload: ev.payload(),
         server_seq: None,
+        signature: None,
     }
 }
 

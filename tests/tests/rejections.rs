@@ -231,6 +231,7 @@ fn a_patrol_event_nobody_can_read_does_not_stop_a_tablets_pulls() {
             prev_hash: prev.clone(),
             payload,
             server_seq: None,
+            signature: None,
         };
         prev = e.hash();
         e

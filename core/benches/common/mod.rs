@@ -71,6 +71,7 @@ pub fn reports(user: &str, device: &str, n: usize) -> Vec<Event> {
                 prev_hash: GENESIS_HASH.into(),
                 payload: report.payload(),
                 server_seq: None,
+                signature: None,
             }
         })
         .collect()

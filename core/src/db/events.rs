@@ -4,7 +4,11 @@
 use crate::{
     clock::Hlc,
     error::{Error, Result},
-    model::{canonical_json, Actor, Event, Stream, GENESIS_HASH},
+    model::{
+        canonical_json,
+        signing::{self, DeviceKey},
+        Actor, Event, Stream, GENESIS_HASH,
+    },
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
@@ -23,7 +27,43 @@ pub(crate) fn chain_head(conn: &Connection, device_id: &str) -> Result<(u64, Str
     Ok(head.unwrap_or_else(|| (0, GENESIS_HASH.to_string())))
 }
 
-/// Appends a local event at the head of this device's chain and returns it.
+/// The device's signing key, made (and recorded, with the first `device_seq` it signs)
+/// when the store has none yet: at `init`, or at the first event of a store made
+/// before devices signed.
+pub(crate) fn signing_key(conn: &Connection) -> Result<DeviceKey> {
+    if let Some(seed) = crate::store::meta_get(conn, "signing_key")? {
+        return DeviceKey::from_hex(&seed)
+            .map_err(|_| Error::Corrupt("the store's signing key is malformed".into()));
+    }
+    let key = DeviceKey::generate()
+        .map_err(|e| Error::Io(std::io::Error::other(format!("no random source: {e}"))))?;
+    let device = crate::store::meta_get(conn, "device_id")?.unwrap_or_default();
+    let mut since = chain_head(conn, &device)?.0 + 1;
+    // A store made before devices signed may hold own events the server has not seen:
+    // they are signed now, so that the server (which wants every event of a device with
+    // a key signed) takes them; what it holds already stays unsigned.
+    let unsent: Vec<(i64, String, String)> = conn
+        .prepare(
+            "SELECT device_seq, id, hash FROM events
+             WHERE device_id = ?1 AND server_seq IS NULL AND rejected IS NULL
+               AND signature IS NULL ORDER BY device_seq",
+        )?
+        .query_map([&device], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (seq, id, hash) in unsent {
+        since = since.min(seq as u64);
+        conn.execute(
+            "UPDATE events SET signature = ?1 WHERE id = ?2",
+            params![key.sign_hash(&hash), id],
+        )?;
+    }
+    crate::store::meta_set(conn, "signing_key", &key.secret_hex())?;
+    crate::store::meta_set(conn, "signing_since", &since.to_string())?;
+    Ok(key)
+}
+
+/// Appends a local event at the head of this device's chain, signed with the device's
+/// key, and returns it.
 pub(crate) fn append_local(
     conn: &Connection,
     stream: Stream,
@@ -45,8 +85,11 @@ pub(crate) fn append_local(
         prev_hash,
         payload,
         server_seq: None,
+        signature: None,
     };
     let hash = event.hash();
+    let mut event = event;
+    event.signature = Some(signing_key(conn)?.sign_hash(&hash));
     insert(conn, &event, &hash)?;
     // The chain's length and head are also kept apart from the events, so that deleting
     // the newest events, appending forged ones or re-hashing the newest (which leave no
@@ -124,8 +167,9 @@ pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<Stored> 
 fn insert(conn: &Connection, e: &Event, hash: &str) -> Result<()> {
     conn.prepare_cached(
         "INSERT INTO events (id, stream, kind, hlc_wall, hlc_counter, device_id, actor_user,
-            actor_role, device_seq, prev_hash, hash, payload, server_seq, actor_department)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            actor_role, device_seq, prev_hash, hash, payload, server_seq, actor_department,
+            signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     )?
     .execute(params![
         e.id.to_string(),
@@ -142,13 +186,14 @@ fn insert(conn: &Connection, e: &Event, hash: &str) -> Result<()> {
         canonical_json(&e.payload),
         e.server_seq,
         e.actor.department,
+        e.signature,
     ])?;
     Ok(())
 }
 
 pub(crate) const EVENT_COLUMNS: &str = "id, stream, kind, hlc_wall, hlc_counter, device_id, \
      actor_user, actor_role, device_seq, prev_hash, payload, server_seq, hash, rejected, \
-     actor_department";
+     actor_department, signature";
 
 /// One stored event with what the store knows about it beyond the envelope.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -186,6 +231,7 @@ pub(crate) fn row_to_stored(r: &Row<'_>) -> rusqlite::Result<Result<StoredEvent>
                 prev_hash: r.get(9)?,
                 payload: serde_json::from_str(&payload).map_err(|_| corrupt("payload"))?,
                 server_seq: r.get(11)?,
+                signature: r.get(15)?,
             },
             hash: r.get(12)?,
             rejected: r.get(13)?,
@@ -247,9 +293,19 @@ pub(crate) fn verify_chains(conn: &Connection, own_device: &str) -> Result<Chain
          ORDER BY device_id <> ?1, device_id, device_seq"
     ))?;
     let rows = stmt.query_map([own_device], |r| {
-        let purged: bool = r.get(15)?;
+        let purged: bool = r.get(16)?;
         Ok(row_to_stored(r)?.map(|s| (s, purged)))
     })?;
+    let own_key = crate::store::meta_get(conn, "signing_key")?
+        .map(|seed| DeviceKey::from_hex(&seed).map(|k| k.public_hex()))
+        .transpose()
+        .map_err(|_| Error::Corrupt("the store's signing key is malformed".into()))?;
+    // Own events from this place on must carry a valid signature; those before it were
+    // recorded before the store had a key. A store with a key but no recorded start
+    // signs from its first event.
+    let signed_from: u64 = crate::store::meta_get(conn, "signing_since")?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
     let mut devices: Vec<DeviceChain> = Vec::new();
     let mut prev: Option<(u64, String)> = None;
     let mut own_newest: Option<String> = None;
@@ -288,6 +344,17 @@ pub(crate) fn verify_chains(conn: &Connection, own_device: &str) -> Result<Chain
                 "event #{seq} ({}) was altered: its content no longer matches its hash",
                 e.id
             ));
+        }
+        if let (true, Some(key)) = (chain.own, &own_key) {
+            let signed = e.signature.is_some() || seq >= signed_from;
+            if signed
+                && signing::verify_hash(key, &actual, e.signature.as_deref().unwrap_or("")).is_err()
+            {
+                chain.problems.push(format!(
+                    "event #{seq} ({}) is not signed by this device: it was altered or forged",
+                    e.id
+                ));
+            }
         }
         match &prev {
             None if chain.own && seq != 1 => chain

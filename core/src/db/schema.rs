@@ -164,10 +164,12 @@ pub(crate) const V4: &str = r#"
 ALTER TABLE events ADD COLUMN actor_department TEXT;
 "#;
 
-/// Schema version 5: events whose contents a retention purge dropped (`purged = 1`:
-/// the envelope and hashes stay, the payload is `null` and the actor's name empty; see
-/// `store::retention`).
+/// Schema version 5: each event's Ed25519 signature over its hash, by the device that
+/// recorded it (`NULL` for events recorded before devices signed), and events whose
+/// contents a retention purge dropped (`purged = 1`: the envelope, hashes and signature
+/// stay, the payload is `null` and the actor's name empty; see `store::retention`).
 pub(crate) const V5: &str = r#"
+ALTER TABLE events ADD COLUMN signature TEXT;
 ALTER TABLE events ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
 "#;
 

@@ -93,13 +93,18 @@ pub struct Event {
     /// Set when the server accepted the event; `None` while it waits in the outbox.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_seq: Option<i64>,
+    /// The recording device's Ed25519 signature over [`Event::hash`], 128 hex
+    /// characters (see [`signing`](super::signing)). Not covered by the hash. `None`
+    /// for events recorded before devices signed, and left out of the JSON then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 impl Event {
     /// The event's SHA-256 (lower-case hex) over its canonical JSON: the fields `id`,
     /// `stream`, `kind`, `hlc`, `device_id`, `actor`, `device_seq`, `prev_hash` and
     /// `payload`, with object keys sorted and no white space. `server_seq` is not
-    /// covered: the server assigns it later.
+    /// covered (the server assigns it later), nor is `signature` (made over the hash).
     pub fn hash(&self) -> String {
         let value = serde_json::json!({
             "id": self.id,
@@ -178,6 +183,7 @@ mod tests {
             prev_hash: GENESIS_HASH.into(),
             payload: serde_json::json!({"b": 1, "a": {"z": [1, 2.5, "x"], "y": null}}),
             server_seq: None,
+            signature: None,
         }
     }
 

@@ -4,6 +4,7 @@
 mod actor;
 mod event;
 mod incident;
+pub mod signing;
 mod source;
 
 pub use actor::{Actor, Role};

@@ -280,6 +280,7 @@ mod tests {
             prev_hash: GENESIS_HASH.into(),
             payload,
             server_seq: None,
+            signature: None,
         }
     }
 

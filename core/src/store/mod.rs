@@ -9,6 +9,7 @@ pub mod patrols;
 mod photo_meta;
 pub mod photos;
 mod reference;
+pub mod relay;
 mod retention;
 
 pub use case_types::{
@@ -220,6 +221,8 @@ impl Store {
                 }
             }
             meta_set(tx, "device_id", &device_id)?;
+            // The device's signing key is made with its id and never changes.
+            db::events::signing_key(tx)?;
             meta_set(tx, "user", user)?;
             meta_set(tx, "role", role.as_str())?;
             tx.execute("DELETE FROM meta WHERE key = 'department'", [])?;
@@ -251,6 +254,13 @@ impl Store {
             identity.department = department.map(str::to_string);
             Ok(identity)
         })
+    }
+
+    /// The device's Ed25519 public key (64 hex characters), registered with the server
+    /// at sign-in. A store made before devices signed gets its key here.
+    pub fn signing_public_key(&self) -> Result<String> {
+        self.db
+            .write(|tx| Ok(db::events::signing_key(tx)?.public_hex()))
     }
 
     /// Who uses this store, if it was initialised.

@@ -22,6 +22,8 @@ pub(crate) struct Client<'a> {
     device_state: std::sync::Mutex<Option<String>>,
     /// The last [`super::wire::INCARNATION_HEADER`] a response carried.
     incarnation: std::sync::Mutex<Option<String>>,
+    /// The [`super::wire::DEVICE_KEY_HEADER`] value sent with every request, once set.
+    device_key: std::sync::Mutex<Option<String>>,
 }
 
 impl<'a> Client<'a> {
@@ -40,12 +42,18 @@ impl<'a> Client<'a> {
             now_ms,
             device_state: std::sync::Mutex::new(None),
             incarnation: std::sync::Mutex::new(None),
+            device_key: std::sync::Mutex::new(None),
         }
     }
 
     /// Sets the device state every later request reports.
     pub(crate) fn set_device_state(&self, state: &super::wire::DeviceState) {
         *self.device_state.lock().unwrap_or_else(|p| p.into_inner()) = Some(state.to_header());
+    }
+
+    /// Sets the device's public signing key every later request names.
+    pub(crate) fn set_device_key(&self, key: Option<String>) {
+        *self.device_key.lock().unwrap_or_else(|p| p.into_inner()) = key;
     }
 
     /// The server incarnation named by the last response that named one.
@@ -83,6 +91,14 @@ impl<'a> Client<'a> {
             .clone()
         {
             all.push((super::wire::DEVICE_STATE_HEADER.to_string(), state));
+        }
+        if let Some(key) = self
+            .device_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            all.push((super::wire::DEVICE_KEY_HEADER.to_string(), key));
         }
         all.extend(headers);
         let request = HttpRequest {
@@ -142,7 +158,11 @@ impl<'a> Client<'a> {
             Some("protocol_mismatch") => {
                 return Err(SyncError::IncompatibleServer(error_message(&resp)))
             }
-            Some("device_taken") => return Err(SyncError::DeviceConflict(error_message(&resp))),
+            // Another account's device, or another store under this device id (a
+            // signing key other than the one registered): set up anew, not retried.
+            Some("device_taken" | "device_key_mismatch") => {
+                return Err(SyncError::DeviceConflict(error_message(&resp)))
+            }
             Some("wipe_required") if status == 410 => {
                 return Err(SyncError::WipeRequired(error_message(&resp)))
             }

@@ -280,6 +280,7 @@ pub fn login(
                     user: user.clone(),
                     password: password.clone(),
                     device_id: device_id.clone(),
+                    device_key: Some(store.signing_public_key()?),
                 },
             )?;
             let token = session
@@ -385,6 +386,8 @@ impl Run<'_> {
             })
         })?;
         self.client.set_device_state(&state);
+        self.client
+            .set_device_key(Some(self.store.signing_public_key()?));
         Ok(())
     }
 
@@ -394,8 +397,18 @@ impl Run<'_> {
         let (total, _) = db.read(|c| outbox::counts(c, device))?;
         let mut done = 0;
         let mut bytes = 0;
+        // This device's own events first, then those it carries for others.
+        let mut relayed = false;
         loop {
-            let batch = db.read(|c| outbox::pending(c, device, self.options.push_batch))?;
+            let limit = self.options.push_batch;
+            let batch = match relayed {
+                false => db.read(|c| outbox::pending(c, device, limit))?,
+                true => db.read(|c| outbox::pending_relayed(c, device, limit))?,
+            };
+            if batch.is_empty() && !relayed {
+                relayed = true;
+                continue;
+            }
             if batch.is_empty() {
                 return Ok(());
             }

@@ -31,6 +31,22 @@ pub(crate) fn pending(conn: &Connection, device_id: &str, limit: usize) -> Resul
     Ok(out)
 }
 
+/// Up to `limit` events of other devices this store carries for them (imported from a
+/// relay bundle, see `Store::import_relay_bundle`) and the server has not answered yet.
+pub(crate) fn pending_relayed(conn: &Connection, own: &str, limit: usize) -> Result<Vec<Event>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events
+         WHERE server_seq IS NULL AND rejected IS NULL AND device_id <> ?1
+         ORDER BY device_id, device_seq LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![own, limit as i64], row_to_stored)?;
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(row??.event);
+    }
+    Ok(out)
+}
+
 /// How many of the device's events are pending, and how many were rejected.
 pub(crate) fn counts(conn: &Connection, device_id: &str) -> Result<(u64, u64)> {
     Ok(conn

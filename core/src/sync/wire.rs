@@ -87,6 +87,11 @@ pub struct LoginRequest {
     pub password: String,
     /// The device asking, for the audit log.
     pub device_id: String,
+    /// The device's Ed25519 public key (64 hex characters). The server binds it to the
+    /// device id with the first sign-in that sends one and refuses a later sign-in of
+    /// that device id with another key. Older clients send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_key: Option<String>,
 }
 
 /// The response to a login, and to `GET /v1/me`.
@@ -143,6 +148,13 @@ pub struct DeviceState {
     #[serde(default)]
     pub incarnation: Option<String>,
 }
+
+/// The optional request header in which a device names its Ed25519 public key (64 hex
+/// characters), sent by the engine with push, upload and pull: a server that holds no
+/// key for the token's device yet registers it, as a password sign-in does (so a device
+/// signed in with an operator's token gets its key registered too). Ignored when the
+/// device has a key already (docs/signing.md).
+pub const DEVICE_KEY_HEADER: &str = "Gridwork-Device-Key";
 
 /// The response header of push and pull naming the server database's incarnation: a
 /// random id that changes when the database is restored from a backup

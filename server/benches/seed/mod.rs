@@ -80,6 +80,7 @@ impl Chain {
             prev_hash: self.prev.clone(),
             payload: ev.payload(),
             server_seq: None,
+            signature: None,
         };
         self.prev = e.hash();
         e

@@ -49,6 +49,14 @@ pub struct DeviceView {
     pub wipe_requested_by: Option<String>,
     /// When the device acknowledged it, unix ms.
     pub wiped_ms: Option<i64>,
+    /// Whether it registered a signing key at sign-in, so that its events must be
+    /// signed (docs/signing.md).
+    pub signed: bool,
+    /// Why the server flagged it, when it did: it signed an event that rewrites or
+    /// forks the history the server holds for it. `null` when not flagged.
+    pub flagged: Option<String>,
+    /// When, unix ms.
+    pub flagged_ms: Option<i64>,
 }
 
 fn now_ms() -> i64 {
@@ -129,6 +137,9 @@ pub async fn devices(
             wipe_requested_ms: a.and_then(|a| a.wipe_requested_ms),
             wipe_requested_by: a.and_then(|a| a.wipe_requested_by.clone()),
             wiped_ms: a.and_then(|a| a.wiped_ms),
+            signed: a.is_some_and(|a| a.signed),
+            flagged: a.and_then(|a| a.flagged.clone()),
+            flagged_ms: a.and_then(|a| a.flagged_ms),
             health,
         });
     }

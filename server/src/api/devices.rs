@@ -11,7 +11,7 @@ use axum::{
 };
 use gridwork_core::{
     model::Role,
-    sync::wire::{DeviceState, DEVICE_STATE_HEADER},
+    sync::wire::{DeviceState, DEVICE_KEY_HEADER, DEVICE_STATE_HEADER},
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -52,6 +52,9 @@ pub(crate) async fn contact(state: &AppState, signed: &Signed, headers: &HeaderM
     if let Err(e) = state.storage.record_contact(&c).await {
         tracing::warn!(device = %c.device_id, "contact not recorded: {e}");
     }
+    if let Some(key) = text(DEVICE_KEY_HEADER) {
+        super::signing::key_named(state, &signed.device_id, &key).await;
+    }
 }
 
 #[derive(Deserialize)]
@@ -70,7 +73,17 @@ pub(crate) struct Params {
 struct Devices {
     /// The server's clock, unix ms.
     now_ms: i64,
-    devices: Vec<DeviceHealth>,
+    devices: Vec<Listed>,
+}
+
+/// A device's health, with the flag of a device that rewrote or forked its history
+/// (docs/signing.md) when it has one.
+#[derive(Serialize)]
+struct Listed {
+    #[serde(flatten)]
+    health: DeviceHealth,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    flagged: Option<String>,
 }
 
 /// `GET /v1/devices`.
@@ -157,6 +170,20 @@ pub async fn list(
         );
         return Ok(res);
     }
+    let flags: BTreeMap<String, String> = state
+        .storage
+        .device_admin()
+        .await?
+        .into_iter()
+        .filter_map(|d| d.flagged.map(|f| (d.device_id, f)))
+        .collect();
+    let devices = devices
+        .into_iter()
+        .map(|health| Listed {
+            flagged: flags.get(&health.device_id).cloned(),
+            health,
+        })
+        .collect();
     Ok(Json(Devices {
         now_ms: now_ms(),
         devices,

@@ -39,7 +39,9 @@ fn foreign_device(token_device: &str, event: &Event) -> Option<String> {
 }
 
 /// `POST /v1/events`. An event of another device than the token's is refused: answered
-/// `rejected`, nothing stored, that device's chain untouched. A token not bound to a
+/// `rejected`, nothing stored, that device's chain untouched — unless it is relayed:
+/// that device registered a signing key and the event's signature verifies with it;
+/// it is then judged as that device's account's own push. A token not bound to a
 /// device yet (issued by an operator without one) is bound to the device of the first
 /// event first, as a sign-in would (409 `device_taken` if it is another account's).
 pub async fn push(
@@ -96,39 +98,67 @@ pub async fn push(
         }
         _ => device_id,
     };
-    let mut slots: Vec<Result<usize, (Uuid, String)>> = Vec::with_capacity(parsed.len());
-    let mut events: Vec<Event> = Vec::with_capacity(parsed.len());
+    // Events of another device are taken only as relayed: signed by that device with
+    // the key it registered, and judged as its account's (docs/signing.md).
+    let mut relays = super::signing::Relays::default();
+    let mut batches: Vec<(crate::account::Account, Vec<Event>)> = vec![(account, Vec::new())];
+    let mut slots: Vec<Result<(usize, usize), (Uuid, String)>> = Vec::with_capacity(parsed.len());
     for item in parsed {
         match item {
-            Ok(mut event) => match foreign_device(&device_id, &event) {
-                Some(reason) => slots.push(Err((event.id, reason))),
-                None => {
-                    event.server_seq = None;
-                    slots.push(Ok(events.len()));
-                    events.push(event);
+            Ok(mut event) => {
+                event.server_seq = None;
+                let batch = match foreign_device(&device_id, &event) {
+                    None => Ok(0),
+                    Some(reason) => match relays.owner(&state, &event, reason).await? {
+                        Ok(owner) => Ok(
+                            match batches.iter().position(|(a, _)| a.user == owner.user) {
+                                Some(i) => i,
+                                None => {
+                                    batches.push((owner, Vec::new()));
+                                    batches.len() - 1
+                                }
+                            },
+                        ),
+                        Err(reason) => Err(reason),
+                    },
+                };
+                match batch {
+                    Ok(b) => {
+                        slots.push(Ok((b, batches[b].1.len())));
+                        batches[b].1.push(event);
+                    }
+                    Err(reason) => slots.push(Err((event.id, reason))),
                 }
-            },
+            }
             Err(refused) => slots.push(Err(refused)),
         }
     }
-    let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
-    let outcomes = state
-        .metrics
-        .storage("push", state.storage.push(&account, events))
-        .await?;
-    if outcomes.len() != ids.len() {
-        return Err(ApiError::Internal(format!(
-            "storage answered {} outcomes for {} events",
-            outcomes.len(),
-            ids.len()
-        )));
+    let mut answers: Vec<Vec<(Uuid, PushOutcome)>> = Vec::with_capacity(batches.len());
+    for (who, events) in batches {
+        if events.is_empty() {
+            answers.push(Vec::new());
+            continue;
+        }
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        let outcomes = state
+            .metrics
+            .storage("push", state.storage.push(&who, events))
+            .await?;
+        if outcomes.len() != ids.len() {
+            return Err(ApiError::Internal(format!(
+                "storage answered {} outcomes for {} events",
+                outcomes.len(),
+                ids.len()
+            )));
+        }
+        answers.push(ids.into_iter().zip(outcomes).collect());
     }
     let results = slots
         .into_iter()
         .map(|slot| match slot {
-            Ok(i) => PushResult {
-                id: ids[i],
-                outcome: outcomes[i].clone(),
+            Ok((b, i)) => PushResult {
+                id: answers[b][i].0,
+                outcome: answers[b][i].1.clone(),
             },
             Err((id, reason)) => PushResult {
                 id,

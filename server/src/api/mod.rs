@@ -17,6 +17,7 @@ mod map;
 mod observe;
 pub mod patrols;
 mod session;
+mod signing;
 mod users;
 mod wipe;
 

@@ -226,6 +226,8 @@ pub async fn login(
     if account.role == Role::Integration {
         return Err(integration_refused());
     }
+    let key = req.device_key.as_deref();
+    super::signing::check_key(&state, &account.user, &req.device_id, key).await?;
     let (token, digest) = new_token()?;
     state
         .storage
@@ -242,6 +244,9 @@ pub async fn login(
                     "sign-in refused: the device belongs to another account");
             }
         })?;
+    if let Some(key) = key {
+        super::signing::bind_key(&state, &req.device_id, key).await?;
+    }
     tracing::info!(user = %account.user, device = %req.device_id, "signed in");
     Ok(Json(session(&account, Some(token))))
 }

@@ -276,6 +276,7 @@ async fn file(
         prev_hash: prev,
         payload,
         server_seq: None,
+        signature: None,
     };
     match storage
         .push(&account, vec![event])

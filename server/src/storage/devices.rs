@@ -29,6 +29,12 @@ pub struct DeviceAdmin {
     pub wipe_requested_by: Option<String>,
     /// When the device acknowledged the wipe, unix ms.
     pub wiped_ms: Option<i64>,
+    /// Whether it registered a signing key at sign-in (its events must be signed).
+    pub signed: bool,
+    /// Why it was flagged: it signed an event that rewrites or forks its history.
+    pub flagged: Option<String>,
+    /// When, unix ms.
+    pub flagged_ms: Option<i64>,
 }
 
 /// A token as operators see it: never its secret.

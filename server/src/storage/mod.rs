@@ -18,6 +18,7 @@ pub(crate) mod map;
 pub mod open311;
 pub mod postgres;
 pub(crate) mod settings;
+pub mod signing;
 pub mod sqlite;
 pub mod users;
 
@@ -311,6 +312,21 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
         device_id: &str,
         actor: &str,
     ) -> Result<devices::Rejudged, StorageError>;
+
+    /// The device's owner, registered public key and flag; `None` for an unknown device.
+    async fn device_signing(
+        &self,
+        device_id: &str,
+    ) -> Result<Option<signing::DeviceSigning>, StorageError>;
+
+    /// Registers `public_key` for a known device that has none yet, and returns the key
+    /// it holds now (the one given, or the one registered before); `None` for an
+    /// unknown device.
+    async fn bind_device_key(
+        &self,
+        device_id: &str,
+        public_key: &str,
+    ) -> Result<Option<String>, StorageError>;
 }
 
 /// Opens `db`: a `postgres://` or `postgresql://` URL, otherwise a SQLite file path

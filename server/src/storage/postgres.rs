@@ -9,7 +9,7 @@ mod map;
 
 use super::{
     case_list_sql, case_page, event_body, page, parse_event, parse_role, parse_scope_json,
-    parse_view, quarantine_full, repeat_outcome, revokes,
+    parse_view, quarantine_full, revokes,
     settings::{version_key, version_of, Cached, Parse, Reference},
     touched_cases, CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage,
     TokenOwner, MAX_QUARANTINE_PER_DEVICE,
@@ -37,6 +37,7 @@ mod devices;
 mod evaluation;
 mod health;
 mod patrols;
+mod signing;
 
 /// First key of the advisory lock that serialises pushes (the second is the schema's hash).
 const PUSH_LOCK: i32 = 0x4757; // "GW"
@@ -262,6 +263,7 @@ impl PostgresStorage {
         tx.batch_execute(health::MIGRATE_HEALTH).await?;
         tx.batch_execute(MIGRATE_USERS).await?;
         tx.batch_execute(devices::MIGRATE_DEVICES).await?;
+        tx.batch_execute(signing::MIGRATE_SIGNING).await?;
         tx.batch_execute(crate::incarnation::POSTGRES_ENSURE)
             .await?;
         tx.batch_execute(evaluation::SCHEMA_EVAL).await?;
@@ -450,7 +452,7 @@ async fn judge_in(
                 server_seq: Some(row.get(2)),
                 reason: None,
             };
-            return Ok(repeat_outcome(account, held, &hash));
+            return signing::repeat(tx, account, held, event, &hash, received_ms).await;
         }
         if let Some(row) = tx
             .query_opt(
@@ -465,24 +467,27 @@ async fn judge_in(
                 server_seq: None,
                 reason: Some(row.get(2)),
             };
-            return Ok(repeat_outcome(account, held, &hash));
+            return signing::repeat(tx, account, held, event, &hash, received_ms).await;
         }
     }
     let device = tx
         .query_opt(
-            "SELECT last_seq, last_hash, owner FROM devices WHERE device_id = $1",
+            "SELECT last_seq, last_hash, owner, public_key, signed_from FROM devices
+             WHERE device_id = $1",
             &[&event.device_id],
         )
         .await?;
-    let (mut head, device_owner) = match device {
+    let (mut head, device_owner, device_key, signed_from) = match device {
         Some(r) => (
             Some(ChainHead {
                 device_seq: r.get::<_, i64>(0) as u64,
                 hash: r.get(1),
             }),
             Some(r.get::<_, String>(2)).filter(|o| !o.is_empty()),
+            r.get::<_, Option<String>>(3),
+            r.get::<_, i64>(4).max(0) as u64,
         ),
-        None => (None, None),
+        None => (None, None, None, 0),
     };
     if rejudge {
         head = devices::chain_place(tx, event).await?;
@@ -528,6 +533,8 @@ async fn judge_in(
         case_departments,
         stream_owner,
         received_ms,
+        device_key,
+        signed_from,
     };
     let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;
@@ -586,6 +593,12 @@ async fn judge_in(
         }
         // Not stored, the chain untouched.
         Verdict::Refuse { reason } => return Ok(PushOutcome::Rejected { reason }),
+        Verdict::Flag { reason } => {
+            if !rejudge {
+                signing::flag(tx, &event.device_id, &reason, received_ms).await?;
+            }
+            return Ok(PushOutcome::Rejected { reason });
+        }
     };
     if links && !rejudge {
         // The judge refused unless the device is unowned or `account`'s.
@@ -1083,6 +1096,21 @@ impl Storage for PostgresStorage {
     async fn ping(&self) -> Result<(), StorageError> {
         self.client().await?.query_one("SELECT 1", &[]).await?;
         Ok(())
+    }
+
+    async fn device_signing(
+        &self,
+        device_id: &str,
+    ) -> Result<Option<super::signing::DeviceSigning>, StorageError> {
+        signing::device_signing(&self.client().await?, device_id).await
+    }
+
+    async fn bind_device_key(
+        &self,
+        device_id: &str,
+        public_key: &str,
+    ) -> Result<Option<String>, StorageError> {
+        signing::bind_device_key(&self.client().await?, device_id, public_key).await
     }
 
     async fn device_admin(&self) -> Result<Vec<super::devices::DeviceAdmin>, StorageError> {

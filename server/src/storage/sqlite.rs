@@ -7,7 +7,7 @@ mod map;
 
 use super::{
     case_list_sql, case_page, event_body, page, parse_event, parse_role, parse_scope_json,
-    parse_view, quarantine_full, repeat_outcome, revokes,
+    parse_view, quarantine_full, revokes,
     settings::{version_key, version_of, Cached, Parse, Reference},
     touched_cases, CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage,
     TokenOwner, MAX_QUARANTINE_PER_DEVICE,
@@ -40,6 +40,7 @@ mod devices;
 mod evaluation;
 mod health;
 mod patrols;
+mod signing;
 
 const READERS: usize = 4;
 const SCHEMA_VERSION: i64 = 12;
@@ -259,6 +260,7 @@ impl SqliteStorage {
                 (10, evaluation::MIGRATE_10_TO_11),
                 (10, map::MIGRATE_10_TO_11),
                 (11, evaluation::MIGRATE_11_TO_12),
+                (11, signing::MIGRATE_11_TO_12),
             ] {
                 if from <= at {
                     tx.execute_batch(step)?;
@@ -473,7 +475,7 @@ fn judge_in(
             )
             .optional()?;
         if let Some(held) = held {
-            return Ok(repeat_outcome(account, held, &hash));
+            return signing::repeat(tx, account, held, event, &hash, received_ms);
         }
         let held: Option<(String, String, String)> = tx
             .query_row(
@@ -489,12 +491,13 @@ fn judge_in(
                 server_seq: None,
                 reason: Some(reason),
             };
-            return Ok(repeat_outcome(account, held, &hash));
+            return signing::repeat(tx, account, held, event, &hash, received_ms);
         }
     }
     let device = tx
         .query_row(
-            "SELECT last_seq, last_hash, owner FROM devices WHERE device_id = ?1",
+            "SELECT last_seq, last_hash, owner, public_key, signed_from FROM devices
+             WHERE device_id = ?1",
             [&event.device_id],
             |r| {
                 Ok((
@@ -503,13 +506,20 @@ fn judge_in(
                         hash: r.get(1)?,
                     },
                     r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, i64>(4)?,
                 ))
             },
         )
         .optional()?;
-    let (mut head, device_owner) = match device {
-        Some((head, owner)) => (Some(head), Some(owner).filter(|o| !o.is_empty())),
-        None => (None, None),
+    let (mut head, device_owner, device_key, signed_from) = match device {
+        Some((head, owner, key, from)) => (
+            Some(head),
+            Some(owner).filter(|o| !o.is_empty()),
+            key,
+            from.max(0) as u64,
+        ),
+        None => (None, None, None, 0),
     };
     if rejudge {
         head = devices::chain_place(tx, event)?;
@@ -550,6 +560,8 @@ fn judge_in(
         case_departments,
         stream_owner,
         received_ms,
+        device_key,
+        signed_from,
     };
     let verdict = judge(account, event, &known, grid, catalog);
     let body = event_body(event)?;
@@ -597,6 +609,12 @@ fn judge_in(
         }
         // Not stored, the chain untouched.
         Verdict::Refuse { reason } => return Ok(PushOutcome::Rejected { reason }),
+        Verdict::Flag { reason } => {
+            if !rejudge {
+                signing::flag(tx, &event.device_id, &reason, received_ms)?;
+            }
+            return Ok(PushOutcome::Rejected { reason });
+        }
     };
     if links && !rejudge {
         // The judge refused unless the device is unowned or `account`'s.
@@ -1131,6 +1149,25 @@ impl Storage for SqliteStorage {
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<super::AuditEntry>, StorageError> {
         users::audit_log(self, limit).await
+    }
+
+    async fn device_signing(
+        &self,
+        device_id: &str,
+    ) -> Result<Option<super::signing::DeviceSigning>, StorageError> {
+        let device_id = device_id.to_string();
+        self.read(move |conn| signing::device_signing(conn, &device_id))
+            .await
+    }
+
+    async fn bind_device_key(
+        &self,
+        device_id: &str,
+        public_key: &str,
+    ) -> Result<Option<String>, StorageError> {
+        let (device_id, key) = (device_id.to_string(), public_key.to_string());
+        self.write(move |conn| signing::bind_device_key(conn, &device_id, &key))
+            .await
     }
 
     async fn device_admin(&self) -> Result<Vec<super::devices::DeviceAdmin>, StorageError> {

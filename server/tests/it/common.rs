@@ -47,6 +47,7 @@ impl Device {
             prev_hash: self.prev.clone(),
             payload,
             server_seq: None,
+            signature: None,
         };
         self.prev = e.hash();
         e

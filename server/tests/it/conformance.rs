@@ -1080,6 +1080,10 @@ async fn sqlite_databases_of_version_3_get_their_case_view() {
              ALTER TABLE devices DROP COLUMN wipe_requested_ms;
              ALTER TABLE devices DROP COLUMN wipe_requested_by;
              ALTER TABLE devices DROP COLUMN wiped_ms;
+             ALTER TABLE devices DROP COLUMN public_key;
+             ALTER TABLE devices DROP COLUMN flagged;
+             ALTER TABLE devices DROP COLUMN flagged_ms;
+             ALTER TABLE devices DROP COLUMN signed_from;
              PRAGMA user_version = 3;",
         )
         .unwrap();

@@ -319,6 +319,10 @@ async fn sqlite_databases_of_version_10_get_their_evaluation_copies() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TABLE case_eval; DROP INDEX cases_map_cells; DROP INDEX cases_map_points;
+         ALTER TABLE devices DROP COLUMN public_key;
+         ALTER TABLE devices DROP COLUMN flagged;
+         ALTER TABLE devices DROP COLUMN flagged_ms;
+         ALTER TABLE devices DROP COLUMN signed_from;
          PRAGMA user_version = 10;",
     )
     .unwrap();
@@ -366,6 +370,10 @@ CREATE TABLE case_eval (
   PRIMARY KEY (cell, received_ms, id)
 ) STRICT, WITHOUT ROWID;
 INSERT INTO case_eval SELECT cell, received_ms, id, '{\"s\":\"closed\"}' FROM cases LIMIT 1;
+ALTER TABLE devices DROP COLUMN public_key;
+ALTER TABLE devices DROP COLUMN flagged;
+ALTER TABLE devices DROP COLUMN flagged_ms;
+ALTER TABLE devices DROP COLUMN signed_from;
 PRAGMA user_version = 11;";
 
 /// A SQLite database of schema version 11 (the copies as JSON) gets its copies made

@@ -31,5 +31,6 @@ mod patrols_api;
 mod patrols_conformance;
 mod pg_migrations;
 mod posts_conformance;
+mod signing_conformance;
 mod uploads;
 mod users_conformance;

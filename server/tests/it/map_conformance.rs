@@ -246,6 +246,10 @@ async fn sqlite_databases_of_version_6_learn_their_cases_points() {
              ALTER TABLE devices DROP COLUMN wipe_requested_ms;
              ALTER TABLE devices DROP COLUMN wipe_requested_by;
              ALTER TABLE devices DROP COLUMN wiped_ms;
+             ALTER TABLE devices DROP COLUMN public_key;
+             ALTER TABLE devices DROP COLUMN flagged;
+             ALTER TABLE devices DROP COLUMN flagged_ms;
+             ALTER TABLE devices DROP COLUMN signed_from;
              PRAGMA user_version = 6;",
         )
         .unwrap();

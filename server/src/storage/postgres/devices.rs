@@ -35,7 +35,8 @@ pub(super) async fn device_admin(c: &impl GenericClient) -> Result<Vec<DeviceAdm
         .query(
             "SELECT d.device_id, d.owner,
                (SELECT count(*) FROM tokens t WHERE t.device_id = d.device_id),
-               d.wipe_requested_ms, d.wipe_requested_by, d.wiped_ms
+               d.wipe_requested_ms, d.wipe_requested_by, d.wiped_ms,
+               d.public_key IS NOT NULL, d.flagged, d.flagged_ms
              FROM devices d WHERE d.device_id NOT LIKE 'console:%' ORDER BY d.device_id",
             &[],
         )
@@ -49,6 +50,9 @@ pub(super) async fn device_admin(c: &impl GenericClient) -> Result<Vec<DeviceAdm
             wipe_requested_ms: r.get(3),
             wipe_requested_by: r.get(4),
             wiped_ms: r.get(5),
+            signed: r.get(6),
+            flagged: r.get(7),
+            flagged_ms: r.get(8),
         })
         .collect())
 }

@@ -32,7 +32,8 @@ pub(super) fn device_admin(conn: &Connection) -> Result<Vec<DeviceAdmin>, Storag
     let mut stmt = conn.prepare(
         "SELECT d.device_id, d.owner,
            (SELECT count(*) FROM tokens t WHERE t.device_id = d.device_id),
-           d.wipe_requested_ms, d.wipe_requested_by, d.wiped_ms
+           d.wipe_requested_ms, d.wipe_requested_by, d.wiped_ms,
+           d.public_key IS NOT NULL, d.flagged, d.flagged_ms
          FROM devices d WHERE d.device_id NOT LIKE 'console:%' ORDER BY d.device_id",
     )?;
     let rows = stmt.query_map([], |r| {
@@ -43,6 +44,9 @@ pub(super) fn device_admin(conn: &Connection) -> Result<Vec<DeviceAdmin>, Storag
             wipe_requested_ms: r.get(3)?,
             wipe_requested_by: r.get(4)?,
             wiped_ms: r.get(5)?,
+            signed: r.get(6)?,
+            flagged: r.get(7)?,
+            flagged_ms: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
