@@ -35,6 +35,7 @@ fun main() {
     val dir = Files.createTempDirectory("gridwork-kit-").toFile()
     try {
         schedulerDecisions()
+        permissionRules()
         restoredStore(dir)
         val server = System.getenv("GRIDWORK_SERVER_URL")
         if (server != null) singleFlight(data, dir, server) else println("SKIPPED single flight: GRIDWORK_SERVER_URL not set")
@@ -197,4 +198,16 @@ fun singleFlight(data: File, dir: File, server: String) {
             check("the next run syncs (${next.error})", next.state == EngineState.SYNCED)
         }
     }
+}
+
+fun permissionRules() {
+    val lp = org.gridwork.kit.LocationPermissions
+    check("a report asks FINE with COARSE", lp.forReport().toSet() == setOf(lp.FINE, lp.COARSE))
+    check("a patrol asks notifications on 13+ only", lp.NOTIFICATIONS in lp.forPatrol(33) && lp.NOTIFICATIONS !in lp.forPatrol(32))
+    check("nothing asks for background location", lp.BACKGROUND !in lp.forPatrol(35))
+    val approximate = lp.grant(mapOf(lp.FINE to false, lp.COARSE to true))
+    check("approximate only → network provider", approximate == org.gridwork.kit.LocationGrant.APPROXIMATE &&
+        lp.provider(approximate, gpsEnabled = true) == lp.NETWORK_PROVIDER)
+    check("precise → GPS when on", lp.provider(lp.grant(mapOf(lp.FINE to true, lp.COARSE to true)), true) == lp.GPS_PROVIDER)
+    check("denied → no provider", lp.provider(lp.grant(emptyMap()), true) == null)
 }

@@ -148,3 +148,36 @@ func singleFlight(_ server: String) throws {
     let next = try repo.syncNow()
     check("the next run syncs (\(next.error ?? "-"))", next.state == .synced)
 }
+
+/// A background launch: nothing opened the store; the task handler's runner does.
+func backgroundLaunch(_ server: String) throws {
+    let env = ProcessInfo.processInfo.environment
+    let path = dir.appendingPathComponent("bg-w").path
+    // The app ran before: signed in, one report waiting. Then it was killed.
+    do {
+        let repo = try GridworkRepository(directory: path)
+        try repo.signIn(user: env["GRIDWORK_WORKER_USER"]!, role: .worker)
+        try importSample(repo)
+        try repo.signInToServer(server, user: env["GRIDWORK_WORKER_USER"]!, password: env["GRIDWORK_WORKER_PASSWORD"]!)
+        _ = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "background (swift kit)")
+    }
+    final class Opens: @unchecked Sendable { var n = 0 }
+    let opens = Opens()
+    let shared = SharedRepository { opens.n += 1; return try GridworkRepository(directory: path) }
+    check("not open before the task", shared.ifOpen == nil)
+    let now = Date()
+    let outcome = BackgroundSyncRunner.run(shared, now: now)
+    check("the task opened the store and synced (\(String(describing: outcome.state)))",
+          opens.n == 1 && outcome.success && outcome.state == .synced)
+    check("the next task is asked for 15 minutes on", outcome.next == now.addingTimeInterval(15 * 60))
+    check("nothing left to push", try shared.get().syncStatus().pendingEvents == 0 && opens.n == 1)
+    BackgroundSyncRunner.expire(shared) // idle: harmless
+    check("a second task reuses the open store", BackgroundSyncRunner.run(shared).success && opens.n == 1)
+
+    let signedOut = SharedRepository { try GridworkRepository(directory: dir.appendingPathComponent("bg-none").path) }
+    let none = BackgroundSyncRunner.run(signedOut)
+    check("not signed in: nothing to do, not a failure", none.success && none.state == nil)
+    struct Unopenable: Error {}
+    let broken = SharedRepository { throw Unopenable() }
+    check("a store that does not open: unsuccessful, next task still scheduled", !BackgroundSyncRunner.run(broken).success)
+}

@@ -320,6 +320,7 @@ do {
     if let server = ProcessInfo.processInfo.environment["GRIDWORK_SERVER_URL"] {
         try syncScenario(server)
         try singleFlight(server)
+        try backgroundLaunch(server)
     } else {
         print("SKIPPED sync: GRIDWORK_SERVER_URL not set")
     }

@@ -14,6 +14,7 @@ import org.gridwork.ffi.CaseSummary
 import org.gridwork.ffi.Category
 import org.gridwork.ffi.GridworkException
 import org.gridwork.kit.GridworkRepository
+import org.gridwork.kit.SyncTrigger
 
 /** What the UI shows. */
 data class UiState(
@@ -71,7 +72,7 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
                     val signed = repo.signInToServer(server, user, password)
                     repo.signIn(user, signed.role)
                 }
-                SyncWorker.syncNow(getApplication())
+                SyncWorker.syncNow(getApplication(), SyncTrigger.SIGN_IN)
                 "Signed in as $user"
             } catch (e: GridworkException) {
                 e.message ?: e.toString()
@@ -82,10 +83,11 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
     }
 
     /** The sync button: a one-off SyncWorker run as soon as there is a network. */
-    fun syncNow() = SyncWorker.syncNow(getApplication())
+    fun syncNow() = SyncWorker.syncNow(getApplication(), SyncTrigger.BUTTON)
 
     /** Reports a problem; shows the core's message when it is refused. */
     fun report(category: String, lat: Double, lon: Double, accuracyM: Double?, description: String, photo: String?) {
+        // The camera's temporary file is removed once the core has copied it into the store.
         _state.value = _state.value.copy(busy = true, message = null)
         viewModelScope.launch {
             val message = try {
@@ -93,8 +95,9 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
                     val repo = repo()
                     repo.report(category, lat, lon, description, listOfNotNull(photo), accuracyM,
                         patrolId = repo.store.openPatrol())
+                        .also { photo?.let { runCatching { java.io.File(it).delete() } } }
                 }
-                SyncWorker.syncNow(getApplication())
+                SyncWorker.syncNow(getApplication(), SyncTrigger.REPORT)
                 "Reported (${id.take(8)})"
             } catch (e: GridworkException) {
                 e.message ?: e.toString()
