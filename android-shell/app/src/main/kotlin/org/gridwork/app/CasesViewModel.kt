@@ -40,7 +40,16 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
             observation = repo.observe { viewModelScope.launch { refresh() } }
             val categories = withContext(Dispatchers.IO) { repo.categories() }
             val patrolling = withContext(Dispatchers.IO) { repo.store.openPatrol() != null }
-            _state.value = _state.value.copy(categories = categories, patrolling = patrolling)
+            _state.value = _state.value.copy(
+                categories = categories,
+                patrolling = patrolling,
+                message = if (gridwork.discardedUnreadableStore) {
+                    "The data on this phone could not be read (it came from a backup or another phone, " +
+                        "without its key) and was reset. Sign in to get your synced cases back."
+                } else {
+                    null
+                },
+            )
             SyncWorker.schedule(getApplication())
             refresh()
         }

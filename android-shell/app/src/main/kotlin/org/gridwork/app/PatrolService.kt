@@ -35,13 +35,6 @@ class PatrolService : Service(), LocationListener {
 
     @SuppressLint("MissingPermission") // the toggle asks for location before starting us
     override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
-        if (!startInForeground()) {
-            // No location permission (revoked in settings, or a sticky restart the system
-            // does not allow to use location): stop instead of crashing; the open patrol
-            // stays open and the toggle takes it up.
-            stopSelf()
-            return START_NOT_STICKY
-        }
         val app = application as GridworkApp
         if (intent?.action == ACTION_FINISH) {
             // Stop the fixes, flush the last batch, then finish: in this order, on one thread.
@@ -54,6 +47,13 @@ class PatrolService : Service(), LocationListener {
                 SyncWorker.syncNow(this@PatrolService, SyncTrigger.PATROL_FINISHED)
                 stopSelf()
             }
+            return START_NOT_STICKY
+        }
+        if (!startInForeground()) {
+            // No location permission (revoked in settings, or a sticky restart the system
+            // does not allow to use location): stop instead of crashing; the open patrol
+            // stays open and the toggle takes it up.
+            stopSelf()
             return START_NOT_STICKY
         }
         val cells = intent?.getStringArrayListExtra(EXTRA_CELLS).orEmpty()
@@ -132,10 +132,14 @@ class PatrolService : Service(), LocationListener {
             if (Build.VERSION.SDK_INT >= 26) context.startForegroundService(intent) else context.startService(intent)
         }
 
-        /** Flushes the last fixes, finishes the patrol, asks for a sync and stops. */
+        /**
+         * Flushes the last fixes, finishes the patrol, asks for a sync and stops. A plain
+         * startService (the app is visible when the toggle is switched off): finishing needs
+         * no foreground start, so it works even after the location permission was revoked
+         * (startForegroundService would oblige a startForeground that then throws).
+         */
         fun finish(context: Context) {
-            val intent = Intent(context, PatrolService::class.java).setAction(ACTION_FINISH)
-            if (Build.VERSION.SDK_INT >= 26) context.startForegroundService(intent) else context.startService(intent)
+            context.startService(Intent(context, PatrolService::class.java).setAction(ACTION_FINISH))
         }
     }
 }
