@@ -53,6 +53,8 @@ final class AppModel: ObservableObject {
     nonisolated static let store = SharedRepository { try AppModel.open() }
     /// The one patrol tracker (the launch resume and the screens share it).
     static let tracker = PatrolTracker()
+    /// Set (once, while opening) when a store that could not be read replaced by a fresh one.
+    nonisolated(unsafe) static var discardedUnreadableStore = false
     var patrol: PatrolTracker { Self.tracker }
 
     /// At launch: an open patrol (the app was killed or the phone restarted while
@@ -70,6 +72,9 @@ final class AppModel: ObservableObject {
         do {
             let repo = try await Task.detached(priority: .userInitiated) { try Self.store.get() }.value
             repository = repo
+            if Self.discardedUnreadableStore {
+                message = "The data on this phone could not be read (it came from a backup without its key) and was reset. Sign in to get your synced cases back."
+            }
             observation = repo.observe { [weak self] _ in
                 Task { @MainActor in await self?.refresh() }
             }
@@ -89,8 +94,10 @@ final class AppModel: ObservableObject {
         // device (restored from a backup) with a fresh one, and excludes the folder
         // (database and photos) from backups.
         let key = try StoreKey.get()
-        let repo = try StoreRecovery.open(directory: dir, key: key.raw, keyIsNew: key.created,
-                                          transport: URLSessionTransport()).repository
+        let opened = try StoreRecovery.open(directory: dir, key: key.raw, keyIsNew: key.created,
+                                            transport: URLSessionTransport())
+        discardedUnreadableStore = opened.discardedUnreadableStore
+        let repo = opened.repository
         if try repo.identity() == nil {
             // A demo worker until the user signs in to a server (signIn(server:user:password:)).
             try repo.signIn(user: "demo-worker", role: .worker)
