@@ -13,6 +13,9 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 /// How one run ends, shared by everyone aboard.
 type Outcome = Result<SyncReport, GridworkError>;
 
+/// The listeners aboard a run and its latest update (replayed to a late joiner).
+type Aboard = (Vec<Arc<dyn SyncProgressListener>>, Option<SyncProgress>);
+
 /// Locks, taking over a lock poisoned by a panicking listener (the data stays whole:
 /// every critical section here only swaps or pushes).
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -22,8 +25,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// One active run.
 pub(crate) struct Flight {
     cancel: core_sync::CancelToken,
-    /// The listeners aboard and the latest update (replayed to a late joiner).
-    listeners: Mutex<(Vec<Arc<dyn SyncProgressListener>>, Option<SyncProgress>)>,
+    listeners: Mutex<Aboard>,
     outcome: Mutex<Option<Outcome>>,
     landed: Condvar,
 }
