@@ -13,6 +13,7 @@
 uniffi::setup_scaffolding!("gridwork");
 
 mod error;
+mod flight;
 mod patrol;
 mod retention;
 mod store;

@@ -13,7 +13,7 @@ use crate::{error::GridworkError, store::GridworkStore, types::Role};
 use gridwork_core::sync as core_sync;
 use std::{
     panic::{catch_unwind, AssertUnwindSafe},
-    sync::{Arc, Mutex},
+    sync::Arc,
 };
 
 /// One HTTP header.
@@ -141,10 +141,25 @@ impl From<TransportFailure> for core_sync::TransportError {
 pub trait HttpTransport: Send + Sync {
     /// Performs one exchange.
     fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportFailure>;
+
+    /// The sync run was cancelled (`GridworkSync.cancel`, from any thread): make every
+    /// `send` in flight return soon (disconnect it, cancel its task) with any
+    /// `TransportFailure`. Later requests must work as usual. Called only while a run is
+    /// active, never for an idle cancel.
+    fn abort(&self);
 }
 
 /// A foreign `HttpTransport` seen as the core's `Transport`.
 struct ForeignTransport(Arc<dyn HttpTransport>);
+
+impl ForeignTransport {
+    /// Tells the foreign transport to abort what is in flight.
+    fn abort(&self) {
+        if catch_unwind(AssertUnwindSafe(|| self.0.abort())).is_err() {
+            tracing::warn!("the app's HTTP transport failed to abort; ignored");
+        }
+    }
+}
 
 impl core_sync::Transport for ForeignTransport {
     fn send(
@@ -210,17 +225,10 @@ pub trait SyncProgressListener: Send + Sync {
     fn on_progress(&self, progress: SyncProgress);
 }
 
-/// A foreign listener seen as the core's `SyncProgress`.
-struct ForeignProgress(Option<Arc<dyn SyncProgressListener>>);
-
-impl core_sync::SyncProgress for ForeignProgress {
-    fn on_progress(&self, progress: core_sync::Progress) {
-        if let Some(listener) = &self.0 {
-            let update = SyncProgress::from(progress);
-            if catch_unwind(AssertUnwindSafe(|| listener.on_progress(update))).is_err() {
-                tracing::warn!("a sync progress listener failed; ignored");
-            }
-        }
+/// Calls a foreign listener, ignoring what it throws.
+pub(crate) fn tell(listener: &Arc<dyn SyncProgressListener>, update: SyncProgress) {
+    if catch_unwind(AssertUnwindSafe(|| listener.on_progress(update))).is_err() {
+        tracing::warn!("a sync progress listener failed; ignored");
     }
 }
 
@@ -469,14 +477,16 @@ pub struct SignedIn {
 }
 
 /// Syncs one store with its server. Make one per store (beside the `GridworkStore`) and
-/// keep it; calls block on the network, so make them off the main thread. One run at a
-/// time: a second `run` waits for the first.
+/// keep it; calls block on the network, so make them off the main thread. Single-flight:
+/// a `run` while another is active joins it (see `run`); `cancel` stops the active one.
 #[derive(uniffi::Object)]
 pub struct GridworkSync {
     store: Arc<GridworkStore>,
     transport: Box<dyn core_sync::Transport>,
+    /// The same transport when it is the app's (it can abort requests in flight).
+    foreign: Option<Arc<ForeignTransport>>,
     engine: core_sync::SyncEngine,
-    cancel: Mutex<core_sync::CancelToken>,
+    flights: crate::flight::Flights,
 }
 
 #[uniffi::export]
@@ -489,15 +499,17 @@ impl GridworkSync {
         store: Arc<GridworkStore>,
         transport: Option<Arc<dyn HttpTransport>>,
     ) -> Result<Arc<GridworkSync>, GridworkError> {
-        let transport: Box<dyn core_sync::Transport> = match transport {
-            Some(t) => Box::new(ForeignTransport(t)),
+        let foreign = transport.map(|t| Arc::new(ForeignTransport(t)));
+        let transport: Box<dyn core_sync::Transport> = match &foreign {
+            Some(t) => Box::new(t.clone()),
             None => builtin_transport()?,
         };
         Ok(Arc::new(GridworkSync {
             store,
             transport,
+            foreign,
             engine: core_sync::SyncEngine::new(core_sync::SyncOptions::default()),
-            cancel: Mutex::new(core_sync::CancelToken::new()),
+            flights: crate::flight::Flights::default(),
         }))
     }
 
@@ -538,32 +550,58 @@ impl GridworkSync {
     /// failure of the exchange (network, server, sign-in) ends the run early and is
     /// reported in the result (`state`, `error`); only a local store failure raises. The
     /// store's observers are told about the cases the pull changed.
+    ///
+    /// Single-flight: called while a run is active (another thread, the sync button
+    /// during a background sync), this call joins that run instead of starting one: its
+    /// `progress` hears the run's latest update at once and every later one, and it
+    /// returns the same result.
     pub fn run(
         &self,
         progress: Option<Arc<dyn SyncProgressListener>>,
     ) -> Result<SyncReport, GridworkError> {
-        let cancel = core_sync::CancelToken::new();
-        *self.lock_cancel() = cancel.clone();
-        let report = self.engine.run(
-            self.store.core(),
-            self.transport.as_ref(),
-            &ForeignProgress(progress),
-            &cancel,
-        )?;
-        let report = SyncReport::from(report);
-        if !report.changed_cases.is_empty() {
-            self.store.notify(report.changed_cases.clone());
+        let flight = match self.flights.take_off(progress) {
+            crate::flight::Boarding::Joined(flight) => return flight.wait(),
+            crate::flight::Boarding::Pilot(flight) => flight,
+        };
+        let outcome = self
+            .engine
+            .run(
+                self.store.core(),
+                self.transport.as_ref(),
+                &flight.progress(),
+                flight.cancel_token(),
+            )
+            .map(SyncReport::from)
+            .map_err(crate::error::map_core_error);
+        if let Ok(report) = &outcome {
+            if !report.changed_cases.is_empty() {
+                self.store.notify(report.changed_cases.clone());
+            }
         }
-        if report.reference_updated {
-            self.store.notify(Vec::new());
+        if let Ok(report) = &outcome {
+            if report.reference_updated {
+                self.store.notify(Vec::new());
+            }
         }
-        Ok(report)
+        flight.land(outcome)
     }
 
-    /// Stops the run in progress (from any thread) before its next request; it returns
-    /// with state `Cancelled`, keeping what it finished. Harmless when nothing runs.
+    /// Stops the active run (from any thread) — whichever caller started it, with any
+    /// number of callers joined — and aborts its request in flight through the app's
+    /// `HttpTransport` (`abort`; the built-in client lets it finish or time out). The run
+    /// returns with state `Cancelled`, keeping every batch it finished. When nothing
+    /// runs this does nothing: the next run is not affected.
     pub fn cancel(&self) {
-        self.lock_cancel().cancel();
+        if self.flights.cancel_active() {
+            if let Some(t) = &self.foreign {
+                t.abort();
+            }
+        }
+    }
+
+    /// Whether a run is active (for a "syncing…" indicator; a `run` now would join it).
+    pub fn is_running(&self) -> bool {
+        self.flights.is_active()
     }
 }
 
@@ -576,11 +614,6 @@ impl GridworkSync {
             role: session.role.into(),
             scope: session.scope,
         })
-    }
-
-    fn lock_cancel(&self) -> std::sync::MutexGuard<'_, core_sync::CancelToken> {
-        // Only replaced or read whole: a poisoned lock holds a valid token.
-        self.cancel.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 

@@ -87,6 +87,9 @@ impl HttpTransport for Shell {
             body: r.body,
         })
     }
+
+    /// The gate above is released by the test, not aborted.
+    fn abort(&self) {}
 }
 
 /// Refuses every request as a phone without signal does.
@@ -98,6 +101,8 @@ impl HttpTransport for Offline {
             reason: "no network".into(),
         })
     }
+
+    fn abort(&self) {}
 }
 
 #[derive(Default)]

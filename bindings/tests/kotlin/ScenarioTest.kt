@@ -184,18 +184,31 @@ class Progress : SyncProgressListener {
     override fun onProgress(progress: SyncProgress) { synchronized(updates) { updates.add(progress) } }
 }
 
-/** UrlConnectionTransport whose next push waits until released (to cancel mid-run). */
+/** UrlConnectionTransport whose next push waits until released or aborted (to cancel mid-run). */
 class GatedTransport : HttpTransport {
     private val inner = UrlConnectionTransport()
     @Volatile var gate: Pair<CountDownLatch, CountDownLatch>? = null
+    @Volatile private var waiting: CountDownLatch? = null
+    @Volatile private var aborted = false
+    @Volatile var aborts = 0
     override fun send(request: HttpRequest): HttpResponse {
         val g = gate
         if (g != null && request.method == "POST" && request.url.endsWith("/v1/events")) {
             gate = null
+            aborted = false
+            waiting = g.second
             g.first.countDown()
             g.second.await(30, TimeUnit.SECONDS)
+            waiting = null
+            if (aborted) throw TransportFailure.Interrupted("aborted")
         }
         return inner.send(request)
+    }
+    override fun abort() {
+        aborts++
+        aborted = true
+        waiting?.countDown()
+        inner.abort()
     }
 }
 
@@ -252,10 +265,12 @@ fun syncScenario(data: File, dir: File, server: String) {
         var cancelled: SyncReport? = null
         val runner = thread { cancelled = worker.syncNow() }
         check("run entered the transport", entered.await(30, TimeUnit.SECONDS))
-        worker.cancelSync()
-        release.countDown()
+        worker.cancelSync() // aborts the exchange through the transport: no release needed
         runner.join(60_000)
+        check("cancel aborted the exchange", transport.aborts == 1)
         check("run cancelled", cancelled?.state == EngineState.CANCELLED && worker.syncStatus().state == EngineState.CANCELLED)
+        worker.cancelSync() // idle: nothing to abort, the next run is not affected
+        check("idle cancel does not reach the transport", transport.aborts == 1)
         check("next run syncs", worker.syncNow().state == EngineState.SYNCED)
         worker.sync.logout()
         check("signed out", !worker.syncStatus().signedIn)

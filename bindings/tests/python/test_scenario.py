@@ -60,20 +60,29 @@ class NoRedirects(urllib.request.HTTPRedirectHandler):
 class UrllibTransport(g.HttpTransport):
     """The sync engine's HTTP exchanges through Python's own urllib: what a shell does
     with OkHttp or URLSession. When `gate` is set, the next push waits for it to be
-    released (to cancel a run from another thread while it is inside the transport)."""
+    released or aborted (to cancel a run from another thread while it is inside the
+    transport: the engine then calls `abort`, which fails the waiting exchange as a
+    dropped connection would)."""
 
     def __init__(self):
         self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirects)
         self.requests = []
         self.gate = None
+        self.waiting = None
+        self.aborts = 0
 
     def send(self, request):
         self.requests.append((request.method, request.url))
         if self.gate and request.method == "POST" and request.url.endswith("/v1/events"):
             entered, release = self.gate
             self.gate = None
+            aborted = threading.Event()
+            self.waiting = (release, aborted)
             entered.set()
             release.wait(30)
+            self.waiting = None
+            if aborted.is_set():
+                raise g.TransportFailure.Interrupted(reason="aborted")
         body = bytes(request.body) if request.method in ("POST", "PUT") else None
         req = urllib.request.Request(request.url, data=body, method=request.method)
         for h in request.headers:
@@ -89,6 +98,14 @@ class UrllibTransport(g.HttpTransport):
             raise g.TransportFailure.Connect(reason=str(e.reason))
         except (ConnectionError, OSError) as e:
             raise g.TransportFailure.Interrupted(reason=str(e))
+
+    def abort(self):
+        self.aborts += 1
+        waiting = self.waiting
+        if waiting:
+            release, aborted = waiting
+            aborted.set()
+            release.set()
 
     @staticmethod
     def response(status, headers, body):
@@ -365,9 +382,12 @@ class SyncAgainstTheReferenceServer(unittest.TestCase):
         runner.start()
         self.assertTrue(entered.wait(30))
         self.worker_sync.cancel()
-        release.set()
-        runner.join(60)
+        runner.join(60)  # no release: the cancel aborts the exchange through the transport
+        self.assertEqual(self.transport.aborts, 1)
         self.assertEqual(result["r"].state, g.EngineState.CANCELLED)
+        self.assertEqual(result["r"].pushed, 0)
+        self.worker_sync.cancel()  # idle: nothing to abort, the next run is not affected
+        self.assertEqual(self.transport.aborts, 1)
         self.assertEqual(self.worker_sync.status().state, g.EngineState.CANCELLED)
         self.assertEqual(self.worker_sync.run(None).state, g.EngineState.SYNCED)
 

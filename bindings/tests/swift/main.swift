@@ -206,22 +206,33 @@ final class Progress: SyncProgressListener, @unchecked Sendable {
     func onProgress(progress: SyncProgress) { lock.lock(); _phases.append(progress.phase); lock.unlock() }
 }
 
-/// URLSessionTransport whose next push waits until released (to cancel mid-run).
+/// URLSessionTransport whose next push waits until released or aborted (to cancel mid-run).
 final class GatedTransport: HttpTransport, @unchecked Sendable {
     let inner = URLSessionTransport()
     private let lock = NSLock()
     private var gate: (DispatchSemaphore, DispatchSemaphore)?
+    private var waiting: DispatchSemaphore?
+    private var aborted = false
+    private var _aborts = 0
+    var aborts: Int { lock.lock(); defer { lock.unlock() }; return _aborts }
     func arm(_ entered: DispatchSemaphore, _ release: DispatchSemaphore) { lock.lock(); gate = (entered, release); lock.unlock() }
     func send(request: HttpRequest) throws -> HttpResponse {
         lock.lock()
         var g: (DispatchSemaphore, DispatchSemaphore)? = nil
-        if request.method == "POST" && request.url.hasSuffix("/v1/events") { g = gate; gate = nil }
+        if request.method == "POST" && request.url.hasSuffix("/v1/events") { g = gate; gate = nil; waiting = g?.1; aborted = false }
         lock.unlock()
         if let (entered, release) = g {
             entered.signal()
             _ = release.wait(timeout: .now() + 30)
+            lock.lock(); waiting = nil; let wasAborted = aborted; lock.unlock()
+            if wasAborted { throw TransportFailure.Interrupted(reason: "aborted") }
         }
         return try inner.send(request: request)
+    }
+    func abort() {
+        lock.lock(); _aborts += 1; aborted = true; let w = waiting; lock.unlock()
+        w?.signal()
+        inner.abort()
     }
 }
 
@@ -289,11 +300,14 @@ func syncScenario(_ server: String) throws {
     let finished = DispatchSemaphore(value: 0)
     Thread { slot.report = try? worker.syncNow(); finished.signal() }.start()
     check("run entered the transport", entered.wait(timeout: .now() + 30) == .success)
-    worker.cancelSync()
-    release.signal()
+    worker.cancelSync() // aborts the exchange through the transport: no release needed
     _ = finished.wait(timeout: .now() + 60)
+    _ = release
+    check("cancel aborted the exchange", transport.aborts == 1)
     let stateAfter = try worker.syncStatus().state
     check("run cancelled", slot.report?.state == .cancelled && stateAfter == .cancelled)
+    worker.cancelSync() // idle: nothing to abort, the next run is not affected
+    check("idle cancel does not reach the transport", transport.aborts == 1)
     check("next run syncs", try worker.syncNow().state == .synced)
     try worker.sync.logout()
     check("signed out", !(try worker.syncStatus().signedIn))
@@ -302,8 +316,11 @@ func syncScenario(_ server: String) throws {
 do {
     try await scenario()
     try patrolScenario()
+    try restoredStore()
     if let server = ProcessInfo.processInfo.environment["GRIDWORK_SERVER_URL"] {
         try syncScenario(server)
+        try singleFlight(server)
+        try backgroundLaunch(server)
     } else {
         print("SKIPPED sync: GRIDWORK_SERVER_URL not set")
     }

@@ -107,7 +107,13 @@ impl<'a> Client<'a> {
             headers: all,
             body,
         };
-        let response = self.transport.send(&request)?;
+        let response = match self.transport.send(&request) {
+            Ok(r) => r,
+            // The app aborted the request because the run was cancelled: a cancel, not
+            // a network failure (no backoff, nothing to show).
+            Err(_) if self.cancel.is_cancelled() => return Err(SyncError::Cancelled),
+            Err(e) => return Err(e.into()),
+        };
         if let Some(i) = response
             .header(super::wire::INCARNATION_HEADER)
             .map(super::wire::clean_incarnation)

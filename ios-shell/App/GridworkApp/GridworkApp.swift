@@ -4,15 +4,26 @@
 // background sync runs through BGTaskScheduler (BackgroundSync.swift). Add these files to an iOS App target that depends on the local GridworkKit package
 // (see docs/mobile.md); the bundle needs kcity-grid.geojson and kcity-catalog.json.
 import SwiftUI
+import UIKit
 import GridworkKit
+
+/// Launch work that must happen before the app finishes launching, also when iOS launches
+/// it in the background (a BGTask, a location relaunch) with no scene: register the
+/// background task handlers, schedule the next ones, and take up an open patrol.
+final class AppDelegate: NSObject, UIApplicationDelegate {
+    func application(_ application: UIApplication,
+                     didFinishLaunchingWithOptions launchOptions: [UIApplication.LaunchOptionsKey: Any]? = nil) -> Bool {
+        BackgroundSync.register(AppModel.store)
+        BackgroundSync.schedule()
+        Task { @MainActor in await AppModel.resumeOpenPatrol() }
+        return true
+    }
+}
 
 @main
 struct GridworkApp: App {
+    @UIApplicationDelegateAdaptor(AppDelegate.self) private var delegate
     @StateObject private var model = AppModel()
-
-    init() {
-        BackgroundSync.register { AppModel.shared }
-    }
 
     var body: some Scene {
         WindowGroup {
@@ -35,19 +46,35 @@ final class AppModel: ObservableObject {
     @Published var message: String?
     @Published var busy = false
     @Published var syncStatus: SyncStatus?
-    let patrol = PatrolTracker()
     private(set) var repository: GridworkRepository?
     private var observation: ObservationToken?
-    /// The open repository, for the background task handler (nil until launched).
-    nonisolated(unsafe) static var shared: GridworkRepository?
+    /// The process's one repository, opened on first use by whoever comes first: this
+    /// model, a background task handler, the patrol resume at launch.
+    nonisolated static let store = SharedRepository { try AppModel.open() }
+    /// The one patrol tracker (the launch resume and the screens share it).
+    static let tracker = PatrolTracker()
+    /// Set (once, while opening) when a store that could not be read replaced by a fresh one.
+    nonisolated(unsafe) static var discardedUnreadableStore = false
+    var patrol: PatrolTracker { Self.tracker }
+
+    /// At launch: an open patrol (the app was killed or the phone restarted while
+    /// patrolling) is taken up and recording resumes (`startPatrol` takes up the open one).
+    static func resumeOpenPatrol() async {
+        guard let repo = try? await Task.detached(priority: .userInitiated, operation: { try store.get() }).value
+        else { return }
+        let open: String? = (try? await repo.run { try $0.store.openPatrol() }) ?? nil
+        guard open != nil, tracker.patrolId == nil else { return }
+        try? await tracker.start(repository: repo, cells: [])
+    }
 
     func start() async {
         guard repository == nil else { return }
         do {
-            let repo = try await Task.detached(priority: .userInitiated) { try Self.open() }.value
+            let repo = try await Task.detached(priority: .userInitiated) { try Self.store.get() }.value
             repository = repo
-            Self.shared = repo
-            BackgroundSync.schedule()
+            if Self.discardedUnreadableStore {
+                message = "The data on this phone could not be read (it came from a backup without its key) and was reset. Sign in to get your synced cases back."
+            }
             observation = repo.observe { [weak self] _ in
                 Task { @MainActor in await self?.refresh() }
             }
@@ -62,9 +89,15 @@ final class AppModel: ObservableObject {
     private nonisolated static func open() throws -> GridworkRepository {
         let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
             .appendingPathComponent("gridwork")
-        // The store is encrypted (SQLCipher) with a random raw key kept in the Keychain.
-        let repo = try GridworkRepository(directory: dir.path, encryptionKey: try StoreKey.key(),
-                                          transport: URLSessionTransport())
+        // The store is encrypted (SQLCipher) with a random raw key kept in the Keychain
+        // (this device only). StoreRecovery replaces a store whose key is not on this
+        // device (restored from a backup) with a fresh one, and excludes the folder
+        // (database and photos) from backups.
+        let key = try StoreKey.get()
+        let opened = try StoreRecovery.open(directory: dir, key: key.raw, keyIsNew: key.created,
+                                            transport: URLSessionTransport())
+        discardedUnreadableStore = opened.discardedUnreadableStore
+        let repo = opened.repository
         if try repo.identity() == nil {
             // A demo worker until the user signs in to a server (signIn(server:user:password:)).
             try repo.signIn(user: "demo-worker", role: .worker)

@@ -137,6 +137,8 @@ public final class GridworkRepository: @unchecked Sendable {
     }
 
     /// One sync run; `onProgress` runs on the syncing thread after each batch and page.
+    /// Single-flight: called while a run is active (a background task, another screen) it
+    /// joins that run — `onProgress` hears its latest update at once — and returns its report.
     @discardableResult
     public func syncNow(onProgress: (@Sendable (SyncProgress) -> Void)? = nil) throws -> SyncReport {
         try sync.run(progress: onProgress.map { ClosureProgress($0) })
@@ -145,8 +147,13 @@ public final class GridworkRepository: @unchecked Sendable {
     /// The stored sync status (no network).
     public func syncStatus() throws -> SyncStatus { try sync.status() }
 
-    /// Stops a running `syncNow` from any thread before its next request.
+    /// Stops the active run from any thread, whoever started it: the request in flight is
+    /// aborted through the transport (`URLSessionTransport.abort` cancels its task) and the
+    /// run returns `.cancelled`, keeping every batch it finished. Does nothing when idle.
     public func cancelSync() { sync.cancel() }
+
+    /// Whether a sync run is active now (a `syncNow` would join it).
+    public var isSyncing: Bool { sync.isRunning() }
 }
 
 /// A `SyncProgressListener` that forwards to a closure.

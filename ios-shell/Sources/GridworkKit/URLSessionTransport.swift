@@ -11,11 +11,30 @@ import FoundationNetworking
 /// sync and it blocks until the response is read; redirects are not followed; any status
 /// code is a response.
 ///
+/// `abort()` (called by the core when the sync run is cancelled) cancels every task in
+/// flight: its `send` returns at once with `TransportFailure.Interrupted`. Give each
+/// `GridworkSync` its own transport: an abort reaches all of its exchanges.
+///
 /// Linux caveat (tests only; iOS is unaffected): swift-corelibs-foundation 6.0.3 traps
 /// (illegal instruction) on a 401 response carrying `WWW-Authenticate: Bearer`, which the
 /// reference server sends for a refused token.
 public final class URLSessionTransport: NSObject, HttpTransport, URLSessionTaskDelegate, @unchecked Sendable {
     private var session: URLSession!
+    private let lock = NSLock()
+    private var inFlight: [Int: URLSessionTask] = [:]
+    private var aborted: Set<Int> = []
+    private var nextId = 0
+
+    /// How many exchanges are in flight now (diagnostics and tests).
+    public var inFlightCount: Int { lock.lock(); defer { lock.unlock() }; return inFlight.count }
+
+    public func abort() {
+        lock.lock()
+        let tasks = inFlight
+        aborted.formUnion(tasks.keys)
+        lock.unlock()
+        for task in tasks.values { task.cancel() }
+    }
 
     /// `configuration` defaults to an ephemeral session (no cookies or cache) with a 10 s
     /// request timeout and a 60 s resource timeout.
@@ -55,8 +74,20 @@ public final class URLSessionTransport: NSObject, HttpTransport, URLSessionTaskD
             outcome.error = error
             done.signal()
         }
+        lock.lock()
+        let id = nextId
+        nextId += 1
+        inFlight[id] = task
+        lock.unlock()
         task.resume()
         done.wait()
+        lock.lock()
+        inFlight[id] = nil
+        let wasAborted = aborted.remove(id) != nil
+        lock.unlock()
+        if wasAborted {
+            throw TransportFailure.Interrupted(reason: "aborted: the sync was cancelled")
+        }
 
         if let error = outcome.error {
             let code = (error as? URLError)?.code

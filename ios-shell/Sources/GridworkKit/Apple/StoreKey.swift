@@ -19,6 +19,20 @@ public enum StoreKey {
         public var description: String { "Keychain error \(status)" }
     }
 
+    /// The key as a raw SQLCipher key, and whether this call created it (pass it to
+    /// `StoreRecovery.open`: a store folder older than its key cannot be opened).
+    public struct Key: Sendable {
+        public let raw: String
+        public let created: Bool
+    }
+
+    /// The store key, created on first use.
+    public static func get() throws -> Key {
+        if let existing = try read() { return Key(raw: raw(existing), created: false) }
+        let made = try key()
+        return Key(raw: made, created: true)
+    }
+
     /// The store key as a raw SQLCipher key, `x'` + 64 hex digits + `'`, created on first use.
     public static func key() throws -> String {
         if let existing = try read() { return raw(existing) }

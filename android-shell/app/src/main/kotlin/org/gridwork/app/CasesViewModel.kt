@@ -14,6 +14,7 @@ import org.gridwork.ffi.CaseSummary
 import org.gridwork.ffi.Category
 import org.gridwork.ffi.GridworkException
 import org.gridwork.kit.GridworkRepository
+import org.gridwork.kit.SyncTrigger
 
 /** What the UI shows. */
 data class UiState(
@@ -39,7 +40,16 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
             observation = repo.observe { viewModelScope.launch { refresh() } }
             val categories = withContext(Dispatchers.IO) { repo.categories() }
             val patrolling = withContext(Dispatchers.IO) { repo.store.openPatrol() != null }
-            _state.value = _state.value.copy(categories = categories, patrolling = patrolling)
+            _state.value = _state.value.copy(
+                categories = categories,
+                patrolling = patrolling,
+                message = if (gridwork.discardedUnreadableStore) {
+                    "The data on this phone could not be read (it came from a backup or another phone, " +
+                        "without its key) and was reset. Sign in to get your synced cases back."
+                } else {
+                    null
+                },
+            )
             SyncWorker.schedule(getApplication())
             refresh()
         }
@@ -71,7 +81,7 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
                     val signed = repo.signInToServer(server, user, password)
                     repo.signIn(user, signed.role)
                 }
-                SyncWorker.syncNow(getApplication())
+                SyncWorker.syncNow(getApplication(), SyncTrigger.SIGN_IN)
                 "Signed in as $user"
             } catch (e: GridworkException) {
                 e.message ?: e.toString()
@@ -82,10 +92,11 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
     }
 
     /** The sync button: a one-off SyncWorker run as soon as there is a network. */
-    fun syncNow() = SyncWorker.syncNow(getApplication())
+    fun syncNow() = SyncWorker.syncNow(getApplication(), SyncTrigger.BUTTON)
 
     /** Reports a problem; shows the core's message when it is refused. */
     fun report(category: String, lat: Double, lon: Double, accuracyM: Double?, description: String, photo: String?) {
+        // The camera's temporary file is removed once the core has copied it into the store.
         _state.value = _state.value.copy(busy = true, message = null)
         viewModelScope.launch {
             val message = try {
@@ -93,8 +104,9 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
                     val repo = repo()
                     repo.report(category, lat, lon, description, listOfNotNull(photo), accuracyM,
                         patrolId = repo.store.openPatrol())
+                        .also { photo?.let { runCatching { java.io.File(it).delete() } } }
                 }
-                SyncWorker.syncNow(getApplication())
+                SyncWorker.syncNow(getApplication(), SyncTrigger.REPORT)
                 "Reported (${id.take(8)})"
             } catch (e: GridworkException) {
                 e.message ?: e.toString()

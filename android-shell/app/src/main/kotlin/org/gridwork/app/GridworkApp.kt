@@ -13,6 +13,7 @@ import kotlinx.coroutines.launch
 import org.gridwork.ffi.Role
 import org.gridwork.android.StoreKey
 import org.gridwork.kit.GridworkRepository
+import org.gridwork.kit.StoreRecovery
 import java.io.File
 
 class GridworkApp : Application() {
@@ -21,6 +22,11 @@ class GridworkApp : Application() {
 
     /** Completes once the store is open and initialised. */
     val repository = CompletableDeferred<GridworkRepository>()
+
+    /** Set when the store found at start-up could not be read (its key was not on this
+     *  device: restored or transferred data) and a fresh one replaced it; the UI says so. */
+    @Volatile var discardedUnreadableStore = false
+        private set
 
     override fun onCreate() {
         super.onCreate()
@@ -33,7 +39,12 @@ class GridworkApp : Application() {
         // The store is encrypted (SQLCipher) with a random raw key the Android Keystore guards.
         // Sync goes through HttpURLConnection (UrlConnectionTransport, the default), so the
         // system proxy and the app's network security config apply.
-        val repo = GridworkRepository.open(File(filesDir, "gridwork").path, encryptionKey = StoreKey.key(this))
+        // The store folder (database + photos) is in app-private storage and excluded from
+        // cloud backup and device transfer (allowBackup="false", data_extraction_rules.xml).
+        val key = StoreKey.get(this)
+        val opened = StoreRecovery.open(File(filesDir, "gridwork"), key.raw, keyIsNew = key.created)
+        discardedUnreadableStore = opened.discardedUnreadableStore
+        val repo = opened.repository
         if (repo.identity() == null) {
             // A demo worker until the user signs in to a server (the sync row). The core
             // gives the store a random device id.

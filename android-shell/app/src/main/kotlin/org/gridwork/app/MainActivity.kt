@@ -2,7 +2,6 @@
 // button through WorkManager) and two tabs (Report, My cases).
 package org.gridwork.app
 
-import android.Manifest
 import android.os.Build
 import android.os.Bundle
 import androidx.activity.compose.rememberLauncherForActivityResult
@@ -35,6 +34,8 @@ import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import org.gridwork.kit.LocationGrant
+import org.gridwork.kit.LocationPermissions
 
 class MainActivity : ComponentActivity() {
     private val viewModel: CasesViewModel by viewModels()
@@ -68,16 +69,16 @@ private fun Main(viewModel: CasesViewModel) {
 /** Starts/finishes the patrol; the location permission is asked for first. */
 @Composable
 private fun PatrolToggle(patrolling: Boolean, onChange: (Boolean) -> Unit) {
+    // FINE with COARSE (Android 12+), notifications on 13+; no background location: the
+    // patrol's foreground service of type "location" is started while the app is visible.
+    // A patrol needs a GPS track, so approximate location alone does not start one.
     val permission = rememberLauncherForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) { granted ->
-        if (granted[Manifest.permission.ACCESS_FINE_LOCATION] == true) onChange(true)
+        if (LocationPermissions.grant(granted) == LocationGrant.PRECISE) onChange(true)
     }
     Row(Modifier.padding(16.dp), verticalAlignment = Alignment.CenterVertically) {
         Switch(checked = patrolling, onCheckedChange = { on ->
             if (!on) onChange(false)
-            else permission.launch(buildList {
-                add(Manifest.permission.ACCESS_FINE_LOCATION)
-                if (Build.VERSION.SDK_INT >= 33) add(Manifest.permission.POST_NOTIFICATIONS)
-            }.toTypedArray())
+            else permission.launch(LocationPermissions.forPatrol(Build.VERSION.SDK_INT).toTypedArray())
         })
         Spacer(Modifier.width(12.dp))
         Text(if (patrolling) "Patrolling — track recorded" else "Patrol", style = MaterialTheme.typography.bodyMedium)

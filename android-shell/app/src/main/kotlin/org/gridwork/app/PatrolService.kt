@@ -4,6 +4,7 @@
 // PatrolRecorder, which hands them to the core in batches every 10 seconds.
 package org.gridwork.app
 
+import android.Manifest
 import android.annotation.SuppressLint
 import android.app.Notification
 import android.app.NotificationChannel
@@ -11,6 +12,7 @@ import android.app.NotificationManager
 import android.app.Service
 import android.content.Context
 import android.content.Intent
+import android.content.pm.PackageManager
 import android.content.pm.ServiceInfo
 import android.location.Location
 import android.location.LocationListener
@@ -18,10 +20,13 @@ import android.location.LocationManager
 import android.os.Build
 import android.os.IBinder
 import android.os.Looper
+import androidx.core.app.ServiceCompat
+import androidx.core.content.ContextCompat
 import kotlinx.coroutines.launch
 import org.gridwork.ffi.FixProvider
 import org.gridwork.ffi.GpsFix
 import org.gridwork.kit.PatrolRecorder
+import org.gridwork.kit.SyncTrigger
 
 class PatrolService : Service(), LocationListener {
     private var recorder: PatrolRecorder? = null
@@ -30,7 +35,6 @@ class PatrolService : Service(), LocationListener {
 
     @SuppressLint("MissingPermission") // the toggle asks for location before starting us
     override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
-        startInForeground()
         val app = application as GridworkApp
         if (intent?.action == ACTION_FINISH) {
             // Stop the fixes, flush the last batch, then finish: in this order, on one thread.
@@ -40,9 +44,16 @@ class PatrolService : Service(), LocationListener {
             app.scope.launch {
                 val repo = app.repository.await()
                 runCatching { if (rec != null) repo.finishPatrol(rec) else repo.store.openPatrol()?.let { repo.store.finishPatrol(it) } }
-                SyncWorker.syncNow(this@PatrolService)
+                SyncWorker.syncNow(this@PatrolService, SyncTrigger.PATROL_FINISHED)
                 stopSelf()
             }
+            return START_NOT_STICKY
+        }
+        if (!startInForeground()) {
+            // No location permission (revoked in settings, or a sticky restart the system
+            // does not allow to use location): stop instead of crashing; the open patrol
+            // stays open and the toggle takes it up.
+            stopSelf()
             return START_NOT_STICKY
         }
         val cells = intent?.getStringArrayListExtra(EXTRA_CELLS).orEmpty()
@@ -82,7 +93,15 @@ class PatrolService : Service(), LocationListener {
         super.onDestroy()
     }
 
-    private fun startInForeground() {
+    /**
+     * Goes foreground with type `location` (Android 10+; on 14+ this needs
+     * FOREGROUND_SERVICE_LOCATION in the manifest and a granted location permission, or
+     * it throws). Returns false when it may not.
+     */
+    private fun startInForeground(): Boolean {
+        val fine = ContextCompat.checkSelfPermission(this, Manifest.permission.ACCESS_FINE_LOCATION) ==
+            PackageManager.PERMISSION_GRANTED
+        if (!fine) return false
         val nm = getSystemService(NotificationManager::class.java)
         if (Build.VERSION.SDK_INT >= 26) {
             nm.createNotificationChannel(NotificationChannel(CHANNEL, "Patrol", NotificationManager.IMPORTANCE_LOW))
@@ -93,10 +112,11 @@ class PatrolService : Service(), LocationListener {
             .setSmallIcon(android.R.drawable.ic_menu_mylocation)
             .setOngoing(true)
             .build()
-        if (Build.VERSION.SDK_INT >= 29) {
-            startForeground(NOTIFICATION_ID, notification, ServiceInfo.FOREGROUND_SERVICE_TYPE_LOCATION)
-        } else {
-            startForeground(NOTIFICATION_ID, notification)
+        return try {
+            ServiceCompat.startForeground(this, NOTIFICATION_ID, notification, ServiceInfo.FOREGROUND_SERVICE_TYPE_LOCATION)
+            true
+        } catch (e: RuntimeException) { // SecurityException, ForegroundServiceStartNotAllowedException (12+)
+            false
         }
     }
 
@@ -112,10 +132,14 @@ class PatrolService : Service(), LocationListener {
             if (Build.VERSION.SDK_INT >= 26) context.startForegroundService(intent) else context.startService(intent)
         }
 
-        /** Flushes the last fixes, finishes the patrol, asks for a sync and stops. */
+        /**
+         * Flushes the last fixes, finishes the patrol, asks for a sync and stops. A plain
+         * startService (the app is visible when the toggle is switched off): finishing needs
+         * no foreground start, so it works even after the location permission was revoked
+         * (startForegroundService would oblige a startForeground that then throws).
+         */
         fun finish(context: Context) {
-            val intent = Intent(context, PatrolService::class.java).setAction(ACTION_FINISH)
-            if (Build.VERSION.SDK_INT >= 26) context.startForegroundService(intent) else context.startService(intent)
+            context.startService(Intent(context, PatrolService::class.java).setAction(ACTION_FINISH))
         }
     }
 }

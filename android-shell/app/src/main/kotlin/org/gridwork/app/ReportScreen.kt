@@ -3,11 +3,11 @@
 // platform's LocationManager (GPS/network, WGS-84; no Google Play services needed).
 package org.gridwork.app
 
-import android.Manifest
 import android.annotation.SuppressLint
 import android.content.Context
 import android.location.Location
 import android.location.LocationManager
+import android.os.CancellationSignal
 import androidx.activity.compose.rememberLauncherForActivityResult
 import androidx.activity.result.contract.ActivityResultContracts
 import androidx.compose.foundation.layout.Column
@@ -24,6 +24,7 @@ import androidx.compose.material3.OutlinedButton
 import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
+import androidx.compose.runtime.DisposableEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
 import androidx.compose.runtime.remember
@@ -34,6 +35,8 @@ import androidx.compose.ui.unit.dp
 import androidx.core.content.ContextCompat
 import androidx.core.content.FileProvider
 import androidx.core.location.LocationManagerCompat
+import org.gridwork.kit.LocationGrant
+import org.gridwork.kit.LocationPermissions
 import java.io.File
 import java.util.UUID
 
@@ -54,8 +57,16 @@ fun ReportScreen(
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { ok ->
         if (ok) photo = pending
     }
-    val permission = rememberLauncherForActivityResult(ActivityResultContracts.RequestPermission()) { granted ->
-        if (granted) currentLocation(context) { location = it }
+    // One pending fix request at a time; cancelled when the screen goes away.
+    val fixRequest = remember { arrayOfNulls<CancellationSignal>(1) }
+    DisposableEffect(Unit) { onDispose { fixRequest[0]?.cancel() } }
+    // Android 12+: FINE together with COARSE; the user may grant only "approximate".
+    val permission = rememberLauncherForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) { results ->
+        val grant = LocationPermissions.grant(results)
+        if (grant != LocationGrant.NONE) {
+            fixRequest[0]?.cancel()
+            fixRequest[0] = currentLocation(context, grant) { location = it }
+        }
     }
 
     Column(Modifier.padding(16.dp).verticalScroll(rememberScrollState())) {
@@ -95,7 +106,7 @@ fun ReportScreen(
             modifier = Modifier.padding(top = 8.dp),
         ) { Text(if (photo == null) "Take photo" else "Photo taken ✓ (retake)") }
         OutlinedButton(
-            onClick = { permission.launch(Manifest.permission.ACCESS_FINE_LOCATION) },
+            onClick = { permission.launch(LocationPermissions.forReport().toTypedArray()) },
             modifier = Modifier.padding(top = 8.dp),
         ) {
             Text(location?.let { "%.5f, %.5f (±%.0f m)".format(it.latitude, it.longitude, it.accuracy) } ?: "Get location")
@@ -116,16 +127,23 @@ fun ReportScreen(
     }
 }
 
-/** One fresh fix from GPS (or the network provider when GPS is off). Needs the permission. */
-@SuppressLint("MissingPermission")
-private fun currentLocation(context: Context, onFix: (Location?) -> Unit) {
+/**
+ * One fresh fix: GPS with precise location (the network provider when GPS is off), the
+ * network provider with approximate location only (GPS_PROVIDER needs FINE). Returns the
+ * signal that cancels the request.
+ *
+ * androidx.core 1.15 has two `getCurrentLocation` overloads differing only in the signal's
+ * type (android.os.CancellationSignal, and the deprecated androidx.core.os one): a bare
+ * `null` matches both and does not compile, so the signal is a typed platform one.
+ */
+@SuppressLint("MissingPermission") // asked for just before (LocationPermissions.forReport)
+private fun currentLocation(context: Context, grant: LocationGrant, onFix: (Location?) -> Unit): CancellationSignal? {
     val manager = context.getSystemService(Context.LOCATION_SERVICE) as LocationManager
-    val provider = if (manager.isProviderEnabled(LocationManager.GPS_PROVIDER)) {
-        LocationManager.GPS_PROVIDER
-    } else {
-        LocationManager.NETWORK_PROVIDER
-    }
+    val provider = LocationPermissions.provider(grant, manager.isProviderEnabled(LocationManager.GPS_PROVIDER))
+        ?: return null
+    val signal = CancellationSignal()
     LocationManagerCompat.getCurrentLocation(
-        manager, provider, null, ContextCompat.getMainExecutor(context),
+        manager, provider, signal, ContextCompat.getMainExecutor(context),
     ) { onFix(it) }
+    return signal
 }

@@ -3,8 +3,11 @@
 // and stored in no-backup storage; `key()` unwraps it for `GridworkStore.open` as a raw
 // SQLCipher key (x'…'), so opening the store skips the passphrase derivation (PBKDF2,
 // 256,000 rounds: most of a second on a budget phone) that a random key does not need.
-// Losing the key (app data cleared) makes the store unreadable: what was synced
-// comes back from the server; what was not is gone, as PIPL expects of a wiped device.
+// Losing the key (app data cleared, or a store folder restored/transferred to a device
+// that never had its key) makes the store unreadable: `get` says when the key was
+// created just now, and the app opens the store through StoreRecovery, which then
+// replaces the unreadable store with a fresh one. What was synced comes back from the
+// server; what was not is gone, as PIPL expects of a wiped device.
 package org.gridwork.android
 
 import android.content.Context
@@ -27,23 +30,29 @@ object StoreKey {
     private const val IV_BYTES = 12
     private const val TAG_BITS = 128
 
+    /** The key as a raw SQLCipher key, and whether it was created by this call. */
+    class Key(val raw: String, val created: Boolean)
+
     /**
      * The store key as a raw SQLCipher key, `x'` + 64 hex digits + `'`, created on first
-     * use. Blocking (Keystore operations can take tens of milliseconds): call off the
-     * main thread.
+     * use ([Key.created]: pass it to `StoreRecovery.open`). Blocking (Keystore operations
+     * can take tens of milliseconds): call off the main thread.
      */
     @Synchronized
-    fun key(context: Context): String {
+    fun get(context: Context): Key {
         val file = File(context.noBackupFilesDir, FILE)
-        val secret = if (file.exists()) unwrap(file.readBytes()) else {
-            val fresh = ByteArray(32).also { SecureRandom().nextBytes(it) }
-            val tmp = File(file.path + ".tmp")
-            tmp.writeBytes(wrap(fresh))
-            check(tmp.renameTo(file)) { "cannot store the wrapped store key" }
-            fresh
-        }
-        return "x'" + secret.joinToString("") { "%02x".format(it) } + "'"
+        if (file.exists()) return Key(raw(unwrap(file.readBytes())), created = false)
+        val fresh = ByteArray(32).also { SecureRandom().nextBytes(it) }
+        val tmp = File(file.path + ".tmp")
+        tmp.writeBytes(wrap(fresh))
+        check(tmp.renameTo(file)) { "cannot store the wrapped store key" }
+        return Key(raw(fresh), created = true)
     }
+
+    /** [get]'s key only. */
+    fun key(context: Context): String = get(context).raw
+
+    private fun raw(secret: ByteArray) = "x'" + secret.joinToString("") { "%02x".format(it) } + "'"
 
     private fun wrappingKey(): SecretKey {
         val ks = KeyStore.getInstance(KEYSTORE).apply { load(null) }

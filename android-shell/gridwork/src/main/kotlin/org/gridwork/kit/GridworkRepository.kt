@@ -206,15 +206,26 @@ class GridworkRepository private constructor(
     /** Signs in with a token the operator issued. */
     fun signInWithToken(server: String, token: String): SignedIn = sync.loginWithToken(server, token)
 
-    /** One sync run; [onProgress] runs on the calling thread after each batch and page. */
+    /**
+     * One sync run; [onProgress] runs on the syncing thread after each batch and page.
+     * Single-flight: called while a run is active (a background job, another screen) it
+     * joins that run — [onProgress] hears its latest update at once — and returns its report.
+     */
     fun syncNow(onProgress: ((SyncProgress) -> Unit)? = null): SyncReport =
         sync.run(onProgress?.let { f -> object : SyncProgressListener { override fun onProgress(progress: SyncProgress) = f(progress) } })
 
     /** The stored sync status (no network): state, pending counts, when a retry is due. */
     fun syncStatus(): SyncStatus = sync.status()
 
-    /** Stops a running [syncNow] from any thread before its next request. */
+    /**
+     * Stops the active run from any thread, whoever started it: the request in flight is
+     * aborted through the transport ([UrlConnectionTransport.abort] disconnects it) and the
+     * run returns `CANCELLED`, keeping every batch it finished. Does nothing when idle.
+     */
     fun cancelSync() = sync.cancel()
+
+    /** Whether a sync run is active now (a [syncNow] would join it). */
+    fun isSyncing(): Boolean = sync.isRunning()
 
     /** Stops the background thread and frees the store. Call once, at shutdown. */
     override fun close() {
