@@ -52,7 +52,7 @@ fun main() {
 fun report(state: EngineState) = SyncReport(
     pushed = 0uL, duplicates = 0uL, rejected = 0uL, uploadedPhotos = 0uL, uploadedBytes = 0uL,
     failedPhotos = emptyList(), pulled = 0uL, changedCases = emptyList(), state = state,
-    error = null, nextAttemptMs = null,
+    error = null, nextAttemptMs = null, referenceUpdated = false,
 )
 
 fun status(signedIn: Boolean, due: Boolean) = SyncStatus(
