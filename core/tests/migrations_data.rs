@@ -143,9 +143,17 @@ fn freeze(src: &Path, version: u32, db: &Path) {
         )
         .unwrap();
     }
+    // No store of these versions had a signing key (schema version 5 brought
+    // signatures): it gets one with its next write, as an upgraded phone does.
+    conn.execute(
+        "DELETE FROM main.meta WHERE key IN ('signing_key', 'signing_since')",
+        [],
+    )
+    .unwrap();
 }
 
-/// Everything a shell reads of a store, as JSON, for comparing two stores.
+/// Everything a shell reads of a store, as JSON, for comparing two stores. Event
+/// signatures are left out: a store of an earlier version never held any.
 fn view(store: &Store) -> serde_json::Value {
     let cases = store.list_all(&ListFilter::default()).unwrap();
     let details: Vec<_> = cases.iter().map(|c| store.case(c.id).unwrap()).collect();
@@ -168,7 +176,12 @@ fn view(store: &Store) -> serde_json::Value {
         "patrols": patrols,
         "patrol_details": patrol_details,
         "found": found,
-        "events": store.all_events().unwrap(),
+        "events": store
+            .all_events()
+            .unwrap()
+            .into_iter()
+            .map(|e| gridwork_core::model::Event { signature: None, ..e })
+            .collect::<Vec<_>>(),
         "pending": [status.pending_events, status.pending_photos, status.cursor],
     })
 }
