@@ -257,10 +257,13 @@ async fn sqlite_frozen_versions_upgrade_to_the_fresh_schema() {
         copy_rows(&path, &source_db);
         let s = SqliteStorage::open(&path).await.unwrap();
         assert_eq!(user_version(&path), CURRENT, "version {version}");
-        assert_eq!(
-            schema(&path),
-            fresh,
-            "version {version} upgraded is not a fresh database"
+        let upgraded = schema(&path);
+        let only_upgraded: Vec<_> = upgraded.iter().filter(|e| !fresh.contains(e)).collect();
+        let only_fresh: Vec<_> = fresh.iter().filter(|e| !upgraded.contains(e)).collect();
+        assert!(
+            upgraded == fresh,
+            "version {version} upgraded is not a fresh database: only upgraded \
+             {only_upgraded:#?}, only fresh {only_fresh:#?}"
         );
         let li = account(&s, "li").await;
         assert_eq!(li.password_hash, li_hash, "version {version}");
