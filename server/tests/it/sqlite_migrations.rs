@@ -4,12 +4,14 @@
 //! `server/tests/fixtures/sqlite_vN.sql` is the schema a database of version N has (its
 //! `sqlite_master` statements in creation order). They were written on 2026-12-01 by
 //! [`write_sqlite_fixtures`] from the steps as they stood then, not from the code each
-//! version shipped with: `git show <commit>:server/src/storage/sqlite.rs` (and the
-//! step files under `sqlite/`) showed that SCHEMA_V2, 1→2 and the steps from 5→6 on
-//! carry the text they were introduced with, but that 2→3 (the token `issued-by-admin`
-//! update), 3→4 (`cases.search`, `cases_received`) and, under their earlier names,
-//! patrols' and signing's steps were edited in place while unreleased, and that merges
-//! renumbered steps (so a step's first commit cannot always be found by its name). The
+//! version shipped with. Checked with `git log -S 'const NAME' -- FILE` and
+//! `git show <commit>:FILE` (FILE being `server/src/storage/sqlite.rs` or a step file
+//! under `sqlite/`): SCHEMA_V2, 1→2, devices' 9→10 and evaluation's 11→12 carry the
+//! text they were introduced with; 2→3 (the token `issued-by-admin` update), 3→4
+//! (`cases.search`, `cases_received`) and signing's 11→12 (`signed_from`) were edited
+//! in place after they were introduced, and patrols' 4→5 took `IF NOT EXISTS` (which
+//! `sqlite_master` does not keep); the other steps were renamed when merges renumbered
+//! them, so their first commit is not found by name and they were not checked. The
 //! fixtures therefore freeze today's steps; from now on a step must never be edited in
 //! place, and this test fails if one is (the fresh database takes the edited step, the
 //! frozen one does not).
