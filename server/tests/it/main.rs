@@ -32,5 +32,6 @@ mod patrols_conformance;
 mod pg_migrations;
 mod posts_conformance;
 mod signing_conformance;
+mod sqlite_migrations;
 mod uploads;
 mod users_conformance;
