@@ -3,25 +3,12 @@
 //! schema a fresh store has.
 #![allow(clippy::unwrap_used, missing_docs)]
 
+use common::schema_of;
 use gridwork_core::{db::SCHEMA_VERSION, Error, Store};
 use rusqlite::Connection;
 
 /// The schema of version 1, frozen as released. Never edit this file.
 const SCHEMA_V1: &str = include_str!("fixtures/schema_v1.sql");
-
-fn schema_of(path: &std::path::Path) -> Vec<(String, String)> {
-    let conn = Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
-        .unwrap()
-        .map(|r| {
-            let (name, sql) = r.unwrap();
-            (name, sql.split_whitespace().collect::<Vec<_>>().join(" "))
-        })
-        .collect()
-}
 
 #[test]
 fn a_version_1_store_upgrades_to_the_current_schema_and_keeps_its_data() {

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{act, judge::Judge, Device};
+use common::{act, judge::Judge, schema_of, Device};
 use gridwork_core::{
     db::ListFilter,
     model::Role,
@@ -26,20 +26,6 @@ const FROZEN: [&str; 4] = [
     include_str!("fixtures/schema_v3.sql"),
     include_str!("fixtures/schema_v4.sql"),
 ];
-
-fn schema_of(path: &Path) -> Vec<(String, String)> {
-    let conn = Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-        .unwrap();
-    stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
-        .unwrap()
-        .map(|r| {
-            let (name, sql) = r.unwrap();
-            (name, sql.split_whitespace().collect::<Vec<_>>().join(" "))
-        })
-        .collect()
-}
 
 /// A device's store as a device of `version` would hold it: zhao's cases (one closed on
 /// the spot, one open, one waiting in the outbox), wang's case pulled, photos uploaded

@@ -207,3 +207,19 @@ pub fn file_bytes(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// A store file's schema (`sqlite_master`, whitespace normalised, by name), for
+/// comparing an upgraded store with a fresh one.
+pub fn schema_of(path: &std::path::Path) -> Vec<(String, String)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, String>(1)?)))
+        .unwrap()
+        .map(|r| {
+            let (name, sql) = r.unwrap();
+            (name, sql.split_whitespace().collect::<Vec<_>>().join(" "))
+        })
+        .collect()
+}

@@ -229,3 +229,32 @@ impl Live {
             .unwrap()
     }
 }
+
+/// Runs each named `async fn(Arc<dyn Storage>)` of the calling module as one test per
+/// backend: `sqlite_backend::NAME` on a fresh file, `postgres_backend::NAME` in its own
+/// schema (skipped with a note, or failing under `GRIDWORK_REQUIRE_PG`, without one).
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (s, _dir) = crate::common::sqlite().await;
+                    super::$name(s).await;
+                }
+            )*
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(s) = crate::common::postgres(stringify!($name)).await else {
+                        return;
+                    };
+                    super::$name(s).await;
+                }
+            )*
+        }
+    };
+}
+pub(crate) use both_backends;

@@ -390,30 +390,7 @@ pub async fn bad_device_input_changes_nothing(s: Arc<dyn Storage>) {
     assert_eq!(snapshot(s, "phone-li").await, before, "nothing changed");
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = crate::common::sqlite().await;
-                    super::$name(s).await;
-                }
-            )*
-        }
-        mod postgres_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(s) = crate::common::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(s).await;
-                }
-            )*
-        }
-    };
-}
+use crate::common::both_backends;
 
 both_backends!(
     rejudging_accepts_what_passes_now_in_chain_order_once,

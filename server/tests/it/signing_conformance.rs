@@ -182,30 +182,7 @@ pub async fn devices_without_a_key_push_unsigned_as_before(s: Arc<dyn Storage>) 
     accepted(&s.push(&li, vec![signed(&key, third)]).await.unwrap()[0]);
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = crate::common::sqlite().await;
-                    super::$name(s).await;
-                }
-            )*
-        }
-        mod postgres_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(s) = crate::common::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(s).await;
-                }
-            )*
-        }
-    };
-}
+use crate::common::both_backends;
 
 both_backends!(
     a_devices_first_key_is_the_one_it_keeps,

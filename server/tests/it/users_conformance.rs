@@ -291,30 +291,7 @@ pub async fn bad_admin_input_changes_nothing(s: Arc<dyn Storage>) {
     let _ = account(s, "sun").await;
 }
 
-macro_rules! both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let (s, _dir) = crate::common::sqlite().await;
-                    super::$name(s).await;
-                }
-            )*
-        }
-        mod postgres_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(s) = crate::common::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(s).await;
-                }
-            )*
-        }
-    };
-}
+use crate::common::both_backends;
 
 both_backends!(
     users_are_created_changed_and_listed,
