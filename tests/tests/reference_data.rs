@@ -369,3 +369,36 @@ fn every_pull_names_the_reference_version_the_catalogue_etag_carries() {
     assert_eq!(catalog.header("ETag").unwrap(), format!("\"{advertised}\""));
     assert_eq!(store.reference_version().unwrap().unwrap(), advertised);
 }
+
+#[test]
+fn a_server_without_reference_data_is_asked_once_not_on_every_sync() {
+    let server = TestServer::start();
+    server.account("wang", Role::Worker, STREET);
+    let (_dir, store) = fresh_store();
+    sign_in(&store, &server, "wang");
+
+    // The first run after the sign-in asks; the server holds nothing.
+    let t = Counting::default();
+    let r = run(&store, &t);
+    assert!(!r.reference_updated);
+    assert_eq!(t.catalog_requests(), vec![(404, t.catalog_requests()[0].1)]);
+    assert!(store.catalog().unwrap().is_none());
+
+    // Later runs do not ask again while the server names no version.
+    for _ in 0..2 {
+        t.clear();
+        run(&store, &t);
+        assert_eq!(t.catalog_requests(), vec![]);
+    }
+
+    // Once the city is imported the pull names a version and the device fetches it.
+    server.admin(async |s| {
+        admin::import_grid(s, GRID).await.unwrap();
+        admin::import_catalog(s, CATALOG).await.unwrap();
+    });
+    t.clear();
+    let r = run(&store, &t);
+    assert!(r.reference_updated, "{r:?}");
+    assert_eq!(t.catalog_requests().len(), 1);
+    assert_eq!(store.catalog().unwrap().unwrap().categories().len(), 229);
+}

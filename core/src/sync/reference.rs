@@ -6,8 +6,9 @@
 //! `If-None-Match` only when they differ, when it never downloaded them, right after a
 //! sign-in, or when the server names no version (an older server): a 304 then costs one
 //! short exchange. A 200 is imported atomically ([`Store::import_reference`]); a 404
-//! (the server holds none) keeps what the store has. See docs/sync-protocol.md,
-//! "Reference data".
+//! (the server holds none) keeps what the store has and is remembered, so that a server
+//! without reference data is not asked again on every run — only once it names a
+//! version, or after the next sign-in. See docs/sync-protocol.md, "Reference data".
 
 use super::{client::Client, error::SyncError, transport::Method};
 use crate::{
@@ -24,6 +25,10 @@ pub const REFERENCE_HEADER: &str = "Gridwork-Reference";
 
 /// Set at sign-in: the next run checks the reference data whatever the pull says.
 const DUE: &str = "sync.reference_due";
+
+/// Set when the server answered 404 (it holds no reference data) and it named no
+/// version: later runs do not ask again until it names one or the user signs in.
+const ABSENT: &str = "sync.reference_absent";
 
 /// Marks the reference data to be checked by the next run (at sign-in).
 pub(crate) fn mark_due(conn: &Connection) -> crate::Result<()> {
@@ -53,11 +58,15 @@ pub(crate) fn refresh(
     if !due && held.is_some() && advertised.is_some() && held.as_deref() == advertised {
         return Ok(false);
     }
+    if !due && advertised.is_none() && store.db().read(|c| meta_get(c, ABSENT))?.is_some() {
+        return Ok(false);
+    }
     let mut headers = Vec::new();
     if let Some(v) = &held {
         headers.push(("If-None-Match".to_string(), format!("\"{v}\"")));
     }
     let resp = client.send(Method::Get, "/v1/catalog", headers, Vec::new(), &[304, 404])?;
+    let absent = resp.status == 404 && advertised.is_none();
     let changed = match resp.status {
         304 | 404 => false,
         _ => {
@@ -87,7 +96,10 @@ pub(crate) fn refresh(
         }
     };
     store.db().write(|tx| {
-        tx.execute("DELETE FROM meta WHERE key = ?1", [DUE])?;
+        tx.execute("DELETE FROM meta WHERE key IN (?1, ?2)", [DUE, ABSENT])?;
+        if absent {
+            meta_set(tx, ABSENT, "1")?;
+        }
         Ok(())
     })?;
     Ok(changed)
