@@ -201,7 +201,10 @@ impl Chain {
             lat: 31.30 + self.seq as f64 * 1e-5,
             lon: 120.60,
             accuracy_m: Some(5.0),
-            description: format!("垃圾堆放 exposed rubbish near the bridge, heap #{}", self.seq),
+            description: format!(
+                "垃圾堆放 exposed rubbish near the bridge, heap #{}",
+                self.seq
+            ),
             address: Some("平江路 Pingjiang Rd".into()),
             urgency: Urgency::Normal,
             photos: vec![],
@@ -344,9 +347,15 @@ pub async fn run(storage: Arc<dyn Storage>, blobs: &Path, config: &LoadConfig) -
             prev: GENESIS_HASH.into(),
         });
     }
-    admin::add_user(storage.as_ref(), "load-auditor", Role::Supervisor, "*", None)
-        .await
-        .expect("the auditor account is created");
+    admin::add_user(
+        storage.as_ref(),
+        "load-auditor",
+        Role::Supervisor,
+        "*",
+        None,
+    )
+    .await
+    .expect("the auditor account is created");
     let limits = Limits {
         // Each simulated device pushes far faster than a phone: no per-token limit.
         token_rate: TokenRate {
@@ -450,7 +459,8 @@ pub async fn run(storage: Arc<dyn Storage>, blobs: &Path, config: &LoadConfig) -
     }
     for (run, _) in &runs {
         let area = &acked_by_group[run.group];
-        report.missed_by_pullers += area.iter().filter(|id| !run.seen.contains_key(id)).count() as u64;
+        report.missed_by_pullers +=
+            area.iter().filter(|id| !run.seen.contains_key(id)).count() as u64;
         report.seen_twice_by_pullers += run.seen.values().filter(|n| **n > 1).count() as u64;
     }
     // The server's whole log, read straight from storage by a supervisor of everything.
@@ -492,8 +502,10 @@ pub async fn run(storage: Arc<dyn Storage>, blobs: &Path, config: &LoadConfig) -
 /// `duration`; commits a second.
 pub fn fsync_baseline(dir: &Path, duration: Duration) -> f64 {
     let conn = rusqlite::Connection::open(dir.join("baseline.db")).expect("baseline db");
-    conn.pragma_update(None, "journal_mode", "WAL").expect("WAL");
-    conn.pragma_update(None, "synchronous", "FULL").expect("FULL");
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .expect("WAL");
+    conn.pragma_update(None, "synchronous", "FULL")
+        .expect("FULL");
     conn.execute_batch(
         "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, body TEXT NOT NULL)",
     )

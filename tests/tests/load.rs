@@ -39,7 +39,10 @@ fn sqlite_under_load_loses_and_duplicates_nothing() {
         "  bare fsync-bound commit loop (plain rusqlite, WAL, synchronous=FULL): {baseline:.0} commits/s; ratio {:.2}x",
         report.events_per_second() / baseline
     );
-    assert!(report.acknowledged > 0, "no push was acknowledged: {report}");
+    assert!(
+        report.acknowledged > 0,
+        "no push was acknowledged: {report}"
+    );
     assert!(report.all_held(), "{report}");
 }
 
@@ -81,6 +84,9 @@ fn postgres_under_load_loses_and_duplicates_nothing() {
         load::run(Arc::new(storage), &dir.path().join("blobs"), &config).await
     });
     println!("PostgreSQL: {report}");
-    assert!(report.acknowledged > 0, "no push was acknowledged: {report}");
+    assert!(
+        report.acknowledged > 0,
+        "no push was acknowledged: {report}"
+    );
     assert!(report.all_held(), "{report}");
 }

@@ -178,12 +178,11 @@ mod tests {
     use crate::StorageError;
     use std::future::Future;
 
-    fn put(key: &'static str) -> impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), StorageError> {
+    fn put(
+        key: &'static str,
+    ) -> impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(), StorageError> {
         move |tx| {
-            tx.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, 'v')",
-                [key],
-            )?;
+            tx.execute("INSERT INTO settings (key, value) VALUES (?1, 'v')", [key])?;
             Ok(())
         }
     }
@@ -205,7 +204,9 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_failing_unit_does_not_spoil_its_batch() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(&dir.path().join("server.db")).await.unwrap();
+        let s = SqliteStorage::open(&dir.path().join("server.db"))
+            .await
+            .unwrap();
         // The writer is held until all three units are queued, so the committer takes
         // them in one batch.
         let (release, released) = std::sync::mpsc::channel::<()>();
