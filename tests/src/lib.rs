@@ -20,6 +20,7 @@ use std::{
 use tempfile::TempDir;
 
 pub mod fault_proxy;
+pub mod load;
 
 /// The sample grid.
 pub const GRID: &str = include_str!("../../data/kcity-grid.geojson");

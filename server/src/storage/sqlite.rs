@@ -1,7 +1,9 @@
 //! The SQLite backend: one file, one writer connection behind a mutex (which makes
 //! `server_seq` assignment serial and so commit order equal to `server_seq` order),
 //! a few reader connections for pulls. WAL, `synchronous=FULL`: an acknowledged push
-//! is on disk. Blocking calls run on tokio's blocking pool.
+//! is on disk. Blocking calls run on tokio's blocking pool; pushes and contacts go to
+//! the group committer, which commits every one waiting with one fsync
+//! ([`group_commit`], docs/group-commit.md).
 
 mod map;
 
@@ -38,6 +40,7 @@ use std::{
 
 mod devices;
 mod evaluation;
+mod group_commit;
 mod health;
 mod patrols;
 mod signing;
@@ -192,6 +195,7 @@ struct Inner {
 #[derive(Clone)]
 pub struct SqliteStorage {
     inner: Arc<Inner>,
+    committer: Arc<group_commit::Committer>,
 }
 
 fn connect(path: &Path) -> Result<Connection, StorageError> {
@@ -283,14 +287,14 @@ impl SqliteStorage {
             let readers = (0..READERS)
                 .map(|_| connect_reader(&path).map(Mutex::new))
                 .collect::<Result<Vec<_>, _>>()?;
-            Ok(SqliteStorage {
-                inner: Arc::new(Inner {
-                    writer: Mutex::new(writer),
-                    readers,
-                    next_reader: AtomicUsize::new(0),
-                    reference: Reference::default(),
-                }),
-            })
+            let inner = Arc::new(Inner {
+                writer: Mutex::new(writer),
+                readers,
+                next_reader: AtomicUsize::new(0),
+                reference: Reference::default(),
+            });
+            let committer = Arc::new(group_commit::Committer::start(inner.clone())?);
+            Ok(SqliteStorage { inner, committer })
         })
         .await
         .map_err(|e| StorageError::Task(e.to_string()))?
@@ -692,35 +696,36 @@ impl Storage for SqliteStorage {
     ) -> Result<Vec<PushOutcome>, StorageError> {
         let account = account.clone();
         let inner = self.inner.clone();
-        self.write(move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let grid = current::<Grid>(&tx, &inner.reference.grid)?;
-            let catalog = current::<Catalog>(&tx, &inner.reference.catalog)?;
-            let received_ms = now_ms();
-            let outcomes = events
-                .iter()
-                .map(|e| {
-                    push_one(
-                        &tx,
-                        &account,
-                        e,
-                        grid.as_deref(),
-                        catalog.as_deref(),
-                        received_ms,
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let touched = touched_cases(&events, &outcomes);
-            if !touched.is_empty() {
-                for stream in &touched {
-                    project_case(&tx, stream, catalog.as_deref())?;
+        // One unit of a group transaction (its own savepoint): committed with the
+        // pushes waiting beside it, answered once that commit returned.
+        self.committer
+            .commit(move |tx| {
+                let grid = current::<Grid>(tx, &inner.reference.grid)?;
+                let catalog = current::<Catalog>(tx, &inner.reference.catalog)?;
+                let received_ms = now_ms();
+                let outcomes = events
+                    .iter()
+                    .map(|e| {
+                        push_one(
+                            tx,
+                            &account,
+                            e,
+                            grid.as_deref(),
+                            catalog.as_deref(),
+                            received_ms,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let touched = touched_cases(&events, &outcomes);
+                if !touched.is_empty() {
+                    for stream in &touched {
+                        project_case(tx, stream, catalog.as_deref())?;
+                    }
                 }
-            }
-            patrols::project_touched(&tx, &events, &outcomes, grid.as_deref())?;
-            tx.commit()?;
-            Ok(outcomes)
-        })
-        .await
+                patrols::project_touched(tx, &events, &outcomes, grid.as_deref())?;
+                Ok(outcomes)
+            })
+            .await
     }
 
     async fn pull(
@@ -1250,7 +1255,8 @@ impl Storage for SqliteStorage {
 
     async fn record_contact(&self, contact: &crate::health::Contact) -> Result<(), StorageError> {
         let contact = contact.clone();
-        self.write(move |conn| health::record_contact(conn, &contact))
+        self.committer
+            .commit(move |tx| health::record_contact(tx, &contact))
             .await
     }
 
