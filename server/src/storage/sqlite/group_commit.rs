@@ -156,7 +156,14 @@ fn run_unit(
     work: Work,
 ) -> Result<Result<Output, StorageError>, rusqlite::Error> {
     tx.execute_batch("SAVEPOINT unit")?;
-    let result = work(tx);
+    // A unit that panics is answered with an error and rolled back like a failed one:
+    // the committer thread, which every write goes through, must outlive it.
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(tx)))
+        .unwrap_or_else(|_| {
+            Err(StorageError::Task(
+                "a write panicked; nothing of it stored".into(),
+            ))
+        });
     if result.is_ok() {
         tx.execute_batch("RELEASE unit")?;
     } else {
@@ -238,5 +245,30 @@ mod tests {
         assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
         assert!(matches!(b, Err(StorageError::Invalid(_))), "{b:?}");
         assert_eq!(keys(&s).await, ["gc-a", "gc-c"]);
+    }
+
+    /// A unit that panics is answered with an error and leaves nothing behind; the
+    /// committer goes on serving the writes after it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_panicking_unit_does_not_stop_the_committer() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(&dir.path().join("server.db"))
+            .await
+            .unwrap();
+        let panicked = s
+            .committer
+            .commit(|tx| {
+                put("gc-p")(tx)?;
+                panic!("a bug in a write");
+                #[allow(unreachable_code)]
+                Ok::<(), StorageError>(())
+            })
+            .await;
+        assert!(
+            matches!(panicked, Err(StorageError::Task(_))),
+            "{panicked:?}"
+        );
+        s.committer.commit(put("gc-q")).await.unwrap();
+        assert_eq!(keys(&s).await, ["gc-q"]);
     }
 }
