@@ -4,10 +4,11 @@
 //! so the device's client opens a new connection for the next one). For each request a
 //! seeded generator picks what happens to it: passed through, or dropped before it is
 //! forwarded, reset half-way through its body, forwarded with its answer lost, answered
-//! with a truncated response, delayed, dripped slowly, sent to the server twice, or
-//! answered 500/503/429 (with and without `Retry-After`) without or after reaching the
-//! server. The same seed gives the same sequence of faults for the same sequence of
-//! requests. Faults can be switched off to let everyone converge.
+//! with a truncated response or one reset part-way through its body, delayed, dripped
+//! slowly, sent to the server twice, or answered 500/503/429 (with and without
+//! `Retry-After`) without or after reaching the server. The same seed gives the same
+//! sequence of faults for the same sequence of requests. Faults can be switched off to
+//! let everyone converge.
 
 use std::{
     collections::BTreeMap,
@@ -36,6 +37,8 @@ pub enum Fault {
     LostAnswer,
     /// Forwarded; the answer is cut off part-way (headers or body).
     TruncatedResponse,
+    /// Forwarded; part-way through the answer's body the connection is reset (RST).
+    ResetMidResponse,
     /// Forwarded after a delay.
     Delay,
     /// Forwarded; the answer dripped back a few bytes at a time.
@@ -44,6 +47,10 @@ pub enum Fault {
     Duplicated,
     /// Answered `500` without reaching the server.
     Status500,
+    /// Answered `500` with `Retry-After` without reaching the server.
+    Status500RetryAfter,
+    /// Answered `503` without `Retry-After`, without reaching the server.
+    Status503,
     /// Answered `503` with `Retry-After` without reaching the server.
     Status503RetryAfter,
     /// Answered `429` with `Retry-After` without reaching the server.
@@ -54,16 +61,19 @@ pub enum Fault {
     Status503AfterForward,
 }
 
-const FAULTS: [Fault; 13] = [
+const FAULTS: [Fault; 16] = [
     Fault::None,
     Fault::DropBeforeForward,
     Fault::ResetMidRequest,
     Fault::LostAnswer,
     Fault::TruncatedResponse,
+    Fault::ResetMidResponse,
     Fault::Delay,
     Fault::SlowDrip,
     Fault::Duplicated,
     Fault::Status500,
+    Fault::Status500RetryAfter,
+    Fault::Status503,
     Fault::Status503RetryAfter,
     Fault::Status429RetryAfter,
     Fault::Status429,
@@ -302,6 +312,8 @@ async fn handle(mut conn: TcpStream, s: &Shared) -> std::io::Result<()> {
     count(s, fault);
     let answer = match fault {
         Fault::Status500 => status(500, "Internal Server Error", false),
+        Fault::Status500RetryAfter => status(500, "Internal Server Error", true),
+        Fault::Status503 => status(503, "Service Unavailable", false),
         Fault::Status503RetryAfter => status(503, "Service Unavailable", true),
         Fault::Status429RetryAfter => status(429, "Too Many Requests", true),
         Fault::Status429 => status(429, "Too Many Requests", false),
@@ -328,6 +340,20 @@ async fn handle(mut conn: TcpStream, s: &Shared) -> std::io::Result<()> {
         Fault::TruncatedResponse => {
             let cut = s.rng.lock().expect("rng").below(answer.len().max(1) as u64) as usize;
             conn.write_all(&answer[..cut]).await?;
+        }
+        Fault::ResetMidResponse => {
+            // The headers and part of the body, then a reset instead of a close.
+            let head = answer
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map_or(0, |i| i + 4);
+            let rest = (answer.len() - head) as u64;
+            let cut = head + s.rng.lock().expect("rng").below(rest.max(1)) as usize;
+            conn.write_all(&answer[..cut.min(answer.len())]).await?;
+            conn.flush().await?;
+            // Closed without a shutdown: with a zero linger the kernel sends a reset.
+            conn.set_zero_linger()?;
+            return Ok(());
         }
         Fault::SlowDrip => {
             for piece in answer.chunks(answer.len().div_ceil(8).max(1)) {

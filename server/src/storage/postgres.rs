@@ -35,6 +35,7 @@ use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
 mod devices;
 mod evaluation;
+mod first_cases;
 mod health;
 mod patrols;
 mod signing;
@@ -245,6 +246,7 @@ impl PostgresStorage {
             &[&MIGRATE_LOCK],
         )
         .await?;
+        tx.batch_execute(first_cases::DROP_FIRST_CASE_VIEW).await?;
         // A database made before the server kept its case view gets one folded from the
         // events it holds, in the same transaction.
         let had_cases: bool = tx

@@ -233,11 +233,15 @@ impl Live {
 /// Runs each named `async fn(Arc<dyn Storage>)` of the calling module as one test per
 /// backend: `sqlite_backend::NAME` on a fresh file, `postgres_backend::NAME` in its own
 /// schema (skipped with a note, or failing under `GRIDWORK_REQUIRE_PG`, without one).
+/// `workers = N;` first gives the tests N runtime threads instead of 2.
 macro_rules! both_backends {
     ($($name:ident),* $(,)?) => {
+        both_backends!(workers = 2; $($name),*);
+    };
+    (workers = $workers:literal; $($name:ident),* $(,)?) => {
         mod sqlite_backend {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
                 async fn $name() {
                     let (s, _dir) = crate::common::sqlite().await;
                     super::$name(s).await;
@@ -246,7 +250,7 @@ macro_rules! both_backends {
         }
         mod postgres_backend {
             $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[tokio::test(flavor = "multi_thread", worker_threads = $workers)]
                 async fn $name() {
                     let Some(s) = crate::common::postgres(stringify!($name)).await else {
                         return;

@@ -972,32 +972,12 @@ async fn postgres_suite_skipped_without_GRIDWORK_TEST_PG() {
     assert_eq!(one, 1);
 }
 
-macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let (s, _dir) = crate::common::sqlite().await;
-                    super::$name(s).await;
-                }
-            )*
-        }
-        mod postgres_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $name() {
-                    let Some(s) = crate::common::postgres(stringify!($name)).await else {
-                        return;
-                    };
-                    super::$name(s).await;
-                }
-            )*
-        }
-    };
-}
+use crate::common::both_backends;
 
-conformance!(
+// Four threads: `concurrent_pushes_never_hide_events_from_pulls` needs pushes and pulls
+// running at once.
+both_backends!(
+    workers = 4;
     duplicates_get_the_first_result,
     chains_must_link,
     actors_and_roles_are_checked,
