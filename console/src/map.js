@@ -216,7 +216,10 @@ export function createMap(container, { tiles = null, t }) {
       features = Array.isArray(grid?.features) ? grid.features.filter((f) => f?.properties?.code) : [];
       selected = null;
       draw();
-      if (byCode.size) map.fitBounds(layer.getBounds(), { padding: [16, 16], animate: !still });
+      // Not animated: the overview loads right after, for the view the map has then; an
+      // animated fit would have it load the placeholder view first and the fitted one
+      // again when the animation ends (the first answer dropped, the map drawn late).
+      if (byCode.size) map.fitBounds(layer.getBounds(), { padding: [16, 16], animate: false });
       else map.setView([31.3, 120.6], 13);
     },
     /** Shows `list` (cases with a `cell`) as markers; clicking one calls `onOpen(id)`. */

@@ -7,7 +7,10 @@
 # (an empty one: drop it after) instead of a SQLite file. Release build (PROFILE=debug
 # for a debug one, PROFILE=bench-fast for the workspace's optimised profile without
 # LTO, or any other cargo profile);
-# CARGO_TARGET_DIR is honoured. Needs node with console/node_modules (npm ci) and
+# CARGO_TARGET_DIR is honoured. KEEP=DIR keeps the seeded database (DIR/big.db, or
+# DB's) and its photos in DIR and, run again with the same KEEP (and DB), measures
+# them again without seeding (seeding is most of a run: minutes, half an hour on
+# PostgreSQL under load). Needs node with console/node_modules (npm ci) and
 # /usr/bin/chromium.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,12 +30,19 @@ cargo build $flag -q -p gridwork-cli
 cargo build $flag -q -p gridwork-server --example seed_cases
 seed="$target/$profile/examples/seed_cases"
 gw="$target/$profile/gridwork"
-big=${DB:-$work/big.db}
+keep=${KEEP:-$work}
+mkdir -p "$keep"
+big=${DB:-$keep/big.db}
 "$seed" --db "$work/empty.db" --blobs "$work/empty.blobs" --cases 0
-"$seed" --db "$big" --blobs "$work/big.blobs" --cases "$cases"
+if [ -f "$keep/seeded" ]; then
+  echo "reusing the seeded database $big ($(cat "$keep/seeded"))"
+else
+  "$seed" --db "$big" --blobs "$keep/big.blobs" --cases "$cases"
+  echo "$cases cases" >"$keep/seeded"
+fi
 "$gw" serve --db "$work/empty.db" --blobs "$work/empty.blobs" --listen 127.0.0.1:58731 >"$work/empty.log" 2>&1 &
 pids="$pids $!"
-"$gw" serve --db "$big" --blobs "$work/big.blobs" --listen 127.0.0.1:58732 >"$work/big.log" 2>&1 &
+"$gw" serve --db "$big" --blobs "$keep/big.blobs" --listen 127.0.0.1:58732 >"$work/big.log" 2>&1 &
 pids="$pids $!"
 for port in 58731 58732; do
   i=0

@@ -12,6 +12,13 @@
 //! `cargo bench -p gridwork-server --bench evaluation` (docs/benchmarks.md;
 //! `--profile bench-fast` for an optimised build without LTO). `GRIDWORK_BENCH_CASES`
 //! seeds fewer cases for a quick look; `GRIDWORK_BENCH_SQLITE=0` measures PostgreSQL only.
+//! Seeding is most of a run (minutes on SQLite, half an hour on PostgreSQL under load),
+//! so a seeded database can be kept and measured again: `GRIDWORK_BENCH_SQLITE_DB=FILE`
+//! seeds FILE if it holds no cases and reuses it if it does (a file seeded by
+//! `--example seed_cases` with its defaults is the same city), and
+//! `GRIDWORK_BENCH_PG_SCHEMA=NAME` does the same with a PostgreSQL schema (`public`
+//! for a database seeded by `seed_cases`) and leaves it in place.
+//! `GRIDWORK_BENCH_ROUNDS=N` measures N times in one process (default 1).
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
 
 mod seed;
@@ -84,7 +91,20 @@ where
     (p50, p90, percentiles(cpu).0)
 }
 
+fn rounds() -> usize {
+    std::env::var("GRIDWORK_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Seeds `s` unless it already holds cases (a kept database).
 async fn fill(s: &dyn Storage) {
+    let held = s.case_views_received("", 0, i64::MAX).await.unwrap().len();
+    if held > 0 {
+        println!("  reusing a seeded database of {held} cases");
+        return;
+    }
     let t = Instant::now();
     let n = cases();
     seed::seed(s, n, 9, None).await;
@@ -142,13 +162,26 @@ const COUNT: &str = "SELECT count(*) FROM cases WHERE received_ms >= {p}1 AND re
 async fn sqlite() {
     println!("SQLite:");
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("server.db");
+    let path = match std::env::var("GRIDWORK_BENCH_SQLITE_DB") {
+        Ok(kept) => std::path::PathBuf::from(kept),
+        Err(_) => dir.path().join("server.db"),
+    };
     let s: Arc<dyn Storage> = Arc::new(SqliteStorage::open(&path).await.unwrap());
     fill(s.as_ref()).await;
     let to = now_ms() + 1;
     let from = to - MONTH_MS;
-    let hi = format!("{STREET}\u{10FFFF}");
     let conn = rusqlite::Connection::open(&path).unwrap();
+    let n = api(s.clone(), from, to).await;
+    println!("  the street's month: {n} cases");
+    same(&s, from, to).await;
+    for round in 1..=rounds() {
+        println!("  round {round}:");
+        sqlite_round(&s, &conn, from, to).await;
+    }
+}
+
+async fn sqlite_round(s: &Arc<dyn Storage>, conn: &rusqlite::Connection, from: i64, to: i64) {
+    let hi = format!("{STREET}\u{10FFFF}");
     let args = rusqlite::params![from, to, STREET, hi];
     let rows = time(|| {
         let mut stmt = conn.prepare_cached(&ROWS.replace("{p}", "?")).unwrap();
@@ -165,9 +198,6 @@ async fn sqlite() {
         std::future::ready(n as usize)
     })
     .await;
-    let n = api(s.clone(), from, to).await;
-    println!("  the street's month: {n} cases");
-    same(&s, from, to).await;
     let eval = time(|| api(s.clone(), from, to)).await;
     let old = time(|| full(s.clone(), from, to)).await;
     println!("  plain SQL count(*): p50 {:.1} ms", count.0);
@@ -182,16 +212,19 @@ async fn sqlite() {
 
 async fn postgres(url: &str) {
     println!("PostgreSQL:");
-    let schema = "gw_bench_evaluation";
+    let kept = std::env::var("GRIDWORK_BENCH_PG_SCHEMA").ok();
+    let schema = kept.clone().unwrap_or_else(|| "gw_bench_evaluation".into());
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
         .unwrap();
     tokio::spawn(conn);
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .await
-        .unwrap();
-    let s: Arc<dyn Storage> = Arc::new(PostgresStorage::connect(url, Some(schema)).await.unwrap());
+    if kept.is_none() {
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await
+            .unwrap();
+    }
+    let s: Arc<dyn Storage> = Arc::new(PostgresStorage::connect(url, Some(&schema)).await.unwrap());
     fill(s.as_ref()).await;
     client
         .batch_execute(&format!(
@@ -201,16 +234,30 @@ async fn postgres(url: &str) {
         .unwrap();
     let to = now_ms() + 1;
     let from = to - MONTH_MS;
+    same(&s, from, to).await;
+    for round in 1..=rounds() {
+        println!("  round {round}:");
+        postgres_round(&s, &client, from, to).await;
+    }
+    if kept.is_none() {
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await
+            .unwrap();
+    }
+}
+
+async fn postgres_round(s: &Arc<dyn Storage>, client: &tokio_postgres::Client, from: i64, to: i64) {
     let hi = format!("{STREET}\u{10FFFF}");
     let rows_stmt = client.prepare(&ROWS.replace("{p}", "$")).await.unwrap();
     let count_stmt = client.prepare(&COUNT.replace("{p}", "$")).await.unwrap();
     let rows = time(|| {
-        let (c, st, hi) = (&client, &rows_stmt, &hi);
+        let (c, st, hi) = (client, &rows_stmt, &hi);
         async move { c.query(st, &[&from, &to, &STREET, hi]).await.unwrap().len() }
     })
     .await;
     let count = time(|| {
-        let (c, st, hi) = (&client, &count_stmt, &hi);
+        let (c, st, hi) = (client, &count_stmt, &hi);
         async move {
             let n: i64 = c
                 .query_one(st, &[&from, &to, &STREET, hi])
@@ -221,7 +268,6 @@ async fn postgres(url: &str) {
         }
     })
     .await;
-    same(&s, from, to).await;
     let eval = time(|| api(s.clone(), from, to)).await;
     let old = time(|| full(s.clone(), from, to)).await;
     println!("  plain SQL count(*): p50 {:.1} ms", count.0);
@@ -232,10 +278,6 @@ async fn postgres(url: &str) {
     report("evaluation (copies read, parsed, evaluated)", eval, rows);
     report("evaluation from the full views (before)", old, rows);
     println!("  load average at the end: {}", load_average());
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .await
-        .unwrap();
 }
 
 fn main() {

@@ -94,7 +94,7 @@ pub async fn get(
             .eval_views_received(area, from_ms, to_ms)
             .await?
         {
-            views.insert(v.case.id, v);
+            views.insert(v.id, v);
         }
     }
     let views: Vec<_> = views.into_values().collect();

@@ -7,15 +7,17 @@
 //! evaluation of a street's month reads a few numbers per case instead of the whole
 //! view, and decodes nothing.
 //!
-//! A copy reads back as a [`CaseView`] (with the other fields empty), so
-//! [`super::evaluate`] stays the one place the figures are computed, and a
-//! conformance test checks that the copies give the figures the full views give.
+//! A copy reads back as an [`EvalCase`] (the figures' inputs only), which
+//! [`super::evaluate`] counts as it counts a full [`CaseView`], so it stays the one
+//! place the figures are computed, and a conformance test checks that the copies give
+//! the figures the full views give.
 
+use super::EvalCase;
 use crate::projection::{CaseView, History};
 use crate::StorageError;
 use gridwork_core::{
-    model::{Actor, Report, Role, Source},
-    workflow::{Case, Resolution, Status},
+    model::{Role, Source},
+    workflow::{Resolution, Status},
 };
 
 /// The copy's columns after `(id, cell, received_ms)`, in the order [`Columns`] holds
@@ -123,14 +125,14 @@ pub fn columns(view: &CaseView) -> Columns {
     }
 }
 
-/// The view a stored copy stands for: the case `id` in `cell`, received at
-/// `received_ms`, with the figures' fields from `copy` and every other field empty.
-pub fn view_of_columns(
+/// The case a stored copy stands for: the case `id` in `cell`, received at
+/// `received_ms`, with the figures' inputs from `copy`.
+pub fn case_of_columns(
     id: &str,
     cell: String,
     received_ms: i64,
     copy: Columns,
-) -> Result<CaseView, StorageError> {
+) -> Result<EvalCase, StorageError> {
     let bad = |what: &str| StorageError::Corrupt(format!("evaluation copy of {id}: {what}"));
     let count = |n: i64, what: &str| u32::try_from(n).map_err(|_| bad(what));
     let id = id.parse().map_err(|e: uuid::Error| bad(&e.to_string()))?;
@@ -139,59 +141,25 @@ pub fn view_of_columns(
         None => None,
         Some(r) => Some(resolution_of(r).ok_or_else(|| bad("resolution"))?),
     };
-    let role: Role = copy
+    let reporter_role: Role = copy
         .reporter_role
         .parse()
         .map_err(|_| bad("reporter role"))?;
     let source = Source::parse(&copy.source).ok_or_else(|| bad("source"))?;
-    Ok(CaseView {
-        case: Case {
-            id,
-            status,
-            report: Report {
-                category: copy.category,
-                lat: 0.0,
-                lon: 0.0,
-                accuracy_m: None,
-                description: String::new(),
-                address: None,
-                urgency: Default::default(),
-                photos: Vec::new(),
-                cell: None,
-                patrol: None,
-            },
-            reporter: Actor::new(copy.reporter, role),
-            reported_at_ms: 0,
-            updated_at_ms: 0,
-            department: copy.department,
-            handler: None,
-            dispatched_at_ms: None,
-            deadline_ms: None,
-            handled_at_ms: None,
-            closed_at_ms: None,
-            resolution,
-            rework_count: count(copy.rework_count, "rework count")?,
-            postpone_count: count(copy.postpone_count, "postponements")?,
-            suspended_from: None,
-            remaining_minutes: None,
-            photos: Vec::new(),
-            conflicts: Vec::new(),
-            event_count: 0,
-            assisting: Vec::new(),
-            checked_at_ms: None,
-            signed_at_ms: None,
-            application: None,
-            urge_count: 0,
-            overdue_before_postponement: false,
-            verification_distance_m: None,
-        },
+    Ok(EvalCase {
+        id,
         cell,
-        claimed_cell: None,
-        source,
         received_ms,
-        updated_ms: received_ms,
+        status,
+        resolution,
+        category: copy.category,
+        department: copy.department,
+        reporter: copy.reporter,
+        reporter_role,
+        source,
+        rework_count: count(copy.rework_count, "rework count")?,
+        postpone_count: count(copy.postpone_count, "postponements")?,
         deadline_ms: copy.deadline_ms,
-        closed_ms: None,
         history: History {
             registered_ms: copy.registered_ms,
             dispatched_ms: copy.dispatched_ms,
@@ -211,9 +179,9 @@ pub fn view_of_columns(
 }
 
 /// `view` as its evaluation copy reads back (what a backend without a copy table
-/// hands to evaluation, and what the tests compare with).
-pub fn slim(view: &CaseView) -> Result<CaseView, StorageError> {
-    view_of_columns(
+/// hands to evaluation, and what the tests compare with): through its columns.
+pub fn slim(view: &CaseView) -> Result<EvalCase, StorageError> {
+    case_of_columns(
         &view.case.id.to_string(),
         view.cell.clone(),
         view.received_ms,

@@ -129,14 +129,14 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
     ) -> Result<Vec<CaseView>, StorageError>;
 
     /// The same cases as [`Storage::case_views_received`], as their evaluation copies
-    /// read back (see [`crate::evaluation::copy`]): what evaluation reads. Kept in the
-    /// push transaction and by a rebuild; the default slims the full views.
+    /// read back (see [`crate::evaluation::copy`]), by id: what evaluation reads. Kept
+    /// in the push transaction and by a rebuild; the default slims the full views.
     async fn eval_views_received(
         &self,
         area: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<CaseView>, StorageError> {
+    ) -> Result<Vec<crate::evaluation::EvalCase>, StorageError> {
         self.case_views_received(area, from_ms, to_ms)
             .await?
             .iter()

@@ -959,7 +959,7 @@ impl Storage for PostgresStorage {
         area: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<CaseView>, StorageError> {
+    ) -> Result<Vec<crate::evaluation::EvalCase>, StorageError> {
         self.eval_views_in(area, from_ms, to_ms).await
     }
 

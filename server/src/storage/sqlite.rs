@@ -1014,7 +1014,7 @@ impl Storage for SqliteStorage {
         area: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<CaseView>, StorageError> {
+    ) -> Result<Vec<crate::evaluation::EvalCase>, StorageError> {
         self.eval_views_in(area, from_ms, to_ms).await
     }
 

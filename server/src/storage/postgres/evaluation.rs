@@ -5,7 +5,10 @@
 
 use super::PostgresStorage;
 use crate::{
-    evaluation::copy::{columns, view_of_columns, Columns, COLUMNS},
+    evaluation::{
+        copy::{case_of_columns, columns, Columns, COLUMNS},
+        EvalCase,
+    },
     projection::CaseView,
     storage::parse_view,
     StorageError,
@@ -172,7 +175,7 @@ impl PostgresStorage {
         area: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<CaseView>, StorageError> {
+    ) -> Result<Vec<EvalCase>, StorageError> {
         let client = self.client().await?;
         let stmt = client
             .prepare_cached(&format!(
@@ -185,10 +188,9 @@ impl PostgresStorage {
             .query(&stmt, &[&area, &hi, &from_ms, &to_ms])
             .await?
             .iter()
-            .map(|r| view_of_columns(r.get(0), r.get(1), r.get(2), read_columns(r)?))
+            .map(|r| case_of_columns(r.get(0), r.get(1), r.get(2), read_columns(r)?))
             .collect::<Result<Vec<_>, StorageError>>()?;
-        // A view is large: sort the ids and move each view once, not at every merge.
-        out.sort_by_cached_key(|v| v.case.id);
+        out.sort_unstable_by_key(|v| v.id);
         Ok(out)
     }
 }

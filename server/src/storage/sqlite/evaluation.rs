@@ -4,7 +4,10 @@
 
 use super::SqliteStorage;
 use crate::{
-    evaluation::copy::{columns, view_of_columns, Columns, COLUMNS},
+    evaluation::{
+        copy::{case_of_columns, columns, Columns, COLUMNS},
+        EvalCase,
+    },
     projection::CaseView,
     storage::parse_view,
     StorageError,
@@ -141,7 +144,7 @@ impl SqliteStorage {
         area: &str,
         from_ms: i64,
         to_ms: i64,
-    ) -> Result<Vec<CaseView>, StorageError> {
+    ) -> Result<Vec<EvalCase>, StorageError> {
         let area = area.to_string();
         self.read(move |conn| {
             let mut stmt = conn.prepare_cached(&format!(
@@ -153,15 +156,14 @@ impl SqliteStorage {
             let mut out = Vec::new();
             while let Some(r) = rows.next()? {
                 let id: String = r.get(0)?;
-                out.push(view_of_columns(
+                out.push(case_of_columns(
                     &id,
                     r.get(1)?,
                     r.get(2)?,
                     read_columns(r)?,
                 )?);
             }
-            // A view is large: sort the ids and move each view once, not at every merge.
-            out.sort_by_cached_key(|v| v.case.id);
+            out.sort_unstable_by_key(|v| v.id);
             Ok(out)
         })
         .await
