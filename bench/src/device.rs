@@ -21,7 +21,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-fn draft(r: &Record) -> ReportDraft {
+/// The draft a worker would type for `r` (no photo files).
+pub fn draft(r: &Record) -> ReportDraft {
     ReportDraft {
         category: r.category.into(),
         lat: r.lat,

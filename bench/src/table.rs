@@ -66,7 +66,10 @@ pub fn markdown(results: &Value) -> String {
         );
         let (a, b) = (f(st, "page.gridwork_p50_ms"), f(st, "page.plain_p50_ms"));
         t.row(
-            "50-row page, newest first, of 100,000 incidents (warm)",
+            &format!(
+                "50-row page, newest first, of {} incidents (warm)",
+                f(st, "incidents").unwrap_or(0.0)
+            ),
             ms(a),
             format!("{} same SELECT", ms(b)),
             ratio(a, b),
@@ -145,30 +148,31 @@ pub fn markdown(results: &Value) -> String {
     let pull = &results["pull"]["initial"];
     if pull.is_object() {
         let n = f(&results["pull"], "n").unwrap_or(1.0).max(1.0);
+        let label = format!("initial pull of {n} events");
         let per = |k: &str| f(pull, k).map(|x| x * 1e3 / n);
         t.row(
-            "initial pull of 100,000 events: device CPU per event",
+            &format!("{label}: device CPU per event"),
             format!("{:.1} µs", per("device_cpu_ms").unwrap_or(0.0)),
             "today 66 µs (docs/benchmarks.md, *Sync engine*)".into(),
             ratio(per("device_cpu_ms"), Some(10.0)) + " of goal",
             "≤ 10 µs",
         );
         t.row(
-            "initial pull of 100,000 events: server CPU per event",
+            &format!("{label}: server CPU per event"),
             format!("{:.1} µs", per("server_cpu_ms").unwrap_or(0.0)),
             "—".into(),
             "".into(),
             "",
         );
         t.row(
-            "initial pull of 100,000 events: wall time per event",
+            &format!("{label}: wall time per event"),
             format!("{:.1} µs", per("wall_ms").unwrap_or(0.0)),
             "—".into(),
             "".into(),
             "",
         );
         t.row(
-            "initial pull of 100,000 events: bytes on the wire per event",
+            &format!("{label}: bytes on the wire per event"),
             bytes(sum(pull, "up", "down").map(|b| b / n)),
             "—".into(),
             "".into(),
@@ -176,7 +180,7 @@ pub fn markdown(results: &Value) -> String {
         );
         let peak = f(pull, "device_peak_kb").map(|k| k * 1024.0);
         t.row(
-            "peak RSS of the device during a full 100,000-event sync",
+            &format!("peak RSS of the device during a full {n}-event sync"),
             bytes(peak),
             "64 MB goal".into(),
             ratio(peak, Some(64.0 * 1024.0 * 1024.0)) + " of goal",
@@ -186,7 +190,10 @@ pub fn markdown(results: &Value) -> String {
     let push = &results["push"]["push"];
     if push.is_object() {
         t.row(
-            "push of 10,000 pending events (and the pull after): device wall / CPU",
+            &format!(
+                "push of {} pending events (and the pull after): device wall / CPU",
+                f(&results["push"], "n").unwrap_or(0.0)
+            ),
             format!(
                 "{} / {}",
                 ms(f(push, "wall_ms")),
