@@ -153,11 +153,14 @@ pub struct Record {
     pub time_ms: i64,
 }
 
+/// A cell: its code and its bounding box (lower-left and upper-right `(lon, lat)`).
+type CellBox = (String, (f64, f64), (f64, f64));
+
 /// The generator of a city's reports, in order.
 pub struct City {
     rng: Rng,
     grid: Grid,
-    cells: Vec<(String, (f64, f64), (f64, f64))>,
+    cells: Vec<CellBox>,
     weights: Vec<usize>,
     total: usize,
     n: usize,

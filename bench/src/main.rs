@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Internal: `gridwork-bench case NAME [N...]` runs one case and prints its JSON;
-//! `gridwork-bench serve DIR` is the server child of the sync cases.
+//! `gridwork-bench serve DIR` is the server child of the sync cases; `gridwork-bench
+//! table < results.json` prints the table of saved results.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
 mod data;
@@ -69,13 +70,17 @@ fn child(name: &str, args: &[usize]) -> Value {
         out.status
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
+    let result = text
+        .lines()
         .rev()
         .find_map(|l| serde_json::from_str(l).ok())
         .unwrap_or_else(|| {
             serde_json::json!({ "error": format!("no result ({})", out.status),
                                 "stderr": String::from_utf8_lossy(&out.stderr) })
-        })
+        });
+    // Each result as soon as it is known, so a long run that is stopped keeps them.
+    eprintln!("{}", serde_json::json!({ name: &result }));
+    result
 }
 
 fn main() {
@@ -88,6 +93,12 @@ fn main() {
         Some("case") => {
             let sizes: Vec<usize> = args[2..].iter().filter_map(|a| a.parse().ok()).collect();
             println!("{}", run_case(&args[1], &sizes));
+            return;
+        }
+        Some("table") => {
+            // The table of results saved by earlier runs (one JSON object by case name).
+            let results: Value = serde_json::from_reader(std::io::stdin()).unwrap_or_default();
+            println!("{}", table::markdown(&results));
             return;
         }
         _ => {}
