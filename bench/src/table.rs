@@ -76,10 +76,18 @@ pub fn markdown(results: &Value) -> String {
             "≤ 2×",
         );
     }
-    for (case, label) in [
-        ("initial", "initial sync of 10,000 reports"),
-        ("incremental", "incremental sync of 100 new reports"),
-    ] {
+    let sizes = (f(&results["sync"], "n"), f(&results["sync"], "m"));
+    let labels = [
+        (
+            "initial",
+            format!("initial sync of {} reports", sizes.0.unwrap_or(0.0)),
+        ),
+        (
+            "incremental",
+            format!("incremental sync of {} new reports", sizes.1.unwrap_or(0.0)),
+        ),
+    ];
+    for (case, label) in labels {
         let (g, am, y) = (
             &results["sync"][case],
             &results["automerge"][case],
