@@ -173,7 +173,11 @@ impl S3Blobs {
         Ok(out)
     }
 
-    async fn partial_of(&self, uploader: &str, sha: &str) -> Result<Option<Partial>, std::io::Error> {
+    async fn partial_of(
+        &self,
+        uploader: &str,
+        sha: &str,
+    ) -> Result<Option<Partial>, std::io::Error> {
         Ok(self
             .partials_in(&self.uploader_dir(uploader))
             .await?
@@ -198,7 +202,11 @@ impl S3Blobs {
         Ok(())
     }
 
-    pub(super) async fn status(&self, uploader: &str, sha: &str) -> Result<BlobStatus, std::io::Error> {
+    pub(super) async fn status(
+        &self,
+        uploader: &str,
+        sha: &str,
+    ) -> Result<BlobStatus, std::io::Error> {
         if let Some(n) = self.size_of(&self.complete_path(sha)).await? {
             return Ok(BlobStatus::Complete(n));
         }

@@ -46,7 +46,9 @@ async fn moto() -> Option<Moto> {
         if std::env::var("GRIDWORK_REQUIRE_S3").is_ok_and(|v| v == "1") {
             panic!("the S3 test needs moto (pip install 'moto[server]'): {why}; GRIDWORK_REQUIRE_S3=1 requires it");
         }
-        eprintln!("SKIPPED: the S3 blob test: moto is not installed ({why}); pip install 'moto[server]'");
+        eprintln!(
+            "SKIPPED: the S3 blob test: moto is not installed ({why}); pip install 'moto[server]'"
+        );
         return None;
     }
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -55,7 +57,14 @@ async fn moto() -> Option<Moto> {
         .unwrap()
         .port();
     let child = Command::new("python3")
-        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
+        .args([
+            "-m",
+            "moto.server",
+            "-H",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
