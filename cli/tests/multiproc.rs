@@ -6,7 +6,7 @@
 //! server-held chain forks, Open311 ids are unique and every process serves every
 //! photo. Needs GRIDWORK_TEST_PG (skipped with a note without it; with
 //! GRIDWORK_REQUIRE_PG=1, as `.ci/run` sets it, it fails instead).
-#![allow(clippy::unwrap_used, missing_docs)]
+#![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use geo::Centroid;
 use gridwork_core::{
