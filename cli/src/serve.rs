@@ -12,6 +12,7 @@ use crate::output::{self, anyhow_free::Error, anyhow_free::Result};
 use clap::{Args, ValueEnum};
 use gridwork_server::{
     admin,
+    blobs::S3Options,
     open311::{ForwardOptions, Open311Options},
     ratelimit::TokenRate,
     signin::SignInLimits,
@@ -55,6 +56,23 @@ pub struct ServeArgs {
     /// with PostgreSQL, and shared by every server process].
     #[arg(long, env = "GRIDWORK_BLOBS")]
     blobs: Option<PathBuf>,
+    /// Keep photos in this bucket of an S3-compatible store instead of a folder (every
+    /// server process shares it); credentials from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY [default: photos in the --blobs folder].
+    #[arg(long, env = "GRIDWORK_BLOBS_S3_BUCKET")]
+    blobs_s3_bucket: Option<String>,
+    /// The S3-compatible endpoint, e.g. `https://s3.example.org` [default: AWS].
+    #[arg(long, env = "GRIDWORK_BLOBS_S3_ENDPOINT")]
+    blobs_s3_endpoint: Option<String>,
+    /// The bucket's region [default: AWS_REGION, or us-east-1].
+    #[arg(long, env = "GRIDWORK_BLOBS_S3_REGION")]
+    blobs_s3_region: Option<String>,
+    /// A key prefix for every photo object, e.g. `photos/` [default: none].
+    #[arg(long, env = "GRIDWORK_BLOBS_S3_PREFIX")]
+    blobs_s3_prefix: Option<String>,
+    /// Allow a plain `http://` endpoint (a store on the same host) [default: false].
+    #[arg(long, env = "GRIDWORK_BLOBS_S3_ALLOW_HTTP")]
+    blobs_s3_allow_http: Option<bool>,
     /// Import this catalogue JSON into the database before serving.
     #[arg(long, env = "GRIDWORK_CATALOG")]
     catalog: Option<PathBuf>,
@@ -149,6 +167,11 @@ pub struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     blobs: Option<PathBuf>,
+    blobs_s3_bucket: Option<String>,
+    blobs_s3_endpoint: Option<String>,
+    blobs_s3_region: Option<String>,
+    blobs_s3_prefix: Option<String>,
+    blobs_s3_allow_http: Option<bool>,
     catalog: Option<PathBuf>,
     grid: Option<PathBuf>,
     console_tiles: Option<String>,
@@ -199,6 +222,11 @@ impl ServeArgs {
             tls_cert,
             tls_key,
             blobs,
+            blobs_s3_bucket,
+            blobs_s3_endpoint,
+            blobs_s3_region,
+            blobs_s3_prefix,
+            blobs_s3_allow_http,
             catalog,
             grid,
             console_tiles,
@@ -283,12 +311,34 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
         Error("no database: give --db, GRIDWORK_DB or db in the --config file".into())
     })?;
     let postgres = db.starts_with("postgres://") || db.starts_with("postgresql://");
+    let blobs_s3 = args.blobs_s3_bucket.clone().map(|bucket| S3Options {
+        bucket,
+        endpoint: args.blobs_s3_endpoint.clone(),
+        region: args.blobs_s3_region.clone(),
+        prefix: args.blobs_s3_prefix.clone().unwrap_or_default(),
+        allow_http: args.blobs_s3_allow_http.unwrap_or(false),
+        // From AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, never the command line.
+        access_key_id: None,
+        secret_access_key: None,
+    });
+    if blobs_s3.is_none()
+        && (args.blobs_s3_endpoint.is_some()
+            || args.blobs_s3_region.is_some()
+            || args.blobs_s3_prefix.is_some()
+            || args.blobs_s3_allow_http.is_some())
+    {
+        return Err(Error(
+            "the blobs_s3_* options need blobs_s3_bucket (the bucket to keep photos in)".into(),
+        ));
+    }
     let blobs_dir = match (args.blobs.clone(), postgres) {
         (Some(dir), _) => dir,
         (None, false) => PathBuf::from(format!("{db}.blobs")),
+        // Unused: the bucket holds everything.
+        (None, true) if blobs_s3.is_some() => PathBuf::new(),
         (None, true) => {
             return Err(Error(
-                "--blobs DIR is needed with PostgreSQL (a folder every server process shares)"
+                "--blobs DIR is needed with PostgreSQL (a folder every server process shares), or --blobs-s3-bucket"
                     .into(),
             ))
         }
@@ -311,6 +361,7 @@ pub fn run(args: ServeArgs) -> Result<ExitCode> {
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             db,
             blobs_dir,
+            blobs_s3,
             limits,
             console: ConsoleOptions { tiles },
             open311: Open311Options {

@@ -10,7 +10,11 @@
 //! else's photo. An uploader holds at most [`MAX_PARTIALS`] unfinished uploads, and
 //! one untouched for [`PARTIAL_TTL`] is deleted. Uploads of one hash are serialised by
 //! a striped lock. With PostgreSQL and several server processes the folder must be
-//! shared by them all.
+//! shared by them all, or the photos kept in an S3-compatible bucket instead ([`s3`]:
+//! the same rules, the unfinished uploads kept in the bucket too).
+
+mod s3;
+pub use s3::S3Options;
 
 use sha2::{Digest, Sha256};
 use std::{
@@ -80,10 +84,12 @@ pub enum WriteOutcome {
     AlreadyComplete(u64),
 }
 
-/// The blob folder.
+/// The blob folder (or bucket).
 pub struct BlobStore {
     dir: PathBuf,
     locks: Vec<Mutex<()>>,
+    /// The S3-compatible bucket holding everything instead of `dir`.
+    bucket: Option<s3::S3Blobs>,
 }
 
 /// Whether `s` is a lower-case hex SHA-256.
@@ -108,12 +114,37 @@ impl BlobStore {
         let store = Self {
             dir: dir.to_path_buf(),
             locks: (0..64).map(|_| Mutex::new(())).collect(),
+            bucket: None,
         };
         store.sweep_sync(SystemTime::now())?;
         Ok(store)
     }
 
-    /// The path of a complete blob. `sha` must satisfy [`is_sha256`].
+    /// A store keeping every photo and unfinished upload in an S3-compatible bucket
+    /// (see [`s3`]); nothing is kept on this machine. The first request checks the
+    /// bucket; abandoned uploads are swept by [`sweep_hourly`].
+    pub fn open_s3(options: &S3Options) -> Result<Self, std::io::Error> {
+        Ok(Self {
+            dir: PathBuf::new(),
+            locks: (0..64).map(|_| Mutex::new(())).collect(),
+            bucket: Some(s3::S3Blobs::open(options)?),
+        })
+    }
+
+    /// The bytes of a complete blob, or `None`. `sha` must satisfy [`is_sha256`].
+    pub async fn read(&self, sha: &str) -> Result<Option<Vec<u8>>, std::io::Error> {
+        if let Some(bucket) = &self.bucket {
+            return bucket.read(sha).await;
+        }
+        match tokio::fs::read(self.path(sha)).await {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The path of a complete blob in the folder (meaningless for a bucket: use
+    /// [`BlobStore::read`]). `sha` must satisfy [`is_sha256`].
     pub fn path(&self, sha: &str) -> PathBuf {
         self.dir.join(sha)
     }
@@ -173,6 +204,9 @@ impl BlobStore {
     /// How much of `sha` is held: complete for everyone, otherwise the uploader's own
     /// unfinished upload (another uploader's is invisible).
     pub async fn status(&self, uploader: &str, sha: &str) -> Result<BlobStatus, std::io::Error> {
+        if let Some(bucket) = &self.bucket {
+            return bucket.status(uploader, sha).await;
+        }
         if let Some(n) = size_of(&self.path(sha)).await? {
             return Ok(BlobStatus::Complete(n));
         }
@@ -184,6 +218,9 @@ impl BlobStore {
 
     /// Whether `sha` is held complete.
     pub async fn is_complete(&self, sha: &str) -> Result<bool, std::io::Error> {
+        if let Some(bucket) = &self.bucket {
+            return bucket.is_complete(sha).await;
+        }
         Ok(size_of(&self.path(sha)).await?.is_some())
     }
 
@@ -198,6 +235,9 @@ impl BlobStore {
         data: &[u8],
     ) -> Result<WriteOutcome, BlobError> {
         let _guard = self.lock(sha).lock().await;
+        if let Some(bucket) = &self.bucket {
+            return bucket.write(uploader, sha, start, total, data).await;
+        }
         if let Some(n) = size_of(&self.path(sha)).await? {
             return Ok(WriteOutcome::AlreadyComplete(n));
         }
@@ -261,6 +301,9 @@ impl BlobStore {
     /// Deletes every unfinished upload untouched for [`PARTIAL_TTL`] before `now`;
     /// returns how many. Runs at open and from the server's hourly sweep.
     pub fn sweep_sync(&self, now: SystemTime) -> Result<usize, std::io::Error> {
+        if self.bucket.is_some() {
+            return Ok(0); // swept by `sweep`
+        }
         let mut removed = 0;
         for entry in std::fs::read_dir(self.dir.join("partial"))? {
             let entry = entry?;
@@ -279,6 +322,17 @@ impl BlobStore {
     }
 }
 
+impl BlobStore {
+    /// Deletes every unfinished upload untouched for [`PARTIAL_TTL`] before `now`,
+    /// in the folder or the bucket; returns how many.
+    pub async fn sweep(&self, now: SystemTime) -> Result<usize, std::io::Error> {
+        match &self.bucket {
+            Some(bucket) => bucket.sweep(now).await,
+            None => self.sweep_sync(now),
+        }
+    }
+}
+
 /// Sweeps abandoned uploads once an hour for as long as the store lives.
 pub async fn sweep_hourly(store: std::sync::Weak<BlobStore>) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
@@ -286,11 +340,17 @@ pub async fn sweep_hourly(store: std::sync::Weak<BlobStore>) {
     loop {
         tick.tick().await;
         let Some(store) = store.upgrade() else { return };
-        let swept = tokio::task::spawn_blocking(move || store.sweep_sync(SystemTime::now())).await;
+        let swept = if store.bucket.is_some() {
+            store.sweep(SystemTime::now()).await
+        } else {
+            tokio::task::spawn_blocking(move || store.sweep_sync(SystemTime::now()))
+                .await
+                .map_err(std::io::Error::other)
+                .and_then(|r| r)
+        };
         match swept {
-            Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "abandoned uploads swept"),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::warn!("sweeping abandoned uploads failed: {e}"),
+            Ok(n) if n > 0 => tracing::info!(removed = n, "abandoned uploads swept"),
+            Ok(_) => {}
             Err(e) => tracing::warn!("sweeping abandoned uploads failed: {e}"),
         }
     }

@@ -51,6 +51,8 @@ pub struct ServerConfig {
     pub db: String,
     /// The folder holding uploaded photos.
     pub blobs_dir: PathBuf,
+    /// An S3-compatible bucket holding the photos instead of `blobs_dir`.
+    pub blobs_s3: Option<blobs::S3Options>,
     /// Sizes, rates, token lifetime, timeouts.
     pub limits: Limits,
     /// The console's options (a base map).
@@ -62,7 +64,10 @@ pub struct ServerConfig {
 /// Opens the storage and the blob folder of `config` and builds the shared state.
 pub async fn state(config: &ServerConfig) -> Result<AppState, ServerError> {
     let storage = open_storage(&config.db).await?;
-    let blobs = Arc::new(blobs::BlobStore::open(&config.blobs_dir)?);
+    let blobs = Arc::new(match &config.blobs_s3 {
+        Some(s3) => blobs::BlobStore::open_s3(s3)?,
+        None => blobs::BlobStore::open(&config.blobs_dir)?,
+    });
     tokio::spawn(blobs::sweep_hourly(Arc::downgrade(&blobs)));
     Ok(AppState::new(storage, blobs, config.limits.clone()))
 }

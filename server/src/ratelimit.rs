@@ -11,6 +11,10 @@
 //! a run is a push per 500 events, a pull per 1,000 and two or three requests per photo,
 //! so even a phone back after a day offline with 50 photos makes about 150 requests.
 //! The console's map and lists make a few requests per click.
+//!
+//! The count is the process's own: several server processes behind a balancer each
+//! allow a token its rate, so up to N times it in all (docs/deploy.md says why it is
+//! not kept in PostgreSQL and how to size it).
 
 use governor::{
     clock::{Clock, DefaultClock},

@@ -61,6 +61,7 @@ impl TestServer {
             listen: self.addr,
             db: self.dir.path().join("server.db").display().to_string(),
             blobs_dir: self.dir.path().join("blobs"),
+            blobs_s3: None,
             limits: self.limits.clone(),
             console: Default::default(),
             open311: Default::default(),

@@ -298,6 +298,7 @@ async fn server(dir: &Path, grid: &str, tiles: Option<TileSource>) -> (SocketAdd
         listen: "127.0.0.1:0".parse().unwrap(),
         db,
         blobs_dir: dir.join("blobs"),
+        blobs_s3: None,
         limits: Limits::default(),
         console: ConsoleOptions { tiles },
         open311: Default::default(),

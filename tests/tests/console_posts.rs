@@ -85,6 +85,7 @@ async fn server(dir: &Path) -> (SocketAddr, String) {
         listen: "127.0.0.1:0".parse().unwrap(),
         db,
         blobs_dir: dir.join("blobs"),
+        blobs_s3: None,
         limits: Limits::default(),
         console: ConsoleOptions::default(),
         open311: Default::default(),

@@ -54,6 +54,7 @@ fn start_tls(plain: &TestServer, cert: &str, key: &str) -> TlsServer {
         listen: "127.0.0.1:0".parse().unwrap(),
         db: dir.join("server.db").display().to_string(),
         blobs_dir: dir.join("blobs"),
+        blobs_s3: None,
         limits: Default::default(),
         console: Default::default(),
         open311: Default::default(),

@@ -133,6 +133,7 @@ fn simulate(
         listen: addr,
         db: data.path.join("server.db").display().to_string(),
         blobs_dir: data.path.join("server-photos"),
+        blobs_s3: None,
         limits: Limits::default(),
         console: ConsoleOptions::default(),
         open311: Default::default(),

@@ -45,8 +45,9 @@ struct ActionBody {
     photos: Vec<PhotoRef>,
 }
 
-/// Console actions of one server are taken one at a time: each is the next event of
-/// its user's console chain, and two at once would claim the same place.
+/// Console actions of one server process are taken one at a time: each is the next
+/// event of its user's console chain, and two at once would claim the same place
+/// (across processes, [`crate::Storage::push_next`] takes the place where it commits).
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `POST /v1/cases/{id}/actions`.
@@ -123,17 +124,18 @@ pub async fn act(
             message: why,
         },
     })?;
-    let outcome = state.storage.push(&account, vec![event]).await?;
-    match outcome.into_iter().next() {
-        Some(PushOutcome::Accepted { .. }) => {
+    // The chain place is taken again where the push commits: another server process
+    // may have acted for this user since `head` was read.
+    match state.storage.push_next(&account, event).await? {
+        PushOutcome::Accepted { .. } => {
             let view = state.storage.case_view(id).await?.ok_or_else(unknown)?;
             Ok(Json(view))
         }
-        Some(PushOutcome::Rejected { reason }) => Err(ApiError::Conflict {
+        PushOutcome::Rejected { reason } => Err(ApiError::Conflict {
             code: "not_allowed",
             message: reason,
         }),
-        Some(PushOutcome::Duplicate { .. }) | None => Err(ApiError::Internal(
+        PushOutcome::Duplicate { .. } => Err(ApiError::Internal(
             "a console action was not recorded as a new event".into(),
         )),
     }

@@ -166,9 +166,8 @@ pub async fn get(
     Path(sha): Path<String>,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
-    match state.blobs.is_complete(&sha).await? {
-        true => {
-            let bytes = tokio::fs::read(state.blobs.path(&sha)).await?;
+    match state.blobs.read(&sha).await? {
+        Some(bytes) => {
             state
                 .metrics
                 .blob_bytes
@@ -188,7 +187,7 @@ pub async fn get(
             )
                 .into_response())
         }
-        false => Err(ApiError::NotFound(format!("no complete blob {sha}"))),
+        None => Err(ApiError::NotFound(format!("no complete blob {sha}"))),
     }
 }
 

@@ -278,18 +278,15 @@ async fn file(
         server_seq: None,
         signature: None,
     };
-    match storage
-        .push(&account, vec![event])
-        .await?
-        .into_iter()
-        .next()
-    {
-        Some(PushOutcome::Accepted { .. }) => {}
-        Some(PushOutcome::Rejected { reason }) => {
+    // The chain place is taken again where the push commits: another server process
+    // may have filed for this account since `head` was read.
+    match storage.push_next(&account, event).await? {
+        PushOutcome::Accepted { .. } => {}
+        PushOutcome::Rejected { reason } => {
             tracing::warn!("open311: a checked filing was rejected: {reason}");
             return Err(Open311Error::bad_request(reason));
         }
-        Some(PushOutcome::Duplicate { .. }) | None => {
+        PushOutcome::Duplicate { .. } => {
             return Err(Open311Error::internal("the request was not recorded"))
         }
     }

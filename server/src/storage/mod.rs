@@ -97,6 +97,32 @@ pub trait Storage: open311::Open311Store + Send + Sync + 'static {
         events: Vec<Event>,
     ) -> Result<Vec<PushOutcome>, StorageError>;
 
+    /// Pushes `event` as the next event of the server-held chain of its device (a
+    /// console user's, an Open311 account's): its `device_seq` and `prev_hash` are
+    /// replaced by the place after the chain head the server holds. The PostgreSQL
+    /// backend reads that head inside the push's transaction, under the lock that
+    /// serialises pushes, so two server processes acting for one user never claim the
+    /// same place (which would fork the chain and reject the second action). The
+    /// default reads the head first and pushes after: callers serialise their own
+    /// process's actions (one SQLite file is served by one process).
+    async fn push_next(
+        &self,
+        account: &Account,
+        mut event: Event,
+    ) -> Result<PushOutcome, StorageError> {
+        let (seq, prev) = match self.device_head(&event.device_id).await? {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, gridwork_core::model::GENESIS_HASH.to_string()),
+        };
+        event.device_seq = seq;
+        event.prev_hash = prev;
+        self.push(account, vec![event])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StorageError::Corrupt("a push of one event had no outcome".into()))
+    }
+
     /// Accepted events of `account`'s scope with `server_seq > after`, at most `limit`.
     async fn pull(
         &self,

@@ -33,6 +33,7 @@ use gridwork_core::{
 use std::sync::Arc;
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
 
+mod chained;
 mod devices;
 mod evaluation;
 mod first_cases;
@@ -705,6 +706,14 @@ impl Storage for PostgresStorage {
         patrols::project_touched(&tx, &events, &outcomes, grid.as_deref()).await?;
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    async fn push_next(
+        &self,
+        account: &Account,
+        event: Event,
+    ) -> Result<PushOutcome, StorageError> {
+        chained::push_next(self, account, event).await
     }
 
     async fn pull(

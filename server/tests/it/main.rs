@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 mod authz_matrix;
+mod blobs_s3;
 mod cases_api;
 mod cases_conformance;
 mod catalog_conformance;
