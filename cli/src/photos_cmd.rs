@@ -57,9 +57,14 @@ pub fn run(ctx: &Ctx, args: PhotosArgs) -> Result<ExitCode> {
     };
     let fetched = match &args.fetch {
         Some(sha) => Some(
-            sync::fetch_photo(store, &crate::sync_cmd::transport()?, sha, &sync::CancelToken::new())?
-                .display()
-                .to_string(),
+            sync::fetch_photo(
+                store,
+                &crate::sync_cmd::transport()?,
+                sha,
+                &sync::CancelToken::new(),
+            )?
+            .display()
+            .to_string(),
         ),
         None => None,
     };
@@ -89,7 +94,10 @@ pub fn run(ctx: &Ctx, args: PhotosArgs) -> Result<ExitCode> {
         },
     ));
     if let Some(n) = evicted {
-        ctx.tell(format!("{}: {n}", ctx.lang.pick("evicted files", "已清理文件")));
+        ctx.tell(format!(
+            "{}: {n}",
+            ctx.lang.pick("evicted files", "已清理文件")
+        ));
     }
     if let Some(path) = fetched {
         ctx.tell(path);

@@ -190,7 +190,10 @@ fn the_camera_temp_file_goes_once_the_report_holds_the_photo_and_stays_when_it_f
     let mut draft = dev.draft("with a camera photo");
     draft.photos = vec![shot.clone()];
     let id = dev.store.report(&draft).unwrap();
-    assert!(!shot.exists(), "the camera's temporary file was left behind");
+    assert!(
+        !shot.exists(),
+        "the camera's temporary file was left behind"
+    );
     let sha = &dev.store.case(id).unwrap().case.report.photos[0].sha256;
     assert_eq!(dev.store.photo(sha).unwrap().state, PhotoState::Local);
 }
@@ -208,7 +211,10 @@ fn a_maximum_edge_out_of_range_is_refused() {
             .unwrap_err();
         assert!(matches!(err, Error::InvalidInput { .. }), "{edge}: {err:?}");
     }
-    assert_eq!(dev.store.photo_settings().unwrap(), PhotoSettings::default());
+    assert_eq!(
+        dev.store.photo_settings().unwrap(),
+        PhotoSettings::default()
+    );
 }
 
 trait Dimensions {

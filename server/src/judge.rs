@@ -440,7 +440,9 @@ pub fn photo_refs(event: &Event) -> Vec<String> {
     let with_thumbs = |photos: &[gridwork_core::model::PhotoRef]| -> Vec<String> {
         photos
             .iter()
-            .flat_map(|p| std::iter::once(p.sha256.clone()).chain(p.thumb.as_ref().map(|t| t.sha256.clone())))
+            .flat_map(|p| {
+                std::iter::once(p.sha256.clone()).chain(p.thumb.as_ref().map(|t| t.sha256.clone()))
+            })
             .collect()
     };
     match event.stream {

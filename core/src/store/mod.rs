@@ -23,7 +23,8 @@ pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };
 pub(crate) use photo_cache::{
-    find as find_photo, record_file as record_photo_file, referenced as referenced_photos,
+    find as find_photo, kept_bytes as kept_photo_bytes, record_file as record_photo_file,
+    referenced as referenced_photos, settings_in as photo_settings_in,
 };
 pub use photo_cache::{
     is_sha256, PhotoSettings, PhotoState, PhotoView, MAX_PHOTO_EDGE, MIN_PHOTO_EDGE,

@@ -210,6 +210,20 @@ pub(crate) fn evict(
     Ok(evicted)
 }
 
+/// Bytes eviction leaves while full photos it may evict are evicted first: thumbnails
+/// and files waiting for their upload. The thumbnail pass downloads only while these
+/// and the next thumbnail fit in the budget, so a small budget is not filled and
+/// emptied again on every run.
+pub(crate) fn kept_bytes(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn
+        .prepare_cached(
+            "SELECT coalesce(sum(f.size), 0) FROM photo_files f WHERE f.thumb = 1
+                OR EXISTS (SELECT 1 FROM photos p WHERE p.sha256 = f.sha256 AND p.uploaded = 0)",
+        )?
+        .query_row([], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
 impl Store {
     /// The store's photo settings (defaults until set).
     pub fn photo_settings(&self) -> Result<PhotoSettings> {
@@ -261,9 +275,7 @@ impl Store {
             let path = photo_path(dir, sha);
             path.is_file().then_some(path)
         };
-        let full = is_sha256(sha256)
-            .then(|| held(sha256))
-            .flatten();
+        let full = is_sha256(sha256).then(|| held(sha256)).flatten();
         let thumb = reference
             .as_ref()
             .and_then(|r| r.thumb.as_ref())
@@ -276,16 +288,13 @@ impl Store {
             (None, None, false) => PhotoState::Missing,
         };
         let now = self.now_ms();
-        let used: Vec<String> = [full.as_ref().map(|_| sha256.to_string())]
-            .into_iter()
-            .flatten()
-            .chain(
-                thumb
-                    .as_ref()
-                    .and(reference.as_ref())
-                    .and_then(|r| r.thumb.as_ref().map(|t| t.sha256.clone())),
-            )
-            .collect();
+        let mut used = Vec::new();
+        if full.is_some() {
+            used.push(sha256.to_string());
+        }
+        if let (Some(_), Some(t)) = (&thumb, reference.as_ref().and_then(|r| r.thumb.as_ref())) {
+            used.push(t.sha256.clone());
+        }
         if !used.is_empty() {
             self.db.write(|tx| {
                 for sha in &used {

@@ -104,7 +104,13 @@ pub(crate) fn keep(
     written: &mut Vec<String>,
 ) -> Result<()> {
     let r = &photo.reference;
-    let mut files = vec![(r.sha256.as_str(), r.size, r.mime.as_str(), &photo.bytes, false)];
+    let mut files = vec![(
+        r.sha256.as_str(),
+        r.size,
+        r.mime.as_str(),
+        &photo.bytes,
+        false,
+    )];
     if let (Some(t), Some(bytes)) = (&r.thumb, &photo.thumb) {
         files.push((t.sha256.as_str(), t.size, "image/jpeg", bytes, true));
     }

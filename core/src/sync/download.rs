@@ -20,7 +20,9 @@ use crate::{
     error::{Error, Result},
     fs_trace::{sync_dir, sync_file},
     model::PhotoRef,
-    store::{find_photo, photos::photo_path, record_photo_file},
+    store::{
+        find_photo, kept_photo_bytes, photo_settings_in, photos::photo_path, record_photo_file,
+    },
     Store,
 };
 use sha2::{Digest, Sha256};
@@ -77,8 +79,13 @@ pub(crate) fn thumbnails_wanted(store: &Store) -> Result<Vec<Wanted>> {
 /// skipped (tried next run); a failure of the connection ends the pass, not the run.
 pub(crate) fn thumbnails(store: &Store, client: &Client<'_>) -> Result<u64, SyncError> {
     let wanted = thumbnails_wanted(store)?;
+    let budget = store.db().read(photo_settings_in)?.cache_budget_bytes;
     let mut fetched = 0;
     for w in wanted.into_iter().take(THUMBNAILS_PER_RUN) {
+        if store.db().read(kept_photo_bytes)? + w.size > budget {
+            tracing::info!("the photo cache's budget has no room for more thumbnails");
+            break;
+        }
         match download(store, client, &w) {
             Ok(_) => fetched += 1,
             Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
@@ -161,9 +168,9 @@ fn download(store: &Store, client: &Client<'_>, w: &Wanted) -> Result<PathBuf, S
             fs::rename(&part, &target).map_err(io)?;
             sync_dir(dir).map_err(io)?;
             let now = store.now_ms();
-            store.db().write(|tx| {
-                record_photo_file(tx, &w.sha256, bytes.len() as u64, w.thumb, now)
-            })?;
+            store
+                .db()
+                .write(|tx| record_photo_file(tx, &w.sha256, bytes.len() as u64, w.thumb, now))?;
             return Ok(target);
         }
         // Never shown: the bytes are not the photo the case names.
@@ -178,11 +185,14 @@ fn download(store: &Store, client: &Client<'_>, w: &Wanted) -> Result<PathBuf, S
 
 /// Grows `part` to `w.size` bytes, one ranged request at a time.
 fn fill(client: &Client<'_>, part: &std::path::Path, w: &Wanted) -> Result<(), SyncError> {
-    loop {
+    // Enough requests for the whole file and a few short answers; a server that keeps
+    // sending less (or more) than asked is not followed for ever.
+    let most = w.size / DOWNLOAD_CHUNK + 8;
+    for _ in 0..most {
         let held = fs::metadata(part).map(|m| m.len()).unwrap_or(0);
         if held > w.size {
-            fs::remove_file(part).map_err(io)?;
-            continue;
+            // Longer than the photo: the hash check refuses it and starts over.
+            return Ok(());
         }
         if held == w.size {
             return Ok(());
@@ -232,7 +242,15 @@ fn fill(client: &Client<'_>, part: &std::path::Path, w: &Wanted) -> Result<(), S
             .map_err(io)?;
         f.write_all(&resp.body).map_err(io)?;
         sync_file(&f, part).map_err(io)?;
+        if !append {
+            // The whole file in one answer: the hash check decides.
+            return Ok(());
+        }
     }
+    Err(SyncError::Unexpected(format!(
+        "photo {} did not come down in {most} requests",
+        w.sha256
+    )))
 }
 
 /// The `START` of `Content-Range: bytes START-END/TOTAL`.

@@ -177,7 +177,9 @@ fn range(value: Option<&str>, total: u64) -> Result<Option<(u64, u64)>, ()> {
         (Ok(s), Ok(e)) if s <= e => (s, e.min(total.saturating_sub(1))),
         (Ok(s), Err(_)) if end.is_empty() => (s, total.saturating_sub(1)),
         // A suffix range: the last N bytes.
-        (Err(_), Ok(n)) if start.is_empty() && n > 0 => (total.saturating_sub(n), total.saturating_sub(1)),
+        (Err(_), Ok(n)) if start.is_empty() && n > 0 => {
+            (total.saturating_sub(n), total.saturating_sub(1))
+        }
         _ => return Ok(None),
     };
     if start >= total {

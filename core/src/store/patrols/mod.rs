@@ -375,9 +375,9 @@ impl Store {
         });
         match &result {
             Err(_) => photos::discard(&self.photos_dir, &written),
-            Ok(_) if settings.remove_sources => {
-                photos::remove_sources(&photo.map(Path::to_path_buf).into_iter().collect::<Vec<_>>())
-            }
+            Ok(_) if settings.remove_sources => photos::remove_sources(
+                &photo.map(Path::to_path_buf).into_iter().collect::<Vec<_>>(),
+            ),
             Ok(_) => {}
         }
         result
