@@ -227,7 +227,7 @@ pub(crate) fn kept_bytes(conn: &Connection) -> Result<u64> {
 impl Store {
     /// The store's photo settings (defaults until set).
     pub fn photo_settings(&self) -> Result<PhotoSettings> {
-        self.db.read(|conn| settings_in(conn))
+        self.db.read(settings_in)
     }
 
     /// Changes the photo settings and evicts what the new budget leaves no room for. A
