@@ -15,6 +15,7 @@ uniffi::setup_scaffolding!("gridwork");
 mod error;
 mod flight;
 mod patrol;
+mod photos;
 mod retention;
 mod store;
 mod sync;
@@ -26,6 +27,7 @@ pub use patrol::{
     IntegritySummary, PatrolDetail, PatrolExportFormat, PatrolStatus, PatrolSummary, TrackGap,
     TrackStats, Verdict,
 };
+pub use photos::{PhotoSettings, PhotoState, PhotoView};
 pub use retention::PurgeReport;
 pub use store::{gridwork_version, GridworkStore, StoreObserver};
 pub use sync::{

@@ -489,6 +489,18 @@ pub struct GridworkSync {
     flights: crate::flight::Flights,
 }
 
+impl GridworkSync {
+    /// The transport runs use (for `photos.rs`).
+    pub(crate) fn transport(&self) -> &dyn core_sync::Transport {
+        self.transport.as_ref()
+    }
+
+    /// The core store (for `photos.rs`).
+    pub(crate) fn core_store(&self) -> &gridwork_core::Store {
+        self.store.core()
+    }
+}
+
 #[uniffi::export]
 impl GridworkSync {
     /// A sync client for `store`. `transport` is the app's HTTP stack; null uses the

@@ -201,6 +201,9 @@ enum FieldCommand {
     /// How long closed cases and finished patrols are kept here once the server holds
     /// them; purge what is older.
     Retention(crate::retention_cmd::RetentionArgs),
+    /// Photo settings (size at capture, cache budget), eviction, and full-size
+    /// downloads.
+    Photos(crate::photos_cmd::PhotosArgs),
     /// Sign this store in to a sync server (a token, or a user and password).
     Login(crate::sync_cmd::LoginArgs),
     /// Push pending events and photos, pull others' events; exits 4 when the run did
@@ -268,6 +271,7 @@ fn run_command(ctx: &Ctx, command: FieldCommand) -> Result<ExitCode> {
         FieldCommand::Login(a) => return crate::sync_cmd::login(ctx, a),
         FieldCommand::Sync(a) => return crate::sync_cmd::sync(ctx, a),
         FieldCommand::Retention(a) => return crate::retention_cmd::run(ctx, a),
+        FieldCommand::Photos(a) => return crate::photos_cmd::run(ctx, a),
         FieldCommand::Init {
             user,
             role,

@@ -17,6 +17,7 @@ mod names;
 mod output;
 mod patrol_cmd;
 mod patrol_words;
+mod photos_cmd;
 mod retention_cmd;
 mod serve;
 mod sync_cmd;

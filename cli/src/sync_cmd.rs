@@ -48,7 +48,7 @@ pub struct SyncArgs {
     json: bool,
 }
 
-fn transport() -> Result<HttpTransport> {
+pub(crate) fn transport() -> Result<HttpTransport> {
     // A city's own certificate authority: GRIDWORK_CA_FILE names a PEM bundle.
     let mut options = HttpOptions::default();
     if let Some(path) = std::env::var_os("GRIDWORK_CA_FILE") {

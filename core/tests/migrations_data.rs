@@ -1,4 +1,4 @@
-//! Schema upgrades with data: a store of every earlier schema version (1 to 4, each
+//! Schema upgrades with data: a store of every earlier schema version (1 to 5, each
 //! frozen as released in `fixtures/schema_vN.sql`), holding what a device of that version
 //! held (own events synced and waiting, another device's events, cases, photos and, from
 //! version 2, a patrol with its fixes and a check-in), opens under this build, ends with
@@ -20,11 +20,12 @@ use rusqlite::Connection;
 use std::{path::Path, sync::Arc};
 
 /// The frozen schemas, by version. Never edit these files.
-const FROZEN: [&str; 4] = [
+const FROZEN: [&str; 5] = [
     include_str!("fixtures/schema_v1.sql"),
     include_str!("fixtures/schema_v2.sql"),
     include_str!("fixtures/schema_v3.sql"),
     include_str!("fixtures/schema_v4.sql"),
+    include_str!("fixtures/schema_v5.sql"),
 ];
 
 /// A device's store as a device of `version` would hold it: zhao's cases (one closed on
@@ -129,13 +130,15 @@ fn freeze(src: &Path, version: u32, db: &Path) {
         )
         .unwrap();
     }
-    // No store of these versions had a signing key (schema version 5 brought
+    // No store of versions 1 to 4 had a signing key (schema version 5 brought
     // signatures): it gets one with its next write, as an upgraded phone does.
-    conn.execute(
-        "DELETE FROM main.meta WHERE key IN ('signing_key', 'signing_since')",
-        [],
-    )
-    .unwrap();
+    if version < 5 {
+        conn.execute(
+            "DELETE FROM main.meta WHERE key IN ('signing_key', 'signing_since')",
+            [],
+        )
+        .unwrap();
+    }
 }
 
 /// Everything a shell reads of a store, as JSON, for comparing two stores. Event

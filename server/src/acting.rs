@@ -108,6 +108,7 @@ pub fn permitted_actions(
         sha256: "0".repeat(64),
         size: 1,
         mime: "image/jpeg".into(),
+        thumb: None,
     };
     let other_department = catalog.and_then(|c| {
         c.departments()

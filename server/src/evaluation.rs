@@ -405,6 +405,7 @@ mod tests {
             sha256: "a".repeat(64),
             size: 1,
             mime: "image/jpeg".into(),
+            thumb: None,
         }]
     }
 

@@ -434,21 +434,35 @@ fn judge_patrol(account: &Account, event: &Event, known: &Known, grid: Option<&G
 }
 
 /// The photos an accepted event references (by SHA-256): a report's and an action's
-/// photos, a check-in's photo. Only these may be uploaded by the event's author.
+/// photos, a check-in's photo, and the thumbnail of each (docs/photos.md). Only these
+/// may be uploaded by the event's author.
 pub fn photo_refs(event: &Event) -> Vec<String> {
+    let with_thumbs = |photos: &[gridwork_core::model::PhotoRef]| -> Vec<String> {
+        photos
+            .iter()
+            .flat_map(|p| {
+                std::iter::once(p.sha256.clone()).chain(p.thumb.as_ref().map(|t| t.sha256.clone()))
+            })
+            .collect()
+    };
     match event.stream {
         Stream::Incident(_) => match IncidentEvent::parse(&event.kind, &event.payload) {
-            Ok(IncidentEvent::Reported(r)) => r.photos.into_iter().map(|p| p.sha256).collect(),
-            Ok(IncidentEvent::Acted(a)) => a.photos().iter().map(|p| p.sha256.clone()).collect(),
+            Ok(IncidentEvent::Reported(r)) => with_thumbs(&r.photos),
+            Ok(IncidentEvent::Acted(a)) => with_thumbs(a.photos()),
             Err(_) => Vec::new(),
         },
-        Stream::Patrol(_) => event
-            .payload
-            .get("photo")
-            .and_then(|p| p.get("sha256"))
-            .and_then(|s| s.as_str())
-            .map(|s| vec![s.to_string()])
-            .unwrap_or_default(),
+        Stream::Patrol(_) => {
+            let photo = event.payload.get("photo");
+            let sha = |v: Option<&serde_json::Value>| {
+                v.and_then(|p| p.get("sha256"))
+                    .and_then(|s| s.as_str())
+                    .map(str::to_string)
+            };
+            sha(photo)
+                .into_iter()
+                .chain(sha(photo.and_then(|p| p.get("thumb"))))
+                .collect()
+        }
     }
 }
 

@@ -173,8 +173,24 @@ ALTER TABLE events ADD COLUMN signature TEXT;
 ALTER TABLE events ADD COLUMN purged INTEGER NOT NULL DEFAULT 0;
 "#;
 
+/// Schema version 6: every file of `photos/` with its size and last use, for the photo
+/// cache's size budget (docs/photos.md): photos and thumbnails taken here (which also
+/// have a `photos` row, for their upload) and those downloaded from the server.
+/// `thumb = 1` marks a thumbnail. Eviction removes the least recently used files but
+/// never one whose `photos` row says it is not uploaded yet.
+pub(crate) const V6: &str = r#"
+CREATE TABLE photo_files (
+    sha256    TEXT PRIMARY KEY,
+    size      INTEGER NOT NULL,
+    thumb     INTEGER NOT NULL DEFAULT 0,
+    last_used INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX photo_files_by_use ON photo_files (thumb, last_used);
+INSERT INTO photo_files (sha256, size) SELECT sha256, size FROM photos;
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// The first version whose projections leave out what the server refused and show
 /// patrols pulled from others. A store upgraded from before it has its projections

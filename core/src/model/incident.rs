@@ -28,6 +28,21 @@ pub struct PhotoRef {
     pub size: u64,
     /// Media type, e.g. `image/jpeg`.
     pub mime: String,
+    /// A small JPEG of it made at capture and uploaded as its own blob (docs/photos.md);
+    /// `None` in events recorded before thumbnails, and for images the store cannot
+    /// decode (WebP): a device then shows the full photo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumb: Option<Thumbnail>,
+}
+
+/// A photo's thumbnail: a JPEG of at most [`crate::store::photos::THUMBNAIL_EDGE`] pixels
+/// on its longer edge, upright (orientation applied), without metadata.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Thumbnail {
+    /// SHA-256 of the thumbnail's bytes, lower-case hex; also its file and blob name.
+    pub sha256: String,
+    /// Size in bytes.
+    pub size: u64,
 }
 
 /// How urgent a report is.
@@ -575,6 +590,7 @@ mod tests {
             sha256: "ab".repeat(32),
             size: 10,
             mime: "image/jpeg".into(),
+            thumb: None,
         };
         let actions = vec![
             Action::Register { note: None },

@@ -10,7 +10,7 @@ mod source;
 pub use actor::{Actor, Role};
 pub use event::{canonical_json, Event, Stream, GENESIS_HASH};
 pub use incident::{
-    Action, ConflictDecision, Exception, IncidentEvent, PhotoRef, Report, Urgency,
+    Action, ConflictDecision, Exception, IncidentEvent, PhotoRef, Report, Thumbnail, Urgency,
     MAX_ADDRESS_CHARS, MAX_DESCRIPTION_CHARS, MAX_NOTE_CHARS, MAX_PHOTOS,
 };
 pub use source::Source;

@@ -64,10 +64,11 @@ impl Store {
             Err(LookupError::Ambiguous { code }) => return Err(Error::AmbiguousCategory(code)),
             Err(_) => return Err(Error::UnknownCategory(draft.category.clone())),
         };
+        let settings = self.photo_settings()?;
         let staged = draft
             .photos
             .iter()
-            .map(|p| photos::stage(p))
+            .map(|p| photos::stage(p, settings.max_edge))
             .collect::<Result<Vec<_>>>()?;
         let cell = reference
             .grid
@@ -94,6 +95,9 @@ impl Store {
             };
             Ok(IncidentEvent::Reported(Report { patrol, ..report }))
         })?;
+        if settings.remove_sources {
+            photos::remove_sources(&draft.photos);
+        }
         Ok(id)
     }
 
@@ -108,10 +112,11 @@ impl Store {
                 ));
             }
         }
+        let settings = self.photo_settings()?;
         let staged = request
             .photos
             .iter()
-            .map(|p| photos::stage(p))
+            .map(|p| photos::stage(p, settings.max_edge))
             .collect::<Result<Vec<_>>>()?;
         let reference = self.reference()?;
         let photo_refs: Vec<PhotoRef> = staged.iter().map(|s| s.reference.clone()).collect();
@@ -140,6 +145,11 @@ impl Store {
                 what: "case",
                 id: case_id.to_string(),
             })
+        })
+        .inspect(|_| {
+            if settings.remove_sources {
+                photos::remove_sources(&request.photos);
+            }
         })
     }
 
@@ -190,18 +200,9 @@ impl Store {
                     })
                 }
             }
+            let now = self.now_ms();
             for photo in staged {
-                if photos::persist(&self.photos_dir, photo)? {
-                    written.push(photo.reference.sha256.clone());
-                }
-                tx.prepare_cached(
-                    "INSERT OR IGNORE INTO photos (sha256, size, mime) VALUES (?1, ?2, ?3)",
-                )?
-                .execute(rusqlite::params![
-                    photo.reference.sha256,
-                    photo.reference.size as i64,
-                    photo.reference.mime
-                ])?;
+                photos::keep(tx, &self.photos_dir, photo, now, &mut written)?;
             }
             let hlc = self.tick(tx)?;
             db::append_local(

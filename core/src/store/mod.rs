@@ -6,7 +6,9 @@
 mod case_types;
 mod cases;
 pub mod patrols;
+mod photo_cache;
 mod photo_meta;
+mod photo_resize;
 pub mod photos;
 mod reference;
 pub mod relay;
@@ -19,6 +21,13 @@ pub(crate) use cases::apply_remote_in;
 pub use cases::build_action;
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
+};
+pub(crate) use photo_cache::{
+    find as find_photo, kept_bytes as kept_photo_bytes, record_file as record_photo_file,
+    referenced as referenced_photos, settings_in as photo_settings_in,
+};
+pub use photo_cache::{
+    is_sha256, PhotoSettings, PhotoState, PhotoView, MAX_PHOTO_EDGE, MIN_PHOTO_EDGE,
 };
 pub use reference::{KnownCategory, ReferenceImport};
 pub use retention::{PurgeReport, MAX_RETENTION_DAYS};

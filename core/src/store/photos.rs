@@ -10,8 +10,10 @@
 use crate::{
     error::{Error, Result},
     fs_trace::{note, sync_dir, sync_file, FsOp},
-    model::PhotoRef,
+    model::{PhotoRef, Thumbnail},
 };
+
+pub use super::photo_resize::{MAX_PIXELS, THUMBNAIL_EDGE};
 use sha2::{Digest, Sha256};
 use std::{
     fs::{self, File},
@@ -22,16 +24,21 @@ use std::{
 /// Largest photo accepted, in bytes.
 pub const MAX_PHOTO_BYTES: u64 = 20 * 1024 * 1024;
 
-/// A photo read from the caller's path, checked and hashed, not yet in the store.
+/// A photo read from the caller's path, checked, processed and hashed, not yet in the
+/// store.
 pub(crate) struct StagedPhoto {
     pub(crate) reference: PhotoRef,
     bytes: Vec<u8>,
+    /// The thumbnail's bytes, named by `reference.thumb`.
+    thumb: Option<Vec<u8>>,
 }
 
 /// Reads and checks a photo file: it must exist, be at most [`MAX_PHOTO_BYTES`] and be
 /// a JPEG, PNG or WebP image; its metadata but orientation and capture time is stripped
-/// (`photo_meta`). A HEIC image is refused: its metadata cannot be stripped here.
-pub(crate) fn stage(path: &Path) -> Result<StagedPhoto> {
+/// (`photo_meta`), it is scaled down to `max_edge` pixels (`0`: as taken) and gets a
+/// thumbnail (`photo_resize`). A HEIC image is refused: its metadata cannot be stripped
+/// here.
+pub(crate) fn stage(path: &Path, max_edge: u32) -> Result<StagedPhoto> {
     let photo_err = |source| Error::Photo {
         path: path.to_path_buf(),
         source,
@@ -66,16 +73,67 @@ pub(crate) fn stage(path: &Path) -> Result<StagedPhoto> {
             ),
         ));
     }
-    // Hashed after stripping: the stored and synced bytes are the stripped ones.
+    // Hashed after stripping and scaling: the stored and synced bytes are those.
     let bytes = super::photo_meta::strip(mime, bytes);
+    let processed = super::photo_resize::process(mime, bytes, max_edge);
+    let thumb = processed.thumb.as_ref().map(|t| Thumbnail {
+        sha256: hex::encode(Sha256::digest(t)),
+        size: t.len() as u64,
+    });
     Ok(StagedPhoto {
         reference: PhotoRef {
-            sha256: hex::encode(Sha256::digest(&bytes)),
-            size: bytes.len() as u64,
-            mime: mime.to_string(),
+            sha256: hex::encode(Sha256::digest(&processed.bytes)),
+            size: processed.bytes.len() as u64,
+            mime: processed.mime.to_string(),
+            thumb,
         },
-        bytes,
+        bytes: processed.bytes,
+        thumb: processed.thumb,
     })
+}
+
+/// Writes a staged photo and its thumbnail into the folder (see [`write_new`]) and records
+/// them in the transaction: a `photos` row each (they go up as two blobs) and a
+/// `photo_files` row each (the cache's accounting). Names of files written are pushed
+/// to `written`, for [`discard`] if the transaction fails.
+pub(crate) fn keep(
+    tx: &rusqlite::Connection,
+    photos_dir: &Path,
+    photo: &StagedPhoto,
+    now_ms: i64,
+    written: &mut Vec<String>,
+) -> Result<()> {
+    let r = &photo.reference;
+    let mut files = vec![(
+        r.sha256.as_str(),
+        r.size,
+        r.mime.as_str(),
+        &photo.bytes,
+        false,
+    )];
+    if let (Some(t), Some(bytes)) = (&r.thumb, &photo.thumb) {
+        files.push((t.sha256.as_str(), t.size, "image/jpeg", bytes, true));
+    }
+    for (sha, size, mime, bytes, thumb) in files {
+        if write_new(photos_dir, sha, bytes)? {
+            written.push(sha.to_string());
+        }
+        tx.prepare_cached("INSERT OR IGNORE INTO photos (sha256, size, mime) VALUES (?1, ?2, ?3)")?
+            .execute(rusqlite::params![sha, size as i64, mime])?;
+        super::photo_cache::record_file(tx, sha, size, thumb, now_ms)?;
+    }
+    Ok(())
+}
+
+/// Deletes the files the caller handed over (the camera's temporary files), after the
+/// change that took copies of them committed, when the store is set to
+/// ([`super::PhotoSettings::remove_sources`]). A file that cannot be removed is left.
+pub(crate) fn remove_sources(paths: &[std::path::PathBuf]) {
+    for path in paths {
+        if let Err(e) = fs::remove_file(path) {
+            tracing::warn!(path = %path.display(), "a photo's source file was not removed: {e}");
+        }
+    }
 }
 
 fn sniff(b: &[u8]) -> Option<&'static str> {
@@ -100,17 +158,17 @@ pub fn photo_path(photos_dir: &Path, sha256: &str) -> PathBuf {
     photos_dir.join(sha256)
 }
 
-/// Writes a staged photo under its hash name unless it is there already. Returns
-/// whether a new file was written (so a failed transaction can take it back).
-pub(crate) fn persist(photos_dir: &Path, photo: &StagedPhoto) -> Result<bool> {
-    let target = photo_path(photos_dir, &photo.reference.sha256);
+/// Writes `bytes` under the name `sha256` unless a file of that name is there already.
+/// Returns whether a new file was written (so a failed transaction can take it back).
+pub(crate) fn write_new(photos_dir: &Path, sha256: &str, bytes: &[u8]) -> Result<bool> {
+    let target = photo_path(photos_dir, sha256);
     if target.exists() {
         return Ok(false);
     }
-    let tmp = photos_dir.join(format!(".{}.tmp", photo.reference.sha256));
+    let tmp = photos_dir.join(format!(".{sha256}.tmp"));
     {
         let mut f = File::create(&tmp)?;
-        f.write_all(&photo.bytes)?;
+        f.write_all(bytes)?;
         note(FsOp::Written(&tmp));
         sync_file(&f, &tmp)?;
     }

@@ -91,6 +91,10 @@ pub struct SyncReport {
     /// picker and map.
     #[serde(default)]
     pub reference_updated: bool,
+    /// Thumbnails (and small photos without one) downloaded after the pull, at most
+    /// [`super::THUMBNAILS_PER_RUN`] a run (docs/photos.md).
+    #[serde(default)]
+    pub downloaded_thumbnails: u64,
 }
 
 impl SyncReport {
@@ -109,6 +113,7 @@ impl SyncReport {
             next_attempt_ms: None,
             acknowledged_wipe: None,
             reference_updated: false,
+            downloaded_thumbnails: 0,
         }
     }
 }
@@ -365,6 +370,9 @@ impl Run<'_> {
         if super::reference::refresh(self.store, self.client, advertised.as_deref())? {
             report.reference_updated = true;
         }
+        report.downloaded_thumbnails += super::download::thumbnails(self.store, self.client)?;
+        // Photos uploaded in this run may go now if the cache is over its budget.
+        self.store.evict_photos()?;
         Ok(())
     }
 

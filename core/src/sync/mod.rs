@@ -4,6 +4,7 @@
 //! docs/sync-engine.md.
 
 mod client;
+mod download;
 mod engine;
 mod error;
 mod first_run;
@@ -20,6 +21,7 @@ pub mod wire;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 
+pub use download::{fetch_photo, DOWNLOAD_CHUNK, FALLBACK_MAX_BYTES, THUMBNAILS_PER_RUN};
 pub use engine::{login, logout, status, FailedPhoto, SignIn, SyncEngine, SyncOptions, SyncReport};
 pub use error::{FailureKind, SyncError};
 pub use progress::{CancelToken, NoProgress, Phase, Progress, SyncProgress};

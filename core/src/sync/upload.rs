@@ -45,6 +45,7 @@ pub(crate) fn pending(conn: &Connection, device_id: &str) -> Result<Vec<PhotoRef
             sha256: r.get(0)?,
             size: r.get::<_, i64>(1)? as u64,
             mime: r.get(2)?,
+            thumb: None,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -227,6 +227,7 @@ pub async fn seed(s: &dyn Storage, cases: usize, seed: u64, blobs: Option<&Path>
                 sha256: sha.clone(),
                 size: bytes.len() as u64,
                 mime: "image/png".into(),
+                thumb: None,
             }
         });
         let stream = Stream::Incident(Uuid::now_v7());

@@ -159,41 +159,118 @@ pub async fn put(
     Ok(with_offset(res, received, complete))
 }
 
-/// `GET /v1/blobs/{sha256}`.
+/// Parses `bytes=START-END` or `bytes=START-` (one range) against a file of `total`
+/// bytes: `Ok(None)` for no (or an unusable multi-range) header, `Err(())` for a range
+/// that starts at or past the end.
+fn range(value: Option<&str>, total: u64) -> Result<Option<(u64, u64)>, ()> {
+    let Some(spec) = value.and_then(|v| v.trim().strip_prefix("bytes=")) else {
+        return Ok(None);
+    };
+    if spec.contains(',') {
+        return Ok(None);
+    }
+    let Some((start, end)) = spec.split_once('-') else {
+        return Ok(None);
+    };
+    let (start, end) = (start.trim(), end.trim());
+    let (start, end) = match (start.parse::<u64>(), end.parse::<u64>()) {
+        (Ok(s), Ok(e)) if s <= e => (s, e.min(total.saturating_sub(1))),
+        (Ok(s), Err(_)) if end.is_empty() => (s, total.saturating_sub(1)),
+        // A suffix range: the last N bytes.
+        (Err(_), Ok(n)) if start.is_empty() && n > 0 => {
+            (total.saturating_sub(n), total.saturating_sub(1))
+        }
+        _ => return Ok(None),
+    };
+    if start >= total {
+        return Err(());
+    }
+    Ok(Some((start, end)))
+}
+
+/// `GET /v1/blobs/{sha256}`: the whole blob, or with `Range: bytes=START-END` the
+/// bytes asked for (`206 Partial Content` with `Content-Range`), so a device resumes a
+/// cut download; `416` for a range past the end.
 pub async fn get(
     State(state): State<AppState>,
     _caller: Caller,
     Path(sha): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     check_name(&sha)?;
-    match state.blobs.read(&sha).await? {
-        Some(bytes) => {
-            state
-                .metrics
-                .blob_bytes
-                .with_label_values(&["out"])
-                .inc_by(bytes.len() as u64);
-            let etag = HeaderValue::from_str(&format!("\"{sha}\""))
-                .map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/octet-stream"),
-                    ),
-                    (header::ETAG, etag),
-                ],
-                bytes,
-            )
-                .into_response())
+    // Read through the blob store (the folder or the bucket), then answer the range.
+    let Some(all) = state.blobs.read(&sha).await? else {
+        return Err(ApiError::NotFound(format!("no complete blob {sha}")));
+    };
+    let total = all.len() as u64;
+    let asked = range(
+        headers.get(header::RANGE).and_then(|v| v.to_str().ok()),
+        total,
+    );
+    let etag = HeaderValue::from_str(&format!("\"{sha}\""))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (status, bytes, content_range) = match asked {
+        Err(()) => {
+            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            res.headers_mut().insert(
+                header::CONTENT_RANGE,
+                HeaderValue::from_str(&format!("bytes */{total}"))
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+            return Ok(res);
         }
-        None => Err(ApiError::NotFound(format!("no complete blob {sha}"))),
+        Ok(None) => (StatusCode::OK, all, None),
+        Ok(Some((start, end))) => {
+            let bytes = usize::try_from(start)
+                .ok()
+                .zip(usize::try_from(end).ok())
+                .and_then(|(s, e)| all.get(s..=e))
+                .ok_or_else(|| ApiError::Internal(format!("range {start}-{end} of {total}")))?
+                .to_vec();
+            let cr = HeaderValue::from_str(&format!("bytes {start}-{end}/{total}"))
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+            (StatusCode::PARTIAL_CONTENT, bytes, Some(cr))
+        }
+    };
+    state
+        .metrics
+        .blob_bytes
+        .with_label_values(&["out"])
+        .inc_by(bytes.len() as u64);
+    let mut res = (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::ETAG, etag),
+            (header::ACCEPT_RANGES, HeaderValue::from_static("bytes")),
+        ],
+        bytes,
+    )
+        .into_response();
+    if let Some(cr) = content_range {
+        res.headers_mut().insert(header::CONTENT_RANGE, cr);
     }
+    Ok(res)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::content_range;
+    use super::{content_range, range};
+
+    #[test]
+    fn ranges_parse_and_one_past_the_end_is_refused() {
+        assert_eq!(range(None, 10), Ok(None));
+        assert_eq!(range(Some("bytes=0-3"), 10), Ok(Some((0, 3))));
+        assert_eq!(range(Some("bytes=4-"), 10), Ok(Some((4, 9))));
+        assert_eq!(range(Some("bytes=4-100"), 10), Ok(Some((4, 9))));
+        assert_eq!(range(Some("bytes=-3"), 10), Ok(Some((7, 9))));
+        assert_eq!(range(Some("bytes=10-"), 10), Err(()));
+        assert_eq!(range(Some("bytes=0-1,4-5"), 10), Ok(None));
+        assert_eq!(range(Some("items=0-1"), 10), Ok(None));
+    }
 
     #[test]
     fn content_ranges_parse_and_nonsense_is_refused() {

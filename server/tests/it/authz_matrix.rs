@@ -579,6 +579,7 @@ fn report_at(d: &mut Device, at: (f64, f64), photos: &[(&str, u64)]) -> Event {
             sha256: sha.to_string(),
             size: *size,
             mime: "image/jpeg".into(),
+            thumb: None,
         })
         .collect();
     d.report_with(None, |r| {

@@ -36,6 +36,7 @@ async fn fixture() -> Fixture {
             sha256: "b".repeat(64),
             size: 7,
             mime: "image/jpeg".into(),
+            thumb: None,
         }];
     });
     let dispatched = phone.report(Some("32050800101"));

@@ -85,6 +85,7 @@ impl Device {
                     sha256: sha.to_string(),
                     size: *size,
                     mime: "image/jpeg".into(),
+                    thumb: None,
                 })
                 .collect()
         })

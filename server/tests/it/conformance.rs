@@ -857,6 +857,7 @@ pub async fn the_case_view_is_the_cores_fold_and_a_rebuild_equals_it(s: Arc<dyn 
                 sha256: "c".repeat(64),
                 size: 9,
                 mime: "image/jpeg".into(),
+                thumb: None,
             }],
         },
     );

@@ -24,6 +24,7 @@ fn photo(c: char) -> Vec<PhotoRef> {
         sha256: c.to_string().repeat(64),
         size: 10,
         mime: "image/jpeg".into(),
+        thumb: None,
     }]
 }
 

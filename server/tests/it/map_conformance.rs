@@ -71,6 +71,7 @@ pub async fn the_map_counts_cells_and_clusters_cases_in_sql(s: Arc<dyn Storage>)
                 sha256: photo.clone(),
                 size: 10,
                 mime: "image/jpeg".into(),
+                thumb: None,
             }];
         }),
         phone.report_with(Some("32050800102"), at(31.3004, 120.6002)),

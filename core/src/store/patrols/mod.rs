@@ -340,7 +340,10 @@ impl Store {
             note: note.filter(|n| !n.trim().is_empty()),
         };
         check_in.validate()?;
-        let staged = photo.map(photos::stage).transpose()?;
+        let settings = self.photo_settings()?;
+        let staged = photo
+            .map(|p| photos::stage(p, settings.max_edge))
+            .transpose()?;
         let mut written = Vec::new();
         let result = self.db.write(|tx| {
             let identity = self.require_identity(tx)?;
@@ -349,13 +352,7 @@ impl Store {
                 return Err(Error::PatrolState(format!("patrol {id} is finished")));
             }
             if let Some(p) = &staged {
-                if photos::persist(&self.photos_dir, p)? {
-                    written.push(p.reference.sha256.clone());
-                }
-                tx.execute(
-                    "INSERT OR IGNORE INTO photos (sha256, size, mime) VALUES (?1, ?2, ?3)",
-                    params![p.reference.sha256, p.reference.size as i64, p.reference.mime],
-                )?;
+                photos::keep(tx, &self.photos_dir, p, self.now_ms(), &mut written)?;
             }
             let photo = staged.as_ref().map(|p| p.reference.clone());
             let event = self.append_patrol_event(tx, &identity, id, "patrol.checkin", serde_json::json!({
@@ -376,8 +373,12 @@ impl Store {
             )?;
             Ok(event)
         });
-        if result.is_err() {
-            photos::discard(&self.photos_dir, &written);
+        match &result {
+            Err(_) => photos::discard(&self.photos_dir, &written),
+            Ok(_) if settings.remove_sources => photos::remove_sources(
+                &photo.map(Path::to_path_buf).into_iter().collect::<Vec<_>>(),
+            ),
+            Ok(_) => {}
         }
         result
     }
