@@ -289,6 +289,7 @@ pub fn report(r: &Record) -> IncidentEvent {
                 sha256: sha.clone(),
                 size: *size,
                 mime: "image/jpeg".into(),
+                thumb: None,
             })
             .collect(),
         cell: Some(r.cell.clone()),
