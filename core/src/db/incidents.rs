@@ -155,7 +155,7 @@ pub(crate) fn refold_case(conn: &Connection, stream: &Stream) -> Result<Option<C
 pub(crate) fn fold_new_case(
     conn: &Connection,
     stream: &Stream,
-    events: &mut Vec<Event>,
+    events: &mut [Event],
 ) -> Result<Option<Case>> {
     let stored: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM events WHERE stream = ?1")?
