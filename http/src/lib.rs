@@ -114,6 +114,10 @@ impl HttpTransport {
             // Photo chunks are already compressed images, and their Content-Range
             // counts the bytes of the file, not of a compressed body.
             && request.header("Content-Range").is_none()
+            // A packed sync body is zstd already (docs/sync-protocol.md).
+            && !request
+                .header("Content-Type")
+                .is_some_and(|t| t.starts_with(gridwork_core::sync::packed::PACKED_MEDIA_TYPE))
     }
 }
 

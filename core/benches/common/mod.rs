@@ -1,6 +1,8 @@
 //! Stores and data shared by the benchmarks.
 #![allow(dead_code)]
 
+pub mod realistic;
+
 use gridwork_core::{
     clock::Hlc,
     model::{Actor, Event, IncidentEvent, Report, Role, Stream, Urgency, GENESIS_HASH},

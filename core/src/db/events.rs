@@ -117,13 +117,15 @@ pub(crate) enum Stored {
 
 /// Stores an event recorded elsewhere. An event already here (same id) is not stored
 /// again: delivery is idempotent.
-pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<Stored> {
+/// `own_device` is this store's device id (read once per batch by the caller).
+pub(crate) fn insert_remote(
+    conn: &Connection,
+    event: &Event,
+    own_device: Option<&str>,
+) -> Result<Stored> {
     let known: Option<(Option<i64>, Option<String>)> = conn
-        .query_row(
-            "SELECT server_seq, rejected FROM events WHERE id = ?1",
-            [event.id.to_string()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT server_seq, rejected FROM events WHERE id = ?1")?
+        .query_row([event.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match known {
         Some((local_seq, rejected)) => {
@@ -143,15 +145,12 @@ pub(crate) fn insert_remote(conn: &Connection, event: &Event) -> Result<Stored> 
             // second device writing under the same id. Say so instead of failing on the
             // unique index forever.
             let holder: Option<String> = conn
-                .query_row(
-                    "SELECT id FROM events WHERE device_id = ?1 AND device_seq = ?2",
-                    params![event.device_id, event.device_seq as i64],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT id FROM events WHERE device_id = ?1 AND device_seq = ?2")?
+                .query_row(params![event.device_id, event.device_seq as i64], |r| {
+                    r.get(0)
+                })
                 .optional()?;
-            let own = holder.is_none()
-                && crate::store::meta_get(conn, "device_id")?.as_deref()
-                    == Some(event.device_id.as_str());
+            let own = holder.is_none() && own_device == Some(event.device_id.as_str());
             if holder.is_some() || own {
                 return Err(Error::DeviceConflict {
                     device_id: event.device_id.clone(),

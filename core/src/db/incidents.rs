@@ -149,6 +149,34 @@ pub(crate) fn refold_case(conn: &Connection, stream: &Stream) -> Result<Option<C
     Ok(case)
 }
 
+/// [`refold_case`] for a stream whose every stored event is among `events` (all new
+/// here, none refused: just stored from a pull page): folds them as they are instead of
+/// reading them back. Falls back to [`refold_case`] when the store holds more.
+pub(crate) fn fold_new_case(
+    conn: &Connection,
+    stream: &Stream,
+    events: &mut [Event],
+) -> Result<Option<Case>> {
+    let stored: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM events WHERE stream = ?1")?
+        .query_row([stream.to_string()], |r| r.get(0))?;
+    if stored != events.len() as i64 {
+        return refold_case(conn, stream);
+    }
+    // The fold order of stream_events: (hlc, device_id, id).
+    events.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
+    let case = workflow::fold(events);
+    if let Some(case) = &case {
+        let none = Rejections {
+            count: 0,
+            latest: None,
+            report: false,
+        };
+        save_case(conn, case, &none)?;
+    }
+    Ok(case)
+}
+
 /// Folds again every case that has an event the server refused (after an upgrade from
 /// a version whose fold still applied them).
 pub(crate) fn refold_rejected(conn: &Connection) -> Result<()> {

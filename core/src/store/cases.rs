@@ -346,22 +346,46 @@ pub(crate) fn apply_remote_in(
     events: &[Event],
 ) -> Result<(usize, Vec<Uuid>)> {
     let mut touched = std::collections::BTreeSet::new();
+    // Incident streams all of whose events in this batch were new here, with those
+    // events: folded from memory when the store holds nothing else of theirs.
+    let mut fresh: std::collections::HashMap<Stream, Option<Vec<Event>>> =
+        std::collections::HashMap::new();
     let mut new = 0;
+    let own_device = super::meta_get(tx, "device_id")?;
+    // The clock takes the latest new event into account once: observing is a maximum,
+    // so once for the batch is the same as once for each.
+    let mut latest = None;
     for event in events {
-        let stored = db::insert_remote(tx, event)?;
+        let stored = db::insert_remote(tx, event, own_device.as_deref())?;
         if stored == db::Stored::New {
             new += 1;
-            store.observe(tx, event.hlc)?;
+            latest = latest.max(Some(event.hlc));
         }
         if stored != db::Stored::Known {
             touched.insert(event.stream);
         }
+        if matches!(event.stream, Stream::Incident(_)) {
+            let slot = fresh
+                .entry(event.stream)
+                .or_insert_with(|| Some(Vec::new()));
+            match (stored, slot.as_mut()) {
+                (db::Stored::New, Some(list)) => list.push(event.clone()),
+                _ => *slot = None,
+            }
+        }
+    }
+    if let Some(hlc) = latest {
+        store.observe(tx, hlc)?;
     }
     let mut changed = Vec::with_capacity(touched.len());
     for stream in touched {
         match stream {
             Stream::Incident(_) => {
-                if let Some(case) = db::refold_case(tx, &stream)? {
+                let case = match fresh.get_mut(&stream).and_then(Option::as_mut) {
+                    Some(events) => db::fold_new_case(tx, &stream, events)?,
+                    None => db::refold_case(tx, &stream)?,
+                };
+                if let Some(case) = case {
                     changed.push(case.id);
                 }
             }

@@ -7,7 +7,7 @@ use super::{
     error::SyncError,
     progress::CancelToken,
     transport::{HttpRequest, HttpResponse, Method, Transport},
-    wire::{ErrorBody, PROTOCOL_HEADER, PROTOCOL_VERSION},
+    wire::{ErrorBody, PullResponse, PROTOCOL_HEADER, PROTOCOL_VERSION},
 };
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -24,6 +24,9 @@ pub(crate) struct Client<'a> {
     incarnation: std::sync::Mutex<Option<String>>,
     /// The [`super::wire::DEVICE_KEY_HEADER`] value sent with every request, once set.
     device_key: std::sync::Mutex<Option<String>>,
+    /// Whether the server reads this build's packed form ([`super::packed`]): known
+    /// from an earlier run, then from each answer's [`super::packed::WIRE_HEADER`].
+    server_packs: std::sync::atomic::AtomicBool,
 }
 
 impl<'a> Client<'a> {
@@ -43,7 +46,19 @@ impl<'a> Client<'a> {
             device_state: std::sync::Mutex::new(None),
             incarnation: std::sync::Mutex::new(None),
             device_key: std::sync::Mutex::new(None),
+            server_packs: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether the server reads the packed form, as far as this client knows.
+    pub(crate) fn server_packs(&self) -> bool {
+        self.server_packs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets what an earlier run learned about the server's packed form.
+    pub(crate) fn set_server_packs(&self, packs: bool) {
+        self.server_packs
+            .store(packs, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Sets the device state every later request reports.
@@ -80,6 +95,10 @@ impl<'a> Client<'a> {
         let mut all = vec![
             (PROTOCOL_HEADER.to_string(), PROTOCOL_VERSION.to_string()),
             ("Accept".to_string(), "application/json".to_string()),
+            (
+                super::packed::WIRE_HEADER.to_string(),
+                super::packed::wire_token().to_string(),
+            ),
         ];
         if let Some(token) = &self.token {
             all.push(("Authorization".to_string(), format!("Bearer {token}")));
@@ -120,6 +139,16 @@ impl<'a> Client<'a> {
             .filter(|i| !i.is_empty())
         {
             *self.incarnation.lock().unwrap_or_else(|p| p.into_inner()) = Some(i);
+        }
+        // Push and pull answers say what the server reads (other routes need not); a
+        // proxy's 5xx or 429 says nothing either way.
+        if path.starts_with("/v1/events")
+            && response.header(PROTOCOL_HEADER).is_some()
+            && response.status < 500
+        {
+            self.set_server_packs(super::packed::offers_packed(
+                response.header(super::packed::WIRE_HEADER),
+            ));
         }
         self.classify(response, allow)
     }
@@ -201,7 +230,24 @@ impl<'a> Client<'a> {
     }
 }
 
-fn decode<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, SyncError> {
+/// A pull page, in whichever form the server sent it.
+pub(crate) fn decode_page(resp: &HttpResponse) -> Result<PullResponse, SyncError> {
+    match super::packed::is_packed(resp.header("Content-Type")) {
+        Some(true) => super::packed::unpack_pull(&resp.body, MAX_UNPACKED_PAGE)
+            .map_err(|e| SyncError::Unexpected(format!("a pull page: {e}"))),
+        Some(false) => Err(SyncError::Unexpected(
+            "a pull page packed with a dictionary this app does not have".into(),
+        )),
+        None => serde_json::from_slice(&resp.body)
+            .map_err(|e| SyncError::Unexpected(format!("a pull page that does not parse: {e}"))),
+    }
+}
+
+/// The most JSON a packed pull page may unpack to: 1,000 events of at most a few KB
+/// each, with room to spare (a page that claims more is refused, not allocated).
+const MAX_UNPACKED_PAGE: usize = 64 << 20;
+
+pub(crate) fn decode<T: DeserializeOwned>(resp: &HttpResponse) -> Result<T, SyncError> {
     serde_json::from_slice(&resp.body)
         .map_err(|e| SyncError::Unexpected(format!("a body that does not parse: {e}")))
 }

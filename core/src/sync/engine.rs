@@ -171,13 +171,14 @@ impl SyncEngine {
         cancel: &CancelToken,
     ) -> Result<SyncReport> {
         let _one_at_a_time = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let (identity, creds, stored) = store.db().read(|conn| {
+        let (identity, creds, stored, packs) = store.db().read(|conn| {
             let identity = store.require_identity(conn)?;
-            Ok((
-                identity,
-                state::credentials(conn)?,
-                state::stored_state(conn)?,
-            ))
+            let creds = state::credentials(conn)?;
+            let packs = match &creds {
+                Some(c) => state::server_packs(conn, &c.server)?,
+                None => false,
+            };
+            Ok((identity, creds, state::stored_state(conn)?, packs))
         })?;
         let Some(creds) = creds else {
             return Ok(SyncReport::new(EngineState::NotSignedIn));
@@ -190,6 +191,7 @@ impl SyncEngine {
         }
         let now = store.now_ms();
         let client = Client::new(transport, &creds.server, Some(creds.token), cancel, now);
+        client.set_server_packs(packs);
         let mut report = SyncReport::new(EngineState::Synced);
         let outcome = Run {
             store,
@@ -200,6 +202,11 @@ impl SyncEngine {
         }
         .exchange(&mut report);
         let now = store.now_ms();
+        if client.server_packs() != packs {
+            store
+                .db()
+                .write(|tx| state::set_server_packs(tx, &creds.server, client.server_packs()))?;
+        }
         match outcome {
             Ok(()) => {
                 store
@@ -423,10 +430,8 @@ impl Run<'_> {
             let ids: HashSet<_> = batch.iter().map(|e| e.id).collect();
             let sent = batch.len();
             let request = PushRequest { events: batch };
-            bytes += serde_json::to_vec(&request)
-                .map(|b| b.len() as u64)
-                .unwrap_or(0);
-            let response: PushResponse = self.client.post_json("/v1/events", &request)?;
+            let (response, sent_bytes) = self.push_batch(&request)?;
+            bytes += sent_bytes;
             let answered: HashSet<_> = response.results.iter().map(|r| r.id).collect();
             if answered != ids || response.results.len() != sent {
                 return Err(SyncError::Unexpected(format!(
@@ -455,6 +460,48 @@ impl Run<'_> {
                 bytes,
             });
         }
+    }
+
+    /// Pushes one batch, packed when the server reads the packed form (and as JSON
+    /// again if it answers that it no longer does); returns the answer and the bytes of
+    /// the body sent.
+    fn push_batch(&self, request: &PushRequest) -> Result<(PushResponse, u64), SyncError> {
+        if self.client.server_packs() {
+            let body = super::packed::pack_push(request)
+                .map_err(|e| SyncError::Unexpected(format!("cannot pack the push: {e}")))?;
+            let sent = body.len() as u64;
+            let headers = vec![(
+                "Content-Type".to_string(),
+                super::packed::content_type().to_string(),
+            )];
+            let resp = self.client.send(
+                super::transport::Method::Post,
+                "/v1/events",
+                headers,
+                body,
+                &[400, 415],
+            )?;
+            // 415 from a server that no longer reads it; 400 from one that reads any
+            // body as JSON. The JSON push that follows is the answer either way (a
+            // resent event is a duplicate, never a second copy).
+            if resp.status != 400 && resp.status != 415 {
+                return Ok((super::client::decode(&resp)?, sent));
+            }
+            tracing::info!("the server refused a packed push: sending JSON");
+            self.client.set_server_packs(false);
+        }
+        let body = serde_json::to_vec(request)
+            .map_err(|e| SyncError::Unexpected(format!("cannot encode the request: {e}")))?;
+        let sent = body.len() as u64;
+        let headers = vec![("Content-Type".to_string(), "application/json".to_string())];
+        let resp = self.client.send(
+            super::transport::Method::Post,
+            "/v1/events",
+            headers,
+            body,
+            &[],
+        )?;
+        Ok((super::client::decode(&resp)?, sent))
     }
 
     fn upload(&self, report: &mut SyncReport) -> Result<(), SyncError> {
@@ -532,9 +579,7 @@ impl Run<'_> {
             )?;
             bytes += resp.body.len() as u64;
             advertised = super::reference::version_in(resp.header(super::REFERENCE_HEADER));
-            let page: PullResponse = serde_json::from_slice(&resp.body).map_err(|e| {
-                SyncError::Unexpected(format!("a pull page that does not parse: {e}"))
-            })?;
+            let page: PullResponse = super::client::decode_page(&resp)?;
             check_page(&page, cursor)?;
             let next = page.next_after;
             let (new, changed) = db.write(|tx| {

@@ -31,6 +31,10 @@ struct Inner {
     results: HashMap<Uuid, PushOutcome>,
     blobs: HashMap<String, (Vec<u8>, u64)>,
     requests: Vec<(Method, String)>,
+    /// Speaks only JSON, as a server from before the packed form.
+    json_only: bool,
+    /// Body bytes of push requests and pull answers, as sent.
+    event_bytes: (u64, u64),
 }
 
 /// An in-memory sync server.
@@ -55,6 +59,18 @@ impl MemoryServer {
             token.to_string(),
             (user.to_string(), role, token.to_string()),
         );
+    }
+
+    /// Makes the server speak only JSON, as one from before the packed form: it neither
+    /// advertises nor reads packed bodies (a packed push is a 400, as such a server
+    /// answers a body it cannot parse).
+    pub fn set_json_only(&self, json_only: bool) {
+        self.lock().json_only = json_only;
+    }
+
+    /// The body bytes of every push request and every pull answer so far.
+    pub fn event_bytes(&self) -> (u64, u64) {
+        self.lock().event_bytes
     }
 
     /// Every accepted event, in `server_seq` order.
@@ -121,7 +137,14 @@ impl MemoryServer {
                 },
             ),
             (Method::Post, "/v1/events") => {
-                let Ok(push) = serde_json::from_slice::<PushRequest>(&req.body) else {
+                inner.event_bytes.0 += req.body.len() as u64;
+                let packed = !inner.json_only
+                    && super::packed::is_packed(req.header("Content-Type")).is_some();
+                let push = match packed {
+                    true => super::packed::unpack_push(&req.body, 64 << 20).ok(),
+                    false => serde_json::from_slice::<PushRequest>(&req.body).ok(),
+                };
+                let Some(push) = push else {
                     return error(400, "bad_request", "bad push body");
                 };
                 let mut results = Vec::new();
@@ -158,7 +181,11 @@ impl MemoryServer {
                         outcome,
                     });
                 }
-                json(200, &PushResponse { results })
+                let mut resp = json(200, &PushResponse { results });
+                if !inner.json_only {
+                    advertise(&mut resp);
+                }
+                resp
             }
             (Method::Get, "/v1/events") => {
                 let arg = |k: &str| {
@@ -179,14 +206,27 @@ impl MemoryServer {
                     .collect();
                 let next_after = events.last().and_then(|e| e.server_seq).unwrap_or(after);
                 let more = (next_after as usize) < inner.events.len();
-                json(
-                    200,
-                    &PullResponse {
-                        events,
-                        next_after,
-                        more,
-                    },
-                )
+                let page = PullResponse {
+                    events,
+                    next_after,
+                    more,
+                };
+                let mut resp = json(200, &page);
+                if !inner.json_only {
+                    advertise(&mut resp);
+                    if super::packed::offers_packed(req.header(super::packed::WIRE_HEADER)) {
+                        if let Ok(body) = super::packed::pack_pull(&page) {
+                            resp.body = body;
+                            resp.headers.retain(|(k, _)| k != "Content-Type");
+                            resp.headers.push((
+                                "Content-Type".into(),
+                                super::packed::content_type().into(),
+                            ));
+                        }
+                    }
+                }
+                inner.event_bytes.1 += resp.body.len() as u64;
+                resp
             }
             (Method::Head, r) if r.starts_with("/v1/blobs/") => {
                 match inner.blobs.get(&r["/v1/blobs/".len()..]) {
@@ -268,6 +308,14 @@ fn json<T: Serialize>(status: u16, body: &T) -> HttpResponse {
         .push(("Content-Type".into(), "application/json".into()));
     resp.body = serde_json::to_vec(body).unwrap_or_default();
     resp
+}
+
+/// Says the server reads the packed form.
+fn advertise(resp: &mut HttpResponse) {
+    resp.headers.push((
+        super::packed::WIRE_HEADER.into(),
+        super::packed::wire_token().into(),
+    ));
 }
 
 fn error(status: u16, code: &str, message: &str) -> HttpResponse {

@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod first_run;
 mod outbox;
+pub mod packed;
 mod progress;
 mod reference;
 mod restore;

@@ -18,6 +18,9 @@ const LAST_SUCCESS: &str = "sync.last_success_ms";
 const LAST_ERROR: &str = "sync.last_error";
 const NEXT_ATTEMPT: &str = "sync.next_attempt_ms";
 const FAILURES: &str = "sync.failures";
+/// `<server URL> <wire token>`: the server read this build's packed form when last
+/// asked (docs/sync-protocol.md, "Packed wire form").
+const SERVER_WIRE: &str = "sync.server_wire";
 
 /// Where a device stands with its server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -183,6 +186,20 @@ pub(crate) fn credentials(conn: &Connection) -> Result<Option<Credentials>> {
         (Some(server), Some(token)) if !token.is_empty() => Some(Credentials { server, token }),
         _ => None,
     })
+}
+
+/// Whether `server` read this build's packed form when last asked.
+pub(crate) fn server_packs(conn: &Connection, server: &str) -> Result<bool> {
+    Ok(meta_get(conn, SERVER_WIRE)? == Some(format!("{server} {}", super::packed::wire_token())))
+}
+
+/// Records whether `server` reads this build's packed form.
+pub(crate) fn set_server_packs(conn: &Connection, server: &str, packs: bool) -> Result<()> {
+    let value = match packs {
+        true => format!("{server} {}", super::packed::wire_token()),
+        false => String::new(),
+    };
+    meta_set(conn, SERVER_WIRE, &value)
 }
 
 pub(crate) fn cursor(conn: &Connection) -> Result<i64> {

@@ -73,6 +73,10 @@ pub enum ApiError {
     /// acknowledges (`POST /v1/me/wiped`) and wipes its local copy.
     #[error("{0}")]
     WipeRequired(String),
+    /// 415 `unsupported_wire`: a body in a packed form this server does not read
+    /// (docs/sync-protocol.md, "Packed wire form"); the client sends JSON instead.
+    #[error("{0}")]
+    UnsupportedWire(String),
     /// 500 `internal`: logged; the client sees no details.
     #[error("{0}")]
     Internal(String),
@@ -96,6 +100,9 @@ impl ApiError {
             }
             ApiError::RequestTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             ApiError::WipeRequired(_) => (StatusCode::GONE, "wipe_required"),
+            ApiError::UnsupportedWire(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_wire")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -10,9 +10,7 @@ use axum::{
 };
 use gridwork_core::{
     model::{validate_name, Event},
-    sync::wire::{
-        PullResponse, PushOutcome, PushResponse, PushResult, MAX_PULL_LIMIT, MAX_PUSH_EVENTS,
-    },
+    sync::wire::{PushOutcome, PushResponse, PushResult, MAX_PULL_LIMIT, MAX_PUSH_EVENTS},
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -49,7 +47,7 @@ pub async fn push(
     signed: Signed,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(Incarnation, Json<PushResponse>), ApiError> {
+) -> Result<(Incarnation, Incarnation, Json<PushResponse>), ApiError> {
     super::devices::contact(&state, &signed, &headers, Via::Push).await;
     let incarnation = super::incarnation::check(&state, &headers).await?;
     let Signed {
@@ -65,7 +63,7 @@ pub async fn push(
         )),
         other => other,
     })?;
-    let raw: RawPush = serde_json::from_slice(&bytes)
+    let raw: RawPush = serde_json::from_value(super::packed::push_value(&headers, &bytes, max)?)
         .map_err(|e| ApiError::BadRequest(format!("push body: {e}")))?;
     if raw.events.len() > MAX_PUSH_EVENTS {
         return Err(ApiError::TooLarge(format!(
@@ -167,7 +165,11 @@ pub async fn push(
         })
         .collect::<Vec<PushResult>>();
     summarise_push(&state, &results, started);
-    Ok((incarnation, Json(PushResponse { results })))
+    Ok((
+        incarnation,
+        super::packed::advertise(),
+        Json(PushResponse { results }),
+    ))
 }
 
 /// Counts a push's outcomes and logs its summary and each rejection's kind.
@@ -214,8 +216,9 @@ pub async fn pull(
 ) -> Result<
     (
         Incarnation,
+        Incarnation,
         axum::response::AppendHeaders<Option<(axum::http::HeaderName, axum::http::HeaderValue)>>,
-        Json<PullResponse>,
+        axum::response::Response,
     ),
     ApiError,
 > {
@@ -253,7 +256,8 @@ pub async fn pull(
     let reference = super::catalog::reference_header(state.storage.as_ref()).await?;
     Ok((
         incarnation,
+        super::packed::advertise(),
         axum::response::AppendHeaders(reference),
-        Json(page),
+        super::packed::pull_body(&headers, page)?,
     ))
 }

@@ -15,6 +15,7 @@ mod events;
 mod incarnation;
 mod map;
 mod observe;
+mod packed;
 pub mod patrols;
 mod session;
 mod signing;
@@ -41,7 +42,8 @@ use axum::{
 use gridwork_core::sync::wire::{ErrorBody, ErrorDetail, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use std::{sync::Arc, time::Duration};
 use tower_http::{
-    compression::CompressionLayer, decompression::RequestDecompressionLayer,
+    compression::{CompressionLayer, Predicate},
+    decompression::RequestDecompressionLayer,
     timeout::RequestBodyTimeoutLayer,
 };
 
@@ -241,7 +243,14 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/health", get(observe::health))
         .route("/ready", get(observe::ready))
         .route("/metrics", get(observe::metrics))
-        .layer(CompressionLayer::new())
+        // Packed pull pages are zstd already (docs/sync-protocol.md, "Packed wire form").
+        .layer(CompressionLayer::new().compress_when(
+            tower_http::compression::predicate::DefaultPredicate::new().and(
+                tower_http::compression::predicate::NotForContentType::const_new(
+                    gridwork_core::sync::packed::PACKED_MEDIA_TYPE,
+                ),
+            ),
+        ))
         .layer(RequestDecompressionLayer::new())
         .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
         .layer(middleware::from_fn_with_state(

@@ -28,6 +28,7 @@ mod open311;
 mod open311_forward;
 mod openapi;
 mod ops_http;
+mod packed_wire;
 mod patrols_api;
 mod patrols_conformance;
 mod pg_migrations;

@@ -4,6 +4,7 @@
 
 mod conflict;
 mod faults;
+mod packed;
 mod runs;
 
 use super::{
