@@ -6,6 +6,7 @@
 mod case_types;
 mod cases;
 pub mod patrols;
+mod phone;
 mod photo_meta;
 pub mod photos;
 mod reference;
@@ -20,6 +21,8 @@ pub use cases::build_action;
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };
+pub use phone::{ActionInputs, AvailableAction, Need};
+pub(crate) use phone::record_scope;
 pub use reference::{KnownCategory, ReferenceImport};
 pub use retention::{PurgeReport, MAX_RETENTION_DAYS};
 
