@@ -14,10 +14,13 @@ uniffi::setup_scaffolding!("gridwork");
 
 mod error;
 mod flight;
+mod observe;
 mod patrol;
+mod phone;
 mod retention;
 mod store;
 mod sync;
+mod timeline;
 mod types;
 
 pub use error::{map_core_error, GridworkError};
@@ -26,7 +29,13 @@ pub use patrol::{
     IntegritySummary, PatrolDetail, PatrolExportFormat, PatrolStatus, PatrolSummary, TrackGap,
     TrackStats, Verdict,
 };
+pub use observe::{PatrolChange, PatrolObserver, SyncStatusObserver};
+pub use phone::{
+    bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02,
+    ActionInputs, AvailableAction, GeoPoint, GridCell, InputNeed,
+};
 pub use retention::PurgeReport;
+pub use timeline::{CaseEvent, ExceptionKind};
 pub use store::{gridwork_version, GridworkStore, StoreObserver};
 pub use sync::{
     map_sync_error, EngineState, GridworkSync, HttpHeader, HttpRequest, HttpResponse,
