@@ -225,21 +225,81 @@ impl GridworkError {
         let field = field.map(str::to_string);
         use GridworkError as G;
         match kind {
-            Kind::InvalidInput => G::InvalidInput { code, field, detail },
-            Kind::NotPermitted => G::NotPermitted { code, field, detail },
-            Kind::Workflow => G::Workflow { code, field, detail },
-            Kind::NotFound => G::NotFound { code, field, detail },
-            Kind::NotInitialized => G::NotInitialized { code, field, detail },
-            Kind::UnknownCategory => G::UnknownCategory { code, field, detail },
-            Kind::Photo => G::Photo { code, field, detail },
-            Kind::StoreUnavailable => G::StoreUnavailable { code, field, detail },
-            Kind::EncryptionUnavailable => G::EncryptionUnavailable { code, field, detail },
-            Kind::Interrupted => G::Interrupted { code, field, detail },
-            Kind::Network => G::Network { code, field, detail },
-            Kind::SignInRequired => G::SignInRequired { code, field, detail },
-            Kind::IncompatibleServer => G::IncompatibleServer { code, field, detail },
-            Kind::DeviceConflict => G::DeviceConflict { code, field, detail },
-            Kind::Internal => G::Internal { code, field, detail },
+            Kind::InvalidInput => G::InvalidInput {
+                code,
+                field,
+                detail,
+            },
+            Kind::NotPermitted => G::NotPermitted {
+                code,
+                field,
+                detail,
+            },
+            Kind::Workflow => G::Workflow {
+                code,
+                field,
+                detail,
+            },
+            Kind::NotFound => G::NotFound {
+                code,
+                field,
+                detail,
+            },
+            Kind::NotInitialized => G::NotInitialized {
+                code,
+                field,
+                detail,
+            },
+            Kind::UnknownCategory => G::UnknownCategory {
+                code,
+                field,
+                detail,
+            },
+            Kind::Photo => G::Photo {
+                code,
+                field,
+                detail,
+            },
+            Kind::StoreUnavailable => G::StoreUnavailable {
+                code,
+                field,
+                detail,
+            },
+            Kind::EncryptionUnavailable => G::EncryptionUnavailable {
+                code,
+                field,
+                detail,
+            },
+            Kind::Interrupted => G::Interrupted {
+                code,
+                field,
+                detail,
+            },
+            Kind::Network => G::Network {
+                code,
+                field,
+                detail,
+            },
+            Kind::SignInRequired => G::SignInRequired {
+                code,
+                field,
+                detail,
+            },
+            Kind::IncompatibleServer => G::IncompatibleServer {
+                code,
+                field,
+                detail,
+            },
+            Kind::DeviceConflict => G::DeviceConflict {
+                code,
+                field,
+                detail,
+            },
+            Kind::Internal => G::Internal {
+                code,
+                field,
+                detail,
+            },
         }
     }
 
@@ -257,21 +317,81 @@ impl GridworkError {
     fn parts(&self) -> (&str, Option<&str>, &str) {
         use GridworkError as G;
         match self {
-            G::InvalidInput { code, field, detail }
-            | G::NotPermitted { code, field, detail }
-            | G::Workflow { code, field, detail }
-            | G::NotFound { code, field, detail }
-            | G::NotInitialized { code, field, detail }
-            | G::UnknownCategory { code, field, detail }
-            | G::Photo { code, field, detail }
-            | G::StoreUnavailable { code, field, detail }
-            | G::EncryptionUnavailable { code, field, detail }
-            | G::Interrupted { code, field, detail }
-            | G::Network { code, field, detail }
-            | G::SignInRequired { code, field, detail }
-            | G::IncompatibleServer { code, field, detail }
-            | G::DeviceConflict { code, field, detail }
-            | G::Internal { code, field, detail } => (code, field.as_deref(), detail),
+            G::InvalidInput {
+                code,
+                field,
+                detail,
+            }
+            | G::NotPermitted {
+                code,
+                field,
+                detail,
+            }
+            | G::Workflow {
+                code,
+                field,
+                detail,
+            }
+            | G::NotFound {
+                code,
+                field,
+                detail,
+            }
+            | G::NotInitialized {
+                code,
+                field,
+                detail,
+            }
+            | G::UnknownCategory {
+                code,
+                field,
+                detail,
+            }
+            | G::Photo {
+                code,
+                field,
+                detail,
+            }
+            | G::StoreUnavailable {
+                code,
+                field,
+                detail,
+            }
+            | G::EncryptionUnavailable {
+                code,
+                field,
+                detail,
+            }
+            | G::Interrupted {
+                code,
+                field,
+                detail,
+            }
+            | G::Network {
+                code,
+                field,
+                detail,
+            }
+            | G::SignInRequired {
+                code,
+                field,
+                detail,
+            }
+            | G::IncompatibleServer {
+                code,
+                field,
+                detail,
+            }
+            | G::DeviceConflict {
+                code,
+                field,
+                detail,
+            }
+            | G::Internal {
+                code,
+                field,
+                detail,
+            } => (code, field.as_deref(), detail),
         }
     }
 
@@ -380,7 +500,9 @@ mod tests {
     fn bad_input_keeps_the_core_message() {
         let e = CoreError::Model(ModelError::UnknownRole("boss".into()));
         let mapped = map_core_error(e);
-        assert!(matches!(&mapped, GridworkError::InvalidInput { detail, .. } if detail.contains("boss")));
+        assert!(
+            matches!(&mapped, GridworkError::InvalidInput { detail, .. } if detail.contains("boss"))
+        );
         assert!(matches!(
             map_core_error(CoreError::NotInitialized),
             GridworkError::NotInitialized { .. }

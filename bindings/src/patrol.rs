@@ -521,7 +521,10 @@ impl GridworkStore {
 fn parse_patrol_id(id: &str) -> Result<uuid::Uuid, GridworkError> {
     parse_case_id(id).map_err(|_| {
         let shown: String = id.chars().take(60).collect();
-        GridworkError::invalid("id", format!("invalid patrol id {shown:?}: expected a UUID"))
+        GridworkError::invalid(
+            "id",
+            format!("invalid patrol id {shown:?}: expected a UUID"),
+        )
     })
 }
 

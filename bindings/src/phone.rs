@@ -23,7 +23,10 @@ pub struct GeoPoint {
 
 impl From<geo::LatLon> for GeoPoint {
     fn from(p: geo::LatLon) -> Self {
-        GeoPoint { lat: p.lat, lon: p.lon }
+        GeoPoint {
+            lat: p.lat,
+            lon: p.lon,
+        }
     }
 }
 

@@ -445,7 +445,10 @@ impl TryFrom<ReportDraft> for store::ReportDraft {
             .patrol_id
             .map(|p| {
                 uuid::Uuid::parse_str(p.trim()).map_err(|_| {
-                    GridworkError::invalid("patrol_id", format!("invalid patrol id {p:?}: expected a UUID"))
+                    GridworkError::invalid(
+                        "patrol_id",
+                        format!("invalid patrol id {p:?}: expected a UUID"),
+                    )
                 })
             })
             .transpose()?;
@@ -499,7 +502,10 @@ impl TryFrom<ActionRequest> for store::ActionRequest {
             .conflict
             .map(|c| {
                 uuid::Uuid::parse_str(c.trim()).map_err(|_| {
-                    GridworkError::invalid("conflict", format!("invalid event id {c:?}: expected a UUID"))
+                    GridworkError::invalid(
+                        "conflict",
+                        format!("invalid event id {c:?}: expected a UUID"),
+                    )
                 })
             })
             .transpose()?;

@@ -256,7 +256,9 @@ fn no_network_is_reported_and_scheduled_not_raised() {
     let worker = store(dir.path(), "li", Role::Worker, "phone-w");
     let sync = GridworkSync::new(worker.clone(), Some(Arc::new(Offline))).unwrap();
     let refused = sync.login_with_token("https://grid.example.cn".into(), "t".into());
-    assert!(matches!(refused, Err(GridworkError::Network { detail: m, .. }) if m.contains("no network")));
+    assert!(
+        matches!(refused, Err(GridworkError::Network { detail: m, .. }) if m.contains("no network"))
+    );
     assert!(matches!(
         sync.login_with_token("ftp://x".into(), "t".into()),
         Err(GridworkError::InvalidInput { .. })

@@ -117,7 +117,10 @@ mod tests {
         let e = Error::Workflow(WorkflowError::MissingReason { action: "cancel" });
         assert_eq!((e.code(), e.field()), ("missing_reason", Some("note")));
         let e = Error::invalid("description", "must not be empty");
-        assert_eq!((e.code(), e.field()), ("invalid_input", Some("description")));
+        assert_eq!(
+            (e.code(), e.field()),
+            ("invalid_input", Some("description"))
+        );
         let e = Error::Grid(GridError::InvalidCoordinate {
             lat: f64::NAN,
             lon: 120.0,

@@ -76,7 +76,10 @@ fn the_actions_listed_are_the_ones_the_store_accepts_for_the_role_and_state() {
     }
     let listed = kinds(&centre.store.available_actions(id).unwrap());
     assert!(!listed.contains(&Resume), "not suspended: {listed:?}");
-    assert!(!listed.contains(&Handle), "a supervisor does not handle: {listed:?}");
+    assert!(
+        !listed.contains(&Handle),
+        "a supervisor does not handle: {listed:?}"
+    );
 }
 
 #[test]
@@ -105,7 +108,9 @@ fn my_cases_pages_the_users_own_reports_only() {
     for n in 0..5 {
         mine.push(li.store.report(&li.draft(&format!("li {n}"))).unwrap());
         li.clock.advance(1000);
-        zhao.store.report(&zhao.draft(&format!("zhao {n}"))).unwrap();
+        zhao.store
+            .report(&zhao.draft(&format!("zhao {n}")))
+            .unwrap();
     }
     judge.sync(&zhao.store);
     judge.sync(&li.store);

@@ -21,8 +21,8 @@ pub use cases::build_action;
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };
-pub use phone::{ActionInputs, AvailableAction, Need};
 pub(crate) use phone::record_scope;
+pub use phone::{ActionInputs, AvailableAction, Need};
 pub use reference::{KnownCategory, ReferenceImport};
 pub use retention::{PurgeReport, MAX_RETENTION_DAYS};
 
