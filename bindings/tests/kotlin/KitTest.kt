@@ -301,7 +301,7 @@ const val CELL_KIT = "32050800200401"
 class Revoking(private val inner: UrlConnectionTransport) : HttpTransport {
     @Volatile var refuse = false
     override fun send(request: HttpRequest): HttpResponse =
-        if (refuse) HttpResponse(401u, listOf(HttpHeader("Content-Type", "application/json")),
+        if (refuse) HttpResponse(401u, listOf(HttpHeader("Content-Type", "application/json"), HttpHeader("Gridwork-Protocol", "1")),
             """{"error":{"code":"unauthorized","message":"token revoked"}}""".toByteArray())
         else inner.send(request)
     override fun abort() = inner.abort()
@@ -332,6 +332,7 @@ fun signInFirst(dir: File, server: String) = runBlocking {
             seen.first() == SyncUiState.NotSignedIn && seen.any { it is SyncUiState.Syncing } &&
                 seen.last() is SyncUiState.SignInRequired)
         collecting.cancel()
+        collecting.join() // the observer is removed before the repository closes
     }
 }
 

@@ -427,7 +427,8 @@ class Refusing(UrllibTransport):
     def send(self, request):
         if self.refuse:
             body = b'{"error":{"code":"unauthorized","message":"token revoked"}}'
-            return UrllibTransport.response(401, [("Content-Type", "application/json")], body)
+            return UrllibTransport.response(401, [("Content-Type", "application/json"),
+                                                  ("Gridwork-Protocol", "1")], body)
         return super().send(request)
 
 

@@ -261,7 +261,8 @@ final class Revoking: HttpTransport, @unchecked Sendable {
     func send(request: HttpRequest) throws -> HttpResponse {
         lock.lock(); let r = refuse; lock.unlock()
         if r {
-            return HttpResponse(status: 401, headers: [HttpHeader(name: "Content-Type", value: "application/json")],
+            return HttpResponse(status: 401, headers: [HttpHeader(name: "Content-Type", value: "application/json"),
+                                          HttpHeader(name: "Gridwork-Protocol", value: "1")],
                                 body: Data(#"{"error":{"code":"unauthorized","message":"token revoked"}}"#.utf8))
         }
         return try inner.send(request: request)
