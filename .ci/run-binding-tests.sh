@@ -82,8 +82,9 @@ if [ -n "$kt_tests" ]; then
     # shellcheck disable=SC1091
     . "$CACHE/kotlin.env"
     cp_compile="$KOTLIN_STDLIB_JAR:$JNA_JAR"
-    # Only async exports make the generated Kotlin import kotlinx.coroutines.
-    if grep -rq '^import kotlinx\.coroutines' "$bindings/kotlin"; then
+    # Async exports make the generated Kotlin import kotlinx.coroutines; the kit's Flows and
+    # suspend wrappers (PhoneApi.kt) and its tests do too.
+    if grep -rq '^import kotlinx\.coroutines' "$bindings/kotlin" "$kt_tests" ${kt_srcs[@]+"${kt_srcs[@]}"}; then
         cp_compile="$cp_compile:$KOTLINX_COROUTINES_JAR"
     fi
     mapfile -t kt_sources < <(find "$bindings/kotlin" "$kt_tests" ${kt_srcs[@]+"${kt_srcs[@]}"} \

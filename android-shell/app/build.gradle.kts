@@ -26,7 +26,6 @@ android {
         }
     }
     // The fictional sample city (grid + catalogue), imported on first run.
-    sourceSets["main"].assets.srcDir(File(rootProject.projectDir.parentFile, "data"))
     buildFeatures { compose = true }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17

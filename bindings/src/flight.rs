@@ -117,7 +117,7 @@ impl Drop for Pilot<'_> {
     fn drop(&mut self) {
         if !self.landed {
             // The run panicked: nobody may wait forever, and the next run starts anew.
-            self.finish(Err(GridworkError::Internal(
+            self.finish(Err(GridworkError::internal(
                 "the sync run stopped unexpectedly".into(),
             )));
         }

@@ -14,18 +14,26 @@ uniffi::setup_scaffolding!("gridwork");
 
 mod error;
 mod flight;
+mod observe;
 mod patrol;
+mod phone;
 mod photos;
 mod retention;
 mod store;
 mod sync;
+mod timeline;
 mod types;
 
 pub use error::{map_core_error, GridworkError};
+pub use observe::{PatrolChange, PatrolObserver, SyncStatusObserver};
 pub use patrol::{
     CellCoverage, CellTime, CheckInRecord, FixBatchReport, FixProvider, FlagCounts, GpsFix,
     IntegritySummary, PatrolDetail, PatrolExportFormat, PatrolStatus, PatrolSummary, TrackGap,
     TrackStats, Verdict,
+};
+pub use phone::{
+    bd09_to_gcj02, bd09_to_wgs84, gcj02_to_bd09, gcj02_to_wgs84, wgs84_to_bd09, wgs84_to_gcj02,
+    ActionInputs, AvailableAction, GeoPoint, GridCell, InputNeed,
 };
 pub use photos::{PhotoSettings, PhotoState, PhotoView};
 pub use retention::PurgeReport;
@@ -35,6 +43,7 @@ pub use sync::{
     HttpTransport, SignedIn, SyncFailure, SyncFailureKind, SyncPhase, SyncProgress,
     SyncProgressListener, SyncReport, SyncStatus, TransportFailure,
 };
+pub use timeline::{CaseEvent, ExceptionKind};
 pub use types::{
     ActionKind, ActionRequest, Actor, CaseDetail, CaseFilter, CasePage, CaseSummary, Category,
     CategoryKind, ChainReport, Conflict, Department, DeviceChain, Identity, PageCursor, Photo,

@@ -6,6 +6,7 @@
 //! (every 10 s or so), records check-ins (the photo as a file path), and finishes it;
 //! `patrol(id)` gives the figures a supervisor reads (docs/patrols.md).
 
+use crate::observe::PatrolChange;
 use crate::{
     error::GridworkError,
     store::GridworkStore,
@@ -418,7 +419,9 @@ impl GridworkStore {
     /// worker has at most one open patrol (`Workflow` error otherwise); an unknown cell
     /// is `InvalidInput`.
     pub fn start_patrol(&self, cells: Vec<String>) -> Result<String, GridworkError> {
-        Ok(self.core().start_patrol(&cells)?.to_string())
+        let id = self.core().start_patrol(&cells)?.to_string();
+        self.notify_patrol(&id, PatrolChange::Started);
+        Ok(id)
     }
 
     /// The signed-in worker's open (active or paused) patrol, if any: after a restart,
@@ -429,17 +432,23 @@ impl GridworkStore {
 
     /// Pauses an active patrol (fixes are refused until resumed).
     pub fn pause_patrol(&self, id: String) -> Result<(), GridworkError> {
-        Ok(self.core().pause_patrol(parse_patrol_id(&id)?)?)
+        self.core().pause_patrol(parse_patrol_id(&id)?)?;
+        self.notify_patrol(&id, PatrolChange::Paused);
+        Ok(())
     }
 
     /// Resumes a paused patrol.
     pub fn resume_patrol(&self, id: String) -> Result<(), GridworkError> {
-        Ok(self.core().resume_patrol(parse_patrol_id(&id)?)?)
+        self.core().resume_patrol(parse_patrol_id(&id)?)?;
+        self.notify_patrol(&id, PatrolChange::Resumed);
+        Ok(())
     }
 
     /// Finishes an open patrol; its last track is queued for sync.
     pub fn finish_patrol(&self, id: String) -> Result<(), GridworkError> {
-        Ok(self.core().finish_patrol(parse_patrol_id(&id)?)?)
+        self.core().finish_patrol(parse_patrol_id(&id)?)?;
+        self.notify_patrol(&id, PatrolChange::Finished);
+        Ok(())
     }
 
     /// Records a batch of fixes (in the order the platform delivered them) on an active
@@ -450,9 +459,11 @@ impl GridworkStore {
         id: String,
         fixes: Vec<GpsFix>,
     ) -> Result<FixBatchReport, GridworkError> {
-        let id = parse_patrol_id(&id)?;
+        let uuid = parse_patrol_id(&id)?;
         let fixes = fixes.into_iter().map(Into::into).collect();
-        Ok(self.core().add_fixes(id, fixes)?.into())
+        let report = self.core().add_fixes(uuid, fixes)?.into();
+        self.notify_patrol(&id, PatrolChange::FixesAdded);
+        Ok(report)
     }
 
     /// Records a check-in on an open patrol at a WGS-84 point, with an optional note and
@@ -465,17 +476,21 @@ impl GridworkStore {
         note: Option<String>,
         photo_path: Option<String>,
     ) -> Result<String, GridworkError> {
-        let id = parse_patrol_id(&id)?;
+        let uuid = parse_patrol_id(&id)?;
         let photo = photo_path.map(PathBuf::from);
-        Ok(self
+        let checkin = self
             .core()
-            .check_in(id, lat, lon, note, photo.as_deref())?
-            .to_string())
+            .check_in(uuid, lat, lon, note, photo.as_deref())?
+            .to_string();
+        self.notify_patrol(&id, PatrolChange::CheckedIn);
+        Ok(checkin)
     }
 
     /// Imports a GPX track (the text) as a finished patrol of the given cells.
     pub fn import_gpx(&self, gpx: String, cells: Vec<String>) -> Result<String, GridworkError> {
-        Ok(self.core().import_gpx(&gpx, &cells)?.to_string())
+        let id = self.core().import_gpx(&gpx, &cells)?.to_string();
+        self.notify_patrol(&id, PatrolChange::Imported);
+        Ok(id)
     }
 
     /// A patrol with its figures (distance, times, coverage, integrity, check-ins).
@@ -506,7 +521,10 @@ impl GridworkStore {
 fn parse_patrol_id(id: &str) -> Result<uuid::Uuid, GridworkError> {
     parse_case_id(id).map_err(|_| {
         let shown: String = id.chars().take(60).collect();
-        GridworkError::InvalidInput(format!("invalid patrol id {shown:?}: expected a UUID"))
+        GridworkError::invalid(
+            "id",
+            format!("invalid patrol id {shown:?}: expected a UUID"),
+        )
     })
 }
 

@@ -41,6 +41,8 @@ pub struct GridworkStore {
     inner: Arc<Store>,
     observers: Mutex<Vec<(u64, Arc<dyn StoreObserver>)>>,
     next_token: AtomicU64,
+    /// Patrol observers (`observe.rs`).
+    pub(crate) patrol_observers: crate::observe::Registry<dyn crate::observe::PatrolObserver>,
 }
 
 #[uniffi::export]
@@ -64,6 +66,7 @@ impl GridworkStore {
             inner: Arc::new(inner),
             observers: Mutex::new(Vec::new()),
             next_token: AtomicU64::new(1),
+            patrol_observers: Default::default(),
         }))
     }
 
@@ -158,7 +161,7 @@ impl GridworkStore {
     /// state raises `Workflow`; either way nothing is written.
     pub fn act(&self, id: String, request: ActionRequest) -> Result<CaseDetail, GridworkError> {
         let case_id = parse_case_id(&id)?;
-        self.inner.act(case_id, &request.into())?;
+        self.inner.act(case_id, &request.try_into()?)?;
         self.notify(vec![case_id.to_string()]);
         Ok(CaseDetail::new(
             self.inner.case(case_id)?,

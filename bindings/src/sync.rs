@@ -451,14 +451,15 @@ impl From<core_sync::SyncReport> for SyncReport {
 #[cfg(feature = "builtin-http")]
 fn builtin_transport() -> Result<Box<dyn core_sync::Transport>, GridworkError> {
     let client = gridwork_http::HttpTransport::new(gridwork_http::HttpOptions::default())
-        .map_err(|e| GridworkError::Internal(e.to_string()))?;
+        .map_err(|e| GridworkError::internal(e.to_string()))?;
     Ok(Box::new(client))
 }
 
 /// A library built without the built-in client needs the app's transport.
 #[cfg(not(feature = "builtin-http"))]
 fn builtin_transport() -> Result<Box<dyn core_sync::Transport>, GridworkError> {
-    Err(GridworkError::InvalidInput(
+    Err(GridworkError::invalid(
+        "transport",
         "no HTTP transport: this library was built without the built-in client (feature \
          builtin-http); pass the app's HttpTransport"
             .into(),
@@ -487,6 +488,8 @@ pub struct GridworkSync {
     foreign: Option<Arc<ForeignTransport>>,
     engine: core_sync::SyncEngine,
     flights: crate::flight::Flights,
+    /// Sync status observers (`observe.rs`).
+    pub(crate) status_observers: crate::observe::Registry<dyn crate::observe::SyncStatusObserver>,
 }
 
 impl GridworkSync {
@@ -522,6 +525,7 @@ impl GridworkSync {
             foreign,
             engine: core_sync::SyncEngine::new(core_sync::SyncOptions::default()),
             flights: crate::flight::Flights::default(),
+            status_observers: Default::default(),
         }))
     }
 
@@ -549,7 +553,9 @@ impl GridworkSync {
 
     /// Forgets the token; pending events stay pending until the next sign-in.
     pub fn logout(&self) -> Result<(), GridworkError> {
-        Ok(core_sync::logout(self.store.core())?)
+        core_sync::logout(self.store.core())?;
+        self.notify_status(false);
+        Ok(())
     }
 
     /// The stored sync status (no network).
@@ -575,6 +581,7 @@ impl GridworkSync {
             crate::flight::Boarding::Joined(flight) => return flight.wait(),
             crate::flight::Boarding::Pilot(flight) => flight,
         };
+        self.notify_status(true);
         let outcome = self
             .engine
             .run(
@@ -595,7 +602,9 @@ impl GridworkSync {
                 self.store.notify(Vec::new());
             }
         }
-        flight.land(outcome)
+        let landed = flight.land(outcome);
+        self.notify_status(false);
+        landed
     }
 
     /// Stops the active run (from any thread) — whichever caller started it, with any
@@ -620,7 +629,9 @@ impl GridworkSync {
 impl GridworkSync {
     fn login(&self, server: &str, how: &core_sync::SignIn) -> Result<SignedIn, GridworkError> {
         let session = core_sync::login(self.store.core(), self.transport.as_ref(), server, how)
-            .map_err(map_sync_error)?;
+            .map_err(map_sync_error);
+        self.notify_status(false);
+        let session = session?;
         Ok(SignedIn {
             user: session.user,
             role: session.role.into(),
@@ -631,19 +642,20 @@ impl GridworkSync {
 
 /// What each sync error becomes on the foreign side.
 pub fn map_sync_error(e: core_sync::SyncError) -> GridworkError {
+    use crate::error::Kind;
     use core_sync::SyncError as E;
-    let message = e.to_string();
-    match e {
+    let kind = match e {
         E::Transport(_) | E::Server { .. } | E::RateLimited { .. } | E::ServerRestored(_) => {
-            GridworkError::Network(message)
+            Kind::Network
         }
         // A sign-in answered `wipe_required` (a sync run reports `EngineState::Wiped`).
         E::Unauthorized(_) | E::WrongUser { .. } | E::NotSignedIn | E::WipeRequired(_) => {
-            GridworkError::SignInRequired(message)
+            Kind::SignInRequired
         }
-        E::IncompatibleServer(_) | E::Unexpected(_) => GridworkError::IncompatibleServer(message),
-        E::Cancelled => GridworkError::Interrupted(message),
-        E::DeviceConflict(_) => GridworkError::DeviceConflict(message),
-        E::Store(e) => crate::error::map_core_error(e),
-    }
+        E::IncompatibleServer(_) | E::Unexpected(_) => Kind::IncompatibleServer,
+        E::Cancelled => Kind::Interrupted,
+        E::DeviceConflict(_) => Kind::DeviceConflict,
+        E::Store(e) => return crate::error::map_core_error(e),
+    };
+    GridworkError::new(kind, e.code(), None, e.to_string())
 }

@@ -182,6 +182,60 @@ pub enum ActionKind {
     SelfResolve,
     /// Open a closed or cancelled case again; a reason is required.
     Reopen,
+    /// The intake operator checked the report (核实).
+    Check,
+    /// The department signs for a dispatched case (签收) (handler).
+    Sign,
+    /// The department applies for a return to the centre; a reason is required.
+    ApplyReturn,
+    /// The department applies for more time; a reason is required (`extend` optional).
+    ApplyPostpone,
+    /// The department applies for a suspension; a reason is required.
+    ApplySuspend,
+    /// The shift lead approves the pending application.
+    Approve,
+    /// The shift lead refuses the pending application; a reason is required.
+    Refuse,
+    /// The centre reminds the department (催办).
+    Urge,
+    /// The centre formally supervises the department (督办).
+    Supervise,
+    /// An assisting department joins (`department` required) (协办).
+    Assist,
+    /// Settle a flagged conflict (`conflict` names the flagged event).
+    ResolveConflict,
+}
+
+impl From<store::ActionKind> for ActionKind {
+    fn from(k: store::ActionKind) -> Self {
+        use store::ActionKind as K;
+        match k {
+            K::Register => ActionKind::Register,
+            K::Cancel => ActionKind::Cancel,
+            K::Dispatch => ActionKind::Dispatch,
+            K::Handle => ActionKind::Handle,
+            K::VerifyPass => ActionKind::VerifyPass,
+            K::VerifyFail => ActionKind::VerifyFail,
+            K::Close => ActionKind::Close,
+            K::Return => ActionKind::Return,
+            K::Postpone => ActionKind::Postpone,
+            K::Suspend => ActionKind::Suspend,
+            K::Resume => ActionKind::Resume,
+            K::SelfResolve => ActionKind::SelfResolve,
+            K::Reopen => ActionKind::Reopen,
+            K::Check => ActionKind::Check,
+            K::Sign => ActionKind::Sign,
+            K::ApplyReturn => ActionKind::ApplyReturn,
+            K::ApplyPostpone => ActionKind::ApplyPostpone,
+            K::ApplySuspend => ActionKind::ApplySuspend,
+            K::Approve => ActionKind::Approve,
+            K::Refuse => ActionKind::Refuse,
+            K::Urge => ActionKind::Urge,
+            K::Supervise => ActionKind::Supervise,
+            K::Assist => ActionKind::Assist,
+            K::ResolveConflict => ActionKind::ResolveConflict,
+        }
+    }
 }
 
 impl From<ActionKind> for store::ActionKind {
@@ -201,6 +255,17 @@ impl From<ActionKind> for store::ActionKind {
             ActionKind::Resume => K::Resume,
             ActionKind::SelfResolve => K::SelfResolve,
             ActionKind::Reopen => K::Reopen,
+            ActionKind::Check => K::Check,
+            ActionKind::Sign => K::Sign,
+            ActionKind::ApplyReturn => K::ApplyReturn,
+            ActionKind::ApplyPostpone => K::ApplyPostpone,
+            ActionKind::ApplySuspend => K::ApplySuspend,
+            ActionKind::Approve => K::Approve,
+            ActionKind::Refuse => K::Refuse,
+            ActionKind::Urge => K::Urge,
+            ActionKind::Supervise => K::Supervise,
+            ActionKind::Assist => K::Assist,
+            ActionKind::ResolveConflict => K::ResolveConflict,
         }
     }
 }
@@ -380,7 +445,10 @@ impl TryFrom<ReportDraft> for store::ReportDraft {
             .patrol_id
             .map(|p| {
                 uuid::Uuid::parse_str(p.trim()).map_err(|_| {
-                    GridworkError::InvalidInput(format!("invalid patrol id {p:?}: expected a UUID"))
+                    GridworkError::invalid(
+                        "patrol_id",
+                        format!("invalid patrol id {p:?}: expected a UUID"),
+                    )
                 })
             })
             .transpose()?;
@@ -418,20 +486,39 @@ pub struct ActionRequest {
     /// Act in another role than the signed-in one (a shared tablet, the demo).
     #[uniffi(default)]
     pub as_role: Option<Role>,
+    /// For verification: where the user stands (WGS-84); required when the catalogue
+    /// sets a verification radius (`available_actions` says so).
+    #[uniffi(default)]
+    pub position: Option<crate::phone::GeoPoint>,
+    /// For resolve-conflict: the flagged event's id (one of `open_conflicts`).
+    #[uniffi(default)]
+    pub conflict: Option<String>,
 }
 
-impl From<ActionRequest> for store::ActionRequest {
-    fn from(r: ActionRequest) -> Self {
-        store::ActionRequest {
+impl TryFrom<ActionRequest> for store::ActionRequest {
+    type Error = GridworkError;
+    fn try_from(r: ActionRequest) -> Result<Self, GridworkError> {
+        let conflict = r
+            .conflict
+            .map(|c| {
+                uuid::Uuid::parse_str(c.trim()).map_err(|_| {
+                    GridworkError::invalid(
+                        "conflict",
+                        format!("invalid event id {c:?}: expected a UUID"),
+                    )
+                })
+            })
+            .transpose()?;
+        Ok(store::ActionRequest {
             kind: r.kind.into(),
             note: r.note,
             department: r.department,
             photos: r.photos.into_iter().map(PathBuf::from).collect(),
             extend: r.extend.map(Into::into),
             as_role: r.as_role.map(Into::into),
-            position: None,
-            conflict: None,
-        }
+            position: r.position.map(|p| (p.lat, p.lon)),
+            conflict,
+        })
     }
 }
 
@@ -467,6 +554,7 @@ impl From<CaseFilter> for db::ListFilter {
             assignee: f.assignee,
             search: f.search,
             rejected: f.rejected,
+            reporter: None,
         }
     }
 }
@@ -677,17 +765,22 @@ pub struct TimelineEntry {
     pub actor: Actor,
     /// On which device.
     pub device_id: String,
-    /// The event's payload as JSON text (notes, department, photos …).
+    /// The event's payload as JSON text (kept for old callers and `CaseEvent::Other`;
+    /// read `event` instead).
     pub payload_json: String,
+    /// What the step says, typed by kind (notes, department, deadline, photos …).
+    pub event: crate::timeline::CaseEvent,
     /// Whether it was flagged as a conflict instead of applying.
     pub conflict: bool,
     /// Where it stands with the server.
     pub sync: SyncState,
 }
 
-impl From<store::TimelineEntry> for TimelineEntry {
-    fn from(t: store::TimelineEntry) -> Self {
+impl TimelineEntry {
+    /// Copies a core timeline entry, resolving its photos in `photos_dir`.
+    pub(crate) fn new(t: store::TimelineEntry, photos_dir: &Path) -> Self {
         TimelineEntry {
+            event: crate::timeline::CaseEvent::new(&t.kind, &t.payload, photos_dir),
             event_id: t.event_id.to_string(),
             kind: t.kind,
             at_ms: t.at_ms,
@@ -789,7 +882,11 @@ impl CaseDetail {
                 .map(|p| Photo::new(p, photos_dir))
                 .collect(),
             conflicts: c.conflicts.into_iter().map(Into::into).collect(),
-            timeline: d.timeline.into_iter().map(Into::into).collect(),
+            timeline: d
+                .timeline
+                .into_iter()
+                .map(|t| TimelineEntry::new(t, photos_dir))
+                .collect(),
             report_rejected: d.report_rejected,
         }
     }

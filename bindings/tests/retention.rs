@@ -14,7 +14,7 @@ fn retention_is_set_read_and_applied_through_the_ffi() {
     store.set_retention(Some(30)).unwrap();
     assert!(matches!(
         store.set_retention(Some(0)),
-        Err(GridworkError::InvalidInput(_))
+        Err(GridworkError::InvalidInput { .. })
     ));
     assert_eq!(store.retention().unwrap(), Some(30));
     assert_eq!(

@@ -169,7 +169,7 @@ fn a_report_synced_by_a_worker_reaches_the_supervisor_and_its_observer() {
         EngineState::NotSignedIn
     );
     let refused = worker_sync.login_with_token(MEMORY_URL.into(), "t-wang".into());
-    assert!(matches!(refused, Err(GridworkError::SignInRequired(_))));
+    assert!(matches!(refused, Err(GridworkError::SignInRequired { .. })));
     let signed = worker_sync
         .login_with_token(MEMORY_URL.into(), "t-li".into())
         .unwrap();
@@ -256,10 +256,12 @@ fn no_network_is_reported_and_scheduled_not_raised() {
     let worker = store(dir.path(), "li", Role::Worker, "phone-w");
     let sync = GridworkSync::new(worker.clone(), Some(Arc::new(Offline))).unwrap();
     let refused = sync.login_with_token("https://grid.example.cn".into(), "t".into());
-    assert!(matches!(refused, Err(GridworkError::Network(m)) if m.contains("no network")));
+    assert!(
+        matches!(refused, Err(GridworkError::Network { detail: m, .. }) if m.contains("no network"))
+    );
     assert!(matches!(
         sync.login_with_token("ftp://x".into(), "t".into()),
-        Err(GridworkError::InvalidInput(_))
+        Err(GridworkError::InvalidInput { .. })
     ));
     assert_eq!(sync.run(None).unwrap().state, EngineState::NotSignedIn);
 }
@@ -270,13 +272,13 @@ fn a_patrol_is_recorded_in_batches_and_shows_its_figures() {
     let worker = store(dir.path(), "li", Role::Worker, "phone-w");
     assert!(matches!(
         worker.start_patrol(vec!["nowhere".into()]),
-        Err(GridworkError::InvalidInput(_))
+        Err(GridworkError::InvalidInput { .. })
     ));
     let id = worker.start_patrol(vec![CELL.into()]).unwrap();
     assert_eq!(worker.open_patrol().unwrap(), Some(id.clone()));
     assert!(matches!(
         worker.start_patrol(vec![CELL.into()]),
-        Err(GridworkError::Workflow(_))
+        Err(GridworkError::Workflow { .. })
     ));
 
     // 100 s walking north at about 1.1 m/s, one fix a second, in 10-second batches.
@@ -303,7 +305,7 @@ fn a_patrol_is_recorded_in_batches_and_shows_its_figures() {
     bad.lat = f64::NAN;
     assert!(matches!(
         worker.add_fixes(id.clone(), vec![bad]),
-        Err(GridworkError::InvalidInput(_))
+        Err(GridworkError::InvalidInput { .. })
     ));
     let photo = dir.path().join("door.jpg");
     std::fs::write(&photo, [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3]).unwrap();
@@ -322,7 +324,7 @@ fn a_patrol_is_recorded_in_batches_and_shows_its_figures() {
     worker.finish_patrol(id.clone()).unwrap();
     assert!(matches!(
         worker.add_fixes(id.clone(), fixes[..1].to_vec()),
-        Err(GridworkError::Workflow(_))
+        Err(GridworkError::Workflow { .. })
     ));
 
     let p = worker.patrol(id.clone()).unwrap();
@@ -359,7 +361,7 @@ fn without_a_transport_the_built_in_client_is_used_when_the_build_has_one() {
         assert_eq!(sync.run(None).unwrap().state, EngineState::NotSignedIn);
     } else {
         assert!(
-            matches!(&sync, Err(GridworkError::InvalidInput(m)) if m.contains("HttpTransport")),
+            matches!(&sync, Err(GridworkError::InvalidInput { detail: m, .. }) if m.contains("HttpTransport")),
             "{:?}",
             sync.err()
         );

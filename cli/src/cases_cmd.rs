@@ -98,6 +98,7 @@ pub fn filter(
         assignee,
         search,
         rejected,
+        reporter: None,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod clock;
 pub mod db;
 pub mod error;
+mod error_codes;
 #[cfg(feature = "testing")]
 pub mod fs_trace;
 #[cfg(not(feature = "testing"))]

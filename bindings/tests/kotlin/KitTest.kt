@@ -14,6 +14,30 @@ import org.gridwork.kit.SyncTrigger
 import org.gridwork.kit.UrlConnectionTransport
 import org.gridwork.kit.WorkOutcome
 import org.gridwork.kit.WorkState
+import org.gridwork.kit.MapDatum
+import org.gridwork.kit.PatrolEvent
+import org.gridwork.kit.SyncUiState
+import org.gridwork.kit.availableActions
+import org.gridwork.kit.caseChanges
+import org.gridwork.kit.caseDetail
+import org.gridwork.kit.cellAt
+import org.gridwork.kit.cells
+import org.gridwork.kit.info
+import org.gridwork.kit.myCasesPage
+import org.gridwork.kit.myCells
+import org.gridwork.kit.needsSignIn
+import org.gridwork.kit.patrolChanges
+import org.gridwork.kit.signIn
+import org.gridwork.kit.runSync
+import org.gridwork.kit.syncStates
+import org.gridwork.kit.takeAction
+import org.gridwork.kit.verificationTasks
+import kotlinx.coroutines.async
+import kotlinx.coroutines.flow.first
+import kotlinx.coroutines.flow.take
+import kotlinx.coroutines.flow.toList
+import kotlinx.coroutines.runBlocking
+import kotlinx.coroutines.yield
 import java.io.File
 import java.net.ServerSocket
 import java.net.Socket
@@ -39,6 +63,8 @@ fun main() {
         restoredStore(dir)
         val server = System.getenv("GRIDWORK_SERVER_URL")
         if (server != null) singleFlight(data, dir, server) else println("SKIPPED single flight: GRIDWORK_SERVER_URL not set")
+        phoneApi(data, dir)
+        if (server != null) signInFirst(dir, server) else println("SKIPPED sign-in first: GRIDWORK_SERVER_URL not set")
     } catch (e: Throwable) {
         check("kit test threw $e", false)
         e.printStackTrace()
@@ -96,7 +122,7 @@ fun restoredStore(dir: File) {
     StoreRecovery.open(store, KEY_A, keyIsNew = true, transport = null).let { first ->
         check("a first start discards nothing", !first.discardedUnreadableStore)
         first.repository.use { repo ->
-            repo.signIn("li", Role.WORKER)
+            repo.store.init("li", Role.WORKER)
             val data = File(System.getenv("GRIDWORK_DATA_DIR") ?: "data")
             repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
             repo.report("06010", 31.3005, 120.6005, "before the backup", listOf(jpeg(dir, "restored")))
@@ -168,7 +194,6 @@ fun singleFlight(data: File, dir: File, server: String) {
     val transport = Detour(UrlConnectionTransport(readTimeoutMs = 120_000), server)
     BlackHole().use { hole ->
         GridworkRepository.open(File(dir, "kit-w").path, transport = transport).use { repo ->
-            repo.signIn(env["GRIDWORK_WORKER_USER"]!!, Role.WORKER)
             repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
             repo.signInToServer(server, env["GRIDWORK_WORKER_USER"]!!, env["GRIDWORK_WORKER_PASSWORD"]!!)
             repo.report("06010", 31.3005, 120.6005, "single flight (kotlin kit)")
@@ -211,3 +236,109 @@ fun permissionRules() {
     check("precise → GPS when on", lp.provider(lp.grant(mapOf(lp.FINE to true, lp.COARSE to true)), true) == lp.GPS_PROVIDER)
     check("denied → no provider", lp.provider(lp.grant(emptyMap()), true) == null)
 }
+
+/** The phone API through the kit's coroutines, offline: actions, typed timeline, grid, datums, errors, Flows. */
+fun phoneApi(data: File, dir: File) = runBlocking {
+    GridworkRepository.open(File(dir, "phone").path, transport = null).use { repo ->
+        check("a fresh store needs a sign-in first", repo.needsSignIn())
+        repo.store.init("li", Role.WORKER)
+        repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
+        val changes = async { repo.caseChanges().take(2).toList() }
+        settle()
+        val id = repo.report("06010", 31.3005, 120.6005, "phone api (kotlin)", listOf(jpeg(dir, "phone-before")))
+        val actions = repo.availableActions(id)
+        check("a worker may fix a fresh report on the spot, with a photo",
+            actions.map { it.kind } == listOf(ActionKind.SELF_RESOLVE) && actions[0].inputs.photos == InputNeed.REQUIRED)
+        val refused = runCatching { repo.takeAction(id, ActionRequest(kind = ActionKind.SELF_RESOLVE)) }.exceptionOrNull()
+        val info = (refused as? GridworkException)?.info()
+        check("a missing photo has a code and a field ($info)", info != null && info.code == "missing_photo" && info.field == "photos")
+        val done = repo.takeAction(id, ActionRequest(kind = ActionKind.SELF_RESOLVE, note = "swept", photos = listOf(jpeg(dir, "phone-after"))))
+        check("closed on the spot", done.status == Status.CLOSED && repo.availableActions(id).isEmpty())
+        check("both writes reached the Flow", changes.await() == listOf(listOf(id), listOf(id)))
+        val events = repo.caseDetail(id).timeline.map { it.event }
+        val reported = events[0] as? CaseEvent.Reported
+        val resolved = events[1] as? CaseEvent.SelfResolved
+        check("typed timeline entries", reported != null && reported.description == "phone api (kotlin)" &&
+            reported.cell == CELL_KIT && resolved != null && resolved.note == "swept" && resolved.photos.size == 1 &&
+            File(resolved.photos[0].path).isFile)
+
+        val cells = repo.cells()
+        val here = repo.cellAt(31.3005, 120.6005)
+        check("the grid with its rings", cells.size == 60 && here != null && here.code == CELL_KIT &&
+            here.rings[0].first() == here.rings[0].last() && repo.cellAt(0.0, 0.0) == null)
+        check("no scope before a sign-in: no cells are mine", repo.myCells().isEmpty() && repo.verificationTasks().isEmpty())
+        val nan = runCatching { repo.cellAt(Double.NaN, 120.0) }.exceptionOrNull() as? GridworkException
+        check("a NaN latitude names the field", nan?.info()?.field == "lat")
+
+        val p = GeoPoint(31.3005, 120.6005)
+        val gcj = MapDatum.toGcj02(p)
+        val back = MapDatum.fromGcj02(gcj)
+        check("GCJ-02 shifts and comes back", Math.abs(gcj.lon - p.lon) > 0.001 &&
+            Math.abs(back.lat - p.lat) < 1e-6 && Math.abs(back.lon - p.lon) < 1e-6)
+        check("BD-09 comes back", Math.abs(MapDatum.fromBd09(MapDatum.toBd09(p)).lat - p.lat) < 1e-6)
+
+        repeat(3) { repo.report("06010", 31.3005, 120.6005, "mine $it") }
+        val first = repo.myCasesPage(limit = 2u)
+        val second = repo.myCasesPage(first.next, 2u)
+        check("my cases paged in SQL", first.items.size == 2 && second.items.size == 2 && second.next == null &&
+            (first.items + second.items).map { it.id }.toSet().size == 4)
+
+        val patrolEvents = async { repo.patrolChanges().take(3).toList() }
+        settle()
+        val patrol = repo.store.startPatrol(listOf(CELL_KIT))
+        repo.store.pausePatrol(patrol)
+        repo.store.finishPatrol(patrol)
+        check("patrol state as a Flow", patrolEvents.await() == listOf(
+            PatrolEvent(patrol, PatrolChange.STARTED), PatrolEvent(patrol, PatrolChange.PAUSED),
+            PatrolEvent(patrol, PatrolChange.FINISHED)))
+        check("sync state before sign-in", repo.syncStates().first() == SyncUiState.NotSignedIn)
+    }
+}
+
+const val CELL_KIT = "32050800200401"
+
+/** Answers 401 to everything once [refuse] is set, as a server does for a revoked token. */
+class Revoking(private val inner: UrlConnectionTransport) : HttpTransport {
+    @Volatile var refuse = false
+    override fun send(request: HttpRequest): HttpResponse =
+        if (refuse) HttpResponse(401u, listOf(HttpHeader("Content-Type", "application/json"), HttpHeader("Gridwork-Protocol", "1")),
+            """{"error":{"code":"unauthorized","message":"token revoked"}}""".toByteArray())
+        else inner.send(request)
+    override fun abort() = inner.abort()
+}
+
+/** Sign in first on a fresh store (no placeholder user, no bundled city), then the sync states. */
+fun signInFirst(dir: File, server: String) = runBlocking {
+    val env = System.getenv()
+    val transport = Revoking(UrlConnectionTransport())
+    GridworkRepository.open(File(dir, "first-run").path, transport = transport).use { repo ->
+        check("a fresh store: sign in first", repo.needsSignIn())
+        val states = mutableListOf<SyncUiState>()
+        val collecting = async { repo.syncStates().collect { synchronized(states) { states.add(it) } } }
+        settle()
+        repo.signIn(server, env["GRIDWORK_WORKER_USER"]!!, env["GRIDWORK_WORKER_PASSWORD"]!!)
+        check("the account became the store's user", repo.identity()?.user == env["GRIDWORK_WORKER_USER"])
+        val report = repo.runSync()
+        check("the first run brings the city (${report.error})", report.state == EngineState.SYNCED &&
+            repo.categories().isNotEmpty() && repo.store.cells().size == 60)
+        val mine = repo.myCells()
+        check("my cells are the account's scope", mine.isNotEmpty() && mine.size < 60 && mine.all { it.code.startsWith("320508002") })
+        transport.refuse = true
+        val refused = repo.runSync()
+        check("a revoked token: sign in required", refused.state == EngineState.SIGN_IN_REQUIRED)
+        settle() // the collector drains what the observer sent before `runSync` returned
+        val seen = synchronized(states) { states.toList() }
+        check("the Flow showed syncing then the distinct sign-in-required state ($seen)",
+            seen.first() == SyncUiState.NotSignedIn && seen.any { it is SyncUiState.Syncing } &&
+                seen.last() is SyncUiState.SignInRequired)
+        collecting.cancel()
+        collecting.join() // the observer is removed before the repository closes
+    }
+}
+
+/**
+ * Lets runBlocking's one-thread event loop run what is queued: a collector started with
+ * `async` and the callbackFlow producer it launches (which registers the observer) run in
+ * turn before the test goes on.
+ */
+suspend fun settle() = repeat(3) { yield() }

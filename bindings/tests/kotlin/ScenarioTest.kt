@@ -63,7 +63,7 @@ fun main() {
 fun scenario(data: File, dir: File) {
     GridworkRepository.open(File(dir, "store").path).use { repo ->
         check("identity before init is null", repo.identity() == null)
-        repo.signIn("li", Role.WORKER)
+        repo.store.init("li", Role.WORKER)
         val (cells, categories) = repo.importReferenceData(
             File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
         check("imports", cells == 60u && categories > 0u)
@@ -132,7 +132,7 @@ fun scenario(data: File, dir: File) {
         raises<GridworkException.NotFound>("unknown case") { repo.case("0190a4e1-0000-7000-8000-000000000000") }
     }
     val enc = File(dir, "enc").path
-    GridworkRepository.open(enc, "secret").signIn("li", Role.WORKER)
+    GridworkRepository.open(enc, "secret").store.init("li", Role.WORKER)
     check("encrypted store has no plain SQLite header",
         !File(enc, "gridwork.db").readBytes().copyOf(15).contentEquals("SQLite format 3".toByteArray()))
     raises<GridworkException.StoreUnavailable>("encrypted store refused without its key") {
@@ -151,7 +151,7 @@ fun walk(t0: Long, n: Int): List<GpsFix> = (0 until n).map { i ->
 
 fun patrolScenario(data: File, dir: File) {
     GridworkRepository.open(File(dir, "patrol").path, transport = null).use { repo ->
-        repo.signIn("li", Role.WORKER)
+        repo.store.init("li", Role.WORKER)
         repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
         val batches = mutableListOf<Result<FixBatchReport>>()
         // A long timer: the test flushes by hand; the app keeps the 10 s default.
@@ -219,7 +219,7 @@ fun syncScenario(data: File, dir: File, server: String) {
     val boss = GridworkRepository.open(File(dir, "sync-s").path, transport = null) // built-in
     try {
         for ((repo, who) in listOf(worker to "WORKER", boss to "SUPERVISOR")) {
-            repo.signIn(env["GRIDWORK_${who}_USER"]!!, if (who == "WORKER") Role.WORKER else Role.SUPERVISOR)
+            // No placeholder user: each store takes its account's identity at sign-in.
             repo.importReferenceData(File(data, "kcity-grid.geojson").readText(), File(data, "kcity-catalog.json").readText())
         }
         check("not signed in", worker.syncStatus().state == EngineState.NOT_SIGNED_IN)

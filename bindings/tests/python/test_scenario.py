@@ -400,6 +400,199 @@ class SyncAgainstTheReferenceServer(unittest.TestCase):
                              urgency=g.Urgency.NORMAL)
 
 
+class PatrolLog(g.PatrolObserver):
+    def __init__(self):
+        self.calls = []
+
+    def on_patrol_changed(self, patrol_id, change):
+        self.calls.append((patrol_id, change))
+
+
+class StatusLog(g.SyncStatusObserver):
+    def __init__(self):
+        self.calls = []
+
+    def on_sync_status(self, status, running):
+        self.calls.append((status.state, running))
+
+
+class Refusing(UrllibTransport):
+    """The real server, until `refuse` is set: then every request is answered 401, as a
+    server answers a token that expired or was revoked."""
+
+    def __init__(self):
+        super().__init__()
+        self.refuse = False
+
+    def send(self, request):
+        if self.refuse:
+            body = b'{"error":{"code":"unauthorized","message":"token revoked"}}'
+            return UrllibTransport.response(401, [("Content-Type", "application/json"),
+                                                  ("Gridwork-Protocol", "1")], body)
+        return super().send(request)
+
+
+class PhoneApi(unittest.TestCase):
+    """The phone API (docs/mobile.md, "Phone API"): actions from the workflow rules, typed
+    timeline entries, the grid, datums, my cases, observers and errors with codes."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="gridwork-py-phone-")
+        self.store = g.GridworkStore.open(os.path.join(self.dir, "store"))
+        self.store.init("li", g.Role.WORKER)
+        self.store.import_grid(read("kcity-grid.geojson"))
+        self.store.import_catalog(read("kcity-catalog.json"))
+
+    def tearDown(self):
+        del self.store
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def report(self, text="暴露垃圾", **kw):
+        return self.store.report(g.ReportDraft(category="06010", lat=LAT, lon=LON,
+                                               description=text, urgency=g.Urgency.NORMAL, **kw))
+
+    def test_available_actions_come_from_the_workflow_and_can_be_taken(self):
+        case_id = self.report(photos=[jpeg(self.dir, "before")])
+        actions = self.store.available_actions(case_id)
+        # A worker may only fix a fresh report on the spot, with an after photo.
+        self.assertEqual([a.kind for a in actions], [g.ActionKind.SELF_RESOLVE])
+        self.assertEqual(actions[0].inputs.photos, g.InputNeed.REQUIRED)
+        self.assertEqual(actions[0].inputs.department, g.InputNeed.NO)
+        with self.assertRaises(g.GridworkError.Workflow) as missing:
+            self.store.act(case_id, g.ActionRequest(kind=g.ActionKind.SELF_RESOLVE))
+        self.assertEqual((missing.exception.code, missing.exception.field),
+                         ("missing_photo", "photos"))
+        done = self.store.act(case_id, g.ActionRequest(kind=g.ActionKind.SELF_RESOLVE,
+                                                       note="swept",
+                                                       photos=[jpeg(self.dir, "after")]))
+        self.assertEqual(done.status, g.Status.CLOSED)
+        self.assertEqual(self.store.available_actions(case_id), [])
+
+        # Typed timeline entries: no JSON to read.
+        reported, resolved = [t.event for t in done.timeline]
+        self.assertIsInstance(reported, g.CaseEvent.REPORTED)
+        self.assertEqual(reported.description, "暴露垃圾")
+        self.assertEqual(reported.cell, CELL)
+        self.assertTrue(os.path.isfile(reported.photos[0].path))
+        self.assertIsInstance(resolved, g.CaseEvent.SELF_RESOLVED)
+        self.assertEqual(resolved.note, "swept")
+        self.assertEqual(len(resolved.photos), 1)
+
+    def test_errors_carry_a_stable_code_and_the_field(self):
+        with self.assertRaises(g.GridworkError.InvalidInput) as bad:
+            self.report(text="  ")
+        self.assertEqual((bad.exception.code, bad.exception.field), ("invalid_input", "description"))
+        self.assertIn("description", bad.exception.detail)
+        with self.assertRaises(g.GridworkError.InvalidInput) as nan:
+            self.store.cell_at(math.nan, LON)
+        self.assertEqual((nan.exception.code, nan.exception.field), ("invalid_coordinate", "lat"))
+        case_id = self.report()
+        with self.assertRaises(g.GridworkError.NotPermitted) as refused:
+            self.store.act(case_id, g.ActionRequest(kind=g.ActionKind.REGISTER))
+        self.assertEqual(refused.exception.code, "not_permitted")
+        with self.assertRaises(g.GridworkError.Workflow) as reason:
+            self.store.act(case_id, g.ActionRequest(kind=g.ActionKind.CANCEL,
+                                                    as_role=g.Role.SUPERVISOR))
+        self.assertEqual((reason.exception.code, reason.exception.field), ("missing_reason", "note"))
+        with self.assertRaises(g.GridworkError.UnknownCategory) as unknown:
+            self.store.report(g.ReportDraft(category="99999", lat=LAT, lon=LON,
+                                            description="x", urgency=g.Urgency.NORMAL))
+        self.assertEqual((unknown.exception.code, unknown.exception.field),
+                         ("unknown_category", "category"))
+
+    def test_the_grid_for_a_map_and_a_cell_picker(self):
+        cells = self.store.cells()
+        self.assertEqual(len(cells), 60)
+        here = self.store.cell_at(LAT, LON)
+        self.assertEqual(here.code, CELL)
+        outer = here.rings[0]
+        self.assertGreaterEqual(len(outer), 4)
+        self.assertEqual(outer[0], outer[-1], "rings are closed")
+        self.assertGreater(here.area_m2, 0)
+        self.assertIsNone(self.store.cell_at(0.0, 0.0))
+        # Before any sign-in the device knows no scope: no cells are "mine".
+        self.assertIsNone(self.store.scope())
+        self.assertEqual(self.store.my_cells(), [])
+        self.assertEqual(self.store.verification_tasks(), [])
+
+    def test_datums_for_chinese_base_maps(self):
+        p = g.GeoPoint(lat=LAT, lon=LON)
+        gcj = g.wgs84_to_gcj02(p)
+        # GCJ-02 shifts Suzhou by a few hundred metres.
+        self.assertGreater(abs(gcj.lat - LAT) + abs(gcj.lon - LON), 0.001)
+        back = g.gcj02_to_wgs84(gcj)
+        self.assertAlmostEqual(back.lat, LAT, places=6)
+        self.assertAlmostEqual(back.lon, LON, places=6)
+        bd = g.wgs84_to_bd09(p)
+        self.assertNotEqual(bd, gcj)
+        self.assertAlmostEqual(g.bd09_to_wgs84(bd).lat, LAT, places=6)
+        self.assertAlmostEqual(g.bd09_to_gcj02(g.gcj02_to_bd09(gcj)).lon, gcj.lon, places=6)
+        outside = g.GeoPoint(lat=48.85, lon=2.35)
+        self.assertEqual(g.wgs84_to_gcj02(outside), outside)
+
+    def test_my_cases_are_paged(self):
+        ids = [self.report(f"case {n}") for n in range(5)]
+        seen, after = [], None
+        while True:
+            page = self.store.my_cases(after, 2)
+            self.assertLessEqual(len(page.items), 2)
+            seen += [c.id for c in page.items]
+            if page.next is None:
+                break
+            after = page.next
+        self.assertEqual(sorted(seen), sorted(ids))
+        self.assertEqual(len(seen), 5)
+
+    def test_patrol_observers_hear_each_change(self):
+        log = PatrolLog()
+        token = self.store.add_patrol_observer(log)
+        patrol = self.store.start_patrol([CELL])
+        self.store.add_fixes(patrol, walk(int(time.time() * 1000) - 10_000, 10))
+        self.store.pause_patrol(patrol)
+        self.store.resume_patrol(patrol)
+        self.store.check_in(patrol, LAT, LON, "gate", None)
+        self.store.finish_patrol(patrol)
+        self.assertEqual(log.calls, [(patrol, c) for c in [
+            g.PatrolChange.STARTED, g.PatrolChange.FIXES_ADDED, g.PatrolChange.PAUSED,
+            g.PatrolChange.RESUMED, g.PatrolChange.CHECKED_IN, g.PatrolChange.FINISHED]])
+        self.assertTrue(self.store.remove_patrol_observer(token))
+
+    @unittest.skipUnless(SERVER, "GRIDWORK_SERVER_URL not set")
+    def test_sign_in_first_my_cells_and_sync_status_with_sign_in_required(self):
+        env = os.environ
+        store = g.GridworkStore.open(os.path.join(self.dir, "fresh"))
+        transport = Refusing()
+        sync = g.GridworkSync(store, transport)
+        log = StatusLog()
+        sync.add_status_observer(log)
+        self.assertEqual(log.calls, [(g.EngineState.NOT_SIGNED_IN, False)])
+        self.assertIsNone(store.identity())
+        # Sign in first: the fresh store takes the account as its user.
+        sync.login_with_password(SERVER, env["GRIDWORK_WORKER_USER"], env["GRIDWORK_WORKER_PASSWORD"])
+        self.assertEqual(store.identity().user, env["GRIDWORK_WORKER_USER"])
+        self.assertEqual(log.calls[-1], (g.EngineState.IDLE, False))
+        self.assertEqual(store.scope(), ["320508002"])
+        # The reference data comes with the first run: no bundled city.
+        report = sync.run(None)
+        self.assertEqual(report.state, g.EngineState.SYNCED, report.error)
+        self.assertEqual(log.calls[-2:], [(g.EngineState.IDLE, True), (g.EngineState.SYNCED, False)])
+        mine = store.my_cells()
+        self.assertTrue(mine and all(c.code.startswith("320508002") for c in mine))
+        self.assertLess(len(mine), len(store.cells()))
+        # A push-only run (a report, nothing to pull) is heard too.
+        store.report(g.ReportDraft(category="06010", lat=LAT, lon=LON, description="push only",
+                                   urgency=g.Urgency.NORMAL))
+        before = len(log.calls)
+        self.assertEqual(sync.run(None).pushed, 1)
+        self.assertEqual([r for _, r in log.calls[before:]], [True, False])
+        # The token is revoked: a distinct state, not a network failure.
+        transport.refuse = True
+        report = sync.run(None)
+        self.assertEqual(report.state, g.EngineState.SIGN_IN_REQUIRED)
+        self.assertEqual(log.calls[-1], (g.EngineState.SIGN_IN_REQUIRED, False))
+        self.assertEqual(sync.status().state, g.EngineState.SIGN_IN_REQUIRED)
+
+
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
     failed = len(result.failures) + len(result.errors)

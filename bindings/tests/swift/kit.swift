@@ -32,7 +32,7 @@ func restoredStore() throws {
     do {
         let first = try StoreRecovery.open(directory: store, key: keyA, keyIsNew: true)
         check("a first start discards nothing", !first.discardedUnreadableStore)
-        try first.repository.signIn(user: "li", role: .worker)
+        try first.repository.store.`init`(user: "li", role: .worker)
         try importSample(first.repository)
         _ = try first.repository.report(category: "06010", lat: 31.3005, lon: 120.6005,
                                         description: "before the backup", photoPaths: [jpeg(dir, "restored")])
@@ -118,7 +118,6 @@ func singleFlight(_ server: String) throws {
     config.timeoutIntervalForResource = 120
     let transport = Detour(URLSessionTransport(configuration: config), server: server)
     let repo = try GridworkRepository(directory: dir.appendingPathComponent("kit-w").path, transport: transport)
-    try repo.signIn(user: env["GRIDWORK_WORKER_USER"]!, role: .worker)
     try importSample(repo)
     try repo.signInToServer(server, user: env["GRIDWORK_WORKER_USER"]!, password: env["GRIDWORK_WORKER_PASSWORD"]!)
     _ = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "single flight (swift kit)")
@@ -156,7 +155,6 @@ func backgroundLaunch(_ server: String) throws {
     // The app ran before: signed in, one report waiting. Then it was killed.
     do {
         let repo = try GridworkRepository(directory: path)
-        try repo.signIn(user: env["GRIDWORK_WORKER_USER"]!, role: .worker)
         try importSample(repo)
         try repo.signInToServer(server, user: env["GRIDWORK_WORKER_USER"]!, password: env["GRIDWORK_WORKER_PASSWORD"]!)
         _ = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "background (swift kit)")
@@ -180,4 +178,125 @@ func backgroundLaunch(_ server: String) throws {
     struct Unopenable: Error {}
     let broken = SharedRepository { throw Unopenable() }
     check("a store that does not open: unsuccessful, next task still scheduled", !BackgroundSyncRunner.run(broken).success)
+}
+
+/// The phone API through the kit's async calls, offline: actions, typed timeline, grid,
+/// datums, errors with codes, my cases paged, and the observers as AsyncStreams.
+func phoneApi() async throws {
+    let repo = try GridworkRepository(directory: dir.appendingPathComponent("phone").path)
+    check("a fresh store needs a sign-in first", try repo.needsSignIn())
+    try repo.store.`init`(user: "li", role: .worker)
+    try importSample(repo)
+    var changes = repo.caseChanges().makeAsyncIterator()
+    let id = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "phone api (swift)",
+                             photoPaths: [jpeg(dir, "phone-before")])
+    check("the write reached the stream", await changes.next() == [id])
+    let actions = try await repo.availableActions(caseId: id)
+    check("a worker may fix a fresh report on the spot, with a photo",
+          actions.map(\.kind) == [.selfResolve] && actions.first?.inputs.photos == .required)
+    do {
+        try await repo.takeAction(caseId: id, ActionRequest(kind: .selfResolve))
+        check("a missing photo is refused", false)
+    } catch let e as GridworkError {
+        check("a missing photo has a code and a field (\(e.info))", e.info.code == "missing_photo" && e.info.field == "photos")
+    }
+    let done = try await repo.takeAction(caseId: id, ActionRequest(kind: .selfResolve, note: "swept",
+                                                                 photos: [jpeg(dir, "phone-after")]))
+    check("closed on the spot", done.status == .closed)
+    check("and nothing more to do", try await repo.availableActions(caseId: id).isEmpty)
+    let events = done.timeline.map(\.event)
+    if case let .reported(_, description, _, _, _, _, cell, _) = events[0],
+       case let .selfResolved(note, photos) = events[1] {
+        check("typed timeline entries", description == "phone api (swift)" && cell == "32050800200401" &&
+              note == "swept" && photos.count == 1 && FileManager.default.fileExists(atPath: photos[0].path))
+    } else {
+        check("typed timeline entries (\(events))", false)
+    }
+
+    let cells = try await repo.cells()
+    let here = try await repo.cellAt(lat: 31.3005, lon: 120.6005)
+    let outer = here?.rings.first ?? []
+    check("the grid with its rings", cells.count == 60 && here?.code == "32050800200401" &&
+          outer.count >= 4 && outer.first == outer.last)
+    check("outside the grid", try await repo.cellAt(lat: 0, lon: 0) == nil)
+    let myCells = try await repo.myCells()
+    let tasks = try await repo.verificationTasks()
+    check("no scope before a sign-in", myCells.isEmpty && tasks.isEmpty)
+    raises("a NaN latitude names the field", { $0.info.field == "lat" && $0.info.code == "invalid_coordinate" }) {
+        _ = try repo.store.cellAt(lat: .nan, lon: 120)
+    }
+
+    let p = GeoPoint(lat: 31.3005, lon: 120.6005)
+    let gcj = MapDatum.toGcj02(p)
+    let back = MapDatum.fromGcj02(gcj)
+    check("GCJ-02 shifts and comes back", abs(gcj.lon - p.lon) > 0.001 && abs(back.lat - p.lat) < 1e-6 && abs(back.lon - p.lon) < 1e-6)
+    check("BD-09 comes back", abs(MapDatum.fromBd09(MapDatum.toBd09(p)).lon - p.lon) < 1e-6)
+
+    for n in 0..<3 { _ = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "mine \(n)") }
+    let first = try await repo.myCasesPage(limit: 2)
+    let second = try await repo.myCasesPage(after: first.next, limit: 2)
+    check("my cases paged in SQL", first.items.count == 2 && second.items.count == 2 && second.next == nil &&
+          Set((first.items + second.items).map(\.id)).count == 4)
+
+    var patrols = repo.patrolChanges().makeAsyncIterator()
+    let patrol = try repo.store.startPatrol(cells: ["32050800200401"])
+    try repo.store.pausePatrol(id: patrol)
+    try repo.store.finishPatrol(id: patrol)
+    var heard: [PatrolEvent] = []
+    for _ in 0..<3 { if let e = await patrols.next() { heard.append(e) } }
+    check("patrol state as a stream", heard == [PatrolEvent(patrolId: patrol, change: .started),
+                                               PatrolEvent(patrolId: patrol, change: .paused),
+                                               PatrolEvent(patrolId: patrol, change: .finished)])
+    var states = repo.syncStates().makeAsyncIterator()
+    check("sync state before sign-in", await states.next() == .notSignedIn)
+}
+
+/// Answers 401 to everything once armed, as a server does for a revoked token.
+final class Revoking: HttpTransport, @unchecked Sendable {
+    let inner: URLSessionTransport
+    private let lock = NSLock()
+    private var refuse = false
+    init(_ inner: URLSessionTransport) { self.inner = inner }
+    func arm() { lock.lock(); refuse = true; lock.unlock() }
+    func send(request: HttpRequest) throws -> HttpResponse {
+        lock.lock(); let r = refuse; lock.unlock()
+        if r {
+            return HttpResponse(status: 401, headers: [HttpHeader(name: "Content-Type", value: "application/json"),
+                                          HttpHeader(name: "Gridwork-Protocol", value: "1")],
+                                body: Data(#"{"error":{"code":"unauthorized","message":"token revoked"}}"#.utf8))
+        }
+        return try inner.send(request: request)
+    }
+    func abort() { inner.abort() }
+}
+
+/// Sign in first on a fresh store (no placeholder user, no bundled city), then the states.
+func signInFirst(_ server: String) async throws {
+    let env = ProcessInfo.processInfo.environment
+    let transport = Revoking(URLSessionTransport())
+    let repo = try GridworkRepository(directory: dir.appendingPathComponent("first-run").path, transport: transport)
+    check("a fresh store: sign in first", try repo.needsSignIn())
+    var states = repo.syncStates().makeAsyncIterator()
+    check("not signed in", await states.next() == .notSignedIn)
+    try await repo.signIn(server: server, user: env["GRIDWORK_WORKER_USER"]!, password: env["GRIDWORK_WORKER_PASSWORD"]!)
+    check("the account became the store's user", try repo.identity()?.user == env["GRIDWORK_WORKER_USER"])
+    if case .idle = await states.next() { check("idle after sign-in", true) } else { check("idle after sign-in", false) }
+    let report = try await repo.runSync()
+    let categories = try repo.categories()
+    let allCells = try repo.store.cells()
+    check("the first run brings the city (\(report.error ?? "-"))", report.state == .synced &&
+          !categories.isEmpty && allCells.count == 60)
+    if case .syncing = await states.next() { check("syncing while it runs", true) } else { check("syncing while it runs", false) }
+    _ = await states.next() // idle again
+    let mine = try await repo.myCells()
+    check("my cells are the account's scope", !mine.isEmpty && mine.count < 60 && mine.allSatisfy { $0.code.hasPrefix("320508002") })
+    transport.arm()
+    let refused = try await repo.runSync()
+    check("a revoked token: sign in required", refused.state == .signInRequired)
+    _ = await states.next() // syncing
+    if case .signInRequired = await states.next() {
+        check("the stream shows the distinct sign-in-required state", true)
+    } else {
+        check("the stream shows the distinct sign-in-required state", false)
+    }
 }

@@ -57,7 +57,7 @@ defer { try? FileManager.default.removeItem(at: dir) }
 func scenario() async throws {
     let repo = try GridworkRepository(directory: dir.appendingPathComponent("store").path)
     check("identity before init is nil", try repo.identity() == nil)
-    try repo.signIn(user: "li", role: .worker)
+    try repo.store.`init`(user: "li", role: .worker)
     let imported = try repo.importReferenceData(
         gridGeoJson: String(contentsOf: data.appendingPathComponent("kcity-grid.geojson"), encoding: .utf8),
         catalogJson: String(contentsOf: data.appendingPathComponent("kcity-catalog.json"), encoding: .utf8))
@@ -134,7 +134,7 @@ func scenario() async throws {
         _ = try repo.caseDetail(id: "0190a4e1-0000-7000-8000-000000000000")
     }
     let enc = dir.appendingPathComponent("enc").path
-    _ = try GridworkRepository(directory: enc, encryptionKey: "secret").signIn(user: "li", role: .worker)
+    _ = try GridworkRepository(directory: enc, encryptionKey: "secret").store.`init`(user: "li", role: .worker)
     let header = FileManager.default.contents(atPath: enc + "/gridwork.db")?.prefix(15) ?? Data()
     check("encrypted store has no plain SQLite header", header != Data("SQLite format 3".utf8))
     raises("encrypted store refused without its key", { if case .StoreUnavailable = $0 { return true }; return false }) {
@@ -157,7 +157,7 @@ func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
 func patrolScenario() throws {
     let repo = try GridworkRepository(directory: dir.appendingPathComponent("patrol").path)
-    try repo.signIn(user: "li", role: .worker)
+    try repo.store.`init`(user: "li", role: .worker)
     try repo.importReferenceData(
         gridGeoJson: String(contentsOf: data.appendingPathComponent("kcity-grid.geojson"), encoding: .utf8),
         catalogJson: String(contentsOf: data.appendingPathComponent("kcity-catalog.json"), encoding: .utf8))
@@ -241,8 +241,8 @@ func syncScenario(_ server: String) throws {
     let transport = GatedTransport()
     let worker = try GridworkRepository(directory: dir.appendingPathComponent("sync-w").path, transport: transport)
     let boss = try GridworkRepository(directory: dir.appendingPathComponent("sync-s").path) // built-in transport
-    for (repo, who, role) in [(worker, "WORKER", Role.worker), (boss, "SUPERVISOR", Role.supervisor)] {
-        try repo.signIn(user: env["GRIDWORK_\(who)_USER"]!, role: role)
+    // No placeholder user: each store takes its account's identity at sign-in.
+    for repo in [worker, boss] {
         try repo.importReferenceData(
             gridGeoJson: String(contentsOf: data.appendingPathComponent("kcity-grid.geojson"), encoding: .utf8),
             catalogJson: String(contentsOf: data.appendingPathComponent("kcity-catalog.json"), encoding: .utf8))
@@ -317,10 +317,12 @@ do {
     try await scenario()
     try patrolScenario()
     try restoredStore()
+    try await phoneApi()
     if let server = ProcessInfo.processInfo.environment["GRIDWORK_SERVER_URL"] {
         try syncScenario(server)
         try singleFlight(server)
         try backgroundLaunch(server)
+        try await signInFirst(server)
     } else {
         print("SKIPPED sync: GRIDWORK_SERVER_URL not set")
     }

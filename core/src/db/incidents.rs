@@ -31,6 +31,9 @@ pub struct ListFilter {
     /// report). The CLI's `--status rejected`.
     #[serde(default)]
     pub rejected: bool,
+    /// Only cases this account reported (a phone's "my cases").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter: Option<String>,
 }
 
 /// Where the next page starts: the last row of the page before.
@@ -460,6 +463,10 @@ fn push_filter(
     if filter.overdue {
         sql.push_str(" AND status = 'dispatched' AND deadline < ?");
         args.push(Value::Integer(now_ms));
+    }
+    if let Some(reporter) = &filter.reporter {
+        sql.push_str(" AND reporter = ?");
+        args.push(Value::Text(reporter.clone()));
     }
     if let Some(who) = &filter.assignee {
         sql.push_str(" AND (department = ? OR handler = ?)");

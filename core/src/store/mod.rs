@@ -6,6 +6,7 @@
 mod case_types;
 mod cases;
 pub mod patrols;
+mod phone;
 mod photo_cache;
 mod photo_meta;
 mod photo_resize;
@@ -22,6 +23,8 @@ pub use cases::build_action;
 pub use patrols::{
     CheckInRecord, ExportFormat, FixBatchReport, PatrolDetail, PatrolStatus, PatrolSummary,
 };
+pub(crate) use phone::record_scope;
+pub use phone::{ActionInputs, AvailableAction, Need};
 pub(crate) use photo_cache::{
     find as find_photo, kept_bytes as kept_photo_bytes, record_file as record_photo_file,
     referenced as referenced_photos, settings_in as photo_settings_in,

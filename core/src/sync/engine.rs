@@ -303,9 +303,10 @@ pub fn login(
         }
     };
     let identity = super::first_run::adopt(store, identity, &session)?;
-    store
-        .db()
-        .write(|tx| state::record_sign_in(tx, server, &token))?;
+    store.db().write(|tx| {
+        state::record_sign_in(tx, server, &token)?;
+        crate::store::record_scope(tx, &session.scope)
+    })?;
     // A department's account (scope `@<dept>` or `@<dept>/<area>`) acts for its
     // department: the store's handler names it on every event, as the server expects.
     if session.role == crate::model::Role::Handler {

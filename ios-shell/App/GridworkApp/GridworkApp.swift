@@ -1,8 +1,8 @@
 // The thin SwiftUI app: opens the process's one GridworkRepository off the main actor at
-// launch (syncing through URLSessionTransport), imports the bundled sample city on first
-// run, and shows the Report and My cases tabs, the patrol toggle and the sync button;
+// launch (syncing through URLSessionTransport), signs in before anything is recorded (the
+// first sync downloads the city), and shows the Report and My cases tabs, the patrol toggle and the sync button;
 // background sync runs through BGTaskScheduler (BackgroundSync.swift). Add these files to an iOS App target that depends on the local GridworkKit package
-// (see docs/mobile.md); the bundle needs kcity-grid.geojson and kcity-catalog.json.
+// (see docs/mobile.md).
 import SwiftUI
 import UIKit
 import GridworkKit
@@ -97,31 +97,17 @@ final class AppModel: ObservableObject {
         let opened = try StoreRecovery.open(directory: dir, key: key.raw, keyIsNew: key.created,
                                             transport: URLSessionTransport())
         discardedUnreadableStore = opened.discardedUnreadableStore
-        let repo = opened.repository
-        if try repo.identity() == nil {
-            // A demo worker until the user signs in to a server (signIn(server:user:password:)).
-            try repo.signIn(user: "demo-worker", role: .worker)
-        }
-        if try repo.categories().isEmpty,
-           let grid = Bundle.main.url(forResource: "kcity-grid", withExtension: "geojson"),
-           let catalog = Bundle.main.url(forResource: "kcity-catalog", withExtension: "json") {
-            try repo.importReferenceData(
-                gridGeoJson: String(contentsOf: grid, encoding: .utf8),
-                catalogJson: String(contentsOf: catalog, encoding: .utf8))
-        }
-        return repo
+        // No placeholder user and no bundled city: until the user signs in the core records
+        // nothing, and the first sync downloads the catalogue and the grid.
+        return opened.repository
     }
 
     /// Signs in to a sync server (the store takes the account's name and role).
     func signIn(server: String, user: String, password: String) async {
         guard let repo = repository else { return }
         do {
-            let signed = try await repo.run { repo -> SignedIn in
-                try repo.signIn(user: user, role: .worker)
-                let signed = try repo.signInToServer(server, user: user, password: password)
-                try repo.signIn(user: user, role: signed.role)
-                return signed
-            }
+            // A fresh store takes the account (user and role) at sign-in.
+            let signed = try await repo.signIn(server: server, user: user, password: password)
             message = "Signed in as \(signed.user)"
             await sync()
         } catch { message = "\(error)" }

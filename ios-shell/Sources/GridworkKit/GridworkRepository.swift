@@ -31,15 +31,11 @@ public final class GridworkRepository: @unchecked Sendable {
         try await Task.detached(priority: .userInitiated) { try body(self) }.value
     }
 
-    /// Who is signed in on this device, or nil before `signIn`.
+    /// Who is signed in on this device, or nil before the first sign-in
+    /// (`signInToServer` or the async `signIn` in PhoneApi.swift): the app shows its sign-in
+    /// screen first and the core adopts the server's account as the store's user — there is
+    /// no placeholder user.
     public func identity() throws -> Identity? { try store.identity() }
-
-    /// Sets the signed-in user and their role. The first call gives the store its device
-    /// id, a random UUID made by the core (read it from `identity()`); it never changes.
-    @discardableResult
-    public func signIn(user: String, role: Role) throws -> Identity {
-        try store.`init`(user: user, role: role)
-    }
 
     /// Imports the grid (GeoJSON text) and the catalogue (JSON text); returns the counts.
     @discardableResult
@@ -73,9 +69,17 @@ public final class GridworkRepository: @unchecked Sendable {
     }
 
     /// The cases the signed-in user reported, for the "my cases" screen.
+    /// Paged in SQL by the core (`myCases`); a screen shows one page at a time with
+    /// `myCasesPage`.
     public func myCases() throws -> [CaseSummary] {
-        guard let me = try identity()?.user else { return [] }
-        return try cases().filter { $0.reporter == me }
+        var out: [CaseSummary] = []
+        var after: PageCursor? = nil
+        repeat {
+            let page = try store.myCases(after: after, limit: Self.maxPage)
+            out += page.items
+            after = page.next
+        } while after != nil
+        return out
     }
 
     /// A case with its timeline.

@@ -76,10 +76,7 @@ class CasesViewModel(app: Application) : AndroidViewModel(app) {
         viewModelScope.launch {
             val message = try {
                 withContext(Dispatchers.IO) {
-                    val repo = repo()
-                    repo.signIn(user, org.gridwork.ffi.Role.WORKER)
-                    val signed = repo.signInToServer(server, user, password)
-                    repo.signIn(user, signed.role)
+                    repo().signInToServer(server, user, password)
                 }
                 SyncWorker.syncNow(getApplication(), SyncTrigger.SIGN_IN)
                 "Signed in as $user"

@@ -10,7 +10,6 @@ import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.launch
-import org.gridwork.ffi.Role
 import org.gridwork.android.StoreKey
 import org.gridwork.kit.GridworkRepository
 import org.gridwork.kit.StoreRecovery
@@ -44,19 +43,10 @@ class GridworkApp : Application() {
         val key = StoreKey.get(this)
         val opened = StoreRecovery.open(File(filesDir, "gridwork"), key.raw, keyIsNew = key.created)
         discardedUnreadableStore = opened.discardedUnreadableStore
-        val repo = opened.repository
-        if (repo.identity() == null) {
-            // A demo worker until the user signs in to a server (the sync row). The core
-            // gives the store a random device id.
-            repo.signIn("demo-worker", Role.WORKER)
-        }
-        if (repo.categories().isEmpty()) {
-            repo.importReferenceData(
-                assets.open("kcity-grid.geojson").bufferedReader().readText(),
-                assets.open("kcity-catalog.json").bufferedReader().readText(),
-            )
-        }
-        return repo
+        // No placeholder user and no bundled city: until the user signs in (the sync row;
+        // the core adopts the account on a fresh store) nothing is recorded, and the first
+        // sync downloads the catalogue and the grid.
+        return opened.repository
     }
 
     override fun onTerminate() {

@@ -73,15 +73,12 @@ class GridworkRepository private constructor(
     fun <T> submit(block: (GridworkRepository) -> T): Future<T> =
         executor.submit(Callable { block(this) })
 
-    /** Who is signed in on this device, or null before [signIn]. */
-    fun identity(): Identity? = store.identity()
-
     /**
-     * Sets the signed-in user and their role. The first call gives the store its device id,
-     * a random UUID made by the core (read it from [identity]); it never changes.
+     * Who is signed in on this device, or null before the first sign-in ([signInToServer] or
+     * the suspend `signIn` in PhoneApi.kt): the app shows its sign-in screen first, and the
+     * core adopts the server's account as the store's user — there is no placeholder user.
      */
-    fun signIn(user: String, role: Role): Identity =
-        store.init(user, role)
+    fun identity(): Identity? = store.identity()
 
     /** Imports the grid (GeoJSON text) and the catalogue (JSON text); returns the counts. */
     fun importReferenceData(gridGeoJson: String, catalogJson: String): Pair<UInt, UInt> =
@@ -128,10 +125,19 @@ class GridworkRepository private constructor(
         return out
     }
 
-    /** The cases the signed-in user reported, for the "my cases" screen. */
+    /**
+     * The cases the signed-in user reported, for the "my cases" screen: paged in SQL by the
+     * core (`myCases`), page by page; a screen shows one page at a time with `myCasesPage`.
+     */
     fun myCases(): List<CaseSummary> {
-        val me = identity()?.user ?: return emptyList()
-        return cases().filter { it.reporter == me }
+        val out = mutableListOf<CaseSummary>()
+        var after: PageCursor? = null
+        do {
+            val page = store.myCases(after, MAX_PAGE)
+            out += page.items
+            after = page.next
+        } while (after != null)
+        return out
     }
 
     /** Cases past their handling deadline (the overdue badge count). */
