@@ -171,6 +171,7 @@ pub fn signed_reports(seed: u64, devices: usize, n: usize) -> Vec<Event> {
                         sha256: hex::encode(h),
                         size: rng.u64(180_000..2_400_000),
                         mime: "image/jpeg".into(),
+                        thumb: None,
                     }
                 })
                 .collect();

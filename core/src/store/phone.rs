@@ -169,6 +169,7 @@ fn probe(kind: ActionKind, case: &Case, conflict: Option<Uuid>) -> Option<Action
             sha256: "0".repeat(64),
             size: 1,
             mime: "image/jpeg".into(),
+            thumb: None,
         }]
     };
     let apply = |exception| Action::Apply {
