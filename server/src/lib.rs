@@ -24,6 +24,7 @@ pub mod judge;
 pub mod mapview;
 pub mod metrics;
 pub mod open311;
+pub mod params;
 pub mod patrol_evaluation;
 pub mod patrol_query;
 pub mod patrols;

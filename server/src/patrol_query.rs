@@ -189,6 +189,35 @@ pub fn visible(caller: &Account, cells: &[String]) -> bool {
     caller.scope.iter().any(String::is_empty) || cells.iter().any(|c| caller.covers(c))
 }
 
+/// Checks the parameters of `GET /v1/patrols/{id}`: `tolerance_m`, the track's
+/// simplification in metres within [`crate::patrols::TOLERANCE_RANGE_M`] (default
+/// [`gridwork_core::patrol::SimplifyParams`]'s).
+pub fn tolerance(pairs: &[(String, String)]) -> Result<f64, QueryError> {
+    let (lo, hi) = crate::patrols::TOLERANCE_RANGE_M;
+    let mut tolerance_m = gridwork_core::patrol::SimplifyParams::default().tolerance_m;
+    for (k, v) in pairs {
+        match k.as_str() {
+            "tolerance_m" => {
+                tolerance_m = v
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|t| (lo..=hi).contains(t))
+                    .ok_or_else(|| {
+                        QueryError::Invalid(format!(
+                            "tolerance_m: {v:?}: metres from {lo} to {hi} expected"
+                        ))
+                    })?;
+            }
+            other => {
+                return Err(QueryError::Invalid(format!(
+                    "unknown parameter {other:?} (known: tolerance_m)"
+                )));
+            }
+        }
+    }
+    Ok(tolerance_m)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

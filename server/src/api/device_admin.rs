@@ -152,17 +152,11 @@ pub async fn wipe(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct TokenParams {
-    user: Option<String>,
-}
-
 /// `GET /v1/tokens?user=U`.
 pub async fn tokens(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    params: Result<Query<TokenParams>, QueryRejection>,
+    params: Result<Query<crate::params::TokenParams>, QueryRejection>,
 ) -> Result<Json<Vec<TokenView>>, ApiError> {
     admin_only(&caller)?;
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;

@@ -3,6 +3,7 @@
 
 use super::{session::Signed, ApiError, AppState, Caller};
 use crate::health::{to_csv, Contact, DeviceHealth, Via};
+use crate::params::{self, DeviceParams, DeviceQuery};
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
     http::{header, HeaderMap, HeaderValue},
@@ -13,7 +14,7 @@ use gridwork_core::{
     model::Role,
     sync::wire::{DeviceState, DEVICE_KEY_HEADER, DEVICE_STATE_HEADER},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 fn now_ms() -> i64 {
@@ -57,17 +58,6 @@ pub(crate) async fn contact(state: &AppState, signed: &Signed, headers: &HeaderM
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {
-    /// `json` (default) or `csv`.
-    format: Option<String>,
-    /// Only devices not in contact since this time, unix ms.
-    stale_since: Option<i64>,
-    /// Only this user's devices.
-    user: Option<String>,
-}
-
 /// The JSON answer.
 #[derive(Serialize)]
 struct Devices {
@@ -90,7 +80,7 @@ struct Listed {
 pub async fn list(
     State(state): State<AppState>,
     Caller(account): Caller,
-    params: Result<Query<Params>, QueryRejection>,
+    params: Result<Query<DeviceParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     if account.role != Role::Supervisor {
@@ -99,26 +89,17 @@ pub async fn list(
             account.role
         )));
     }
-    let csv = match p.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "format={other:?}: json or csv"
-            )))
-        }
-    };
-    if p.stale_since.is_some_and(|t| t < 0) {
-        return Err(ApiError::BadRequest(
-            "stale_since: a time in unix milliseconds expected".into(),
-        ));
-    }
+    let DeviceQuery {
+        csv,
+        stale_since,
+        user,
+    } = params::devices(p).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let records = state.storage.device_records().await?;
     // A device is in the caller's scope when its account's whole scope lies within it.
     let mut in_scope: BTreeMap<String, bool> = BTreeMap::new();
     let mut devices = Vec::new();
     for r in records {
-        if p.user.as_deref().is_some_and(|u| u != r.owner) || r.owner.is_empty() {
+        if user.as_deref().is_some_and(|u| u != r.owner) || r.owner.is_empty() {
             continue;
         }
         let ok = match in_scope.get(&r.owner) {
@@ -152,8 +133,8 @@ pub async fn list(
         if !complete.is_empty() {
             state.storage.photos_complete(&complete).await?;
         }
-        let health = DeviceHealth::of(&r, missing, p.stale_since);
-        if p.stale_since.is_none() || health.stale {
+        let health = DeviceHealth::of(&r, missing, stale_since);
+        if stale_since.is_none() || health.stale {
             devices.push(health);
         }
     }

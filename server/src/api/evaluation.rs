@@ -3,33 +3,17 @@
 
 use super::{ApiError, AppState, Caller};
 use crate::evaluation::{evaluate, sync, to_csv, with_patrols, GroupBy, Row};
+use crate::params::{self, EvaluationParams, EvaluationQuery};
 use crate::patrol_evaluation::patrol_figures;
+use crate::query::QueryError;
 use axum::{
     extract::{rejection::QueryRejection, Query, State},
     http::{header, HeaderValue},
     response::{IntoResponse, Response},
     Json,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Thirty days, the default period.
-const DEFAULT_PERIOD_MS: i64 = 30 * 24 * 3_600_000;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct Params {
-    /// Start of the period (unix ms, inclusive); default 30 days before `to_ms`.
-    from_ms: Option<i64>,
-    /// End of the period (unix ms, exclusive); default now.
-    to_ms: Option<i64>,
-    /// A grid-code prefix inside the caller's scope; default the whole scope.
-    area: Option<String>,
-    /// How to group the rows; default `street`.
-    by: Option<String>,
-    /// `json` (default) or `csv`.
-    format: Option<String>,
-}
 
 /// The JSON answer.
 #[derive(Serialize)]
@@ -41,51 +25,32 @@ struct Evaluation {
     rows: Vec<Row>,
 }
 
+fn query_error(e: QueryError) -> ApiError {
+    match e {
+        QueryError::Invalid(m) => ApiError::BadRequest(m),
+        QueryError::OutOfScope(m) => ApiError::Forbidden(m),
+    }
+}
+
 /// `GET /v1/evaluation`.
 pub async fn get(
     State(state): State<AppState>,
     Caller(account): Caller,
-    params: Result<Query<Params>, QueryRejection>,
+    params: Result<Query<EvaluationParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let to_ms = p.to_ms.unwrap_or(now);
-    let from_ms = p.from_ms.unwrap_or(to_ms.saturating_sub(DEFAULT_PERIOD_MS));
-    if from_ms >= to_ms {
-        return Err(ApiError::BadRequest(format!(
-            "the period is empty: from_ms {from_ms} is not before to_ms {to_ms}"
-        )));
-    }
-    let by_name = p.by.unwrap_or_else(|| "street".into());
-    let by: GroupBy = by_name.parse().map_err(ApiError::BadRequest)?;
-    let csv = match p.format.as_deref() {
-        None | Some("json") => false,
-        Some("csv") => true,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "format={other:?}: json or csv"
-            )));
-        }
-    };
-    let areas = match p.area {
-        Some(area) => {
-            if !area.chars().all(|c| c.is_ascii_digit()) || area.len() > 15 {
-                return Err(ApiError::BadRequest(format!(
-                    "area={area:?}: a grid-code prefix (digits) expected"
-                )));
-            }
-            if !account.scope.iter().any(|s| area.starts_with(s.as_str())) {
-                return Err(ApiError::Forbidden(format!(
-                    "area {area} lies outside your scope"
-                )));
-            }
-            vec![area]
-        }
-        None => account.scope.clone(),
-    };
+    let EvaluationQuery {
+        from_ms,
+        to_ms,
+        areas,
+        by,
+        by_name,
+        csv,
+    } = params::evaluation(p, &account, now).map_err(query_error)?;
     // Overlapping prefixes of one scope must not count a case twice.
     let mut views = BTreeMap::new();
     for area in &areas {

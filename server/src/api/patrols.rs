@@ -6,7 +6,7 @@
 use super::{ApiError, AppState, Caller};
 use crate::{
     patrol_query::{self, visible},
-    patrols::{track_geometry, PatrolView, ProjectedPatrol, TOLERANCE_RANGE_M},
+    patrols::{track_geometry, PatrolView, ProjectedPatrol},
     query::{Cursor, QueryError},
 };
 use axum::{
@@ -188,28 +188,7 @@ pub async fn get(
     params: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Json<PatrolDetail>, ApiError> {
     let Query(pairs) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let (lo, hi) = TOLERANCE_RANGE_M;
-    let mut tolerance_m = SimplifyParams::default().tolerance_m;
-    for (k, v) in &pairs {
-        match k.as_str() {
-            "tolerance_m" => {
-                tolerance_m = v
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|t| (lo..=hi).contains(t))
-                    .ok_or_else(|| {
-                        ApiError::BadRequest(format!(
-                            "tolerance_m: {v:?}: metres from {lo} to {hi} expected"
-                        ))
-                    })?;
-            }
-            other => {
-                return Err(ApiError::BadRequest(format!(
-                    "unknown parameter {other:?} (known: tolerance_m)"
-                )));
-            }
-        }
-    }
+    let tolerance_m = patrol_query::tolerance(&pairs).map_err(query_error)?;
     let missing = || ApiError::NotFound(format!("no patrol {id} in your scope"));
     let uuid = Uuid::try_parse(&id).map_err(|_| missing())?;
     let p = state

@@ -283,19 +283,14 @@ pub async fn own_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct AuditParams {
-    limit: Option<u32>,
-}
-
 /// `GET /v1/audit?limit=N`: the audit log, newest first (default 100, at most 1000).
 pub async fn audit(
     State(state): State<AppState>,
     Caller(caller): Caller,
-    params: Result<Query<AuditParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<crate::params::AuditParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     admin_only(&caller)?;
     let Query(p) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    let limit = crate::params::audit_limit(&p);
     Ok(Json(state.storage.audit_log(limit).await?))
 }

@@ -8,7 +8,12 @@
 //! (no account, no contact details, no photos) is published.
 
 use super::{catalog, json, now_ms, xml, xml_body, Format, Open311Error};
-use crate::{api::AppState, projection::CaseView, query::CaseFilter};
+use crate::{
+    api::AppState,
+    params::{self, Open311List, Open311ListParams},
+    projection::CaseView,
+    query::CaseFilter,
+};
 use axum::{
     extract::{Path, Query, State},
     response::Response,
@@ -20,9 +25,6 @@ use uuid::Uuid;
 
 /// Most requests one `GET requests` answers (the newest of the range).
 pub const MAX_REQUESTS: u32 = 200;
-/// The widest date range one `GET requests` may ask for, as the standard has it.
-pub const MAX_RANGE_DAYS: i64 = 90;
-const DAY_MS: i64 = 86_400_000;
 
 /// One service request, as Open311 describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -142,99 +144,31 @@ fn write(requests: &[ServiceRequest], format: Format) -> Response {
     }
 }
 
-/// The `GET requests` parameters.
-#[derive(Debug, Default, Deserialize)]
-pub(super) struct ListParams {
-    service_request_id: Option<String>,
-    service_code: Option<String>,
-    start_date: Option<String>,
-    end_date: Option<String>,
-    status: Option<String>,
-}
-
-fn parse_date(name: &str, text: &str) -> Result<i64, Open311Error> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.timestamp_millis())
-        .map_err(|_| {
-            Open311Error::bad_request(format!(
-                "{name}: {text:?} is not a W3C datetime with a time zone, e.g. 2026-11-23T09:00:00+08:00"
-            ))
-        })
-}
-
-fn list_of(text: &Option<String>) -> Vec<String> {
-    text.as_deref()
-        .unwrap_or("")
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Open311Error> {
+async fn list(state: &AppState, p: Open311ListParams) -> Result<Vec<ServiceRequest>, Open311Error> {
     let storage = &*state.storage;
     let catalog = catalog(storage).await?;
-    // Ids override every other parameter (as the standard has it).
-    let ids = list_of(&p.service_request_id);
-    if !ids.is_empty() {
-        let mut out = Vec::new();
-        for id in ids.iter().take(MAX_REQUESTS as usize) {
-            if let Ok(id) = Uuid::try_parse(id) {
-                if let Some(v) = storage.case_view(id).await? {
-                    out.push(service_request(&v, catalog.as_deref()));
+    let now = now_ms();
+    let (statuses, from, to, codes) = match params::open311_list(&p, now)
+        .map_err(|e| Open311Error::bad_request(e.to_string()))?
+    {
+        Open311List::Ids(ids) => {
+            let mut out = Vec::new();
+            for id in ids.iter().take(MAX_REQUESTS as usize) {
+                if let Ok(id) = Uuid::try_parse(id) {
+                    if let Some(v) = storage.case_view(id).await? {
+                        out.push(service_request(&v, catalog.as_deref()));
+                    }
                 }
             }
+            return Ok(out);
         }
-        return Ok(out);
-    }
-    let statuses: Vec<&'static str> = {
-        let mut out = Vec::new();
-        for s in list_of(&p.status) {
-            let terminal = match s.as_str() {
-                "open" => false,
-                "closed" => true,
-                other => {
-                    return Err(Open311Error::bad_request(format!(
-                        "status: {other:?}; open or closed expected"
-                    )))
-                }
-            };
-            out.extend(
-                Status::ALL
-                    .into_iter()
-                    .filter(|st| st.is_terminal() == terminal)
-                    .map(Status::as_str),
-            );
-        }
-        out
+        Open311List::Filter {
+            statuses,
+            from_ms,
+            to_ms,
+            codes,
+        } => (statuses, from_ms, to_ms, codes),
     };
-    let now = now_ms();
-    let end = p
-        .end_date
-        .as_deref()
-        .map(|t| parse_date("end_date", t))
-        .transpose()?;
-    let start = p
-        .start_date
-        .as_deref()
-        .map(|t| parse_date("start_date", t))
-        .transpose()?;
-    let (from, to) = match (start, end) {
-        (Some(s), Some(e)) => (s, e),
-        (Some(s), None) => (s, s + MAX_RANGE_DAYS * DAY_MS),
-        (None, Some(e)) => (e - MAX_RANGE_DAYS * DAY_MS, e),
-        (None, None) => (now - MAX_RANGE_DAYS * DAY_MS, now + 1),
-    };
-    if to < from {
-        return Err(Open311Error::bad_request("end_date is before start_date"));
-    }
-    if start.is_some() && end.is_some() && to - from > MAX_RANGE_DAYS * DAY_MS {
-        return Err(Open311Error::bad_request(format!(
-            "the date range spans more than {MAX_RANGE_DAYS} days"
-        )));
-    }
-    let codes = list_of(&p.service_code);
     let mut out = Vec::new();
     // One query per service code asked for (none: every code).
     let codes: Vec<Option<String>> = if codes.is_empty() {
@@ -283,7 +217,7 @@ async fn list(state: &AppState, p: ListParams) -> Result<Vec<ServiceRequest>, Op
 /// `GET requests.json`.
 pub(super) async fn list_json(
     State(state): State<AppState>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<Open311ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Open311Error> {
     let Query(p) = params.map_err(|e| Open311Error::bad_request(e.body_text()))?;
     Ok(write(&list(&state, p).await?, Format::Json))
@@ -292,7 +226,7 @@ pub(super) async fn list_json(
 /// `GET requests.xml`.
 pub(super) async fn list_xml(
     State(state): State<AppState>,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
+    params: Result<Query<Open311ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Open311Error> {
     let xml = |e: Open311Error| e.in_format(Format::Xml);
     let Query(p) = params.map_err(|e| xml(Open311Error::bad_request(e.body_text())))?;

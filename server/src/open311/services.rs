@@ -35,7 +35,7 @@ pub struct Service {
 }
 
 fn english(params: &HashMap<String, String>) -> bool {
-    params.get("locale").is_some_and(|l| l.starts_with("en"))
+    crate::params::open311_english(params)
 }
 
 fn service(catalog: &Catalog, c: &Category, english: bool) -> Service {
