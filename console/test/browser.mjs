@@ -11,6 +11,7 @@
 //                               report, a handled case, a case with a conflict
 //   GRIDWORK_CASE_MARKUP        the reported case's description (markup)
 //   GRIDWORK_CASE_ROUTINE       how many older reports there are besides (all reported)
+//   GRIDWORK_FORKED_DEVICE      a device the server flagged for forking its history
 //   GRIDWORK_PATROL             a patrol a worker's phone walked and synced (in street 320508001)
 //   CHROMIUM                    the browser [/usr/bin/chromium]
 // Exits non-zero with the failed check on stderr.
@@ -41,6 +42,7 @@ const CASE_CONFLICT = env('GRIDWORK_CASE_CONFLICT');
 const CASE_MARKUP = env('GRIDWORK_CASE_MARKUP');
 const ROUTINE = Number(env('GRIDWORK_CASE_ROUTINE'));
 const PATROL = env('GRIDWORK_PATROL');
+const FORKED_DEVICE = env('GRIDWORK_FORKED_DEVICE');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
@@ -601,6 +603,12 @@ async function casesInEnglish() {
     await page.waitForSelector('dialog#health-page[open] #health-rows tbody tr[data-device="phone-li"]');
     assert.ok(await page.locator('#health-chart rect.bar').count() > 0);
     assert.match(await text(page, '#health-rows thead'), /最后联系/);
+    // The phone that forked its history is marked, with the server's reason; the others are not.
+    const forked = page.locator(`#health-rows tbody tr[data-device="${FORKED_DEVICE}"] th .flagged`);
+    assert.equal(await forked.count(), 1, 'the forked phone is marked');
+    assert.match(await forked.textContent(), /历史被改写/);
+    assert.match(await forked.getAttribute('title'), /forked history/);
+    assert.equal(await page.locator('#health-rows tbody .flagged').count(), 1, 'only the forked phone is marked');
     await shot(page, '18-zh-sync-health.png');
     await page.keyboard.press('Escape');
     await page.waitForSelector('dialog#health-page', { state: 'hidden' });

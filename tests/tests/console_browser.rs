@@ -14,11 +14,12 @@ use geo::Centroid;
 use gridwork_core::{
     model::Role,
     store::{ActionKind, ActionRequest},
-    sync::{self, SignIn},
+    sync::{self, CancelToken, NoProgress, SignIn, SyncEngine, SyncOptions},
     workflow::Status,
+    Store,
 };
 use gridwork_server::{admin, ConsoleOptions, Limits, ServerConfig, TileSource};
-use gridwork_tests::{http, Device, CATALOG, GRID};
+use gridwork_tests::{draft_for, http, Device, CATALOG, GRID};
 use std::{
     io::Write,
     net::SocketAddr,
@@ -36,6 +37,12 @@ const SUPERVISOR: (&str, &str) = ("wang", "pw-wang");
 const MARKUP_DESCRIPTION: &str = "<script>alert(1)</script> overflowing bin by the bridge";
 /// Older reports made before the three cases, so that the queue has a second page.
 const ROUTINE: u64 = 50;
+/// A worker whose phone forks its history (see [`fork_a_device`]).
+const FORKER: (&str, &str) = ("sun", "pw-sun");
+/// That phone's device id: the console marks it "history rewritten".
+const FORKED_DEVICE: &str = "phone-sun";
+/// The routine reports the forked phone had accepted (older, like the fifty).
+const FORKED_REPORTS: u64 = 2;
 /// A real (small) JPEG, so the case page's photos show as pictures in the screenshots.
 const PHOTO: &[u8] = include_bytes!("data/photo.jpg");
 
@@ -113,6 +120,7 @@ fn make_cases(url: &str, tokens: &FieldTokens) -> Cases {
         phone.store.report(&draft).unwrap();
     }
     assert_eq!(phone.sync().pushed, ROUTINE);
+    fork_a_device(url);
     let handled = report("broken kerb stone", 4);
     let conflict = report("blocked drain", 8);
     let reported = report(MARKUP_DESCRIPTION, 12);
@@ -157,6 +165,65 @@ fn make_cases(url: &str, tokens: &FieldTokens) -> Cases {
         conflict,
         patrol,
         phone,
+    }
+}
+
+/// A phone that forks its history the way one restored from a copy of its store would:
+/// its first report is accepted; then the phone and the copy (same device id, same
+/// signing key) each record another report under the same number. The server takes the
+/// phone's and refuses the copy's as a forked history, and flags the device. Both
+/// accepted reports are routine ones at the routine reports' point.
+fn fork_a_device(url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("store");
+    let run = |store: &Store| {
+        SyncEngine::new(SyncOptions::default()).run(
+            store,
+            &http(),
+            &NoProgress,
+            &CancelToken::new(),
+        )
+    };
+    let routine = |store: &Store, text: &str| {
+        let mut draft = draft_for(store, dir.path(), text);
+        draft.photos.clear();
+        store.report(&draft).unwrap();
+    };
+    {
+        let store = Store::open(&original).unwrap();
+        store
+            .init_with_device(FORKER.0, Role::Worker, FORKED_DEVICE)
+            .unwrap();
+        store.import_grid(GRID).unwrap();
+        store.import_catalog(CATALOG).unwrap();
+        let sign_in = SignIn::Password {
+            user: FORKER.0.into(),
+            password: FORKER.1.into(),
+        };
+        sync::login(&store, &http(), url, &sign_in).unwrap();
+        routine(&store, "routine report from the phone that forks");
+        assert_eq!(run(&store).unwrap().pushed, 1);
+    }
+    let copy = dir.path().join("copy");
+    copy_dir(&original, &copy);
+    let (phone, restored) = (Store::open(&original).unwrap(), Store::open(&copy).unwrap());
+    routine(&phone, "second routine report from the phone that forks");
+    assert_eq!(run(&phone).unwrap().pushed, 1);
+    routine(&restored, "the same place in the chain, other content");
+    // The copy's push is refused; what its run reports after that does not matter here.
+    let _ = run(&restored);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
     }
 }
 
@@ -272,6 +339,9 @@ async fn server(dir: &Path, grid: &str, tiles: Option<TileSource>) -> (SocketAdd
         admin::add_user(s, MARKUP_USER, Role::Worker, "320508001", Some("pw-markup"))
             .await
             .unwrap();
+        admin::add_user(s, FORKER.0, Role::Worker, "320508001", Some(FORKER.1))
+            .await
+            .unwrap();
     }
     let tokens = {
         let storage = gridwork_server::open_storage(&db).await.unwrap();
@@ -357,7 +427,11 @@ async fn the_console_works_in_a_real_browser() {
         .env("GRIDWORK_CASE_HANDLED", cases.handled.to_string())
         .env("GRIDWORK_CASE_CONFLICT", cases.conflict.to_string())
         .env("GRIDWORK_CASE_MARKUP", MARKUP_DESCRIPTION)
-        .env("GRIDWORK_CASE_ROUTINE", ROUTINE.to_string())
+        .env(
+            "GRIDWORK_CASE_ROUTINE",
+            (ROUTINE + FORKED_REPORTS).to_string(),
+        )
+        .env("GRIDWORK_FORKED_DEVICE", FORKED_DEVICE)
         .env("GRIDWORK_PATROL", cases.patrol.to_string())
         .env("CHROMIUM", chromium());
     let out = tokio::task::spawn_blocking(move || cmd.output())
