@@ -156,7 +156,7 @@ pub fn decompress(packed: &[u8], max: usize) -> Result<Vec<u8>, PackError> {
     let dec = zstd::stream::read::Decoder::with_prepared_dictionary(packed, decoder_dictionary())
         .map_err(|e| PackError::Compression(e.to_string()))?;
     let mut out = Vec::with_capacity(packed.len().saturating_mul(6).min(max));
-    dec.take(max as u64 + 1)
+    dec.take((max as u64).saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| PackError::Compression(e.to_string()))?;
     if out.len() > max {
@@ -265,6 +265,17 @@ mod tests {
         model::{signing::DeviceKey, Actor, Role, Stream, GENESIS_HASH},
     };
     use uuid::Uuid;
+
+    /// Found by the `packed_body` fuzz target: a caller without a limit (`usize::MAX`)
+    /// overflowed the reader's bound (a panic in builds with overflow checks).
+    #[test]
+    fn unpacking_without_a_limit_does_not_overflow() {
+        let json = br#"{"events": [], "next_after": 0, "more": false}"#;
+        let packed = compress(json).unwrap();
+        assert_eq!(decompress(&packed, usize::MAX).unwrap(), json);
+        let page = unpack_pull(&packed, usize::MAX).unwrap();
+        assert!(page.events.is_empty());
+    }
 
     /// `n` signed events, alternating between two devices' chains.
     fn chained(n: usize) -> Vec<Event> {
