@@ -10,7 +10,8 @@
 //!
 //! `cargo test -p gridwork-tests --test soak` runs the short version (CI);
 //! `GRIDWORK_SOAK_ROUNDS=400 GRIDWORK_SOAK_SEED=7 cargo test -p gridwork-tests --release
-//! --test soak -- --nocapture` the long one (docs/reliability.md).
+//! --test soak -- --nocapture` the long one (docs/reliability.md). It is bounded in time
+//! too: no round starts after `GRIDWORK_SOAK_SECONDS` (default 900).
 #![allow(clippy::unwrap_used, clippy::print_stderr, missing_docs)]
 
 use gridwork_core::{
@@ -93,6 +94,9 @@ fn work(m: &Member, rng: &mut Rng, round: u64, department: &str) {
 #[test]
 fn under_faults_nothing_is_lost_or_duplicated_and_everyone_converges() {
     let rounds = env_u64("GRIDWORK_SOAK_ROUNDS", 12);
+    // Bounded in time as well as rounds: no round after the first starts past this many seconds
+    // (the figures say how many ran; the same seed and that many rounds repeat the run).
+    let time_limit = std::time::Duration::from_secs(env_u64("GRIDWORK_SOAK_SECONDS", 900));
     let seed = env_u64("GRIDWORK_SOAK_SEED", 20261201);
     let rate = env_u64("GRIDWORK_SOAK_FAULT_PERCENT", 35);
     let server = TestServer::start();
@@ -119,7 +123,14 @@ fn under_faults_nothing_is_lost_or_duplicated_and_everyone_converges() {
 
     proxy.set_faults(true);
     let (mut runs, mut failed_runs) = (0u64, 0u64);
+    let started = std::time::Instant::now();
+    let mut rounds_run = 0u64;
     for round in 0..rounds {
+        if round > 0 && started.elapsed() >= time_limit {
+            eprintln!("soak: the time limit stopped the run after {rounds_run} rounds");
+            break;
+        }
+        rounds_run = round + 1;
         for m in &members {
             work(m, &mut rng, round, &department);
             if rng.chance(60) {
@@ -225,7 +236,7 @@ fn under_faults_nothing_is_lost_or_duplicated_and_everyone_converges() {
         m
     });
     eprintln!(
-        "soak: seed {seed}, {rounds} rounds, {runs} sync runs ({failed_runs} hit a fault), \
+        "soak: seed {seed}, {rounds_run} of {rounds} rounds, {runs} sync runs ({failed_runs} hit a fault), \
          {} events, {} cases {by_status:?}, {} photos checked",
         own_events.len(),
         server_cases.len(),
