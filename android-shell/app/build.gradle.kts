@@ -1,6 +1,8 @@
-// The thin Compose app: report screen (camera photo + current location), my cases (status
-// and overdue badges), sign-in and a sync button (WorkManager SyncWorker), and a patrol
-// toggle (PatrolService, LocationManager fixes batched every 10 s). See ../../docs/mobile.md.
+// The Compose app: screens that bind to the kit's tested state holders (org.gridwork.kit
+// *Model, in :gridwork) — sign-in, my cases / my area's cases, case detail, report, patrol
+// (PatrolService: a foreground location service), map (drawn on a Canvas), sync status,
+// settings — with Navigation Compose between them, WorkManager sync (SyncWorker), English and
+// Chinese strings (res/values, res/values-zh-rCN). See ../../docs/mobile.md, "Android".
 plugins {
     alias(libs.plugins.android.application)
     alias(libs.plugins.kotlin.android)
@@ -25,7 +27,6 @@ android {
             proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"))
         }
     }
-    // The fictional sample city (grid + catalogue), imported on first run.
     buildFeatures { compose = true }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
@@ -40,6 +41,9 @@ dependencies {
     implementation(libs.compose.material3)
     implementation(libs.compose.ui)
     implementation(libs.compose.ui.tooling.preview)
+    implementation(libs.compose.ui.graphics)
+    implementation(libs.compose.foundation)
+    implementation(libs.navigation.compose)
     implementation(libs.activity.compose)
     implementation(libs.lifecycle.viewmodel.compose)
     implementation(libs.lifecycle.runtime.compose)

@@ -82,4 +82,6 @@ tasks.named("preBuild") { dependsOn(generateBindings) }
 dependencies {
     // @aar: the Android JNA, with libjnidispatch.so for each ABI.
     implementation(libs.jna) { artifact { type = "aar" } }
+    // The kit's suspend wrappers, Flows and StateFlow state holders (exposed to the app).
+    api(libs.coroutines.core)
 }
