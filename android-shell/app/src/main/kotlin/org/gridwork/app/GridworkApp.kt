@@ -6,6 +6,7 @@ package org.gridwork.app
 
 import android.app.Application
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineExceptionHandler
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
@@ -16,8 +17,15 @@ import org.gridwork.kit.StoreRecovery
 import java.io.File
 
 class GridworkApp : Application() {
-    /** Background scope for store work; store calls block, so it runs on Dispatchers.IO. */
-    val scope = CoroutineScope(SupervisorJob() + Dispatchers.IO)
+    /**
+     * Background scope for store work; store calls block, so it runs on Dispatchers.IO. Its
+     * handler logs a failure instead of letting it crash the process (no unhandled exception
+     * in a scope): the screens show errors through the kit's state holders.
+     */
+    val scope = CoroutineScope(
+        SupervisorJob() + Dispatchers.IO +
+            CoroutineExceptionHandler { _, e -> android.util.Log.e("gridwork", "background work failed", e) },
+    )
 
     /** Completes once the store is open and initialised. */
     val repository = CompletableDeferred<GridworkRepository>()

@@ -1,7 +1,11 @@
 // Records the open patrol while the screen is off: a foreground service of type "location"
-// (Android stops location updates to background apps otherwise) that feeds LocationManager
-// fixes — GPS, one a second, WGS-84, no Google Play services — to the shell's
-// PatrolRecorder, which hands them to the core in batches every 10 seconds.
+// (Android stops location updates to background apps otherwise) that feeds fixes to the
+// kit's PatrolRecorder, which hands them to the core in batches every 10 seconds. Fixes come
+// through LocationManagerCompat with a LocationListenerCompat — GPS once a second when it is
+// on, the network provider as the fallback when GPS is off or switched off during the patrol
+// (and back to GPS when it returns). WGS-84, no Google Play services. The patrol itself is
+// started, paused and resumed by the kit's PatrolModel (PatrolScreen); this service takes up
+// the open patrol, stops its updates on PAUSE and flushes + finishes on FINISH.
 package org.gridwork.app
 
 import android.Manifest
@@ -15,58 +19,109 @@ import android.content.Intent
 import android.content.pm.PackageManager
 import android.content.pm.ServiceInfo
 import android.location.Location
-import android.location.LocationListener
 import android.location.LocationManager
 import android.os.Build
 import android.os.IBinder
 import android.os.Looper
 import androidx.core.app.ServiceCompat
 import androidx.core.content.ContextCompat
+import androidx.core.location.LocationListenerCompat
+import androidx.core.location.LocationManagerCompat
+import androidx.core.location.LocationRequestCompat
 import kotlinx.coroutines.launch
 import org.gridwork.ffi.FixProvider
 import org.gridwork.ffi.GpsFix
 import org.gridwork.kit.PatrolRecorder
 import org.gridwork.kit.SyncTrigger
 
-class PatrolService : Service(), LocationListener {
+class PatrolService : Service() {
     private var recorder: PatrolRecorder? = null
+    private var provider: String? = null
+
+    private val listener = object : LocationListenerCompat {
+        override fun onLocationChanged(location: Location) = offer(location)
+
+        // GPS switched off mid-patrol: go on with the network provider; back to GPS when it returns.
+        override fun onProviderDisabled(name: String) {
+            if (name == LocationManager.GPS_PROVIDER) listen()
+        }
+
+        override fun onProviderEnabled(name: String) {
+            if (name == LocationManager.GPS_PROVIDER && provider != LocationManager.GPS_PROVIDER) listen()
+        }
+    }
 
     override fun onBind(intent: Intent?): IBinder? = null
 
-    @SuppressLint("MissingPermission") // the toggle asks for location before starting us
     override fun onStartCommand(intent: Intent?, flags: Int, startId: Int): Int {
         val app = application as GridworkApp
-        if (intent?.action == ACTION_FINISH) {
-            // Stop the fixes, flush the last batch, then finish: in this order, on one thread.
-            getSystemService(LocationManager::class.java).removeUpdates(this)
-            val rec = recorder
-            recorder = null
-            app.scope.launch {
-                val repo = app.repository.await()
-                runCatching { if (rec != null) repo.finishPatrol(rec) else repo.store.openPatrol()?.let { repo.store.finishPatrol(it) } }
-                SyncWorker.syncNow(this@PatrolService, SyncTrigger.PATROL_FINISHED)
-                stopSelf()
+        when (intent?.action) {
+            ACTION_FINISH -> {
+                // Stop the fixes, flush the last batch, then finish: in this order, on one thread.
+                stopUpdates()
+                val rec = recorder
+                recorder = null
+                app.scope.launch {
+                    val repo = app.repository.await()
+                    runCatching { if (rec != null) repo.finishPatrol(rec) else repo.store.openPatrol()?.let { repo.store.finishPatrol(it) } }
+                    SyncWorker.syncNow(this@PatrolService, SyncTrigger.PATROL_FINISHED)
+                    stopSelf()
+                }
+                return START_NOT_STICKY
             }
-            return START_NOT_STICKY
+            ACTION_PAUSE -> {
+                // Stop the updates, flush the last fixes, then pause (in this order: a paused
+                // patrol refuses fixes); the patrol screen sees PAUSED through the kit's
+                // patrol observer. A resume starts the service again.
+                stopUpdates()
+                val rec = recorder
+                recorder = null
+                app.scope.launch {
+                    val repo = app.repository.await()
+                    runCatching { rec?.close() }
+                    runCatching { repo.store.openPatrol()?.let { repo.store.pausePatrol(it) } }
+                }
+                ServiceCompat.stopForeground(this, ServiceCompat.STOP_FOREGROUND_REMOVE)
+                stopSelf()
+                return START_NOT_STICKY
+            }
         }
         if (!startInForeground()) {
             // No location permission (revoked in settings, or a sticky restart the system
             // does not allow to use location): stop instead of crashing; the open patrol
-            // stays open and the toggle takes it up.
+            // stays open and the patrol screen takes it up.
             stopSelf()
             return START_NOT_STICKY
         }
-        val cells = intent?.getStringArrayListExtra(EXTRA_CELLS).orEmpty()
         app.scope.launch {
             val repo = app.repository.await()
-            if (recorder == null) recorder = repo.startPatrol(cells)
-            val lm = getSystemService(LocationManager::class.java)
-            lm.requestLocationUpdates(LocationManager.GPS_PROVIDER, 1_000L, 0f, this@PatrolService, Looper.getMainLooper())
+            // Takes up the patrol the kit started (or the one left open after a kill).
+            if (recorder == null && repo.store.openPatrol() != null) recorder = repo.startPatrol(emptyList())
+            if (recorder == null) stopSelf() else ContextCompat.getMainExecutor(this@PatrolService).execute { listen() }
         }
-        return START_STICKY // restarted after being killed: startPatrol takes up the open patrol
+        return START_STICKY // restarted after being killed: the open patrol is taken up again
     }
 
-    override fun onLocationChanged(location: Location) {
+    /** (Re)subscribes to GPS when it is on, else to the network provider. Main thread. */
+    @SuppressLint("MissingPermission") // checked in startInForeground
+    private fun listen() {
+        val lm = getSystemService(LocationManager::class.java)
+        val next = if (lm.isProviderEnabled(LocationManager.GPS_PROVIDER)) LocationManager.GPS_PROVIDER else LocationManager.NETWORK_PROVIDER
+        if (next == provider) return
+        stopUpdates()
+        provider = next
+        val request = LocationRequestCompat.Builder(1_000L)
+            .setQuality(LocationRequestCompat.QUALITY_HIGH_ACCURACY)
+            .build()
+        LocationManagerCompat.requestLocationUpdates(lm, next, request, listener, Looper.getMainLooper())
+    }
+
+    private fun stopUpdates() {
+        LocationManagerCompat.removeUpdates(getSystemService(LocationManager::class.java), listener)
+        provider = null
+    }
+
+    private fun offer(location: Location) {
         val mock = if (Build.VERSION.SDK_INT >= 31) location.isMock else @Suppress("DEPRECATION") location.isFromMockProvider
         recorder?.offer(
             GpsFix(
@@ -84,12 +139,12 @@ class PatrolService : Service(), LocationListener {
     }
 
     override fun onDestroy() {
-        getSystemService(LocationManager::class.java).removeUpdates(this)
+        stopUpdates()
         val rec = recorder
         recorder = null
         // Destroyed without a finish (the system reclaimed us): flush and leave the patrol
-        // open; START_STICKY or the next toggle takes it up.
-        if (rec != null) (application as GridworkApp).scope.launch { rec.close() }
+        // open; START_STICKY or the patrol screen takes it up.
+        if (rec != null) (application as GridworkApp).scope.launch { runCatching { rec.close() } }
         super.onDestroy()
     }
 
@@ -104,11 +159,11 @@ class PatrolService : Service(), LocationListener {
         if (!fine) return false
         val nm = getSystemService(NotificationManager::class.java)
         if (Build.VERSION.SDK_INT >= 26) {
-            nm.createNotificationChannel(NotificationChannel(CHANNEL, "Patrol", NotificationManager.IMPORTANCE_LOW))
+            nm.createNotificationChannel(NotificationChannel(CHANNEL, getString(R.string.patrol_channel), NotificationManager.IMPORTANCE_LOW))
         }
         val notification = (if (Build.VERSION.SDK_INT >= 26) Notification.Builder(this, CHANNEL) else @Suppress("DEPRECATION") Notification.Builder(this))
-            .setContentTitle("Patrol in progress")
-            .setContentText("Recording your track")
+            .setContentTitle(getString(R.string.patrol_notification_title))
+            .setContentText(getString(R.string.patrol_notification_text))
             .setSmallIcon(android.R.drawable.ic_menu_mylocation)
             .setOngoing(true)
             .build()
@@ -123,20 +178,25 @@ class PatrolService : Service(), LocationListener {
     companion object {
         private const val CHANNEL = "patrol"
         private const val NOTIFICATION_ID = 1
-        private const val EXTRA_CELLS = "cells"
         private const val ACTION_FINISH = "org.gridwork.app.FINISH_PATROL"
+        private const val ACTION_PAUSE = "org.gridwork.app.PAUSE_PATROL"
 
-        /** Starts (or takes up) the patrol of [cells] and records it in the foreground. */
-        fun start(context: Context, cells: List<String>) {
-            val intent = Intent(context, PatrolService::class.java).putStringArrayListExtra(EXTRA_CELLS, ArrayList(cells))
+        /** Records the open patrol (started or resumed by the kit) in the foreground. */
+        fun start(context: Context) {
+            val intent = Intent(context, PatrolService::class.java)
             if (Build.VERSION.SDK_INT >= 26) context.startForegroundService(intent) else context.startService(intent)
+        }
+
+        /** Flushes, pauses the open patrol and stops recording (a plain startService: the app is visible). */
+        fun pause(context: Context) {
+            context.startService(Intent(context, PatrolService::class.java).setAction(ACTION_PAUSE))
         }
 
         /**
          * Flushes the last fixes, finishes the patrol, asks for a sync and stops. A plain
-         * startService (the app is visible when the toggle is switched off): finishing needs
-         * no foreground start, so it works even after the location permission was revoked
-         * (startForegroundService would oblige a startForeground that then throws).
+         * startService (the app is visible when the patrol screen's Finish is pressed):
+         * finishing needs no foreground start, so it works even after the location permission
+         * was revoked (startForegroundService would oblige a startForeground that then throws).
          */
         fun finish(context: Context) {
             context.startService(Intent(context, PatrolService::class.java).setAction(ACTION_FINISH))
