@@ -12,7 +12,9 @@
 #   kotlin: every *.kt in TESTDIR is compiled with the bindings into one jar; each file with a
 #           top-level `fun main` runs as class <package.>FileNameKt.
 #   swift:  TESTDIR's *.swift (top-level code in main.swift) are compiled with the bindings into
-#           one program, which runs inside the chroot.
+#           one program, which runs inside the chroot; the --swift-src files are first
+#           type-checked with the bindings alone in Swift 6 language mode (a failure counts
+#           as a failed program).
 #   --kotlin-src / --swift-src: more sources compiled with the tests (a shell's
 #           platform-independent wrapper code); --env: set for every test program.
 # A test program fails by exiting non-zero. Ends with `bindings: N passed, N failed`
@@ -123,6 +125,21 @@ if [ -n "$swift_tests" ]; then
     for e in ${test_env[@]+"${test_env[@]}"}; do sw_env+=(--env "$e"); done
     name=${libfile#lib}
     name=${name%.so}
+    if [ ${#swift_srcs[@]} -gt 0 ]; then
+        # The kit as the app builds it: Swift 6 language mode (strict concurrency) — the test
+        # program below mixes in top-level test code and is built in the default mode.
+        kit_sources=()
+        for d in "${swift_srcs[@]}"; do
+            mapfile -t -O "${#kit_sources[@]}" kit_sources < <(find "$d" -maxdepth 1 -name '*.swift' | sort)
+        done
+        echo "=== swift: type-checking ${#kit_sources[@]} kit files in Swift 6 language mode"
+        if ! "$HERE/swiftc-chroot" --bind "$bindings" ${sw_binds[@]+"${sw_binds[@]}"} \
+            -swift-version 6 -typecheck -parse-as-library -module-name GridworkKit \
+            -Xcc -fmodule-map-file="$modulemap" -I "$bindings/swift" \
+            "$bindings"/swift/*.swift "${kit_sources[@]}"; then
+            failed=$((failed + 1)); echo "=== swift: Swift 6 type-check FAILED"
+        fi
+    fi
     echo "=== swift: compiling ${#sw_sources[@]} files"
     if "$HERE/swiftc-chroot" --bind "$work" --bind "$bindings" --bind "$(abs "$swift_tests")" \
         ${sw_binds[@]+"${sw_binds[@]}"} \

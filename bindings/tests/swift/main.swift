@@ -323,6 +323,7 @@ do {
         try singleFlight(server)
         try backgroundLaunch(server)
         try await signInFirst(server)
+        try await screens(server)
     } else {
         print("SKIPPED sync: GRIDWORK_SERVER_URL not set")
     }
