@@ -7,6 +7,9 @@
 // the map in both datums, sync with progress, a run cancelled in flight, sign-in required
 // and back, and sign-out keeping unsynced work. One worker store is shared by the steps.
 import Foundation
+#if canImport(GridworkKit)
+import GridworkKit
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -195,6 +198,18 @@ func screens(_ server: String) async throws {
         } else {
             check("case: full size on demand (\(String(describing: full)))", false)
         }
+    }
+    // The cache budget: a synced photo shown at full size may be evicted, and comes back.
+    if let first = onTablet.photos.first {
+        var budget = try await tabletA.photoSettings()
+        budget.cacheBudgetBytes = 1
+        try await tabletA.setPhotoSettings(budget)
+        _ = try await tabletA.evictPhotos()
+        let evicted = try await tabletA.photoView(first.sha256)
+        check("photos: evicted under the budget (\(evicted.state))", evicted.state != .local && evicted.path == nil)
+        let again = try await tabletA.fetchPhoto(first.sha256)
+        let back = try await tabletA.photoView(first.sha256)
+        check("photos: downloaded again on demand", FileManager.default.fileExists(atPath: again) && back.state == .local)
     }
     check("case: the supervisor's buttons come from the core", onTablet.actions.map(\.kind).contains(.register))
     check("case: registered", await onTablet.take(ActionRequest(kind: .register)) && onTablet.detail?.status == .registered)
