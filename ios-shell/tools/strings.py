@@ -12,7 +12,7 @@ import json, pathlib, re, sys
 HERE = pathlib.Path(__file__).resolve().parent.parent / "App" / "GridworkApp"
 CALLS = r'(?:\bText|\bButton|\bLabel|\bToggle|\bTextField|\bSecureField|\bSection|\bPicker|\.navigationTitle)\(\s*'
 LITERAL = re.compile(r'(?:' + CALLS + r'|String\(localized:\s*)"((?:[^"\\]|\\.)*)"')
-INTS = re.compile(r'^(Int\(.*\)|.*\.count( \?\? 0)?|m\.fixesOffered)$')
+INTS = re.compile(r'^(count|Int\(.*\)|.*\.count( \?\? 0)?|m\.fixesOffered)$')
 
 def key(lit: str) -> str:
     out, i = [], 0

@@ -155,8 +155,10 @@ struct ActionForm: View {
                     TextField("Department", text: $department, prompt: Text(action.defaultDepartment ?? ""))
                 }
                 if action.inputs.photos != .no {
+                    // The label closure is @Sendable: it captures the count, not the view.
+                    let count = photos.count
                     PhotosPicker(selection: $picked, maxSelectionCount: 4, matching: .images) {
-                        if photos.isEmpty { Text("Add photos") } else { Text("\(photos.count) photos") }
+                        if count == 0 { Text("Add photos") } else { Text("\(count) photos") }
                     }
                     .onChange(of: picked) { _, items in Task { photos = await savePicked(items) } }
                 }
