@@ -136,7 +136,7 @@ if [ -n "$swift_tests" ]; then
         echo "=== swift: compiling GridworkKit (${#kit_sources[@]} files + bindings, Swift 6 language mode)"
         mkdir -p "$work/kit"
         "$HERE/swiftc-chroot" --bind "$work" --bind "$bindings" ${sw_binds[@]+"${sw_binds[@]}"} \
-            -swift-version 6 -parse-as-library -module-name GridworkKit "${ffi[@]}" \
+            -swift-version 6 -parse-as-library -wmo -module-name GridworkKit "${ffi[@]}" \
             -emit-module -emit-module-path "$work/kit/GridworkKit.swiftmodule" \
             -emit-library -static -o "$work/kit/libGridworkKit.a" \
             "$bindings"/swift/*.swift "${kit_sources[@]}" || compiled=false
@@ -151,7 +151,7 @@ if [ -n "$swift_tests" ]; then
     echo "=== swift: compiling ${#sw_sources[@]} test files"
     if $compiled && "$HERE/swiftc-chroot" --bind "$work" --bind "$bindings" --bind "$(abs "$swift_tests")" \
         ${sw_binds[@]+"${sw_binds[@]}"} \
-        -module-name BindingTests "${ffi[@]}" ${kit_link[@]+"${kit_link[@]}"} \
+        -module-name BindingTests -wmo "${ffi[@]}" ${kit_link[@]+"${kit_link[@]}"} \
         "${sw_sources[@]}" \
         -L "$work/lib" -l"$name" -Xlinker -rpath -Xlinker "$work/lib" \
         -o "$work/swift-tests"; then
