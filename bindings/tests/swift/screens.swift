@@ -44,12 +44,17 @@ final class ScreenTransport: HttpTransport, @unchecked Sendable {
     func abort() { inner.abort() }
 }
 
-/// A real JPEG (tests/tests/data/photo.jpg) copied to a camera-like temporary file.
+/// A real JPEG (tests/tests/data/photo.jpg) written to a camera-like temporary file, made a
+/// different picture by `tag`: the first value of its quantisation table (DQT) changes, so the
+/// pixels differ and two shots are two photos.
 func cameraPhoto(_ tag: String) -> String {
     let real = data.deletingLastPathComponent().appendingPathComponent("tests/tests/data/photo.jpg")
     let url = dir.appendingPathComponent("camera-\(tag).jpg")
-    try? FileManager.default.removeItem(at: url)
-    try? FileManager.default.copyItem(at: real, to: url)
+    var bytes = [UInt8](FileManager.default.contents(atPath: real.path) ?? Data())
+    if let dqt = (0..<(bytes.count - 5)).first(where: { bytes[$0] == 0xFF && bytes[$0 + 1] == 0xDB }) {
+        bytes[dqt + 5] = UInt8(2 + tag.utf8.reduce(0) { ($0 &+ Int($1)) % 60 })
+    }
+    _ = FileManager.default.createFile(atPath: url.path, contents: Data(bytes))
     return url.path
 }
 
@@ -147,13 +152,15 @@ func screens(_ server: String) async throws {
     let mineDetail = CaseDetailModel(repo: repo, caseId: caseId ?? "")
     await mineDetail.load()
     check("report: the case holds both photos, shown from the phone",
-          mineDetail.photos.count == 2 && mineDetail.photos.allSatisfy { if case .thumbnail = $0.display { return true }; return false })
+          mineDetail.photos.count == 2 && Set(mineDetail.photos.map(\.sha256)).count == 2 && mineDetail.photos.allSatisfy { if case .thumbnail = $0.display { return true }; return false })
     check("report: its steps wait to be sent", mineDetail.timeline.allSatisfy { $0.sync == .pending })
 
     // --- Sync with progress: push, upload, pull.
     await sync.syncNow()
     check("sync: phases shown in order \(sync.phases)", sync.phases == [.push, .upload, .pull])
-    check("sync: the report and both photos went", sync.lastReport?.pushed == 1 && sync.lastReport?.uploadedPhotos == 2)
+    // Each photo goes with the thumbnail made at capture: 2 photos, 4 uploads.
+    check("sync: the report and both photos went (\(String(describing: sync.lastReport)))",
+          sync.lastReport?.pushed == 1 && sync.lastReport?.uploadedPhotos == 4 && sync.status?.pendingPhotos == 0)
     check("sync: idle, nothing waiting", { if case let .idle(s) = sync.ui { return s.pendingEvents == 0 }; return false }())
     for n in 0..<2 {
         _ = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "screens \(n)")
@@ -191,10 +198,10 @@ func screens(_ server: String) async throws {
     if let first = onTablet.photos.first {
         await onTablet.showFull(first.sha256)
         let full = onTablet.photos.first?.display
-        if case let .full(path)? = full {
-            check("case: full size on demand, the same bytes",
-                  FileManager.default.contents(atPath: path) == FileManager.default.contents(
-                      atPath: data.deletingLastPathComponent().appendingPathComponent("tests/tests/data/photo.jpg").path))
+        let onPhone = try await repo.photoView(first.sha256)
+        if case let .full(path)? = full, let original = onPhone.path {
+            check("case: full size on demand, the bytes the worker's phone holds",
+                  FileManager.default.contents(atPath: path) == FileManager.default.contents(atPath: original))
         } else {
             check("case: full size on demand (\(String(describing: full)))", false)
         }
