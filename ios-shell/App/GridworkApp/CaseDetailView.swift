@@ -4,6 +4,7 @@
 // each asks for; a refusal shows the core's reason.
 import SwiftUI
 import PhotosUI
+import UIKit
 import GridworkKit
 
 struct CaseDetailView: View {

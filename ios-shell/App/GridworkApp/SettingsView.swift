@@ -22,12 +22,12 @@ struct SettingsView: View {
                 if let p = m.photo {
                     Section("Photos") {
                         Picker("Largest edge", selection: Binding(get: { p.maxEdge }, set: { e in
-                            var s = p; s.maxEdge = e; Task { await m.setPhoto(s) }
+                            var s = p; s.maxEdge = e; let settings = s; Task { await m.setPhoto(settings) }
                         })) {
                             ForEach([UInt32(1280), 2048, 4096], id: \.self) { Text("\(Int($0)) px").tag($0) }
                         }
                         Picker("Cache", selection: Binding(get: { p.cacheBudgetBytes }, set: { b in
-                            var s = p; s.cacheBudgetBytes = b; Task { await m.setPhoto(s) }
+                            var s = p; s.cacheBudgetBytes = b; let settings = s; Task { await m.setPhoto(settings) }
                         })) {
                             ForEach([UInt64(128), 256, 1024].map { $0 << 20 }, id: \.self) { Text("\(Int($0 >> 20)) MB").tag($0) }
                         }
