@@ -11,8 +11,11 @@
 #   python: every test_*.py in TESTDIR runs with the generated module importable.
 #   kotlin: every *.kt in TESTDIR is compiled with the bindings into one jar; each file with a
 #           top-level `fun main` runs as class <package.>FileNameKt.
-#   swift:  TESTDIR's *.swift (top-level code in main.swift) are compiled with the bindings into
-#           one program, which runs inside the chroot.
+#   swift:  TESTDIR's *.swift (top-level code in main.swift) are compiled into one program,
+#           which runs inside the chroot. With --swift-src, the generated bindings and those
+#           sources are first compiled as the module GridworkKit in Swift 6 language mode (as
+#           the app builds them) and the tests `import GridworkKit`; without, the bindings
+#           are compiled into the test program.
 #   --kotlin-src / --swift-src: more sources compiled with the tests (a shell's
 #           platform-independent wrapper code); --env: set for every test program.
 # A test program fails by exiting non-zero. Ends with `bindings: N passed, N failed`
@@ -113,21 +116,42 @@ if [ -n "$swift_tests" ]; then
     t0=$SECONDS
     bash "$HERE/setup-swift.sh" >/dev/null
     modulemap=$(find "$bindings/swift" -maxdepth 1 -name '*.modulemap' | head -n1)
-    mapfile -t sw_sources < <(find "$bindings/swift" "$swift_tests" -maxdepth 1 -name '*.swift' | sort)
     sw_binds=()
+    kit_sources=()
     for d in ${swift_srcs[@]+"${swift_srcs[@]}"}; do
-        mapfile -t -O "${#sw_sources[@]}" sw_sources < <(find "$d" -maxdepth 1 -name '*.swift' | sort)
+        mapfile -t -O "${#kit_sources[@]}" kit_sources < <(find "$d" -maxdepth 1 -name '*.swift' | sort)
         sw_binds+=(--bind "$(abs "$d")")
     done
     sw_env=()
     for e in ${test_env[@]+"${test_env[@]}"}; do sw_env+=(--env "$e"); done
     name=${libfile#lib}
     name=${name%.so}
-    echo "=== swift: compiling ${#sw_sources[@]} files"
-    if "$HERE/swiftc-chroot" --bind "$work" --bind "$bindings" --bind "$(abs "$swift_tests")" \
+    ffi=(-Xcc -fmodule-map-file="$modulemap" -I "$bindings/swift")
+    mapfile -t sw_tests < <(find "$swift_tests" -maxdepth 1 -name '*.swift' | sort)
+    compiled=true
+    if [ ${#kit_sources[@]} -gt 0 ]; then
+        # The kit as the app builds it: the generated bindings and the --swift-src files as
+        # one module, GridworkKit, in Swift 6 language mode (strict concurrency); the tests
+        # (top-level test code, default language mode) import it.
+        echo "=== swift: compiling GridworkKit (${#kit_sources[@]} files + bindings, Swift 6 language mode)"
+        mkdir -p "$work/kit"
+        "$HERE/swiftc-chroot" --bind "$work" --bind "$bindings" ${sw_binds[@]+"${sw_binds[@]}"} \
+            -swift-version 6 -parse-as-library -wmo -module-name GridworkKit "${ffi[@]}" \
+            -emit-module -emit-module-path "$work/kit/GridworkKit.swiftmodule" \
+            -emit-library -static -o "$work/kit/libGridworkKit.a" \
+            "$bindings"/swift/*.swift "${kit_sources[@]}" || compiled=false
+        echo "=== swift: GridworkKit compiled in $((SECONDS - t0)) s"
+        sw_sources=("${sw_tests[@]}")
+        kit_link=(-I "$work/kit" -L "$work/kit" -lGridworkKit)
+    else
+        mapfile -t sw_sources < <(find "$bindings/swift" -maxdepth 1 -name '*.swift' | sort)
+        sw_sources+=("${sw_tests[@]}")
+        kit_link=()
+    fi
+    echo "=== swift: compiling ${#sw_sources[@]} test files"
+    if $compiled && "$HERE/swiftc-chroot" --bind "$work" --bind "$bindings" --bind "$(abs "$swift_tests")" \
         ${sw_binds[@]+"${sw_binds[@]}"} \
-        -module-name BindingTests \
-        -Xcc -fmodule-map-file="$modulemap" -I "$bindings/swift" \
+        -module-name BindingTests -wmo "${ffi[@]}" ${kit_link[@]+"${kit_link[@]}"} \
         "${sw_sources[@]}" \
         -L "$work/lib" -l"$name" -Xlinker -rpath -Xlinker "$work/lib" \
         -o "$work/swift-tests"; then

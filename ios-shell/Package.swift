@@ -2,8 +2,9 @@
 // GridworkKit: the gridwork core for iOS. `GridworkFFI` is the Rust static library with its
 // C header and module map (built by ./build-xcframework.sh); `GridworkKit` holds the
 // uniffi-generated Swift (Sources/GridworkKit/Generated, written by the same script, never
-// committed) and the thin wrappers. The generated code and the wrappers type-check cleanly in
-// Swift 6 language mode (checked on CI's Linux Swift 6.0.3), so no Swift 5 fallback is set.
+// committed), the wrappers and the screens' state holders. CI compiles the generated code and the
+// kit as this module in Swift 6 language mode (Linux Swift 6.0.3, .ci/run-binding-tests.sh), so no
+// Swift 5 fallback is set. The app target (project.yml) needs iOS 17; the kit itself needs 15.
 import PackageDescription
 
 let package = Package(

@@ -3,6 +3,9 @@
 // first, cancel aborts the request in flight through URLSessionTransport (a real socket
 // that never answers), an idle cancel is harmless.
 import Foundation
+#if canImport(GridworkKit)
+import GridworkKit
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif

@@ -4,6 +4,9 @@
 // through the reference server started by bindings/tests/foreign.rs. Compiled and run in
 // the Linux Swift chroot by .ci/run-binding-tests.sh.
 import Foundation
+#if canImport(GridworkKit)
+import GridworkKit
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -323,6 +326,7 @@ do {
         try singleFlight(server)
         try backgroundLaunch(server)
         try await signInFirst(server)
+        try await screens(server)
     } else {
         print("SKIPPED sync: GRIDWORK_SERVER_URL not set")
     }

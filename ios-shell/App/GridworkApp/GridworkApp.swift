@@ -1,8 +1,9 @@
-// The thin SwiftUI app: opens the process's one GridworkRepository off the main actor at
-// launch (syncing through URLSessionTransport), signs in before anything is recorded (the
-// first sync downloads the city), and shows the Report and My cases tabs, the patrol toggle and the sync button;
-// background sync runs through BGTaskScheduler (BackgroundSync.swift). Add these files to an iOS App target that depends on the local GridworkKit package
-// (see docs/mobile.md).
+// The SwiftUI app: opens the process's one GridworkRepository off the main actor at launch
+// (syncing through URLSessionTransport), shows sign-in first (nothing is recorded before; the
+// first sync downloads the city), then the tabs: report, cases, patrol, map, sync, settings.
+// Every screen binds to a GridworkKit state holder (tested on CI); background sync runs
+// through BGTaskScheduler (BackgroundSync.swift). The project is generated from
+// ../../project.yml (docs/mobile.md, "iOS").
 import SwiftUI
 import UIKit
 import GridworkKit
@@ -15,7 +16,7 @@ final class AppDelegate: NSObject, UIApplicationDelegate {
                      didFinishLaunchingWithOptions launchOptions: [UIApplication.LaunchOptionsKey: Any]? = nil) -> Bool {
         BackgroundSync.register(AppModel.store)
         BackgroundSync.schedule()
-        Task { @MainActor in await AppModel.resumeOpenPatrol() }
+        Task { @MainActor in await AppModel.shared.start() }
         return true
     }
 }
@@ -23,68 +24,111 @@ final class AppDelegate: NSObject, UIApplicationDelegate {
 @main
 struct GridworkApp: App {
     @UIApplicationDelegateAdaptor(AppDelegate.self) private var delegate
-    @StateObject private var model = AppModel()
+    @ObservedObject private var app = AppModel.shared
 
     var body: some Scene {
         WindowGroup {
-            TabView {
-                ReportView().tabItem { Label("Report", systemImage: "exclamationmark.bubble") }
-                MyCasesView().tabItem { Label("My cases", systemImage: "list.bullet") }
-            }
-            .environmentObject(model)
-            .task { await model.start() }
+            RootView()
+                .environmentObject(app)
+                .task { await app.start() }
         }
     }
 }
 
-/// App-wide state. Store calls block, so they run in `repository.run { ... }` (a detached
-/// task); results are published on the main actor.
+struct RootView: View {
+    @EnvironmentObject private var app: AppModel
+
+    var body: some View {
+        if !app.ready {
+            VStack { ProgressView(); if let m = app.message { Text(m) } }
+        } else if app.showSignIn {
+            NavigationStack {
+                SignInView(model: app.signIn) { Task { await app.signedIn() } }
+            }
+        } else {
+            TabView {
+                ReportView(model: app.report).tabItem { Label("Report", systemImage: "exclamationmark.bubble") }
+                CasesView().tabItem { Label("Cases", systemImage: "list.bullet") }
+                PatrolView(model: app.patrol).tabItem { Label("Patrol", systemImage: "figure.walk") }
+                MapScreen(model: app.map).tabItem { Label("Map", systemImage: "map") }
+                SyncView(model: app.sync).tabItem { Label("Sync", systemImage: "arrow.triangle.2.circlepath") }
+                SettingsView(model: app.settings).tabItem { Label("Settings", systemImage: "gear") }
+            }
+            .overlay(alignment: .top) {
+                if let m = app.message { Text(m).font(.footnote).padding(6).background(.thinMaterial) }
+            }
+        }
+    }
+}
+
+/// The app's one set of screen states, made once the store is open.
 @MainActor
 final class AppModel: ObservableObject {
-    @Published var categories: [GridworkKit.Category] = []
-    @Published var myCases: [CaseSummary] = []
-    @Published var message: String?
-    @Published var busy = false
-    @Published var syncStatus: SyncStatus?
-    private(set) var repository: GridworkRepository?
-    private var observation: ObservationToken?
+    static let shared = AppModel()
     /// The process's one repository, opened on first use by whoever comes first: this
-    /// model, a background task handler, the patrol resume at launch.
+    /// model or a background task handler.
     nonisolated static let store = SharedRepository { try AppModel.open() }
-    /// The one patrol tracker (the launch resume and the screens share it).
-    static let tracker = PatrolTracker()
-    /// Set (once, while opening) when a store that could not be read replaced by a fresh one.
+    /// Set (once, while opening) when a store that could not be read was replaced by a fresh one.
     nonisolated(unsafe) static var discardedUnreadableStore = false
-    var patrol: PatrolTracker { Self.tracker }
 
-    /// At launch: an open patrol (the app was killed or the phone restarted while
-    /// patrolling) is taken up and recording resumes (`startPatrol` takes up the open one).
-    static func resumeOpenPatrol() async {
-        guard let repo = try? await Task.detached(priority: .userInitiated, operation: { try store.get() }).value
-        else { return }
-        let open: String? = (try? await repo.run { try $0.store.openPatrol() }) ?? nil
-        guard open != nil, tracker.patrolId == nil else { return }
-        try? await tracker.start(repository: repo, cells: [])
-    }
+    @Published private(set) var ready = false
+    @Published var showSignIn = false
+    @Published var message: String?
+    private(set) var repo: GridworkRepository!
+    private(set) var signIn: SignInModel!
+    private(set) var myCases: CaseListModel!
+    private(set) var areaCases: CaseListModel!
+    private(set) var report: ReportModel!
+    private(set) var patrol: PatrolModel!
+    private(set) var map: MapModel!
+    private(set) var sync: SyncStatusModel!
+    private(set) var settings: SettingsModel!
+    let tracker = PatrolTracker()
+    private var starting = false
 
+    /// Opens the store and makes the screens' states; takes up an open patrol (after the app
+    /// was killed or the phone restarted mid-patrol, recording resumes). Runs once.
     func start() async {
-        guard repository == nil else { return }
+        guard !ready, !starting else { return }
+        starting = true
         do {
             let repo = try await Task.detached(priority: .userInitiated) { try Self.store.get() }.value
-            repository = repo
+            self.repo = repo
+            signIn = SignInModel(repo: repo)
+            myCases = CaseListModel(repo: repo, source: .mine)
+            areaCases = CaseListModel(repo: repo, source: .area)
+            report = ReportModel(repo: repo)
+            patrol = PatrolModel(repo: repo)
+            map = MapModel(repo: repo)
+            sync = SyncStatusModel(repo: repo)
+            settings = SettingsModel(repo: repo)
             if Self.discardedUnreadableStore {
-                message = "The data on this phone could not be read (it came from a backup without its key) and was reset. Sign in to get your synced cases back."
+                message = String(localized: "The data on this phone could not be read (it came from a backup without its key) and was reset. Sign in to get your synced cases back.")
             }
-            observation = repo.observe { [weak self] _ in
-                Task { @MainActor in await self?.refresh() }
+            await signIn.load()
+            switch signIn.state {
+            case .signedIn: showSignIn = false
+            default: showSignIn = true
             }
-            categories = try await repo.run { try $0.categories() }
-            syncStatus = try await repo.run { try $0.syncStatus() }
-            await refresh()
+            await patrol.load()
+            if patrol.phase == .active { tracker.start(feeding: patrol) }
+            ready = true
         } catch {
             message = "\(error)"
         }
+        starting = false
     }
+
+    /// After a sign-in: the first run downloads the catalogue, grid and cases.
+    func signedIn() async {
+        showSignIn = false
+        await sync.syncNow()
+        await report.load()
+        await patrol.load()
+    }
+
+    /// A sync after a report, a finished patrol or "sync first" (joins a run already active).
+    func syncAfterWork() async { await sync.syncNow() }
 
     private nonisolated static func open() throws -> GridworkRepository {
         let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
@@ -97,66 +141,12 @@ final class AppModel: ObservableObject {
         let opened = try StoreRecovery.open(directory: dir, key: key.raw, keyIsNew: key.created,
                                             transport: URLSessionTransport())
         discardedUnreadableStore = opened.discardedUnreadableStore
-        // No placeholder user and no bundled city: until the user signs in the core records
-        // nothing, and the first sync downloads the catalogue and the grid.
-        return opened.repository
-    }
-
-    /// Signs in to a sync server (the store takes the account's name and role).
-    func signIn(server: String, user: String, password: String) async {
-        guard let repo = repository else { return }
-        do {
-            // A fresh store takes the account (user and role) at sign-in.
-            let signed = try await repo.signIn(server: server, user: user, password: password)
-            message = "Signed in as \(signed.user)"
-            await sync()
-        } catch { message = "\(error)" }
-    }
-
-    /// The sync button: one run now, off the main actor.
-    func sync() async {
-        guard let repo = repository else { return }
-        do {
-            let report = try await repo.run { try $0.syncNow() }
-            message = report.error ?? "Synced: \(report.pushed) sent, \(report.pulled) received"
-            syncStatus = try await repo.run { try $0.syncStatus() }
-        } catch { message = "\(error)" }
-    }
-
-    /// The patrol toggle.
-    func setPatrolling(_ on: Bool, cells: [String]) async {
-        guard let repo = repository else { return }
-        defer { objectWillChange.send() } // the tracker is a nested object
-        do {
-            if on {
-                try await patrol.start(repository: repo, cells: cells)
-            } else if let detail = try await patrol.finish(repository: repo) {
-                message = String(format: "Patrol: %.0f m, %d fixes", detail.stats.distanceM, detail.stats.fixCount)
-                await sync()
-            }
-        } catch { message = "\(error)" }
-    }
-
-    func refresh() async {
-        guard let repo = repository else { return }
-        do { myCases = try await repo.run { try $0.myCases() } } catch { message = "\(error)" }
-    }
-
-    func report(category: String, lat: Double, lon: Double, accuracy: Double?, description: String, photo: String?) async {
-        guard let repo = repository else { return }
-        busy = true
-        defer { busy = false }
-        do {
-            let id = try await repo.run {
-                try $0.report(category: category, lat: lat, lon: lon, description: description,
-                              photoPaths: photo.map { [$0] } ?? [], accuracyM: accuracy,
-                              patrolId: try $0.store.openPatrol())
-            }
-            message = "Reported (\(id.prefix(8)))"
-        } catch let error as GridworkError {
-            message = "\(error)"
-        } catch {
-            message = "\(error)"
+        // The camera's temporary files are deleted once the core has copied them.
+        var photo = try opened.repository.store.photoSettings()
+        if !photo.removeSources {
+            photo.removeSources = true
+            try opened.repository.store.setPhotoSettings(settings: photo)
         }
+        return opened.repository
     }
 }

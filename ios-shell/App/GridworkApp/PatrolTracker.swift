@@ -1,16 +1,15 @@
-// Records the open patrol: CoreLocation fixes (WGS-84, best accuracy, background updates
-// allowed while patrolling) go to GridworkKit's PatrolRecorder, which hands them to the
-// core in batches every 10 seconds. Info.plist: NSLocationWhenInUseUsageDescription,
-// NSLocationAlwaysAndWhenInUseUsageDescription, UIBackgroundModes += location.
+// Location for the open patrol: CoreLocation fixes (WGS-84, best accuracy, background
+// updates allowed while patrolling, the blue indicator shown) go to GridworkKit's
+// PatrolModel, whose PatrolRecorder hands them to the core in batches every 10 seconds.
+// Info.plist: NSLocationWhenInUseUsageDescription, NSLocationAlwaysAndWhenInUseUsageDescription,
+// UIBackgroundModes += location.
 import CoreLocation
 import GridworkKit
 
 @MainActor
-final class PatrolTracker: NSObject, ObservableObject, CLLocationManagerDelegate {
-    @Published private(set) var patrolId: String?
-    @Published private(set) var fixes = 0
+final class PatrolTracker: NSObject, CLLocationManagerDelegate {
     private let manager = CLLocationManager()
-    private var recorder: PatrolRecorder?
+    private weak var model: PatrolModel?
 
     override init() {
         super.init()
@@ -21,26 +20,23 @@ final class PatrolTracker: NSObject, ObservableObject, CLLocationManagerDelegate
         manager.pausesLocationUpdatesAutomatically = false
     }
 
-    /// Starts (or takes up) a patrol of `cells` and starts recording.
-    func start(repository: GridworkRepository, cells: [String]) async throws {
-        let recorder = try await repository.run { try $0.startPatrol(cells: cells) }
-        self.recorder = recorder
-        patrolId = recorder.patrolId
+    /// Starts the location updates feeding `model` (when it records).
+    func start(feeding model: PatrolModel) {
+        self.model = model
         manager.requestWhenInUseAuthorization()
         manager.allowsBackgroundLocationUpdates = true
         manager.showsBackgroundLocationIndicator = true
         manager.startUpdatingLocation()
     }
 
-    /// Stops recording, flushes the last batch and finishes the patrol.
-    func finish(repository: GridworkRepository) async throws -> PatrolDetail? {
+    /// Stops the updates.
+    func stop() {
         manager.stopUpdatingLocation()
         manager.allowsBackgroundLocationUpdates = false
-        guard let recorder else { return nil }
-        self.recorder = nil
-        patrolId = nil
-        return try await repository.run { try $0.finishPatrol(recorder) }
     }
+
+    /// The last fix, for a check-in.
+    var last: CLLocation? { manager.location }
 
     nonisolated func locationManager(_ manager: CLLocationManager, didUpdateLocations locations: [CLLocation]) {
         let batch = locations.filter { $0.horizontalAccuracy >= 0 }.map { l in
@@ -53,9 +49,6 @@ final class PatrolTracker: NSObject, ObservableObject, CLLocationManagerDelegate
                    provider: .fused,
                    mock: l.sourceInformation?.isSimulatedBySoftware ?? false)
         }
-        Task { @MainActor in
-            for fix in batch { self.recorder?.offer(fix) }
-            self.fixes += batch.count
-        }
+        Task { @MainActor in for fix in batch { self.model?.offer(fix) } }
     }
 }

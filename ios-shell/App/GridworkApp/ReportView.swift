@@ -1,74 +1,89 @@
-// The report screen: category picker, description, a camera photo (saved as a JPEG file the
-// core copies into its store) and the current position from CoreLocation (WGS-84); the
-// patrol toggle (PatrolTracker) and the sync button with the sign-in form.
+// The report screen: binds to GridworkKit's ReportModel — category search over the
+// downloaded catalogue, description, several photos from the camera or the photo library
+// (PhotosPicker), the current position with its accuracy (CoreLocation, WGS-84), the checks
+// before submit shown by field, and submit (linked to an open patrol by the kit).
 import SwiftUI
+import PhotosUI
 import CoreLocation
 import UIKit
 import GridworkKit
 
 struct ReportView: View {
-    @EnvironmentObject private var model: AppModel
+    @EnvironmentObject private var app: AppModel
+    @StateObject private var bound: Bound<ReportModel>
     @StateObject private var location = OneShotLocation()
-    @State private var category = ""
-    @State private var text = ""
-    @State private var photoPath: String?
     @State private var showCamera = false
-    @State private var server = "https://"
-    @State private var user = ""
-    @State private var password = ""
+    @State private var picked: [PhotosPickerItem] = []
+
+    init(model: ReportModel) { _bound = StateObject(wrappedValue: Bound(model)) }
 
     var body: some View {
+        let m = bound.model
         NavigationStack {
             Form {
-                Section {
-                    // No cells are assigned on the device yet: the patrol records the track;
-                    // coverage is computed for the cells a supervisor assigns.
-                    Toggle(model.patrol.patrolId == nil ? "Patrol" : "Patrolling (\(model.patrol.fixes) fixes)",
-                           isOn: Binding(get: { model.patrol.patrolId != nil },
-                                         set: { on in Task { await model.setPatrolling(on, cells: []) } }))
-                }
-                Section("Sync") {
-                    if model.syncStatus?.signedIn == true {
-                        Button("Sync now") { Task { await model.sync() } }
-                        Text("\(model.syncStatus?.pendingEvents ?? 0) waiting to send").font(.footnote)
-                    } else {
-                        TextField("Server", text: $server).textInputAutocapitalization(.never)
-                        TextField("User", text: $user).textInputAutocapitalization(.never)
-                        SecureField("Password", text: $password)
-                        Button("Sign in") { Task { await model.signIn(server: server, user: user, password: password) } }
+                Section("Category") {
+                    TextField("Search categories", text: Binding(get: { m.query }, set: { m.query = $0 }))
+                    if let c = m.chosen {
+                        Text(verbatim: "\(c.code) \(c.nameZh) · \(c.nameEn)").bold()
                     }
-                }
-                Section("Problem") {
-                    Picker("Category", selection: $category) {
-                        ForEach(model.categories, id: \.code) { c in
-                            Text("\(c.code) \(c.nameZh) · \(c.nameEn)").tag(c.code)
+                    ForEach(m.matches.prefix(20), id: \.code) { c in
+                        Button { m.category = c.code; m.query = "" } label: {
+                            Text(verbatim: "\(c.code) \(c.nameZh) · \(c.nameEn)")
                         }
                     }
-                    TextField("What did you see?", text: $text, axis: .vertical).lineLimit(3...6)
+                    if m.categories.isEmpty { Text("The catalogue arrives with the first sync.").foregroundStyle(.secondary) }
+                    issue("category")
                 }
-                Section("Evidence") {
-                    Button(photoPath == nil ? "Take photo" : "Photo taken ✓ (retake)") { showCamera = true }
-                        .disabled(!UIImagePickerController.isSourceTypeAvailable(.camera))
+                Section("Problem") {
+                    TextField("What did you see?", text: Binding(get: { m.description }, set: { m.description = $0 }), axis: .vertical)
+                        .lineLimit(3...6)
+                    Toggle("Urgent", isOn: Binding(get: { m.urgency == .urgent }, set: { m.urgency = $0 ? .urgent : .normal }))
+                    issue("description")
+                }
+                Section("Photos") {
+                    ForEach(Array(m.photos.enumerated()), id: \.offset) { i, path in
+                        HStack { FileImage(path: path).frame(width: 48, height: 48).clipped(); Spacer() }
+                            .swipeActions { Button("Remove", role: .destructive) { m.removePhoto(at: i) } }
+                    }
+                    Button("Take photo") { showCamera = true }
+                        .disabled(!UIImagePickerController.isSourceTypeAvailable(.camera) || m.photos.count >= ReportModel.maxPhotos)
+                    PhotosPicker(selection: $picked, maxSelectionCount: ReportModel.maxPhotos, matching: .images) {
+                        Text("Choose from library")
+                    }
+                    .onChange(of: picked) { _, items in
+                        Task { for p in await savePicked(items) { m.addPhoto(p) }; picked = [] }
+                    }
+                    issue("photos")
+                }
+                Section("Position") {
                     Button(location.label) { location.request() }
+                    if m.accuracyWarning { Text("The position is imprecise; check it before sending.").foregroundStyle(.orange) }
+                    issue("position")
                 }
                 Section {
                     Button("Report") {
-                        guard let fix = location.fix else { return }
-                        Task {
-                            await model.report(category: category, lat: fix.coordinate.latitude,
-                                               lon: fix.coordinate.longitude,
-                                               accuracy: fix.horizontalAccuracy >= 0 ? fix.horizontalAccuracy : nil,
-                                               description: text, photo: photoPath)
-                        }
+                        // The push after a report: a push-only run, shown on the sync screen.
+                        Task { if await m.submit() != nil { await app.syncAfterWork() } }
                     }
-                    .disabled(model.busy || location.fix == nil || category.isEmpty)
-                    if let message = model.message { Text(message).font(.footnote) }
+                    .disabled(m.busy)
+                    if let e = m.error { ErrorLine(error: e) }
+                    if let id = m.submitted { Text("Reported (\(String(id.prefix(8))))").font(.footnote) }
                 }
             }
             .navigationTitle("Report")
-            .onAppear { if category.isEmpty { category = model.categories.first?.code ?? "" } }
-            .sheet(isPresented: $showCamera) { CameraView { photoPath = $0 } }
+            .task { await m.load() }
+            .onChange(of: location.fix) { _, fix in
+                if let fix {
+                    m.position = ReportPosition(lat: fix.coordinate.latitude, lon: fix.coordinate.longitude,
+                                                accuracyM: fix.horizontalAccuracy >= 0 ? fix.horizontalAccuracy : nil)
+                }
+            }
+            .sheet(isPresented: $showCamera) { CameraView { m.addPhoto($0) } }
         }
+    }
+
+    @ViewBuilder private func issue(_ field: String) -> some View {
+        ForEach(bound.model.issues.filter { $0.field == field }, id: \.code) { ErrorLine(error: $0) }
     }
 }
 
@@ -87,9 +102,10 @@ final class OneShotLocation: NSObject, ObservableObject, CLLocationManagerDelega
 
     var label: String {
         if let f = fix {
-            return String(format: "%.5f, %.5f (±%.0f m)", f.coordinate.latitude, f.coordinate.longitude, f.horizontalAccuracy)
+            return String(format: String(localized: "%.5f, %.5f (±%.0f m)"), f.coordinate.latitude, f.coordinate.longitude,
+                          f.horizontalAccuracy)
         }
-        return failure ?? "Get location"
+        return failure ?? String(localized: "Get location")
     }
 
     func request() {
@@ -108,7 +124,8 @@ final class OneShotLocation: NSObject, ObservableObject, CLLocationManagerDelega
     }
 }
 
-/// The system camera; hands back the path of a JPEG written to the temporary folder.
+/// The system camera; hands back the path of a JPEG written to the temporary folder (the
+/// core copies it into the store, downsized, and deletes it: PhotoSettings.removeSources).
 struct CameraView: UIViewControllerRepresentable {
     let onPhoto: (String) -> Void
     @Environment(\.dismiss) private var dismiss
@@ -124,13 +141,14 @@ struct CameraView: UIViewControllerRepresentable {
 
     func makeCoordinator() -> Coordinator { Coordinator(self) }
 
+    @MainActor
     final class Coordinator: NSObject, UIImagePickerControllerDelegate, UINavigationControllerDelegate {
         let parent: CameraView
         init(_ parent: CameraView) { self.parent = parent }
 
         func imagePickerController(_ picker: UIImagePickerController,
                                    didFinishPickingMediaWithInfo info: [UIImagePickerController.InfoKey: Any]) {
-            if let image = info[.originalImage] as? UIImage, let jpeg = image.jpegData(compressionQuality: 0.8) {
+            if let image = info[.originalImage] as? UIImage, let jpeg = image.jpegData(compressionQuality: 0.85) {
                 let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID().uuidString).jpg")
                 if (try? jpeg.write(to: url)) != nil { parent.onPhoto(url.path) }
             }

@@ -90,15 +90,20 @@ extension GridworkRepository {
 }
 
 /// One patrol change: which patrol and what happened.
-public struct PatrolEvent: Equatable {
+public struct PatrolEvent: Equatable, Sendable {
     /// The patrol's id.
     public let patrolId: String
     /// What happened.
     public let change: PatrolChange
+
+    public init(patrolId: String, change: PatrolChange) {
+        self.patrolId = patrolId
+        self.change = change
+    }
 }
 
 /// What the sync row shows. `.signInRequired` is distinct: the token expired or was revoked.
-public enum SyncUiState: Equatable {
+public enum SyncUiState: Equatable, Sendable {
     /// Never signed in on this device: show the sign-in screen.
     case notSignedIn
     /// The server refused the token: ask the user to sign in again; nothing is retried.
