@@ -78,6 +78,8 @@ async fn load(
     devices: &[Arc<Mutex<Device>>],
     iters: u64,
 ) -> std::time::Duration {
+    // The server's reqwest has rustls without a provider of its own: ring, as the server.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::new();
     let start = Instant::now();
     let tasks: Vec<_> = devices

@@ -380,6 +380,8 @@ pub async fn run(storage: Arc<dyn Storage>, blobs: &Path, config: &LoadConfig) -
         },
     ));
 
+    // The server's reqwest has rustls without a provider of its own: ring, as the server.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(config.devices)
         .build()

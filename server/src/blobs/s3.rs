@@ -86,6 +86,10 @@ impl Partial {
 impl S3Blobs {
     /// Connects to the bucket (no request is made until the first use).
     pub(super) fn open(o: &S3Options) -> Result<Self, std::io::Error> {
+        // The bucket's HTTPS goes through reqwest's rustls, built without a provider of its
+        // own: the process's default is ring, as for the server's TLS and the Open311 client
+        // (a second install is refused harmlessly).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut b = AmazonS3Builder::from_env()
             .with_bucket_name(&o.bucket)
             .with_allow_http(o.allow_http);

@@ -238,7 +238,7 @@ pub async fn world(s: Arc<dyn Storage>) -> World {
     admin::set_disabled(s.as_ref(), "cli:test", "disabled1", true)
         .await
         .unwrap();
-    let client = Client::new();
+    let client = crate::common::http_client();
     // Two residents' requests, with their phone numbers and e-mail addresses.
     let file = |key: String, at: (f64, f64)| {
         let c = client.clone();

@@ -9,7 +9,7 @@ use gridwork_server::{
     blobs::{BlobStore, S3Options, PARTIAL_TTL},
     AppState, Limits,
 };
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use sha2::{Digest, Sha256};
 use std::{
     net::SocketAddr,
@@ -73,7 +73,7 @@ async fn moto() -> Option<Moto> {
         child,
         endpoint: format!("http://127.0.0.1:{port}"),
     };
-    let c = Client::new();
+    let c = crate::common::http_client();
     for _ in 0..300 {
         if c.get(&moto.endpoint).send().await.is_ok() {
             return Some(moto);
@@ -118,7 +118,7 @@ fn photo(seed: u32, len: u32) -> (Vec<u8>, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_servers_share_photos_and_uploads_in_an_s3_bucket() {
     let Some(moto) = moto().await else { return };
-    let c = Client::new();
+    let c = crate::common::http_client();
     let res = c
         .put(format!("{}/gridwork-photos", moto.endpoint))
         .send()

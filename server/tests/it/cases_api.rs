@@ -66,7 +66,7 @@ async fn fixture() -> Fixture {
         li: live.token("li").await,
         zhao: live.token("zhao").await,
         live,
-        c: Client::new(),
+        c: crate::common::http_client(),
         rubbish: streams.0,
         dispatched: streams.1,
         theirs: theirs_stream,

@@ -97,6 +97,21 @@ impl Device {
     }
 }
 
+/// A client for the test server. The server's reqwest (object_store's S3 transport) is
+/// built with rustls and no crypto provider of its own — the server installs ring, the
+/// one TLS stack it uses — so a client made before the server did needs it installed.
+pub fn http_client() -> reqwest::Client {
+    http_client_builder()
+        .build()
+        .expect("an HTTP client with the ring provider")
+}
+
+/// [`http_client`]'s builder, for a client with other settings.
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+}
+
 pub fn register() -> Action {
     Action::Register { note: None }
 }

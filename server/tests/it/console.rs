@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use gridwork_server::{console, router_with, ConsoleOptions, Limits, TileSource};
-use reqwest::{header, Client, StatusCode};
+use reqwest::{header, StatusCode};
 use serde_json::Value;
 
 /// A server over the sample accounts with these console options.
@@ -46,7 +46,7 @@ fn csp(res: &reqwest::Response) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_console_page_and_its_assets_are_served_from_the_binary() {
     let base = serve(ConsoleOptions::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let mut pages = vec![];
     for path in ["/console", "/console/"] {
         let res = c.get(format!("{base}{path}")).send().await.unwrap();
@@ -124,7 +124,10 @@ async fn the_console_page_and_its_assets_are_served_from_the_binary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_is_revalidated_by_etag_and_compressed() {
     let base = serve(ConsoleOptions::default()).await;
-    let c = Client::builder().gzip(false).build().unwrap();
+    let c = crate::common::http_client_builder()
+        .gzip(false)
+        .build()
+        .unwrap();
     let res = c.get(format!("{base}/console")).send().await.unwrap();
     let tag = res.headers()[header::ETAG].clone();
     let res = c
@@ -164,7 +167,7 @@ async fn the_page_is_revalidated_by_etag_and_compressed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn console_errors_are_plain_text_with_the_security_headers() {
     let base = serve(ConsoleOptions::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     // Only files of the bundle are served; nothing can climb out of it.
     for path in [
         "/console/assets/nope.js",
@@ -203,7 +206,7 @@ async fn console_errors_are_plain_text_with_the_security_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_base_map_is_offered_only_when_configured() {
-    let c = Client::new();
+    let c = crate::common::http_client();
     let base = serve(ConsoleOptions::default()).await;
     let res = c
         .get(format!("{base}/console/config.json"))

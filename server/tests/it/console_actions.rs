@@ -4,7 +4,7 @@
 use crate::common::*;
 use gridwork_core::{model::Role, workflow::Status};
 use gridwork_server::Limits;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 async fn code(res: reqwest::Response) -> (StatusCode, String, String) {
@@ -39,7 +39,7 @@ async fn a_supervisor_registers_and_dispatches_from_the_console() {
     let id = report.stream.id();
     storage.push(&li, vec![report]).await.unwrap();
     let (wang, zhao) = (live.token("wang").await, live.token("zhao").await);
-    let c = Client::new();
+    let c = crate::common::http_client();
     let act = |token: &str, body: Value| {
         c.post(format!("{}/v1/cases/{id}/actions", live.base))
             .bearer_auth(token)
@@ -139,7 +139,7 @@ async fn a_supervisor_registers_and_dispatches_from_the_console() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nobody_may_sign_in_or_push_as_a_console_device() {
     let live = live(Limits::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let res = c
         .post(format!("{}/v1/login", live.base))
         .json(&json!({"user": "wang", "password": "pw-wang", "device_id": "console:wang"}))

@@ -5,7 +5,7 @@
 use crate::common::*;
 use gridwork_core::model::Role;
 use gridwork_server::Limits;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 async fn call(
@@ -15,7 +15,7 @@ async fn call(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = Client::new()
+    let mut req = crate::common::http_client()
         .request(method, format!("{}{path}", live.base))
         .bearer_auth(token);
     if let Some(b) = body {

@@ -4,7 +4,7 @@
 use crate::common::*;
 use gridwork_core::model::{Action, Role};
 use gridwork_server::Limits;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,7 +39,7 @@ async fn evaluation_answers_json_and_csv_for_the_callers_area() {
     );
     s.push(&wang, vec![cancel]).await.unwrap();
 
-    let c = Client::new();
+    let c = crate::common::http_client();
     let get = |token: String, query: &'static str| {
         let url = format!("{}/v1/evaluation?{query}", live.base);
         let c = c.clone();

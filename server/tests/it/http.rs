@@ -27,7 +27,7 @@ async fn error_code(res: reqwest::Response) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_me_and_unauthorized() {
     let live = live(Limits::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let res = c
         .post(format!("{}/v1/login", live.base))
         .json(&json!({"user": "li", "password": "nope", "device_id": "p1"}))
@@ -81,7 +81,7 @@ async fn login_me_and_unauthorized() {
 async fn push_and_pull_over_http() {
     let live = live(Limits::default()).await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let mut d = Device::new("phone-li", "li", Role::Worker);
     let ok = d.report(Some("32050800101"));
     let out = d.report(Some("32050800201"));
@@ -170,7 +170,7 @@ async fn limits_are_413_with_a_clear_message() {
     })
     .await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let mut d = Device::new("phone-li", "li", Role::Worker);
     let many: Vec<_> = (0..501).map(|_| d.report(Some("32050800101"))).collect();
     let res = c
@@ -229,7 +229,7 @@ async fn limits_are_413_with_a_clear_message() {
 async fn other_protocol_versions_are_refused() {
     let live = live(Limits::default()).await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let res = c
         .get(format!("{}/v1/me", live.base))
         .bearer_auth(&token)
@@ -259,7 +259,7 @@ async fn other_protocol_versions_are_refused() {
 async fn blobs_upload_resumably_and_are_verified() {
     let live = live(Limits::default()).await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let photo: Vec<u8> = (0..3000u32).map(|i| (i * 7 % 251) as u8).collect();
     let sha = hex::encode(Sha256::digest(&photo));
     let other_sha = "ab".repeat(32);
@@ -341,7 +341,7 @@ async fn blobs_upload_resumably_and_are_verified() {
 async fn catalog_is_served_with_an_etag() {
     let live = live(Limits::default()).await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let url = format!("{}/v1/catalog", live.base);
     let res = c.get(&url).bearer_auth(&token).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
@@ -386,7 +386,7 @@ async fn catalog_is_served_with_an_etag() {
 async fn every_pull_names_the_reference_version_and_a_calendar_or_grid_change_moves_it() {
     let live = live(Limits::default()).await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let get = |path: &str, etag: Option<&str>| {
         let mut req = c
             .get(format!("{}{path}", live.base))

@@ -5,7 +5,7 @@
 use crate::common::*;
 use gridwork_core::{model::Role, sync::wire::PushResponse};
 use gridwork_server::{signin::SignInLimits, Limits};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::{
     io::{Read, Write},
@@ -14,7 +14,7 @@ use std::{
 };
 
 async fn login(live: &Live, user: &str, password: &str, device: &str) -> reqwest::Response {
-    Client::new()
+    crate::common::http_client()
         .post(format!("{}/v1/login", live.base))
         .json(&json!({"user": user, "password": password, "device_id": device}))
         .send()
@@ -57,7 +57,7 @@ async fn a_device_id_belongs_to_the_account_that_signed_in_with_it() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     // li's token speaks for phone-li only: an event of another device is refused and
     // not stored; her own device's events go through.
-    let c = Client::new();
+    let c = crate::common::http_client();
     let mut other = Device::new("phone-other", "li", Role::Worker);
     let mut mine = Device::new("phone-li", "li", Role::Worker);
     let events = vec![
@@ -104,7 +104,7 @@ async fn a_device_id_belongs_to_the_account_that_signed_in_with_it() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_token_binds_to_the_device_it_first_pushes_for() {
     let live = live(Limits::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let push = |token: String, events: Vec<gridwork_core::model::Event>| {
         c.post(format!("{}/v1/events", live.base))
             .bearer_auth(token)
@@ -225,7 +225,7 @@ async fn at_most_the_permit_count_of_hashes_runs_at_once() {
         .map(|i| {
             let base = live.base.clone();
             tokio::spawn(async move {
-                Client::new()
+                crate::common::http_client()
                     .post(format!("{base}/v1/login"))
                     .json(&json!({"user": format!("u{i}"), "password": "x", "device_id": "p"}))
                     .send()
@@ -256,7 +256,7 @@ async fn a_burst_of_guesses_is_hashed_only_up_to_the_limit() {
         .map(|_| {
             let base = live.base.clone();
             tokio::spawn(async move {
-                Client::new()
+                crate::common::http_client()
                     .post(format!("{base}/v1/login"))
                     .json(&json!({"user": "li", "password": "guess", "device_id": "p"}))
                     .send()
@@ -280,7 +280,7 @@ async fn a_burst_of_guesses_is_hashed_only_up_to_the_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn expired_and_revoked_tokens_get_401() {
-    let c = Client::new();
+    let c = crate::common::http_client();
     let me = |base: &str, token: &str| c.get(format!("{base}/v1/me")).bearer_auth(token).send();
     // A lifetime of zero: every token is expired as soon as it is issued.
     let short = live(Limits {
@@ -322,7 +322,7 @@ async fn expired_and_revoked_tokens_get_401() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn responses_carry_nosniff_and_token_routes_no_store() {
     let live = live(Limits::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let token = live.token("li").await;
     let get = |path: &str, auth: Option<&str>| {
         let mut req = c.get(format!("{}{path}", live.base));

@@ -60,7 +60,7 @@ async fn a_push_or_pull_naming_another_incarnation_is_refused_before_anything_is
         .unwrap();
     let mut phone = Device::new("phone-li", "li", Role::Worker);
     let body = serde_json::json!({ "events": [phone.report(Some("32050800101"))] });
-    let http = reqwest::Client::new();
+    let http = crate::common::http_client();
     let push = |state: Option<String>| {
         let mut req = http
             .post(format!("{}/v1/events", live.base))

@@ -6,7 +6,7 @@
 use crate::common::*;
 use gridwork_core::model::Role;
 use gridwork_server::{ratelimit::TokenRate, Limits};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// Status, code and message of an error answer.
@@ -34,7 +34,7 @@ async fn sizes_batches_and_pages_over_their_limits_say_the_limit() {
         ..Limits::default()
     })
     .await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let token = live.token("li").await;
     let storage = live.state.storage.clone();
     let before = storage.device_head("phone-li").await.unwrap();
@@ -170,7 +170,7 @@ async fn a_token_past_its_rate_gets_429_with_retry_after_and_others_go_on() {
         ..Limits::default()
     })
     .await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let li = live.token("li").await;
     let before = live.state.storage.device_head("phone-li").await.unwrap();
     let me = |token: &str| {

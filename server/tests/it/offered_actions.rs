@@ -8,7 +8,7 @@ use gridwork_core::{
     workflow::Status,
 };
 use gridwork_server::{admin, storage::Storage, AppState, Limits};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -59,7 +59,7 @@ async fn each_post_is_offered_its_own_steps(s: Arc<dyn Storage>) {
     for user in ["an", "du", "zhang", "chen", "shui", "li"] {
         tokens.insert(user, admin::issue_token(st, user, "").await.unwrap());
     }
-    let c = Client::new();
+    let c = crate::common::http_client();
     let get = |user: &str, id: uuid::Uuid| {
         c.get(format!("{base}/v1/cases/{id}"))
             .bearer_auth(&tokens[user])

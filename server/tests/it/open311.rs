@@ -7,7 +7,7 @@
 use crate::common::*;
 use gridwork_core::model::{Action, Role, Source, Stream};
 use gridwork_server::{admin, open311::Open311Options, storage::Storage, AppState, Limits};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -106,7 +106,7 @@ async fn files_and_follows_a_residents_request(s: Arc<dyn Storage>) {
     )
     .await;
     let o = format!("{base}/open311/v2");
-    let c = Client::new();
+    let c = crate::common::http_client();
 
     // Services are the catalogue.
     let services: Vec<Value> = c

@@ -9,7 +9,6 @@ use gridwork_server::{
     open311::{forward::Forwarder, ForwardOptions},
     storage::{open311::OutboxState, Storage},
 };
-use reqwest::Client;
 use serde_json::Value;
 use std::{sync::Arc, time::Duration};
 
@@ -35,7 +34,7 @@ async fn forwards_each_case_once_and_retries_until_the_target_answers(s: Arc<dyn
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
     )
     .await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let file = |k: String, code: &'static str| {
         let c = c.clone();
         let url = format!("{ours}/open311/v2/requests.json");

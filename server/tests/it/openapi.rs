@@ -4,7 +4,7 @@
 use crate::common::*;
 use gridwork_core::model::Role;
 use gridwork_server::{api::ROUTES, Limits};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,7 +125,7 @@ fn the_spec_documents_exactly_the_routes() {
 async fn the_router_serves_exactly_the_documented_methods() {
     let spec = spec();
     let live = live(Limits::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     for (path, methods) in documented(&spec) {
         let url = format!("{}{}", live.base, path.replace("{sha256}", &"a".repeat(64)));
         for m in METHODS {
@@ -153,7 +153,7 @@ async fn the_router_serves_exactly_the_documented_methods() {
 async fn real_responses_fit_the_schemas() {
     let spec = spec();
     let live = live(Limits::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let fits = |path: &str, method: &str, status: u16, body: &Value| {
         let schema = response_schema(&spec, path, method, status);
         assert!(

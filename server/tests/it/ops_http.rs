@@ -5,7 +5,7 @@
 use crate::common::{account, live, sqlite, Device};
 use gridwork_core::{model::Role, sync::wire::PushOutcome};
 use gridwork_server::{AppState, Limits};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::{
     collections::BTreeMap,
@@ -31,7 +31,7 @@ fn parse_metrics(text: &str) -> BTreeMap<String, f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_ready_and_metrics_count_what_happened() {
     let live = live(Limits::default()).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let res = c.get(format!("{}/health", live.base)).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let res = c.get(format!("{}/ready", live.base)).send().await.unwrap();
@@ -140,7 +140,7 @@ async fn city_administrators_manage_accounts_through_the_api() {
     )
     .await
     .unwrap();
-    let c = Client::new();
+    let c = crate::common::http_client();
     let wang = live.token("wang").await;
     let li = live.token("li").await;
     let url = |p: &str| format!("{}{p}", live.base);

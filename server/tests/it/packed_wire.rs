@@ -40,7 +40,7 @@ async fn pull(c: &Client, base: &str, token: &str, offer: bool) -> reqwest::Resp
 async fn a_packed_push_is_stored_as_json_would_be_and_served_packed_only_when_offered() {
     let live = live(Limits::default()).await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let events = reports(40);
     let body = packed::pack_push(&PushRequest {
         events: events.clone(),
@@ -98,7 +98,7 @@ async fn a_packed_push_is_stored_as_json_would_be_and_served_packed_only_when_of
 async fn a_push_packed_with_another_dictionary_is_refused_with_415_and_nothing_is_stored() {
     let live = live(Limits::default()).await;
     let token = live.token("li").await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let body = packed::pack_push(&PushRequest { events: reports(2) }).unwrap();
     let res = c
         .post(format!("{}/v1/events", live.base))

@@ -11,7 +11,7 @@ use gridwork_core::{
     patrol::FixFlags,
 };
 use gridwork_server::Limits;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -53,7 +53,7 @@ async fn patrols_are_listed_and_shown_with_their_track_within_the_scope() {
         ));
     }
 
-    let c = Client::new();
+    let c = crate::common::http_client();
     let (wang, zhao, li_t) = (
         live.token("wang").await,
         live.token("zhao").await,

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use gridwork_server::{blobs::MAX_PARTIALS, Limits};
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -30,7 +30,7 @@ async fn another_users_wrong_prefix_cannot_make_a_photo_vanish() {
     live.reference("zhao", &[(&sha, 2000)]).await;
     let zhao = live.token("zhao").await;
     let url = format!("{}/v1/blobs/{sha}", live.base);
-    let c = Client::new();
+    let c = crate::common::http_client();
     // zhao plants 2,000 wrong bytes announcing a total of 2,001: today the server kept
     // them as *the* partial upload and li's phone, seeing offset 2,000 of 2,000,
     // counted the photo as uploaded; it was never stored.
@@ -81,7 +81,7 @@ async fn the_total_of_an_upload_cannot_change_between_chunks() {
     let (bytes, sha) = photo(2, 3000);
     live.reference("li", &[(&sha, 3000)]).await;
     let url = format!("{}/v1/blobs/{sha}", live.base);
-    let c = Client::new();
+    let c = crate::common::http_client();
     let put = |range: &str, body: &[u8]| {
         c.put(&url)
             .bearer_auth(&li)
@@ -112,7 +112,7 @@ async fn only_photos_of_accepted_events_may_be_uploaded() {
     let zhao = live.token("zhao").await;
     let (bytes, sha) = photo(3, 500);
     let url = format!("{}/v1/blobs/{sha}", live.base);
-    let c = Client::new();
+    let c = crate::common::http_client();
     let put = |token: &str| c.put(&url).bearer_auth(token).body(bytes.clone()).send();
     let res = put(&li).await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
@@ -133,7 +133,7 @@ async fn an_uploader_holds_a_bounded_number_of_unfinished_uploads() {
         .collect();
     let refs: Vec<(&str, u64)> = photos.iter().map(|(_, s)| (s.as_str(), 100)).collect();
     live.reference("li", &refs).await;
-    let c = Client::new();
+    let c = crate::common::http_client();
     let start = |sha: &str, bytes: &[u8]| {
         c.put(format!("{}/v1/blobs/{sha}", live.base))
             .bearer_auth(&li)
