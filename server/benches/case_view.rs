@@ -1,11 +1,11 @@
 //! What the server's case view costs a push (issue 9): 500 new reports pushed in one
-//! batch, each folded into the view in the push transaction, beside the same view
-//! folded again for those 500 cases by a rebuild — the projection's own share of the
-//! work, measured in the same run. The push without the view is then push − rebuild
-//! (an estimate: the rebuild also deletes the view and lists the streams first, so it
-//! slightly overstates the projection's share). SQLite backend, `synchronous=FULL`;
-//! the same pair on PostgreSQL when GRIDWORK_TEST_PG is set (a fresh schema each
-//! iteration, made outside the timed part).
+//! batch, each folded into the view in the push transaction, against the same push into
+//! a storage told to leave the views alone (`skip_views_for_benchmarks`), in the same
+//! run — the ratio of the two is the figure. A rebuild of the view of those 500 cases
+//! (the projection's work alone, plus the rebuild's own delete and commit) is measured
+//! beside them, as before. SQLite backend, `synchronous=FULL`; the same on PostgreSQL
+//! when GRIDWORK_TEST_PG is set (a fresh schema each iteration, made outside the timed
+//! part).
 #![allow(missing_docs, clippy::unwrap_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -95,6 +95,22 @@ fn case_view(c: &mut Criterion) {
             total
         })
     });
+    g.bench_function("push 500 reports, no view (baseline)", |b| {
+        b.to_async(&rt).iter_custom(|iters| async move {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let f = fresh().await;
+                f.storage.skip_views_for_benchmarks();
+                let account = f.storage.account("wang").await.unwrap().unwrap();
+                let events = reports("tablet-wang");
+                let t = Instant::now();
+                let out = f.storage.push(&account, events).await.unwrap();
+                total += t.elapsed();
+                assert_eq!(out.len(), BATCH);
+            }
+            total
+        })
+    });
     g.bench_function("fold the view of those 500 cases again (rebuild)", |b| {
         b.to_async(&rt).iter_custom(|iters| async move {
             let mut total = Duration::ZERO;
@@ -155,6 +171,26 @@ fn case_view_pg(c: &mut Criterion) {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
                     let s = fresh_pg(&url).await;
+                    let account = s.account("wang").await.unwrap().unwrap();
+                    let events = reports("tablet-wang");
+                    let t = Instant::now();
+                    let out = s.push(&account, events).await.unwrap();
+                    total += t.elapsed();
+                    assert_eq!(out.len(), BATCH);
+                }
+                total
+            }
+        })
+    });
+    g.bench_function("push 500 reports, no view (baseline)", |b| {
+        let url = url.clone();
+        b.to_async(&rt).iter_custom(|iters| {
+            let url = url.clone();
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let s = fresh_pg(&url).await;
+                    s.skip_views_for_benchmarks();
                     let account = s.account("wang").await.unwrap().unwrap();
                     let events = reports("tablet-wang");
                     let t = Instant::now();

@@ -30,8 +30,11 @@ use gridwork_core::{
     model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
 };
-use std::sync::Arc;
-use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Transaction};
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc,
+};
+use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Statement, Transaction};
 
 mod chained;
 mod devices;
@@ -195,6 +198,9 @@ mod users;
 pub struct PostgresStorage {
     pool: Pool,
     reference: Arc<Reference>,
+    /// Whether pushes update the case and patrol views (always, but in a benchmark's
+    /// baseline: [`PostgresStorage::skip_views_for_benchmarks`]).
+    views: Arc<AtomicBool>,
 }
 
 fn pool_error(e: impl std::fmt::Display) -> StorageError {
@@ -286,7 +292,18 @@ impl PostgresStorage {
         Ok(Self {
             pool,
             reference: Arc::new(Reference::default()),
+            views: Arc::new(AtomicBool::new(true)),
         })
+    }
+
+    /// For benchmarks only: from now on pushes judge and store events as always but
+    /// leave the case and patrol views alone — the baseline that
+    /// `benches/case_view.rs` measures the views' cost against, in the same run. A server
+    /// never calls it (its views would fall behind its events until
+    /// `gridwork admin rebuild`).
+    #[doc(hidden)]
+    pub fn skip_views_for_benchmarks(&self) {
+        self.views.store(false, Ordering::Relaxed);
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, StorageError> {
@@ -317,60 +334,123 @@ async fn project_case(
     stream: &str,
     catalog: Option<&Catalog>,
 ) -> Result<(), StorageError> {
-    let mut events = Vec::new();
-    for row in tx
-        .query(
-            "SELECT body, received_ms FROM events WHERE stream = $1",
-            &[&stream],
-        )
+    Projector::prepare(tx)
         .await?
-    {
-        events.push((parse_event(row.get(0), None)?, row.get::<_, i64>(1)));
+        .project(tx, stream, catalog)
+        .await
+}
+
+/// The statements that fold cases into the view, prepared once for a transaction that
+/// projects many (a push, a rebuild): an unprepared statement costs PostgreSQL a second
+/// round trip, and the statements of one case that do not wait for each other are sent
+/// together (tokio-postgres pipelines concurrent requests on a connection).
+struct Projector {
+    events: Statement,
+    cell: Statement,
+    upsert: Statement,
+    copy: Statement,
+}
+
+impl Projector {
+    async fn prepare(tx: &Transaction<'_>) -> Result<Self, StorageError> {
+        let (events, cell, upsert, copy) = tokio::try_join!(
+            async {
+                Ok::<_, StorageError>(
+                    tx.prepare("SELECT body, received_ms FROM events WHERE stream = $1")
+                        .await?,
+                )
+            },
+            async {
+                Ok(tx
+                    .prepare(
+                        "SELECT cell FROM stream_cells
+                         WHERE stream = $1 AND cell NOT LIKE '@%' LIMIT 1",
+                    )
+                    .await?)
+            },
+            async {
+                Ok(tx
+                    .prepare(
+                        "INSERT INTO cases (id, cell, status, category, department, reporter,
+                            received_ms, updated_ms, deadline_ms, closed_ms, search, view, lat,
+                            lon, photo, open_conflicts)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
+                            $15, $16)
+                         ON CONFLICT (id) DO UPDATE SET cell = excluded.cell,
+                           status = excluded.status, category = excluded.category,
+                           department = excluded.department, reporter = excluded.reporter,
+                           received_ms = excluded.received_ms,
+                           updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
+                           closed_ms = excluded.closed_ms, search = excluded.search,
+                           view = excluded.view, lat = excluded.lat, lon = excluded.lon,
+                           photo = excluded.photo, open_conflicts = excluded.open_conflicts",
+                    )
+                    .await?)
+            },
+            evaluation::prepare_copy(tx),
+        )?;
+        Ok(Projector {
+            events,
+            cell,
+            upsert,
+            copy,
+        })
     }
-    let cell: String = tx
-        .query_opt(
-            "SELECT cell FROM stream_cells WHERE stream = $1 AND cell NOT LIKE '@%' LIMIT 1",
-            &[&stream],
-        )
-        .await?
-        .map(|r| r.get(0))
-        .unwrap_or_default();
-    let Some(view) = fold_case(&events, &cell, catalog) else {
-        return Ok(());
-    };
-    let row = CaseRow::of(&view)?;
-    tx.execute(
-        "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
-            updated_ms, deadline_ms, closed_ms, search, view, lat, lon, photo)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         ON CONFLICT (id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
-           category = excluded.category, department = excluded.department,
-           reporter = excluded.reporter, received_ms = excluded.received_ms,
-           updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
-           closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view,
-           lat = excluded.lat, lon = excluded.lon, photo = excluded.photo",
-        &[
-            &row.id,
-            &row.cell,
-            &row.status,
-            &row.category,
-            &row.department,
-            &row.reporter,
-            &row.received_ms,
-            &row.updated_ms,
-            &row.deadline_ms,
-            &row.closed_ms,
-            &row.search,
-            &row.view,
-            &row.lat,
-            &row.lon,
-            &row.photo,
-        ],
-    )
-    .await?;
-    health::mark_conflicts(tx, &view).await?;
-    evaluation::write_copy(tx, &view).await?;
-    Ok(())
+
+    /// Folds the case of `stream` again from its accepted events and stores its view,
+    /// its count of unresolved conflicts (which the conflicts queue's partial index reads)
+    /// and its evaluation copy.
+    async fn project(
+        &self,
+        tx: &Transaction<'_>,
+        stream: &str,
+        catalog: Option<&Catalog>,
+    ) -> Result<(), StorageError> {
+        let by_stream: [&(dyn ToSql + Sync); 1] = [&stream];
+        let (rows, cell) = tokio::try_join!(
+            tx.query(&self.events, &by_stream),
+            tx.query_opt(&self.cell, &by_stream),
+        )?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            events.push((parse_event(row.get(0), None)?, row.get::<_, i64>(1)));
+        }
+        let cell: String = cell.map(|r| r.get(0)).unwrap_or_default();
+        let Some(view) = fold_case(&events, &cell, catalog) else {
+            return Ok(());
+        };
+        let row = CaseRow::of(&view)?;
+        let open_conflicts = view.case.open_conflicts().count() as i32;
+        tokio::try_join!(
+            async {
+                tx.execute(
+                    &self.upsert,
+                    &[
+                        &row.id,
+                        &row.cell,
+                        &row.status,
+                        &row.category,
+                        &row.department,
+                        &row.reporter,
+                        &row.received_ms,
+                        &row.updated_ms,
+                        &row.deadline_ms,
+                        &row.closed_ms,
+                        &row.search,
+                        &row.view,
+                        &row.lat,
+                        &row.lon,
+                        &row.photo,
+                        &open_conflicts,
+                    ],
+                )
+                .await
+                .map_err(StorageError::from)
+            },
+            evaluation::write_copy(tx, &self.copy, &view),
+        )?;
+        Ok(())
+    }
 }
 
 /// Folds every case again from the events held; returns how many there are.
@@ -386,8 +466,9 @@ async fn rebuild(tx: &Transaction<'_>, catalog: Option<&Catalog>) -> Result<u64,
         .into_iter()
         .map(|r| r.get(0))
         .collect();
+    let projector = Projector::prepare(tx).await?;
     for stream in &streams {
-        project_case(tx, stream, catalog).await?;
+        projector.project(tx, stream, catalog).await?;
     }
     let n: i64 = tx
         .query_one("SELECT count(*) FROM cases", &[])
@@ -697,13 +778,16 @@ impl Storage for PostgresStorage {
                 .await?,
             );
         }
-        let touched = touched_cases(&events, &outcomes);
-        if !touched.is_empty() {
-            for stream in &touched {
-                project_case(&tx, stream, catalog.as_deref()).await?;
+        if self.views.load(Ordering::Relaxed) {
+            let touched = touched_cases(&events, &outcomes);
+            if !touched.is_empty() {
+                let projector = Projector::prepare(&tx).await?;
+                for stream in &touched {
+                    projector.project(&tx, stream, catalog.as_deref()).await?;
+                }
             }
+            patrols::project_touched(&tx, &events, &outcomes, grid.as_deref()).await?;
         }
-        patrols::project_touched(&tx, &events, &outcomes, grid.as_deref()).await?;
         tx.commit().await?;
         Ok(outcomes)
     }

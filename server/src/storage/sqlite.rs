@@ -31,9 +31,10 @@ use gridwork_core::{
 };
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
 use std::{
+    collections::HashMap,
     path::Path,
     sync::{
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicUsize, Ordering},
         Arc, Mutex,
     },
 };
@@ -189,6 +190,9 @@ struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     reference: Reference,
+    /// Whether pushes update the case and patrol views (always, but in a benchmark's
+    /// baseline: [`SqliteStorage::skip_views_for_benchmarks`]).
+    views: AtomicBool,
 }
 
 /// The SQLite storage backend.
@@ -231,6 +235,16 @@ fn poisoned<T>(_: T) -> StorageError {
 }
 
 impl SqliteStorage {
+    /// For benchmarks only: from now on pushes judge and store events as always but
+    /// leave the case and patrol views alone — the baseline that
+    /// `benches/case_view.rs` measures the views' cost against, in the same run. A server
+    /// never calls it (its views would fall behind its events until
+    /// `gridwork admin rebuild`).
+    #[doc(hidden)]
+    pub fn skip_views_for_benchmarks(&self) {
+        self.inner.views.store(false, Ordering::Relaxed);
+    }
+
     /// Opens (creating if needed) the database file at `path`.
     pub async fn open(path: &Path) -> Result<Self, StorageError> {
         let path = path.to_path_buf();
@@ -292,6 +306,7 @@ impl SqliteStorage {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 reference: Reference::default(),
+                views: AtomicBool::new(true),
             });
             let committer = Arc::new(group_commit::Committer::start(inner.clone())?);
             Ok(SqliteStorage { inner, committer })
@@ -353,42 +368,59 @@ fn current<T: Parse>(
 }
 
 /// Folds the case of `stream` again from its accepted events and stores its view.
+/// `pushed` holds events of this transaction's push by id: those are taken as they are
+/// instead of being parsed again from their stored text (which is their serialisation).
 fn project_case(
     tx: &Connection,
     stream: &str,
     catalog: Option<&Catalog>,
+    pushed: &HashMap<String, &Event>,
 ) -> Result<(), StorageError> {
-    let mut stmt = tx.prepare_cached("SELECT body, received_ms FROM events WHERE stream = ?1")?;
-    let rows = stmt.query_map([stream], |r| {
-        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-    })?;
+    let mut stmt =
+        tx.prepare_cached("SELECT id, body, received_ms FROM events WHERE stream = ?1")?;
+    let mut rows = stmt.query([stream])?;
     let mut events = Vec::new();
-    for row in rows {
-        let (body, at) = row?;
-        events.push((parse_event(&body, None)?, at));
+    while let Some(r) = rows.next()? {
+        let at = r.get::<_, i64>(2)?;
+        let text = |i: usize| -> Result<&str, StorageError> {
+            r.get_ref(i)?
+                .as_str()
+                .map_err(|e| StorageError::Corrupt(format!("event row: {e}")))
+        };
+        let id = text(0)?;
+        let event = match pushed.get(id) {
+            Some(e) => Event {
+                server_seq: None,
+                ..(*e).clone()
+            },
+            None => parse_event(text(1)?, None)?,
+        };
+        events.push((event, at));
     }
     let cell: String = tx
-        .query_row(
+        .prepare_cached(
             "SELECT cell FROM stream_cells WHERE stream = ?1 AND cell NOT LIKE '@%' LIMIT 1",
-            [stream],
-            |r| r.get(0),
-        )
+        )?
+        .query_row([stream], |r| r.get(0))
         .optional()?
         .unwrap_or_default();
     let Some(view) = fold_case(&events, &cell, catalog) else {
         return Ok(());
     };
     let row = CaseRow::of(&view)?;
+    // One write of the row, its count of unresolved conflicts included (the conflicts
+    // queue's partial index reads it).
     tx.prepare_cached(
         "INSERT INTO cases (id, cell, status, category, department, reporter, received_ms,
-            updated_ms, deadline_ms, closed_ms, search, view, lat, lon, photo)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+            updated_ms, deadline_ms, closed_ms, search, view, lat, lon, photo, open_conflicts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
          ON CONFLICT(id) DO UPDATE SET cell = excluded.cell, status = excluded.status,
            category = excluded.category, department = excluded.department,
            reporter = excluded.reporter, received_ms = excluded.received_ms,
            updated_ms = excluded.updated_ms, deadline_ms = excluded.deadline_ms,
            closed_ms = excluded.closed_ms, search = excluded.search, view = excluded.view,
-           lat = excluded.lat, lon = excluded.lon, photo = excluded.photo",
+           lat = excluded.lat, lon = excluded.lon, photo = excluded.photo,
+           open_conflicts = excluded.open_conflicts",
     )?
     .execute(params![
         row.id,
@@ -405,9 +437,9 @@ fn project_case(
         row.view,
         row.lat,
         row.lon,
-        row.photo
+        row.photo,
+        view.case.open_conflicts().count() as i64
     ])?;
-    health::mark_conflicts(tx, &view)?;
     evaluation::write_copy(tx, &view)?;
     Ok(())
 }
@@ -421,7 +453,7 @@ fn rebuild(tx: &Connection, catalog: Option<&Catalog>) -> Result<u64, StorageErr
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for stream in &streams {
-        project_case(tx, stream, catalog)?;
+        project_case(tx, stream, catalog, &HashMap::new())?;
     }
     Ok(tx.query_row("SELECT count(*) FROM cases", [], |r| r.get::<_, i64>(0))? as u64)
 }
@@ -716,11 +748,19 @@ impl Storage for SqliteStorage {
                         )
                     })
                     .collect::<Result<Vec<_>, _>>()?;
-                let touched = touched_cases(&events, &outcomes);
-                if !touched.is_empty() {
-                    for stream in &touched {
-                        project_case(tx, stream, catalog.as_deref())?;
+                if !inner.views.load(Ordering::Relaxed) {
+                    return Ok(outcomes);
+                }
+                // The events this push stored, each id once (a repeat in the same push is
+                // the same event: its hash matched the one stored).
+                let mut pushed = HashMap::new();
+                for (e, o) in events.iter().zip(&outcomes) {
+                    if matches!(o, PushOutcome::Accepted { .. }) {
+                        pushed.entry(e.id.to_string()).or_insert(e);
                     }
+                }
+                for stream in &touched_cases(&events, &outcomes) {
+                    project_case(tx, stream, catalog.as_deref(), &pushed)?;
                 }
                 patrols::project_touched(tx, &events, &outcomes, grid.as_deref())?;
                 Ok(outcomes)

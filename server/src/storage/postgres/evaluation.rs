@@ -14,7 +14,7 @@ use crate::{
     StorageError,
 };
 use std::sync::LazyLock;
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::{Row, Statement, Transaction};
 
 /// The copy's table; a no-op once made.
 pub(super) const SCHEMA_EVAL: &str = "
@@ -71,10 +71,9 @@ pub(super) async fn exists(tx: &Transaction<'_>) -> Result<bool, StorageError> {
         .get(0))
 }
 
-/// Stores the evaluation copy of `view` (replacing the case's earlier one), inside the
-/// push or rebuild transaction that stored the view.
-pub(super) async fn write_copy(tx: &Transaction<'_>, view: &CaseView) -> Result<(), StorageError> {
-    let c = columns(view);
+/// The statement that stores a case's evaluation copy (replacing its earlier one),
+/// prepared by the projector of the push or rebuild transaction that stores the view.
+pub(super) async fn prepare_copy(tx: &Transaction<'_>) -> Result<Statement, StorageError> {
     static UPSERT: LazyLock<String> = LazyLock::new(|| {
         format!(
             "INSERT INTO case_eval (id, cell, received_ms, {COLUMNS}) VALUES
@@ -97,10 +96,21 @@ pub(super) async fn write_copy(tx: &Transaction<'_>, view: &CaseView) -> Result<
                verification_on_time = excluded.verification_on_time, urges = excluded.urges"
         )
     });
+    Ok(tx.prepare(UPSERT.as_str()).await?)
+}
+
+/// Stores the evaluation copy of `view` with `copy` (from [`prepare_copy`]).
+pub(super) async fn write_copy(
+    tx: &Transaction<'_>,
+    copy: &Statement,
+    view: &CaseView,
+) -> Result<(), StorageError> {
+    let c = columns(view);
+    let id = view.case.id.to_string();
     tx.execute(
-        UPSERT.as_str(),
+        copy,
         &[
-            &view.case.id.to_string(),
+            &id,
             &view.cell,
             &view.received_ms,
             &c.status,
@@ -163,8 +173,9 @@ fn read_columns(r: &Row) -> Result<Columns, tokio_postgres::Error> {
 /// the JSON copies of before).
 pub(super) async fn backfill(tx: &Transaction<'_>) -> Result<(), StorageError> {
     tx.execute("DELETE FROM case_eval", &[]).await?;
+    let copy = prepare_copy(tx).await?;
     for row in tx.query("SELECT view FROM cases", &[]).await? {
-        write_copy(tx, &parse_view(row.get(0))?).await?;
+        write_copy(tx, &copy, &parse_view(row.get(0))?).await?;
     }
     Ok(())
 }

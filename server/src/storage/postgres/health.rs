@@ -1,9 +1,8 @@
-//! PostgreSQL: per-device sync health (see [`crate::health`]) and the unresolved-conflict
-//! column of the case view.
+//! PostgreSQL: per-device sync health (see [`crate::health`]) and the schema step of the
+//! unresolved-conflict column of the case view (written with the row by the projector).
 
 use crate::{
     health::{Contact, DeviceRecord},
-    projection::CaseView,
     StorageError,
 };
 use gridwork_core::model::Event;
@@ -57,20 +56,6 @@ CREATE TABLE IF NOT EXISTS device_health (
   head_seq BIGINT
 );
 ";
-
-/// Stores the number of unresolved conflicts of a case just written.
-pub(super) async fn mark_conflicts(
-    tx: &Transaction<'_>,
-    view: &CaseView,
-) -> Result<(), StorageError> {
-    let open = view.case.open_conflicts().count() as i32;
-    tx.execute(
-        "UPDATE cases SET open_conflicts = $1 WHERE id = $2",
-        &[&open, &view.case.id.to_string()],
-    )
-    .await?;
-    Ok(())
-}
 
 /// Records the photos an accepted event references against its device.
 pub(super) async fn link_photos(

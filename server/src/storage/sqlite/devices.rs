@@ -337,7 +337,7 @@ pub(super) fn rejudge(
     if !touched.is_empty() {
         let catalog = current::<Catalog>(&tx, &reference.catalog)?;
         for stream in &touched {
-            project_case(&tx, stream, catalog.as_deref())?;
+            project_case(&tx, stream, catalog.as_deref(), &Default::default())?;
         }
     }
     super::patrols::project_touched(&tx, &events, &outcomes, grid.as_deref())?;

@@ -1,9 +1,8 @@
-//! SQLite: per-device sync health (see [`crate::health`]) and the unresolved-conflict
-//! column of the case view.
+//! SQLite: per-device sync health (see [`crate::health`]) and the schema step of the
+//! unresolved-conflict column of the case view (written with the row by `project_case`).
 
 use crate::{
     health::{Contact, DeviceRecord},
-    projection::CaseView,
     StorageError,
 };
 use gridwork_core::model::Event;
@@ -43,16 +42,6 @@ INSERT OR IGNORE INTO device_photos (device_id, sha256)
   SELECT e.device_id, json_extract(e.body, '$.payload.photo.sha256')
   FROM events e WHERE json_extract(e.body, '$.payload.photo.sha256') IS NOT NULL;
 ";
-
-/// Stores the number of unresolved conflicts of a case just written.
-pub(super) fn mark_conflicts(tx: &Connection, view: &CaseView) -> Result<(), StorageError> {
-    tx.prepare_cached("UPDATE cases SET open_conflicts = ?1 WHERE id = ?2")?
-        .execute(params![
-            view.case.open_conflicts().count() as i64,
-            view.case.id.to_string()
-        ])?;
-    Ok(())
-}
 
 /// Records the photos an accepted event references against its device.
 pub(super) fn link_photos(
