@@ -132,7 +132,7 @@ func screens(_ server: String) async throws {
     check("report: nothing sent without the checks", await report.submit() == nil &&
           report.issues.map { $0.field ?? "" } == ["category", "description", "position"])
     report.category = "06010"
-    report.description = "bin overflowing by the canal (screens)"
+    report.description = "bin overflowing by the lotus canal (screens)"
     report.position = ReportPosition(lat: 31.3005, lon: 120.6005, accuracyM: 80)
     check("report: a poor fix is flagged", report.accuracyWarning)
     report.addPhoto(dir.appendingPathComponent("x.heic").path)
@@ -181,7 +181,8 @@ func screens(_ server: String) async throws {
           Set(mine.items.map(\.id)).count == mine.items.count && times == times.sorted(by: >) &&
           mine.items.contains { $0.id == caseId } && mine.items.allSatisfy { $0.reporter == li })
     let area = CaseListModel(repo: repo, source: .area)
-    area.search = "canal"
+    // A word only this report has: the other languages' runs report as the same worker.
+    area.search = "lotus"
     await area.reload()
     check("area: the search narrows the list", area.items.map(\.id) == [caseId ?? ""])
 
@@ -192,7 +193,7 @@ func screens(_ server: String) async throws {
     let onTablet = CaseDetailModel(repo: tabletA, caseId: caseId ?? "")
     await onTablet.load()
     check("case: the supervisor sees the report", onTablet.detail?.status == .reported &&
-          onTablet.detail?.description == "bin overflowing by the canal (screens)")
+          onTablet.detail?.description == "bin overflowing by the lotus canal (screens)")
     check("case: photos arrive as thumbnails first (\(onTablet.photos.map(\.display)))", onTablet.photos.count == 2 &&
           onTablet.photos.allSatisfy { if case .thumbnail = $0.display { return $0.view.state == .thumbnailOnly }; return false })
     if let first = onTablet.photos.first {
@@ -239,7 +240,7 @@ func screens(_ server: String) async throws {
     let syncB = SyncStatusModel(repo: tabletB)
     await syncB.syncNow()
     check("conflict: the sync screen lists the case (\(String(describing: syncB.lastReport?.error)))",
-          syncB.conflicts.map(\.id) == [caseId ?? ""])
+          syncB.conflicts.map(\.id).contains(caseId ?? ""))
     await onB.load()
     check("conflict: the case shows it and offers to settle it", !onB.conflicts.isEmpty &&
           onB.actions.contains { $0.kind == .resolveConflict && !$0.openConflicts.isEmpty })
