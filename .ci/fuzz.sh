@@ -5,6 +5,11 @@
 #
 #   .ci/fuzz.sh            # every target, FUZZ_SECONDS (default 20) each
 #   FUZZ_SECONDS=3600 .ci/fuzz.sh push_body   # the long run of one target
+#   FUZZ_BUILD=--dev .ci/fuzz.sh              # unoptimised build (what .ci/run does)
+#
+# FUZZ_BUILD picks cargo-fuzz's build: `--release` (the default: tens of thousands of
+# inputs a second, a build of about ten minutes here) or `--dev` (about four minutes,
+# some forty times fewer inputs: the bounded smoke run that keeps .ci/run in its time).
 #
 # cargo-fuzz is installed from crates.io into /var/cache/gridwork-ci/cargo-fuzz when it
 # is missing; the nightly toolchain must be there (rustup toolchain install nightly).
@@ -12,6 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-20}"
+build="${FUZZ_BUILD:---release}"
 root=/var/cache/gridwork-ci/cargo-fuzz
 if ! command -v cargo-fuzz >/dev/null; then
   if [ ! -x "$root/bin/cargo-fuzz" ]; then
@@ -29,7 +35,7 @@ targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(cargo +nightly fuzz list --fuzz-dir fuzz)
 fi
-cargo +nightly fuzz build --fuzz-dir fuzz
+cargo +nightly fuzz build "$build" --fuzz-dir fuzz
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 for t in "${targets[@]}"; do
@@ -42,7 +48,7 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for ${seconds}s"
   # The run's corpus is a scratch folder; the committed seeds are read, never written.
   # TMPDIR: the pull_page target keeps its store there.
-  if ! TMPDIR="$work" cargo +nightly fuzz run --fuzz-dir fuzz "$t" "$work/$t" "fuzz/seeds/$t" -- \
+  if ! TMPDIR="$work" cargo +nightly fuzz run "$build" --fuzz-dir fuzz "$t" "$work/$t" "fuzz/seeds/$t" -- \
     -max_total_time="$seconds" -rss_limit_mb=2048 -print_final_stats=1 >"$work/$t.log" 2>&1; then
     tail -n 40 "$work/$t.log"
     echo "fuzz: $t FAILED (the input is in fuzz/artifacts/$t/)"
