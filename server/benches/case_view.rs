@@ -22,6 +22,11 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 const BATCH: usize = 500;
+/// The two pushes the figure divides: with the views updated, and the baseline without.
+const PUSHES: [(&str, bool); 2] = [
+    ("push 500 reports, view updated", true),
+    ("push 500 reports, no view (baseline)", false),
+];
 const CATALOG: &str = include_str!("../../data/kcity-catalog.json");
 
 fn reports(device: &str) -> Vec<Event> {
@@ -80,37 +85,26 @@ fn case_view(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut g = c.benchmark_group("case_view");
     g.sample_size(10);
-    g.bench_function("push 500 reports, view updated", |b| {
-        b.to_async(&rt).iter_custom(|iters| async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let f = fresh().await;
-                let account = f.storage.account("wang").await.unwrap().unwrap();
-                let events = reports("tablet-wang");
-                let t = Instant::now();
-                let out = f.storage.push(&account, events).await.unwrap();
-                total += t.elapsed();
-                assert_eq!(out.len(), BATCH);
-            }
-            total
-        })
-    });
-    g.bench_function("push 500 reports, no view (baseline)", |b| {
-        b.to_async(&rt).iter_custom(|iters| async move {
-            let mut total = Duration::ZERO;
-            for _ in 0..iters {
-                let f = fresh().await;
-                f.storage.skip_views_for_benchmarks();
-                let account = f.storage.account("wang").await.unwrap().unwrap();
-                let events = reports("tablet-wang");
-                let t = Instant::now();
-                let out = f.storage.push(&account, events).await.unwrap();
-                total += t.elapsed();
-                assert_eq!(out.len(), BATCH);
-            }
-            total
-        })
-    });
+    for (name, views) in PUSHES {
+        g.bench_function(name, |b| {
+            b.to_async(&rt).iter_custom(|iters| async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    let f = fresh().await;
+                    if !views {
+                        f.storage.skip_views_for_benchmarks();
+                    }
+                    let account = f.storage.account("wang").await.unwrap().unwrap();
+                    let events = reports("tablet-wang");
+                    let t = Instant::now();
+                    let out = f.storage.push(&account, events).await.unwrap();
+                    total += t.elapsed();
+                    assert_eq!(out.len(), BATCH);
+                }
+                total
+            })
+        });
+    }
     g.bench_function("fold the view of those 500 cases again (rebuild)", |b| {
         b.to_async(&rt).iter_custom(|iters| async move {
             let mut total = Duration::ZERO;
@@ -163,45 +157,30 @@ fn case_view_pg(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let mut g = c.benchmark_group("case_view_pg");
     g.sample_size(10);
-    g.bench_function("push 500 reports, view updated", |b| {
-        let url = url.clone();
-        b.to_async(&rt).iter_custom(|iters| {
+    for (name, views) in PUSHES {
+        g.bench_function(name, |b| {
             let url = url.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let s = fresh_pg(&url).await;
-                    let account = s.account("wang").await.unwrap().unwrap();
-                    let events = reports("tablet-wang");
-                    let t = Instant::now();
-                    let out = s.push(&account, events).await.unwrap();
-                    total += t.elapsed();
-                    assert_eq!(out.len(), BATCH);
+            b.to_async(&rt).iter_custom(|iters| {
+                let url = url.clone();
+                async move {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let s = fresh_pg(&url).await;
+                        if !views {
+                            s.skip_views_for_benchmarks();
+                        }
+                        let account = s.account("wang").await.unwrap().unwrap();
+                        let events = reports("tablet-wang");
+                        let t = Instant::now();
+                        let out = s.push(&account, events).await.unwrap();
+                        total += t.elapsed();
+                        assert_eq!(out.len(), BATCH);
+                    }
+                    total
                 }
-                total
-            }
-        })
-    });
-    g.bench_function("push 500 reports, no view (baseline)", |b| {
-        let url = url.clone();
-        b.to_async(&rt).iter_custom(|iters| {
-            let url = url.clone();
-            async move {
-                let mut total = Duration::ZERO;
-                for _ in 0..iters {
-                    let s = fresh_pg(&url).await;
-                    s.skip_views_for_benchmarks();
-                    let account = s.account("wang").await.unwrap().unwrap();
-                    let events = reports("tablet-wang");
-                    let t = Instant::now();
-                    let out = s.push(&account, events).await.unwrap();
-                    total += t.elapsed();
-                    assert_eq!(out.len(), BATCH);
-                }
-                total
-            }
-        })
-    });
+            })
+        });
+    }
     g.bench_function("fold the view of those 500 cases again (rebuild)", |b| {
         let url = url.clone();
         b.to_async(&rt).iter_custom(|iters| {
