@@ -114,6 +114,41 @@ pub(crate) struct Rejections {
 /// alone, marked `report_rejected`, so that what the worker recorded is never lost.
 /// Returns the case as saved; `None` while its report is not here.
 pub(crate) fn refold_case(conn: &Connection, stream: &Stream) -> Result<Option<Case>> {
+    let mut search = SearchRows::default();
+    let case = refold_case_into(conn, stream, &mut search)?;
+    search.write(conn)?;
+    Ok(case)
+}
+
+/// New rows of the search index, written by [`SearchRows::write`] after every other
+/// write of a batch. FTS5 flushes its pending rows to disk at every statement
+/// savepoint once it is part of a transaction (each INSERT with a conflict clause or
+/// several indexes opens one), so a pull page that wrote its search rows case by case
+/// wrote and merged a segment per case; written last, the page's rows make one.
+#[derive(Debug, Default)]
+pub(crate) struct SearchRows(Vec<(i64, String)>);
+
+impl SearchRows {
+    /// Writes the rows into `incidents_fts`.
+    pub(crate) fn write(self, conn: &Connection) -> Result<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let mut stmt = conn
+            .prepare_cached("INSERT OR REPLACE INTO incidents_fts (rowid, text) VALUES (?1, ?2)")?;
+        for (rowid, text) in self.0 {
+            stmt.execute(params![rowid, text])?;
+        }
+        Ok(())
+    }
+}
+
+/// [`refold_case`] that leaves the case's new search row in `search`.
+pub(crate) fn refold_case_into(
+    conn: &Connection,
+    stream: &Stream,
+    search: &mut SearchRows,
+) -> Result<Option<Case>> {
     let events = stream_events(conn, stream)?;
     let (refused, kept): (Vec<StoredEvent>, Vec<StoredEvent>) =
         events.into_iter().partition(|s| s.rejected.is_some());
@@ -147,24 +182,26 @@ pub(crate) fn refold_case(conn: &Connection, stream: &Stream) -> Result<Option<C
         }
     };
     if let Some(case) = &case {
-        save_case(conn, case, &rejections)?;
+        save_case(conn, case, &rejections, search)?;
     }
     Ok(case)
 }
 
 /// [`refold_case`] for a stream whose every stored event is among `events` (all new
 /// here, none refused: just stored from a pull page): folds them as they are instead of
-/// reading them back. Falls back to [`refold_case`] when the store holds more.
+/// reading them back. Falls back to [`refold_case`] when the store holds more. The
+/// case's search row is left in `search`.
 pub(crate) fn fold_new_case(
     conn: &Connection,
     stream: &Stream,
     events: &mut [Event],
+    search: &mut SearchRows,
 ) -> Result<Option<Case>> {
     let stored: i64 = conn
         .prepare_cached("SELECT COUNT(*) FROM events WHERE stream = ?1")?
         .query_row([stream.to_string()], |r| r.get(0))?;
     if stored != events.len() as i64 {
-        return refold_case(conn, stream);
+        return refold_case_into(conn, stream, search);
     }
     // The fold order of stream_events: (hlc, device_id, id).
     events.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
@@ -175,7 +212,7 @@ pub(crate) fn fold_new_case(
             latest: None,
             report: false,
         };
-        save_case(conn, case, &none)?;
+        save_case(conn, case, &none, search)?;
     }
     Ok(case)
 }
@@ -208,8 +245,13 @@ pub(crate) fn report_rejection(conn: &Connection, id: &uuid::Uuid) -> Result<Opt
         .optional()?)
 }
 
-/// Writes the folded case into the projection and the search index.
-fn save_case(conn: &Connection, case: &Case, rejections: &Rejections) -> Result<()> {
+/// Writes the folded case into the projection; a new case's search row goes to `search`.
+fn save_case(
+    conn: &Connection,
+    case: &Case,
+    rejections: &Rejections,
+    search: &mut SearchRows,
+) -> Result<()> {
     let state = serde_json::to_string(case).map_err(|e| Error::Corrupt(e.to_string()))?;
     // The district, street and community codes are the cell code's prefixes (DOMAIN
     // §2); kept in columns of their own so an area's list walks an index in time order.
@@ -273,8 +315,7 @@ fn save_case(conn: &Connection, case: &Case, rejections: &Rejections) -> Result<
             case.report.description,
             case.report.address.as_deref().unwrap_or("")
         );
-        conn.prepare_cached("INSERT OR REPLACE INTO incidents_fts (rowid, text) VALUES (?1, ?2)")?
-            .execute(params![rowid, segment(&text)])?;
+        search.0.push((rowid, segment(&text)));
     }
     Ok(())
 }

@@ -13,7 +13,9 @@ pub use incidents::{CaseSummary, ListFilter, Page, PageCursor};
 pub use schema::SCHEMA_VERSION;
 
 pub(crate) use events::{append_local, insert_remote, stream_events, verify_chains, Stored};
-pub(crate) use incidents::{counts, fold_new_case, list, refold_case};
+pub(crate) use incidents::{
+    counts, fold_new_case, list, refold_case, refold_case_into, SearchRows,
+};
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, InterruptHandle, OpenFlags, Transaction, TransactionBehavior};

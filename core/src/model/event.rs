@@ -106,18 +106,33 @@ impl Event {
     /// `payload`, with object keys sorted and no white space. `server_seq` is not
     /// covered (the server assigns it later), nor is `signature` (made over the hash).
     pub fn hash(&self) -> String {
-        let value = serde_json::json!({
-            "id": self.id,
-            "stream": self.stream,
-            "kind": self.kind,
-            "hlc": self.hlc,
-            "device_id": self.device_id,
-            "actor": self.actor,
-            "device_seq": self.device_seq,
-            "prev_hash": self.prev_hash,
-            "payload": self.payload,
-        });
-        hex::encode(Sha256::digest(canonical_json(&value).as_bytes()))
+        // The canonical JSON of the object above, written field by field in key order
+        // (the payload without a copy of it), then hashed.
+        let mut out = Vec::with_capacity(256 + self.kind.len());
+        let value = |out: &mut Vec<u8>, v: serde_json::Result<serde_json::Value>| match v {
+            Ok(v) => write_canonical(&v, out),
+            Err(_) => out.extend_from_slice(b"null"),
+        };
+        out.extend_from_slice(b"{\"actor\":");
+        value(&mut out, serde_json::to_value(&self.actor));
+        out.extend_from_slice(b",\"device_id\":");
+        write_str(&self.device_id, &mut out);
+        out.extend_from_slice(b",\"device_seq\":");
+        out.extend_from_slice(self.device_seq.to_string().as_bytes());
+        out.extend_from_slice(b",\"hlc\":");
+        value(&mut out, serde_json::to_value(self.hlc));
+        out.extend_from_slice(b",\"id\":");
+        write_str(&self.id.to_string(), &mut out);
+        out.extend_from_slice(b",\"kind\":");
+        write_str(&self.kind, &mut out);
+        out.extend_from_slice(b",\"payload\":");
+        write_canonical(&self.payload, &mut out);
+        out.extend_from_slice(b",\"prev_hash\":");
+        write_str(&self.prev_hash, &mut out);
+        out.extend_from_slice(b",\"stream\":");
+        write_str(&self.stream.to_string(), &mut out);
+        out.push(b'}');
+        hex::encode(Sha256::digest(&out))
     }
 
     /// The deterministic fold order: `(hlc, device_id, id)`.
@@ -129,39 +144,59 @@ impl Event {
 /// Serialises a JSON value with object keys sorted at every level and no white space,
 /// so that the same value always gives the same bytes whatever map type serde_json uses.
 pub fn canonical_json(value: &serde_json::Value) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
     write_canonical(value, &mut out);
-    out
+    // serde_json writes UTF-8 only, so the lossy path is never taken.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-fn write_canonical(value: &serde_json::Value, out: &mut String) {
+/// A JSON string as serde_json writes it (the same escapes).
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+fn write_canonical(value: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
+            out.push(b'{');
+            let mut write = |i: usize, key: &String, value: &Value| {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical(&map[key], out);
+                write_str(key, out);
+                out.push(b':');
+                write_canonical(value, out);
+            };
+            // serde_json's map is ordered by key unless its `preserve_order` feature
+            // is on somewhere in the build; sort only then.
+            if map.keys().is_sorted() {
+                for (i, (key, value)) in map.iter().enumerate() {
+                    write(i, key, value);
+                }
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                for (i, (key, value)) in entries.into_iter().enumerate() {
+                    write(i, key, value);
+                }
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
     }
 }
 
@@ -219,6 +254,106 @@ mod tests {
         let mut edited = e;
         edited.actor.role = Role::Supervisor;
         assert_ne!(edited.hash(), h);
+    }
+
+    /// The hash as it was first written: the canonical JSON of a `json!` object of the
+    /// signed fields (slow; the reference the fast one must equal byte for byte).
+    fn reference_hash(e: &Event) -> String {
+        fn canonical(value: &serde_json::Value, out: &mut String) {
+            use serde_json::Value;
+            match value {
+                Value::Object(map) => {
+                    let mut keys: Vec<&String> = map.keys().collect();
+                    keys.sort();
+                    out.push('{');
+                    for (i, key) in keys.into_iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&Value::String(key.clone()).to_string());
+                        out.push(':');
+                        canonical(&map[key], out);
+                    }
+                    out.push('}');
+                }
+                Value::Array(items) => {
+                    out.push('[');
+                    for (i, item) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        canonical(item, out);
+                    }
+                    out.push(']');
+                }
+                scalar => out.push_str(&scalar.to_string()),
+            }
+        }
+        let value = serde_json::json!({
+            "id": e.id, "stream": e.stream, "kind": e.kind, "hlc": e.hlc,
+            "device_id": e.device_id, "actor": e.actor, "device_seq": e.device_seq,
+            "prev_hash": e.prev_hash, "payload": e.payload,
+        });
+        let mut text = String::new();
+        canonical(&value, &mut text);
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+
+    /// A fixed event's hash, as every store and server since the first computes it:
+    /// a change here breaks every chain already recorded.
+    #[test]
+    fn hash_of_a_fixed_event_never_changes() {
+        let e = Event {
+            id: Uuid::parse_str("0190d6a0-1234-7000-8000-00000000abcd").unwrap(),
+            stream: Stream::Incident(
+                Uuid::parse_str("0190d6a0-1234-7000-8000-000000000001").unwrap(),
+            ),
+            kind: "incident.reported".into(),
+            hlc: Hlc::new(1_700_000_000_000, 3),
+            device_id: "phone-\"1\"".into(),
+            actor: Actor::new("李四", Role::Worker),
+            device_seq: 7,
+            prev_hash: GENESIS_HASH.into(),
+            payload: serde_json::json!({
+                "description": "井盖缺失 \n\t \u{1}",
+                "lat": 39.9042, "lon": 116.4074, "n": -3, "big": 1e300,
+                "photos": [{"sha256": "ab", "size": 12}], "z": null, "a": true,
+            }),
+            server_seq: Some(9),
+            signature: Some("ff".into()),
+        };
+        assert_eq!(e.hash(), reference_hash(&e));
+        assert_eq!(e.hash(), GOLDEN);
+    }
+    const GOLDEN: &str = "d68cea59cc01dda05c10fd2897554aa771fb6f331c8603099102c74a90838e3b";
+
+    proptest::proptest! {
+        /// The hash equals the reference for any payload, key order and text.
+        #[test]
+        fn hash_equals_the_reference(
+            kind in "\\PC{0,12}",
+            device in "\\PC{0,12}",
+            keys in proptest::collection::vec("\\PC{0,6}", 0..6),
+            texts in proptest::collection::vec("\\PC{0,10}", 0..6),
+            numbers in proptest::collection::vec(proptest::num::f64::NORMAL, 0..4),
+            seq in 0u64..u64::MAX,
+        ) {
+            let mut payload = serde_json::Map::new();
+            for (i, k) in keys.iter().enumerate() {
+                let v = match i % 3 {
+                    0 => serde_json::json!(texts.get(i).cloned().unwrap_or_default()),
+                    1 => serde_json::json!(numbers.get(i).copied().unwrap_or(0.5)),
+                    _ => serde_json::json!({"inner": texts.clone(), k.clone(): numbers.clone()}),
+                };
+                payload.insert(k.clone(), v);
+            }
+            let mut e = sample();
+            e.kind = kind;
+            e.device_id = device;
+            e.device_seq = seq;
+            e.payload = serde_json::Value::Object(payload);
+            proptest::prop_assert_eq!(e.hash(), reference_hash(&e));
+        }
     }
 
     #[test]

@@ -378,12 +378,13 @@ pub(crate) fn apply_remote_in(
         store.observe(tx, hlc)?;
     }
     let mut changed = Vec::with_capacity(touched.len());
+    let mut search = db::SearchRows::default();
     for stream in touched {
         match stream {
             Stream::Incident(_) => {
                 let case = match fresh.get_mut(&stream).and_then(Option::as_mut) {
-                    Some(events) => db::fold_new_case(tx, &stream, events)?,
-                    None => db::refold_case(tx, &stream)?,
+                    Some(events) => db::fold_new_case(tx, &stream, events, &mut search)?,
+                    None => db::refold_case_into(tx, &stream, &mut search)?,
                 };
                 if let Some(case) = case {
                     changed.push(case.id);
@@ -394,6 +395,8 @@ pub(crate) fn apply_remote_in(
             }
         }
     }
+    // Last, so the search index takes the batch's rows as one segment.
+    search.write(tx)?;
     Ok((new, changed))
 }
 
