@@ -158,8 +158,24 @@ pub struct Device {
 impl Device {
     /// A fresh device for `user`.
     pub fn new(user: &str, role: Role, device: &str) -> Device {
+        Device::with_clock(
+            user,
+            role,
+            device,
+            Arc::new(gridwork_core::store::system_now_ms),
+        )
+    }
+
+    /// A fresh device for `user` whose store reads the time from `clock` (ms since the
+    /// epoch).
+    pub fn with_clock(
+        user: &str,
+        role: Role,
+        device: &str,
+        clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Device {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("store")).unwrap();
+        let store = Store::open_with_clock(dir.path().join("store"), clock).unwrap();
         store.init_with_device(user, role, device).unwrap();
         store.import_grid(GRID).unwrap();
         store.import_catalog(CATALOG).unwrap();

@@ -3,8 +3,8 @@
 //! and takes out of the camera's temporary files; a supervisor's device pulls the case
 //! and gets the thumbnails, opens one photo full size (resumed after a cut connection,
 //! and through a proxy that breaks answers), never downloads what it holds again,
-//! refuses a photo whose bytes do not match its name, and the cache's budget evicts
-//! synced photos only.
+//! refuses a photo whose bytes do not match its name, asks again for a photo the
+//! server lacks only after a wait, and the cache's budget evicts synced photos only.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use gridwork_core::{
@@ -12,7 +12,7 @@ use gridwork_core::{
     store::{PhotoSettings, PhotoState},
     sync::{
         self, CancelToken, HttpRequest, HttpResponse, SyncError, Transport, TransportError,
-        DOWNLOAD_CHUNK,
+        DOWNLOAD_CHUNK, MISSING_PHOTO_RETRY_MS,
     },
     Store,
 };
@@ -20,7 +20,10 @@ use gridwork_tests::{fault_proxy::FaultProxy, http, Device, TestServer};
 use sha2::{Digest, Sha256};
 use std::{
     path::{Path, PathBuf},
-    sync::Mutex,
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Arc, Mutex,
+    },
 };
 
 const STREET: &str = "320508001";
@@ -297,4 +300,87 @@ fn a_photo_no_case_names_is_not_fetched() {
         matches!(err, SyncError::Store(gridwork_core::Error::NotFound { .. })),
         "{err:?}"
     );
+}
+
+/// The real HTTP transport that loses every photo upload (the device's photos stay
+/// pending; its events go through).
+struct NoPhotoUploads;
+
+impl Transport for NoPhotoUploads {
+    fn send(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        if request.url.contains("/v1/blobs/") && request.method != sync::Method::Get {
+            return Err(TransportError::Interrupted(
+                "photo upload lost by the test".into(),
+            ));
+        }
+        http().send(request)
+    }
+}
+
+/// A case whose photos the server does not hold yet (its worker's phone has not
+/// uploaded them): a supervisor's tablet asks for their thumbnails once, then not at
+/// each sync, and again after a wait, when the photos are there.
+#[test]
+fn a_photo_the_server_lacks_is_asked_for_again_only_after_a_wait() {
+    let server = TestServer::start();
+    let li = Device::new("li", Role::Worker, "phone-li");
+    li.login(&server, &server.account("li", Role::Worker, STREET));
+    let mut draft = li.draft("rubbish heap");
+    draft.photos = vec![
+        camera_jpeg(li.dir.path(), "cam-1.jpg", 640, 480, 3),
+        camera_jpeg(li.dir.path(), "cam-2.jpg", 640, 480, 4),
+    ];
+    li.store.report(&draft).unwrap();
+    let report = li.sync_with(&NoPhotoUploads);
+    assert_eq!(
+        (report.pushed, report.uploaded_photos),
+        (1, 0),
+        "{report:?}"
+    );
+
+    let now = Arc::new(AtomicI64::new(gridwork_core::store::system_now_ms()));
+    let clock = now.clone();
+    let wang = Device::with_clock(
+        "wang",
+        Role::Supervisor,
+        "tablet-wang",
+        Arc::new(move || clock.load(Ordering::SeqCst)),
+    );
+    wang.login(&server, &server.account("wang", Role::Supervisor, "*"));
+    let first = Watched::default();
+    let report = wang.sync_with(&first);
+    assert_eq!((report.pulled, report.downloaded_thumbnails), (1, 0));
+    assert_eq!(first.ranges().len(), 2, "one try for each thumbnail");
+
+    // The next syncs do not ask again while the wait runs.
+    for _ in 0..3 {
+        now.fetch_add(10_000, Ordering::SeqCst);
+        let again = Watched::default();
+        let report = wang.sync_with(&again);
+        assert_eq!(report.error, None);
+        assert!(
+            again.ranges().is_empty(),
+            "asked again: {:?}",
+            again.ranges()
+        );
+    }
+
+    // The worker's phone uploads them; after the wait the tablet gets both.
+    let report = li.sync();
+    assert_eq!(report.uploaded_photos, 4, "{report:?}");
+    now.fetch_add(MISSING_PHOTO_RETRY_MS, Ordering::SeqCst);
+    let report = wang.sync();
+    assert_eq!(report.downloaded_thumbnails, 2, "{report:?}");
+    let cases = wang.cases();
+    for p in &cases[0].photos {
+        assert_eq!(
+            wang.store.photo(&p.sha256).unwrap().state,
+            PhotoState::ThumbnailOnly
+        );
+    }
+    // Nothing is wanted any more: a later sync asks for nothing.
+    now.fetch_add(10 * MISSING_PHOTO_RETRY_MS, Ordering::SeqCst);
+    let after = Watched::default();
+    wang.sync_with(&after);
+    assert!(after.ranges().is_empty(), "{:?}", after.ranges());
 }

@@ -189,8 +189,27 @@ CREATE INDEX photo_files_by_use ON photo_files (thumb, last_used);
 INSERT INTO photo_files (sha256, size) SELECT sha256, size FROM photos;
 "#;
 
+/// Schema version 7: the files the thumbnail pass still has to download
+/// (`store::photo_wanted`): a thumbnail (`thumb = 1`) or a small photo without one,
+/// the photo it stands for, the newest event `seq` naming it (newest first), and how
+/// often the server did not have it, with the time of the next try. Filled from the
+/// events stored since the meta key `photo_scan_seq`; a store upgraded to it looks at
+/// its whole log once.
+pub(crate) const V7: &str = r#"
+CREATE TABLE photo_wanted (
+    sha256   TEXT PRIMARY KEY,
+    size     INTEGER NOT NULL,
+    thumb    INTEGER NOT NULL,
+    photo    TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    misses   INTEGER NOT NULL DEFAULT 0,
+    next_try INTEGER NOT NULL DEFAULT 0
+) STRICT;
+CREATE INDEX photo_wanted_by_photo ON photo_wanted (photo);
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// The first version whose projections leave out what the server refused and show
 /// patrols pulled from others. A store upgraded from before it has its projections

@@ -10,6 +10,7 @@ mod phone;
 mod photo_cache;
 mod photo_meta;
 mod photo_resize;
+pub(crate) mod photo_wanted;
 pub mod photos;
 mod reference;
 pub mod relay;
@@ -27,7 +28,7 @@ pub(crate) use phone::record_scope;
 pub use phone::{ActionInputs, AvailableAction, Need};
 pub(crate) use photo_cache::{
     find as find_photo, kept_bytes as kept_photo_bytes, record_file as record_photo_file,
-    referenced as referenced_photos, settings_in as photo_settings_in,
+    settings_in as photo_settings_in,
 };
 pub use photo_cache::{
     is_sha256, PhotoSettings, PhotoState, PhotoView, MAX_PHOTO_EDGE, MIN_PHOTO_EDGE,

@@ -15,7 +15,7 @@ use crate::{
 };
 use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
-use std::{collections::HashSet, path::PathBuf};
+use std::path::PathBuf;
 
 const SETTINGS_KEY: &str = "photo_settings";
 
@@ -96,30 +96,6 @@ pub(crate) fn record_file(
     Ok(())
 }
 
-/// Every photo reference in the events of the store (reports, actions, check-ins),
-/// newest first, each once; events the server refused are left out.
-pub(crate) fn referenced(conn: &Connection) -> Result<Vec<PhotoRef>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT payload FROM events WHERE rejected IS NULL AND purged = 0
-           AND instr(payload, '\"sha256\"') > 0 ORDER BY seq DESC",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let payload: String = row.get(0)?;
-        let Ok(value) = serde_json::from_str::<serde_json::Value>(&payload) else {
-            continue;
-        };
-        collect(&value, &mut |p| {
-            if seen.insert(p.sha256.clone()) {
-                out.push(p);
-            }
-        });
-    }
-    Ok(out)
-}
-
 /// The reference of photo `sha256` in the store's events, if any event names it.
 pub(crate) fn find(conn: &Connection, sha256: &str) -> Result<Option<PhotoRef>> {
     let mut stmt = conn.prepare_cached(
@@ -146,7 +122,7 @@ pub(crate) fn find(conn: &Connection, sha256: &str) -> Result<Option<PhotoRef>> 
 
 /// Calls `f` with every photo reference inside `value` (an object with `sha256`,
 /// `size` and `mime`).
-fn collect(value: &serde_json::Value, f: &mut dyn FnMut(PhotoRef)) {
+pub(crate) fn collect(value: &serde_json::Value, f: &mut dyn FnMut(PhotoRef)) {
     match value {
         serde_json::Value::Object(map) => {
             if map.contains_key("sha256") && map.contains_key("mime") {

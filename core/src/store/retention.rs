@@ -125,6 +125,7 @@ impl Store {
                     continue;
                 }
                 photos.extend(stream_photos(tx, &stream)?);
+                super::photo_wanted::forget_stream(tx, &stream)?;
                 report.events += tx
                     .prepare_cached(
                         "UPDATE events SET payload = 'null', actor_user = '',

@@ -21,7 +21,8 @@ use crate::{
     fs_trace::{sync_dir, sync_file},
     model::PhotoRef,
     store::{
-        find_photo, kept_photo_bytes, photo_settings_in, photos::photo_path, record_photo_file,
+        find_photo, kept_photo_bytes, photo_settings_in, photo_wanted, photos::photo_path,
+        record_photo_file,
     },
     Store,
 };
@@ -40,39 +41,26 @@ pub const DOWNLOAD_CHUNK: u64 = 256 * 1024;
 /// are downloaded whole in the thumbnail pass, to be shown in their place.
 pub const FALLBACK_MAX_BYTES: u64 = 512 * 1024;
 
+/// How long the thumbnail pass waits before it asks again for a file the server did
+/// not have (a photo its device has not uploaded yet, or lost).
+pub const MISSING_PHOTO_RETRY_MS: i64 = 2 * 60 * 1000;
+/// The longest such wait: it doubles at each miss up to this.
+pub const MISSING_PHOTO_LONGEST_RETRY_MS: i64 = 6 * 60 * 60 * 1000;
+
 /// One file to download: a photo or a thumbnail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Wanted {
-    pub(crate) sha256: String,
-    pub(crate) size: u64,
-    pub(crate) thumb: bool,
-}
+pub(crate) use crate::store::photo_wanted::WantedFile as Wanted;
 
 /// The files the thumbnail pass would fetch now: for each referenced photo whose full
 /// file is not here, its thumbnail if it has one and that is not here, otherwise
-/// (an old event, a WebP) the photo itself when small; newest first.
+/// (an old event, a WebP) the photo itself when small; newest first, at most
+/// [`THUMBNAILS_PER_RUN`], none the server lacked a moment ago (`store::photo_wanted`).
 pub(crate) fn thumbnails_wanted(store: &Store) -> Result<Vec<Wanted>> {
-    let refs = store.db().read(crate::store::referenced_photos)?;
     let dir = store.photos_dir();
-    let held = |sha: &str| photo_path(dir, sha).is_file();
-    Ok(refs
-        .into_iter()
-        .filter(|p| !held(&p.sha256))
-        .filter_map(|p| match p.thumb {
-            Some(t) if held(&t.sha256) => None,
-            Some(t) => Some(Wanted {
-                sha256: t.sha256,
-                size: t.size,
-                thumb: true,
-            }),
-            None if p.size <= FALLBACK_MAX_BYTES => Some(Wanted {
-                sha256: p.sha256,
-                size: p.size,
-                thumb: false,
-            }),
-            None => None,
-        })
-        .collect())
+    let now = store.now_ms();
+    store.db().write(|tx| {
+        photo_wanted::scan(tx, dir, FALLBACK_MAX_BYTES)?;
+        photo_wanted::due(tx, dir, now, THUMBNAILS_PER_RUN)
+    })
 }
 
 /// The thumbnail pass of a run; returns the files downloaded. A file that fails is
@@ -81,7 +69,7 @@ pub(crate) fn thumbnails(store: &Store, client: &Client<'_>) -> Result<u64, Sync
     let wanted = thumbnails_wanted(store)?;
     let budget = store.db().read(photo_settings_in)?.cache_budget_bytes;
     let mut fetched = 0;
-    for w in wanted.into_iter().take(THUMBNAILS_PER_RUN) {
+    for w in wanted {
         if store.db().read(kept_photo_bytes)? + w.size > budget {
             tracing::info!("the photo cache's budget has no room for more thumbnails");
             break;
@@ -91,7 +79,12 @@ pub(crate) fn thumbnails(store: &Store, client: &Client<'_>) -> Result<u64, Sync
             Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
             Err(SyncError::Store(e)) => return Err(SyncError::Store(e)),
             Err(e @ SyncError::Unexpected(_)) => {
+                // The server lacks it (or sent other bytes): asked for again later.
                 tracing::warn!(photo = %w.sha256, "thumbnail not downloaded: {e}");
+                let now = store.now_ms();
+                store
+                    .db()
+                    .write(|tx| photo_wanted::missed(tx, &w.sha256, now))?;
             }
             Err(e) => {
                 tracing::info!("thumbnail downloads stopped for this run: {e}");
@@ -168,9 +161,10 @@ fn download(store: &Store, client: &Client<'_>, w: &Wanted) -> Result<PathBuf, S
             fs::rename(&part, &target).map_err(io)?;
             sync_dir(dir).map_err(io)?;
             let now = store.now_ms();
-            store
-                .db()
-                .write(|tx| record_photo_file(tx, &w.sha256, bytes.len() as u64, w.thumb, now))?;
+            store.db().write(|tx| {
+                record_photo_file(tx, &w.sha256, bytes.len() as u64, w.thumb, now)?;
+                photo_wanted::done(tx, &w.sha256)
+            })?;
             return Ok(target);
         }
         // Never shown: the bytes are not the photo the case names.

@@ -22,7 +22,10 @@ pub mod wire;
 #[cfg(any(test, feature = "testing"))]
 pub mod memory;
 
-pub use download::{fetch_photo, DOWNLOAD_CHUNK, FALLBACK_MAX_BYTES, THUMBNAILS_PER_RUN};
+pub use download::{
+    fetch_photo, DOWNLOAD_CHUNK, FALLBACK_MAX_BYTES, MISSING_PHOTO_LONGEST_RETRY_MS,
+    MISSING_PHOTO_RETRY_MS, THUMBNAILS_PER_RUN,
+};
 pub use engine::{login, logout, status, FailedPhoto, SignIn, SyncEngine, SyncOptions, SyncReport};
 pub use error::{FailureKind, SyncError};
 pub use progress::{CancelToken, NoProgress, Phase, Progress, SyncProgress};
