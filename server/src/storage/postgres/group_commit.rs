@@ -1,0 +1,317 @@
+//! Group commit on PostgreSQL (docs/group-commit.md): the writes on the hot path —
+//! pushes and the contact every push and pull records — are handed to one committer
+//! task per storage, which runs every unit waiting for it in one transaction, each in
+//! its own savepoint, under one take of the push lock, and commits them with one
+//! fsync. A unit that fails is rolled back to its savepoint and answered with its
+//! error; the others of its batch are committed. Nothing is answered before the
+//! batch's `COMMIT` returned, so an acknowledged push is on disk.
+//!
+//! The batch's transaction takes the transaction-scoped push lock before it writes
+//! anything and holds it until it commits, exactly as a single push did: across every
+//! server process in front of the database, transactions that hand out `server_seq`
+//! are serial, so commit order is `server_seq` order and a pull that sees `server_seq`
+//! N sees every event below N.
+
+use super::{current, health, now_ms, patrols, pool_error, push_one, Projector, PUSH_LOCK};
+use crate::{
+    account::Account,
+    health::Contact,
+    storage::{settings::Reference, touched_cases},
+    StorageError,
+};
+use deadpool_postgres::{Object, Pool};
+use gridwork_core::{catalog::Catalog, geo::Grid, model::Event, sync::wire::PushOutcome};
+use std::{
+    future::Future,
+    sync::{
+        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+    },
+    task::Poll,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::Transaction;
+
+/// The most units one transaction takes: bounds how long a batch holds the push lock
+/// (and how much one failed commit answers with an error).
+const MAX_BATCH: usize = 1024;
+
+/// What a unit does in its savepoint.
+enum Work {
+    /// [`crate::Storage::push`]: judges and stores the events, folds what they touched.
+    Push {
+        account: Account,
+        events: Vec<Event>,
+    },
+    /// [`crate::Storage::record_contact`].
+    Contact(Contact),
+}
+
+enum Done {
+    Pushed(Vec<PushOutcome>),
+    Contacted,
+}
+
+struct Unit {
+    work: Work,
+    reply: oneshot::Sender<Result<Done, StorageError>>,
+}
+
+/// What the committer has committed since the storage was connected (for tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupCommitStats {
+    /// Transactions committed, one per batch.
+    pub batches: u64,
+    /// Units (pushes, contacts) in those transactions, failed ones included.
+    pub units: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    batches: AtomicU64,
+    units: AtomicU64,
+}
+
+/// What the committer task needs of the storage — not the storage itself, whose
+/// handles hold the queue: the queue closes when the last handle is dropped, and the
+/// task ends once it has answered the batch it was running.
+struct Shared {
+    pool: Pool,
+    reference: Arc<Reference>,
+    views: Arc<AtomicBool>,
+}
+
+/// The queue to the committer task of one storage.
+pub(super) struct Committer {
+    queue: mpsc::UnboundedSender<Unit>,
+    counters: Arc<Counters>,
+}
+
+impl Committer {
+    /// Starts the committer task (on the current tokio runtime) over a connection of
+    /// `pool`, which it keeps between batches.
+    pub(super) fn start(pool: Pool, reference: Arc<Reference>, views: Arc<AtomicBool>) -> Self {
+        let (queue, units) = mpsc::unbounded_channel();
+        let counters = Arc::new(Counters::default());
+        let shared = Shared {
+            pool,
+            reference,
+            views,
+        };
+        tokio::spawn(run(shared, units, counters.clone()));
+        Committer { queue, counters }
+    }
+
+    /// Pushes `events` in the next group transaction; answers once that is committed.
+    pub(super) async fn push(
+        &self,
+        account: Account,
+        events: Vec<Event>,
+    ) -> Result<Vec<PushOutcome>, StorageError> {
+        match self.commit(Work::Push { account, events }).await? {
+            Done::Pushed(outcomes) => Ok(outcomes),
+            Done::Contacted => Err(wrong_answer()),
+        }
+    }
+
+    /// Records `contact` in the next group transaction.
+    pub(super) async fn contact(&self, contact: Contact) -> Result<(), StorageError> {
+        match self.commit(Work::Contact(contact)).await? {
+            Done::Contacted => Ok(()),
+            Done::Pushed(_) => Err(wrong_answer()),
+        }
+    }
+
+    /// The unit is queued before the first await: a caller polled once is in the queue.
+    async fn commit(&self, work: Work) -> Result<Done, StorageError> {
+        let (reply, answer) = oneshot::channel();
+        let gone = || StorageError::Task("the committer task stopped".into());
+        self.queue.send(Unit { work, reply }).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    pub(super) fn stats(&self) -> GroupCommitStats {
+        GroupCommitStats {
+            batches: self.counters.batches.load(Ordering::Relaxed),
+            units: self.counters.units.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn wrong_answer() -> StorageError {
+    StorageError::Task("a committed unit answered the wrong kind".into())
+}
+
+fn batch_failed(why: &str) -> StorageError {
+    StorageError::Task(format!(
+        "group commit failed, this batch was not committed: {why}"
+    ))
+}
+
+/// Until the queue closes: takes the first unit waiting and runs it as a batch with
+/// every other one queued by the time the push lock is held.
+async fn run(shared: Shared, mut units: mpsc::UnboundedReceiver<Unit>, counters: Arc<Counters>) {
+    let mut kept: Option<Object> = None;
+    while let Some(first) = units.recv().await {
+        let mut conn = match kept.take() {
+            Some(conn) if !conn.is_closed() => conn,
+            _ => match shared.pool.get().await {
+                Ok(conn) => conn,
+                Err(e) => {
+                    let _ = first.reply.send(Err(pool_error(e)));
+                    continue;
+                }
+            },
+        };
+        let mut batch = vec![first];
+        match run_batch(&mut conn, &mut batch, &mut units, &shared).await {
+            Ok(answers) => {
+                counters.batches.fetch_add(1, Ordering::Relaxed);
+                counters
+                    .units
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                for (unit, answer) in batch.into_iter().zip(answers) {
+                    let _ = unit.reply.send(answer);
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for unit in batch {
+                    let _ = unit.reply.send(Err(batch_failed(&why)));
+                }
+            }
+        }
+        kept = Some(conn);
+    }
+}
+
+/// One transaction: the push lock, then every unit queued by then (up to
+/// [`MAX_BATCH`], appended to `batch`), each in its own savepoint, then `COMMIT`.
+/// Returns each unit's answer, in `batch`'s order; Err when the batch is given up (its
+/// transaction is rolled back when dropped).
+async fn run_batch(
+    conn: &mut Object,
+    batch: &mut Vec<Unit>,
+    units: &mut mpsc::UnboundedReceiver<Unit>,
+    shared: &Shared,
+) -> Result<Vec<Result<Done, StorageError>>, StorageError> {
+    let tx = conn.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
+        &[&PUSH_LOCK],
+    )
+    .await?;
+    while batch.len() < MAX_BATCH {
+        match units.try_recv() {
+            Ok(unit) => batch.push(unit),
+            Err(_) => break,
+        }
+    }
+    let mut context = Context {
+        shared,
+        reference: None,
+        projector: None,
+    };
+    let mut answers = Vec::with_capacity(batch.len());
+    for unit in batch.iter() {
+        tx.batch_execute("SAVEPOINT unit").await?;
+        let answer = catch_unwind(run_unit(&tx, &mut context, &unit.work)).await;
+        if answer.is_ok() {
+            tx.batch_execute("RELEASE unit").await?;
+        } else {
+            tx.batch_execute("ROLLBACK TO unit; RELEASE unit").await?;
+        }
+        answers.push(answer);
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// What the units of one batch share: the reference settings (read once, under the
+/// lock) and the projector's prepared statements.
+struct Context<'a> {
+    shared: &'a Shared,
+    reference: Option<(Option<Arc<Grid>>, Option<Arc<Catalog>>)>,
+    projector: Option<Projector>,
+}
+
+async fn run_unit(
+    tx: &Transaction<'_>,
+    context: &mut Context<'_>,
+    work: &Work,
+) -> Result<Done, StorageError> {
+    match work {
+        Work::Push { account, events } => push_unit(tx, context, account, events)
+            .await
+            .map(Done::Pushed),
+        Work::Contact(contact) => health::record_contact(tx, contact)
+            .await
+            .map(|()| Done::Contacted),
+    }
+}
+
+/// One push, as it was when it was a transaction of its own: each event judged and
+/// stored (seeing the units before it in the batch), then the cases and patrols it
+/// touched folded again.
+async fn push_unit(
+    tx: &Transaction<'_>,
+    context: &mut Context<'_>,
+    account: &Account,
+    events: &[Event],
+) -> Result<Vec<PushOutcome>, StorageError> {
+    if context.reference.is_none() {
+        let reference = &context.shared.reference;
+        context.reference = Some((
+            current::<Grid>(tx, &reference.grid).await?,
+            current::<Catalog>(tx, &reference.catalog).await?,
+        ));
+    }
+    let (grid, catalog) = context.reference.clone().unwrap_or_default();
+    let received_ms = now_ms();
+    let mut outcomes = Vec::with_capacity(events.len());
+    for event in events {
+        outcomes.push(
+            push_one(
+                tx,
+                account,
+                event,
+                grid.as_deref(),
+                catalog.as_deref(),
+                received_ms,
+            )
+            .await?,
+        );
+    }
+    if context.shared.views.load(Ordering::Relaxed) {
+        let touched = touched_cases(events, &outcomes);
+        if !touched.is_empty() {
+            if context.projector.is_none() {
+                context.projector = Some(Projector::prepare(tx).await?);
+            }
+            if let Some(projector) = &context.projector {
+                for stream in &touched {
+                    projector.project(tx, stream, catalog.as_deref()).await?;
+                }
+            }
+        }
+        patrols::project_touched(tx, events, &outcomes, grid.as_deref()).await?;
+    }
+    Ok(outcomes)
+}
+
+/// A unit that panics is answered with an error and rolled back like a failed one: the
+/// committer task, which every push goes through, must outlive it.
+async fn catch_unwind<T>(
+    unit: impl Future<Output = Result<T, StorageError>>,
+) -> Result<T, StorageError> {
+    let mut unit = std::pin::pin!(unit);
+    std::future::poll_fn(move |cx| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unit.as_mut().poll(cx)))
+            .unwrap_or_else(|_| {
+                Poll::Ready(Err(StorageError::Task(
+                    "a write panicked; nothing of it stored".into(),
+                )))
+            })
+    })
+    .await
+}
