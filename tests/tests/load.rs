@@ -86,12 +86,18 @@ fn postgres_under_load_loses_and_duplicates_nothing() {
         let _ = task.await;
         let baseline =
             pg_commit_baseline(&url, "gw_test_load_baseline", Duration::from_secs(2)).await;
-        let storage = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
-        let report = load::run(Arc::new(storage), &dir.path().join("blobs"), &config).await;
-        (report, baseline)
+        let storage = Arc::new(PostgresStorage::connect(&url, Some(schema)).await.unwrap());
+        let report = load::run(storage.clone(), &dir.path().join("blobs"), &config).await;
+        (report, baseline, storage.group_commit_stats())
     });
-    let (report, baseline) = report;
+    let (report, baseline, commits) = report;
     println!("PostgreSQL: {report}");
+    println!(
+        "  group commit: {} pushes and contacts in {} transactions ({:.1} a transaction)",
+        commits.units,
+        commits.batches,
+        commits.units as f64 / commits.batches.max(1) as f64
+    );
     println!(
         "  bare commit loop (one tokio-postgres connection, one-row transactions): {baseline:.0} commits/s; ratio {:.2}x",
         report.events_per_second() / baseline

@@ -231,9 +231,12 @@ async fn run_batch(
 /// lock) and the projector's prepared statements.
 struct Context<'a> {
     shared: &'a Shared,
-    reference: Option<(Option<Arc<Grid>>, Option<Arc<Catalog>>)>,
+    reference: Option<Settings>,
     projector: Option<Projector>,
 }
+
+/// The grid and the catalogue, when set.
+type Settings = (Option<Arc<Grid>>, Option<Arc<Catalog>>);
 
 async fn run_unit(
     tx: &Transaction<'_>,
