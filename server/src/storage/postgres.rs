@@ -237,6 +237,7 @@ impl PostgresStorage {
             }
             config.options(format!("-c search_path={schema}"));
         }
+        let committer_config = config.clone();
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -299,7 +300,7 @@ impl PostgresStorage {
         let reference = Arc::new(Reference::default());
         let views = Arc::new(AtomicBool::new(true));
         let committer =
-            group_commit::Committer::start(pool.clone(), reference.clone(), views.clone());
+            group_commit::Committer::start(committer_config, reference.clone(), views.clone())?;
         Ok(Self {
             pool,
             reference,

@@ -12,14 +12,13 @@
 //! are serial, so commit order is `server_seq` order and a pull that sees `server_seq`
 //! N sees every event below N.
 
-use super::{current, health, now_ms, patrols, pool_error, push_one, Projector, PUSH_LOCK};
+use super::{current, health, now_ms, patrols, push_one, Projector, PUSH_LOCK};
 use crate::{
     account::Account,
     health::Contact,
     storage::{settings::Reference, touched_cases},
     StorageError,
 };
-use deadpool_postgres::{Object, Pool};
 use gridwork_core::{catalog::Catalog, geo::Grid, model::Event, sync::wire::PushOutcome};
 use std::{
     future::Future,
@@ -30,7 +29,7 @@ use std::{
     task::Poll,
 };
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::Transaction;
+use tokio_postgres::{Client, Config, NoTls, Transaction};
 
 /// The most units one transaction takes: bounds how long a batch holds the push lock
 /// (and how much one failed commit answers with an error).
@@ -76,7 +75,7 @@ struct Counters {
 /// handles hold the queue: the queue closes when the last handle is dropped, and the
 /// task ends once it has answered the batch it was running.
 struct Shared {
-    pool: Pool,
+    config: Config,
     reference: Arc<Reference>,
     views: Arc<AtomicBool>,
 }
@@ -88,18 +87,30 @@ pub(super) struct Committer {
 }
 
 impl Committer {
-    /// Starts the committer task (on the current tokio runtime) over a connection of
-    /// `pool`, which it keeps between batches.
-    pub(super) fn start(pool: Pool, reference: Arc<Reference>, views: Arc<AtomicBool>) -> Self {
+    /// Starts the committer: a thread of its own (`gridwork-pg-commit`) running a
+    /// one-thread runtime with its own connection to `config`'s database, kept between
+    /// batches (and made again when it was lost). On a thread of its own the batch's
+    /// round trips do not queue behind the requests the server's runtime is serving.
+    pub(super) fn start(
+        config: Config,
+        reference: Arc<Reference>,
+        views: Arc<AtomicBool>,
+    ) -> Result<Self, StorageError> {
         let (queue, units) = mpsc::unbounded_channel();
         let counters = Arc::new(Counters::default());
         let shared = Shared {
-            pool,
+            config,
             reference,
             views,
         };
-        tokio::spawn(run(shared, units, counters.clone()));
-        Committer { queue, counters }
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let task_counters = counters.clone();
+        std::thread::Builder::new()
+            .name("gridwork-pg-commit".into())
+            .spawn(move || runtime.block_on(run(shared, units, task_counters)))?;
+        Ok(Committer { queue, counters })
     }
 
     /// Pushes `events` in the next group transaction; answers once that is committed.
@@ -151,14 +162,14 @@ fn batch_failed(why: &str) -> StorageError {
 /// Until the queue closes: takes the first unit waiting and runs it as a batch with
 /// every other one queued by the time the push lock is held.
 async fn run(shared: Shared, mut units: mpsc::UnboundedReceiver<Unit>, counters: Arc<Counters>) {
-    let mut kept: Option<Object> = None;
+    let mut kept: Option<Client> = None;
     while let Some(first) = units.recv().await {
         let mut conn = match kept.take() {
             Some(conn) if !conn.is_closed() => conn,
-            _ => match shared.pool.get().await {
+            _ => match connect(&shared.config).await {
                 Ok(conn) => conn,
                 Err(e) => {
-                    let _ = first.reply.send(Err(pool_error(e)));
+                    let _ = first.reply.send(Err(e));
                     continue;
                 }
             },
@@ -185,12 +196,18 @@ async fn run(shared: Shared, mut units: mpsc::UnboundedReceiver<Unit>, counters:
     }
 }
 
+async fn connect(config: &Config) -> Result<Client, StorageError> {
+    let (client, connection) = config.connect(NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
 /// One transaction: the push lock, then every unit queued by then (up to
 /// [`MAX_BATCH`], appended to `batch`), each in its own savepoint, then `COMMIT`.
 /// Returns each unit's answer, in `batch`'s order; Err when the batch is given up (its
 /// transaction is rolled back when dropped).
 async fn run_batch(
-    conn: &mut Object,
+    conn: &mut Client,
     batch: &mut Vec<Unit>,
     units: &mut mpsc::UnboundedReceiver<Unit>,
     shared: &Shared,
