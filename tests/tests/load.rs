@@ -93,7 +93,7 @@ fn postgres_under_load_loses_and_duplicates_nothing() {
     let (report, baseline, commits) = report;
     println!("PostgreSQL: {report}");
     println!(
-        "  group commit: {} pushes and contacts in {} transactions ({:.1} a transaction)",
+        "  group commit: {} pushes in {} transactions ({:.1} a transaction)",
         commits.units,
         commits.batches,
         commits.units as f64 / commits.batches.max(1) as f64

@@ -206,7 +206,7 @@ pub struct PostgresStorage {
     /// Whether pushes update the case and patrol views (always, but in a benchmark's
     /// baseline: [`PostgresStorage::skip_views_for_benchmarks`]).
     views: Arc<AtomicBool>,
-    /// The queue to this storage's committer task (pushes and contacts).
+    /// The queue to this storage's group committer (pushes).
     committer: Arc<group_commit::Committer>,
 }
 
@@ -310,7 +310,7 @@ impl PostgresStorage {
     }
 
     /// For tests only: how many group transactions this storage committed, and how
-    /// many pushes and contacts were in them.
+    /// many pushes were in them.
     #[doc(hidden)]
     pub fn group_commit_stats(&self) -> GroupCommitStats {
         self.committer.stats()
@@ -1267,7 +1267,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn record_contact(&self, contact: &crate::health::Contact) -> Result<(), StorageError> {
-        self.committer.contact(contact.clone()).await
+        health::record_contact(&**self.client().await?, contact).await
     }
 
     async fn device_records(&self) -> Result<Vec<crate::health::DeviceRecord>, StorageError> {

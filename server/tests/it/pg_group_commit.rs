@@ -1,24 +1,21 @@
-//! Group commit on PostgreSQL (docs/group-commit.md): the pushes (and contacts) that
-//! wait while the push lock is held are committed together in one transaction, and a
-//! push that fails in it leaves nothing behind without taking its neighbours down.
+//! Group commit on PostgreSQL (docs/group-commit.md): the pushes that wait while the
+//! push lock is held are committed together in one transaction, and a push that fails
+//! in it leaves nothing behind without taking its neighbours down.
 
 use crate::common::{self, Device};
 use gridwork_core::{
     model::{Event, Role},
     sync::wire::PushOutcome,
 };
-use gridwork_server::{
-    health::{Contact, Via},
-    storage::postgres::PostgresStorage,
-    Storage, StorageError,
-};
+use gridwork_server::{storage::postgres::PostgresStorage, Storage, StorageError};
 use std::{future::Future, pin::Pin, task::Poll};
 
 /// The push lock's first key (`PUSH_LOCK` in server/src/storage/postgres.rs); the
 /// second is the hash of the schema's name.
 const PUSH_LOCK: i32 = 0x4757;
 
-type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
+type Pending<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<PushOutcome>, StorageError>> + Send + 'a>>;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
@@ -50,16 +47,9 @@ async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
     let mut pushes: Vec<Vec<Event>> = reports.iter().map(|e| vec![e.clone()]).collect();
     pushes.insert(4, vec![lost.clone(), unstorable]);
     pushes.insert(7, vec![reports[2].clone()]);
-    let contact = Contact {
-        device_id: "phone-1".into(),
-        at_ms: 1_767_000_000_000,
-        via: Via::Pull,
-        client: Some("group-commit-test".into()),
-        state: None,
-    };
 
     // Another connection holds the push lock (as another server process's push would)
-    // until every push and the contact are queued.
+    // until every push is queued.
     holder
         .batch_execute(&format!(
             "BEGIN; SELECT pg_advisory_xact_lock({PUSH_LOCK}, hashtext('{schema}'))"
@@ -67,17 +57,15 @@ async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
         .await
         .unwrap();
     assert_eq!(s.group_commit_stats().batches, 0);
-    let mut waiting: Vec<Pending<'_, Vec<PushOutcome>>> = pushes
+    let mut waiting: Vec<Pending<'_>> = pushes
         .iter()
         .map(|events| s.push(&li, events.clone()))
         .collect();
-    let mut contacted: Pending<'_, ()> = s.record_contact(&contact);
     // A first poll queues a unit; none can be answered while the lock is held.
     std::future::poll_fn(|cx| {
         for push in &mut waiting {
             assert!(push.as_mut().poll(cx).is_pending());
         }
-        assert!(contacted.as_mut().poll(cx).is_pending());
         Poll::Ready(())
     })
     .await;
@@ -86,11 +74,10 @@ async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
     for push in waiting {
         answers.push(push.await);
     }
-    contacted.await.unwrap();
 
-    // One transaction for the twelve pushes and the contact.
+    // One transaction for the twelve pushes.
     let stats = s.group_commit_stats();
-    assert_eq!((stats.batches, stats.units), (1, 13), "{stats:?}");
+    assert_eq!((stats.batches, stats.units), (1, 12), "{stats:?}");
 
     // The failed push is answered with its error; every other one with its outcome,
     // in queue order, and the repeat of a report of the same batch is a duplicate.
@@ -111,8 +98,8 @@ async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
     );
     assert!(seqs.windows(2).all(|w| w[0].0 < w[1].0), "{seqs:?}");
 
-    // What was committed: the ten reports and the contact; nothing of the failed push,
-    // whose device's chain did not move.
+    // What was committed: the ten reports; nothing of the failed push, whose device's
+    // chain did not move.
     let pulled = s.pull(&wang, 0, 100).await.unwrap().events;
     let pulled: Vec<_> = pulled
         .iter()
@@ -120,14 +107,6 @@ async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
         .collect();
     assert_eq!(pulled, seqs);
     assert_eq!(s.device_head("phone-spoiled").await.unwrap(), None);
-    let phone1 = s
-        .device_records()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|d| d.device_id == "phone-1")
-        .unwrap();
-    assert_eq!(phone1.last_contact_ms, Some(contact.at_ms));
 
     // The failed push's good event was rolled back with it: pushed again it is new.
     assert!(matches!(

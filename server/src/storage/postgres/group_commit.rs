@@ -1,8 +1,7 @@
-//! Group commit on PostgreSQL (docs/group-commit.md): the writes on the hot path —
-//! pushes and the contact every push and pull records — are handed to one committer
-//! task per storage, which runs every unit waiting for it in one transaction, each in
-//! its own savepoint, under one take of the push lock, and commits them with one
-//! fsync. A unit that fails is rolled back to its savepoint and answered with its
+//! Group commit on PostgreSQL (docs/group-commit.md): pushes are handed to one
+//! committer per storage, which runs every push waiting for it in one transaction,
+//! each in its own savepoint, under one take of the push lock, and commits them with
+//! one fsync. A push that fails is rolled back to its savepoint and answered with its
 //! error; the others of its batch are committed. Nothing is answered before the
 //! batch's `COMMIT` returned, so an acknowledged push is on disk.
 //!
@@ -12,10 +11,9 @@
 //! are serial, so commit order is `server_seq` order and a pull that sees `server_seq`
 //! N sees every event below N.
 
-use super::{current, health, now_ms, patrols, push_one, Projector, PUSH_LOCK};
+use super::{current, now_ms, patrols, push_one, Projector, PUSH_LOCK};
 use crate::{
     account::Account,
-    health::Contact,
     storage::{settings::Reference, touched_cases},
     StorageError,
 };
@@ -35,25 +33,11 @@ use tokio_postgres::{Client, Config, NoTls, Transaction};
 /// (and how much one failed commit answers with an error).
 const MAX_BATCH: usize = 1024;
 
-/// What a unit does in its savepoint.
-enum Work {
-    /// [`crate::Storage::push`]: judges and stores the events, folds what they touched.
-    Push {
-        account: Account,
-        events: Vec<Event>,
-    },
-    /// [`crate::Storage::record_contact`].
-    Contact(Contact),
-}
-
-enum Done {
-    Pushed(Vec<PushOutcome>),
-    Contacted,
-}
-
+/// One push ([`crate::Storage::push`]), judged and stored in its own savepoint.
 struct Unit {
-    work: Work,
-    reply: oneshot::Sender<Result<Done, StorageError>>,
+    account: Account,
+    events: Vec<Event>,
+    reply: oneshot::Sender<Result<Vec<PushOutcome>, StorageError>>,
 }
 
 /// What the committer has committed since the storage was connected (for tests).
@@ -61,7 +45,7 @@ struct Unit {
 pub struct GroupCommitStats {
     /// Transactions committed, one per batch.
     pub batches: u64,
-    /// Units (pushes, contacts) in those transactions, failed ones included.
+    /// Pushes in those transactions, failed ones included.
     pub units: u64,
 }
 
@@ -71,16 +55,16 @@ struct Counters {
     units: AtomicU64,
 }
 
-/// What the committer task needs of the storage — not the storage itself, whose
+/// What the committer needs of the storage — not the storage itself, whose
 /// handles hold the queue: the queue closes when the last handle is dropped, and the
-/// task ends once it has answered the batch it was running.
+/// committer ends once it has answered the batch it was running.
 struct Shared {
     config: Config,
     reference: Arc<Reference>,
     views: Arc<AtomicBool>,
 }
 
-/// The queue to the committer task of one storage.
+/// The queue to the committer of one storage.
 pub(super) struct Committer {
     queue: mpsc::UnboundedSender<Unit>,
     counters: Arc<Counters>,
@@ -119,25 +103,15 @@ impl Committer {
         account: Account,
         events: Vec<Event>,
     ) -> Result<Vec<PushOutcome>, StorageError> {
-        match self.commit(Work::Push { account, events }).await? {
-            Done::Pushed(outcomes) => Ok(outcomes),
-            Done::Contacted => Err(wrong_answer()),
-        }
-    }
-
-    /// Records `contact` in the next group transaction.
-    pub(super) async fn contact(&self, contact: Contact) -> Result<(), StorageError> {
-        match self.commit(Work::Contact(contact)).await? {
-            Done::Contacted => Ok(()),
-            Done::Pushed(_) => Err(wrong_answer()),
-        }
-    }
-
-    /// The unit is queued before the first await: a caller polled once is in the queue.
-    async fn commit(&self, work: Work) -> Result<Done, StorageError> {
+        // Queued before the first await: a caller polled once is in the queue.
         let (reply, answer) = oneshot::channel();
-        let gone = || StorageError::Task("the committer task stopped".into());
-        self.queue.send(Unit { work, reply }).map_err(|_| gone())?;
+        let gone = || StorageError::Task("the group committer stopped".into());
+        let unit = Unit {
+            account,
+            events,
+            reply,
+        };
+        self.queue.send(unit).map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 
@@ -147,10 +121,6 @@ impl Committer {
             units: self.counters.units.load(Ordering::Relaxed),
         }
     }
-}
-
-fn wrong_answer() -> StorageError {
-    StorageError::Task("a committed unit answered the wrong kind".into())
 }
 
 fn batch_failed(why: &str) -> StorageError {
@@ -211,7 +181,7 @@ async fn run_batch(
     batch: &mut Vec<Unit>,
     units: &mut mpsc::UnboundedReceiver<Unit>,
     shared: &Shared,
-) -> Result<Vec<Result<Done, StorageError>>, StorageError> {
+) -> Result<Vec<Result<Vec<PushOutcome>, StorageError>>, StorageError> {
     let tx = conn.transaction().await?;
     tx.execute(
         "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
@@ -232,7 +202,8 @@ async fn run_batch(
     let mut answers = Vec::with_capacity(batch.len());
     for unit in batch.iter() {
         tx.batch_execute("SAVEPOINT unit").await?;
-        let answer = catch_unwind(run_unit(&tx, &mut context, &unit.work)).await;
+        let push = push_unit(&tx, &mut context, &unit.account, &unit.events);
+        let answer = catch_unwind(push).await;
         if answer.is_ok() {
             tx.batch_execute("RELEASE unit").await?;
         } else {
@@ -254,21 +225,6 @@ struct Context<'a> {
 
 /// The grid and the catalogue, when set.
 type Settings = (Option<Arc<Grid>>, Option<Arc<Catalog>>);
-
-async fn run_unit(
-    tx: &Transaction<'_>,
-    context: &mut Context<'_>,
-    work: &Work,
-) -> Result<Done, StorageError> {
-    match work {
-        Work::Push { account, events } => push_unit(tx, context, account, events)
-            .await
-            .map(Done::Pushed),
-        Work::Contact(contact) => health::record_contact(tx, contact)
-            .await
-            .map(|()| Done::Contacted),
-    }
-}
 
 /// One push, as it was when it was a transaction of its own: each event judged and
 /// stored (seeing the units before it in the batch), then the cases and patrols it
@@ -319,8 +275,8 @@ async fn push_unit(
     Ok(outcomes)
 }
 
-/// A unit that panics is answered with an error and rolled back like a failed one: the
-/// committer task, which every push goes through, must outlive it.
+/// A push that panics is answered with an error and rolled back like a failed one:
+/// the committer, which every push goes through, must outlive it.
 async fn catch_unwind<T>(
     unit: impl Future<Output = Result<T, StorageError>>,
 ) -> Result<T, StorageError> {
