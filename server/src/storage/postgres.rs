@@ -237,7 +237,12 @@ impl PostgresStorage {
             }
             config.options(format!("-c search_path={schema}"));
         }
-        let committer_config = config.clone();
+        // The committer's own connection, named (`pg_stat_activity`) after what it is.
+        let mut committer_config = config.clone();
+        committer_config.application_name(&match schema {
+            Some(schema) => format!("gridwork-commit {schema}"),
+            None => "gridwork-commit".into(),
+        });
         let manager = Manager::from_config(
             config,
             NoTls,

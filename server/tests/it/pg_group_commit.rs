@@ -115,3 +115,56 @@ async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
     ));
     assert_eq!(s.group_commit_stats().batches, 2);
 }
+
+/// Dropping the storage ends its committer, whose connection (named after it in
+/// `pg_stat_activity`) then closes: a committer that kept the storage or its queue
+/// alive would hold the connection for as long as the process runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_the_storage_ends_its_committer() {
+    let Some(url) = common::pg_url("dropping_the_storage_ends_its_committer") else {
+        return;
+    };
+    let schema = "gw_test_group_commit_drop";
+    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+    let s = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
+    common::accounts(&s).await;
+    let li = common::account(&s, "li").await;
+    let report = Device::new("phone-1", "li", Role::Worker).report(Some("32050800101"));
+    let clone = s.clone();
+    assert!(matches!(
+        clone.push(&li, vec![report]).await.unwrap()[..],
+        [PushOutcome::Accepted { .. }]
+    ));
+    let name = format!("gridwork-commit {schema}");
+    let sessions = || async {
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    assert_eq!(sessions().await, 1);
+    drop(s);
+    assert_eq!(sessions().await, 1, "a clone of the storage keeps it");
+    drop(clone);
+    // The committer's thread ends and its connection closes at once, but PostgreSQL
+    // notices a moment later: wait for that, within a bound far above it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while sessions().await > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the committer's connection outlived its storage"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -125,7 +125,7 @@ impl Committer {
 
 fn batch_failed(why: &str) -> StorageError {
     StorageError::Task(format!(
-        "group commit failed, this batch was not committed: {why}"
+        "group commit failed, nothing of this batch is acknowledged: {why}"
     ))
 }
 
