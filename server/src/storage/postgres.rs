@@ -1,9 +1,10 @@
 //! The PostgreSQL backend, for several stateless server processes in front of one
-//! database. Each push runs in one transaction that first takes a transaction-scoped
-//! advisory lock, so `server_seq` values (an identity column) are handed out and
-//! committed strictly in order across all processes: PostgreSQL makes a transaction
-//! visible before it releases its locks, so a pull that sees `server_seq` N also sees
-//! every event below N. Pulls read in one REPEATABLE READ snapshot.
+//! database. Pushes run in transactions that first take a transaction-scoped advisory
+//! lock, so `server_seq` values (an identity column) are handed out and committed
+//! strictly in order across all processes: PostgreSQL makes a transaction visible
+//! before it releases its locks, so a pull that sees `server_seq` N also sees every
+//! event below N. Each process groups the pushes waiting into one such transaction, a
+//! savepoint each ([`group_commit`]). Pulls read in one REPEATABLE READ snapshot.
 
 mod map;
 
@@ -11,8 +12,8 @@ use super::{
     case_list_sql, case_page, event_body, page, parse_event, parse_role, parse_scope_json,
     parse_view, quarantine_full, revokes,
     settings::{version_key, version_of, Cached, Parse, Reference},
-    touched_cases, CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage,
-    TokenOwner, MAX_QUARANTINE_PER_DEVICE,
+    CaseFilter, CasePage, CaseRow, Dialect, Held, Quarantined, SqlArg, Storage, TokenOwner,
+    MAX_QUARANTINE_PER_DEVICE,
 };
 use crate::mapview::{MapQuery, MapView};
 use crate::projection::{fold_case, CaseView};
@@ -40,9 +41,13 @@ mod chained;
 mod devices;
 mod evaluation;
 mod first_cases;
+mod group_commit;
 mod health;
 mod patrols;
 mod signing;
+
+#[doc(hidden)]
+pub use group_commit::GroupCommitStats;
 
 /// First key of the advisory lock that serialises pushes (the second is the schema's hash).
 const PUSH_LOCK: i32 = 0x4757; // "GW"
@@ -201,6 +206,8 @@ pub struct PostgresStorage {
     /// Whether pushes update the case and patrol views (always, but in a benchmark's
     /// baseline: [`PostgresStorage::skip_views_for_benchmarks`]).
     views: Arc<AtomicBool>,
+    /// The queue to this storage's group committer (pushes).
+    committer: Arc<group_commit::Committer>,
 }
 
 fn pool_error(e: impl std::fmt::Display) -> StorageError {
@@ -230,6 +237,12 @@ impl PostgresStorage {
             }
             config.options(format!("-c search_path={schema}"));
         }
+        // The committer's own connection, named (`pg_stat_activity`) after what it is.
+        let mut committer_config = config.clone();
+        committer_config.application_name(&match schema {
+            Some(schema) => format!("gridwork-commit {schema}"),
+            None => "gridwork-commit".into(),
+        });
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -289,11 +302,23 @@ impl PostgresStorage {
             patrols::rebuild(&tx, grid.as_deref()).await?;
         }
         tx.commit().await?;
+        let reference = Arc::new(Reference::default());
+        let views = Arc::new(AtomicBool::new(true));
+        let committer =
+            group_commit::Committer::start(committer_config, reference.clone(), views.clone())?;
         Ok(Self {
             pool,
-            reference: Arc::new(Reference::default()),
-            views: Arc::new(AtomicBool::new(true)),
+            reference,
+            views,
+            committer: Arc::new(committer),
         })
+    }
+
+    /// For tests only: how many group transactions this storage committed, and how
+    /// many pushes were in them.
+    #[doc(hidden)]
+    pub fn group_commit_stats(&self) -> GroupCommitStats {
+        self.committer.stats()
     }
 
     /// For benchmarks only: from now on pushes judge and store events as always but
@@ -754,42 +779,9 @@ impl Storage for PostgresStorage {
         account: &Account,
         events: Vec<Event>,
     ) -> Result<Vec<PushOutcome>, StorageError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))",
-            &[&PUSH_LOCK],
-        )
-        .await?;
-        let grid = current::<Grid>(&tx, &self.reference.grid).await?;
-        let catalog = current::<Catalog>(&tx, &self.reference.catalog).await?;
-        let received_ms = now_ms();
-        let mut outcomes = Vec::with_capacity(events.len());
-        for event in &events {
-            outcomes.push(
-                push_one(
-                    &tx,
-                    account,
-                    event,
-                    grid.as_deref(),
-                    catalog.as_deref(),
-                    received_ms,
-                )
-                .await?,
-            );
-        }
-        if self.views.load(Ordering::Relaxed) {
-            let touched = touched_cases(&events, &outcomes);
-            if !touched.is_empty() {
-                let projector = Projector::prepare(&tx).await?;
-                for stream in &touched {
-                    projector.project(&tx, stream, catalog.as_deref()).await?;
-                }
-            }
-            patrols::project_touched(&tx, &events, &outcomes, grid.as_deref()).await?;
-        }
-        tx.commit().await?;
-        Ok(outcomes)
+        // One unit of the next group transaction (its own savepoint, under the push
+        // lock), answered once that transaction committed.
+        self.committer.push(account.clone(), events).await
     }
 
     async fn push_next(

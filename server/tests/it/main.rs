@@ -31,6 +31,7 @@ mod ops_http;
 mod packed_wire;
 mod patrols_api;
 mod patrols_conformance;
+mod pg_group_commit;
 mod pg_migrations;
 mod posts_conformance;
 mod signing_conformance;
