@@ -1,19 +1,15 @@
 // The worker's patrols: binds to GridworkKit's PatrolListModel — one row per patrol, open or
 // finished, newest first, with its date, cells, distance, duration, coverage and check-ins
 // (read a page at a time); a row opens the patrol's detail (coverage per cell, check-ins with
-// their notes, the integrity verdict) and "Show on the map" draws its track on the map tab's
-// model (MapModel.load(patrolId:)).
+// their notes, the integrity verdict) and "Show on the map" draws its track on a map of its own
+// (a MapModel of the same repository, `load(patrolId:)`; the map tab's model keeps its own view).
 import SwiftUI
 import GridworkKit
 
 struct PatrolListView: View {
     @StateObject private var bound: Bound<PatrolListModel>
-    let map: MapModel
 
-    init(model: PatrolListModel, map: MapModel) {
-        _bound = StateObject(wrappedValue: Bound(model))
-        self.map = map
-    }
+    init(model: PatrolListModel) { _bound = StateObject(wrappedValue: Bound(model)) }
 
     var body: some View {
         let m = bound.model
@@ -21,7 +17,7 @@ struct PatrolListView: View {
             if m.rows.isEmpty { Text("No patrols yet.").foregroundStyle(.secondary) }
             ForEach(m.rows) { row in
                 NavigationLink {
-                    PatrolDetailView(bound: bound, id: row.id, map: map)
+                    PatrolDetailView(bound: bound, id: row.id)
                 } label: {
                     PatrolRowView(row: row)
                 }
@@ -52,8 +48,7 @@ struct PatrolRowView: View {
 struct PatrolDetailView: View {
     @ObservedObject var bound: Bound<PatrolListModel>
     let id: String
-    let map: MapModel
-    @State private var onMap = false
+    @State private var trackMap: MapModel?
 
     var body: some View {
         let m = bound.model
@@ -66,7 +61,11 @@ struct PatrolDetailView: View {
                                            coverage: PatrolRow(d).coverage, checkIns: d.checkIns.count))
                     Text(verdict(d.integrity.verdict))
                     Button("Show on the map") {
-                        Task { await map.load(patrolId: d.id); onMap = true }
+                        Task {
+                            let map = MapModel(repo: m.repo)
+                            await map.load(patrolId: d.id)
+                            trackMap = map
+                        }
                     }
                 }
                 Section("Coverage") {
@@ -86,7 +85,9 @@ struct PatrolDetailView: View {
         }
         .navigationTitle("Patrol")
         .task { await m.open(id) }
-        .sheet(isPresented: $onMap) { MapScreen(model: map) }
+        .sheet(isPresented: Binding(get: { trackMap != nil }, set: { if !$0 { trackMap = nil } })) {
+            if let trackMap { MapScreen(model: trackMap) }
+        }
     }
 }
 

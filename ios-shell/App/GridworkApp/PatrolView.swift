@@ -69,7 +69,7 @@ struct PatrolView: View {
                 }
                 ErrorLine(error: m.error)
                 Section {
-                    NavigationLink("My patrols") { PatrolListView(model: app.patrols, map: app.map) }
+                    NavigationLink("My patrols") { PatrolListView(model: app.patrols) }
                 }
             }
             .navigationTitle("Patrol")

@@ -210,7 +210,7 @@ private fun ActionDialog(form: ActionForm, error: ErrorInfo?, vm: CaseDetailView
                 ErrorLine(error)
             }
         },
-        confirmButton = { Button(onClick = vm::submit) { Text(actionLabel(form.action.kind)) } },
+        confirmButton = { Button(onClick = { vm.submit() }) { Text(actionLabel(form.action.kind)) } },
         dismissButton = { TextButton(onClick = vm::dismiss) { Text(stringResource(R.string.cancel)) } })
 }
 

@@ -82,7 +82,8 @@ fun PatrolDetailScreen(vm: PatrolListViewModel, id: String, onMap: (String) -> U
         items(d.coverage, key = { it.cellId }) { Text(stringResource(R.string.patrol_coverage, it.cellId, it.coveredShare * 100)) }
         item { Text(stringResource(R.string.patrol_detail_check_ins), style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(top = 8.dp)) }
         items(d.checkIns, key = { it.timeMs }) { c ->
-            Text("${DateFormat.getTimeInstance(DateFormat.SHORT).format(Date(c.timeMs))} · %.5f, %.5f${c.note?.let { " — $it" }.orEmpty()}".format(c.lat, c.lon))
+            val at = "%.5f, %.5f".format(c.lat, c.lon)
+            Text("${DateFormat.getTimeInstance(DateFormat.SHORT).format(Date(c.timeMs))} · $at${c.note?.let { " — $it" }.orEmpty()}")
         }
     }
 }

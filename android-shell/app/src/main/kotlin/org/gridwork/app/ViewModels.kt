@@ -15,6 +15,7 @@ import kotlinx.coroutines.CoroutineExceptionHandler
 import kotlinx.coroutines.flow.SharingStarted
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.emitAll
+import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.flatMapLatest
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.flow.stateIn
@@ -22,6 +23,7 @@ import kotlinx.coroutines.launch
 import org.gridwork.ffi.ActionRequest
 import org.gridwork.ffi.CaseFilter
 import org.gridwork.ffi.Category
+import org.gridwork.ffi.PatrolChange
 import org.gridwork.ffi.PhotoSettings
 import org.gridwork.ffi.Urgency
 import org.gridwork.ffi.AvailableAction
@@ -190,7 +192,15 @@ class PatrolViewModel(app: Application) : KitViewModel<PatrolModel, PatrolState>
 class PatrolListViewModel(app: Application) : KitViewModel<PatrolListModel, PatrolListState>(app, PatrolListState()) {
     override suspend fun create(repo: GridworkRepository) = PatrolListModel(repo).also { it.reload() }
     override fun stateOf(model: PatrolListModel) = model.state
-    init { act { m -> gridwork.repository.await().patrolChanges().collect { m.reload() } } }
+    // A start, pause, finish, check-in or import changes the rows; a fix batch (every few
+    // seconds while recording) is left to the next reload.
+    init {
+        act { m ->
+            gridwork.repository.await().patrolChanges()
+                .filter { it.change != PatrolChange.FIXES_ADDED }
+                .collect { m.reload() }
+        }
+    }
     fun reload() = act { it.reload() }
     fun loadMore() = act { it.loadMore() }
     fun open(id: String) = act { it.open(id) }
