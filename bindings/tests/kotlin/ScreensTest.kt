@@ -366,6 +366,23 @@ suspend fun actionForm(detail: CaseDetailModel, caseId: String, a: GridworkRepos
     seen.load()
     check("the dispatch reached the server: the other tablet's timeline shows the picked department",
         seen.state.value.case?.timeline?.any { (it.event as? CaseEvent.Dispatched)?.department == chosen && it.sync is SyncState.Synced } == true)
+    // More time: an extension of zero is refused by the kit; 30 working days reach the core
+    // (the category's own limit, asked for without one, is 2 working hours).
+    val postpone = detail.state.value.actions.firstOrNull { it.kind == ActionKind.POSTPONE }
+    check("postpone is offered with an extension input", postpone?.inputs?.extend == InputNeed.OPTIONAL)
+    if (postpone == null) return
+    detail.begin(postpone)
+    detail.edit { it.copy(note = "the street is closed for works", extend = TimeLimit.WorkingDays(0u)) }
+    val zero = detail.submit()
+    check("an extension of zero days is refused by the kit (${detail.state.value.error})",
+        !zero && detail.state.value.error?.field == "extend" && detail.state.value.case?.status == Status.DISPATCHED)
+    detail.edit { it.copy(extend = TimeLimit.WorkingDays(30u)) }
+    val postponedOk = detail.submit()
+    val steps = detail.state.value.case?.timeline.orEmpty()
+    val dispatched = steps.firstNotNullOfOrNull { it.event as? CaseEvent.Dispatched }
+    val postponed = steps.firstNotNullOfOrNull { it.event as? CaseEvent.Postponed }
+    check("postponed by the 30 working days asked for", postponedOk && dispatched != null && postponed != null &&
+        postponed.deadlineMs - dispatched.deadlineMs >= 20L * 86_400_000)
 }
 
 /** The patrol list and detail show the finished patrol [pid] with the figures [done] had. */

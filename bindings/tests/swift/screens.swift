@@ -273,6 +273,26 @@ func screens(_ server: String) async throws {
     })
     check("conflict: the case shows it and offers to settle it", !onB.conflicts.isEmpty &&
           onB.actions.contains { $0.kind == .resolveConflict && !$0.openConflicts.isEmpty })
+    // More time on tablet A (not synced since): an extension of zero is refused by the kit; 30
+    // working days reach the core (the category's own limit is 2 working hours).
+    if let postpone = onTablet.actions.first(where: { $0.kind == .postpone }) {
+        await onTablet.begin(postpone)
+        onTablet.form?.note = "the street is closed for works"
+        onTablet.form?.extend = .workingDays(days: 0)
+        let zero = await onTablet.submit()
+        check("action form: an extension of zero days is refused by the kit", !zero && onTablet.refusal?.field == "extend" &&
+              onTablet.detail?.status == .dispatched)
+        onTablet.form?.extend = .workingDays(days: 30)
+        let ok = await onTablet.submit()
+        var dispatchedAt: Int64?, postponedTo: Int64?
+        for e in onTablet.timeline {
+            if case let .dispatched(_, deadline, _) = e.event, dispatchedAt == nil { dispatchedAt = deadline }
+            if case let .postponed(_, deadline) = e.event { postponedTo = deadline }
+        }
+        check("action form: postponed by the 30 working days asked for", ok && (postponedTo ?? 0) - (dispatchedAt ?? Int64.max / 2) >= 20 * 86_400_000)
+    } else {
+        check("action form: postpone is offered on a dispatched case", false)
+    }
 
     // --- A step the server refuses: the worker registers as a supervisor (a demo role).
     let refusedCase = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "refused step")
