@@ -243,6 +243,8 @@ suspend fun kotlinx.coroutines.CoroutineScope.screens(dir: File, server: String)
         check("the conflict is shown on the sync screen and the case", sync.state.value.conflicts.map { it.id } == listOf(caseId) &&
             conflict.state.value.case?.conflicts?.size == 1)
 
+        actionForm(detail, caseId, a, b)
+
         // --- Patrol with check-in ---------------------------------------------------------------
         val patrol = PatrolModel(w)
         patrol.load()
@@ -270,6 +272,7 @@ suspend fun kotlinx.coroutines.CoroutineScope.screens(dir: File, server: String)
         val done = patrol.finish()
         check("finish shows the figures", done != null && done.stats.distanceM > 30.0 && patrol.state.value.phase == PatrolPhase.NONE)
         live.cancel()
+        patrolList(w, pid, done)
 
         // --- Map ----------------------------------------------------------------------------------
         val map = MapModel(w)
@@ -330,4 +333,71 @@ suspend fun kotlinx.coroutines.CoroutineScope.screens(dir: File, server: String)
         a.close()
         b.close()
     }
+}
+
+/** The action form: a required input missing is refused by the kit; a picked department reaches the server. */
+suspend fun actionForm(detail: CaseDetailModel, caseId: String, a: GridworkRepository, b: GridworkRepository) {
+    // --- An action's inputs, through the kit's form -------------------------------------------
+    // A reason the action requires, left empty: refused by the kit with its field, before the core.
+    val reasonAction = detail.state.value.actions.first { it.inputs.note == InputNeed.REQUIRED }
+    val stepsBefore = a.store.show(caseId).timeline.size
+    val pendingBefore = a.syncStatus().pendingEvents
+    detail.begin(reasonAction)
+    val sentEmpty = detail.submit()
+    val missing = detail.state.value.error
+    check("a missing reason is refused by the kit with its field, nothing changes (${reasonAction.kind}: $missing)",
+        !sentEmpty && missing?.code == "required" && missing.field == "note" && detail.state.value.form != null &&
+        a.store.show(caseId).timeline.size == stepsBefore && a.syncStatus().pendingEvents == pendingBefore &&
+        detail.state.value.case?.status == Status.REGISTERED)
+    detail.dismiss()
+    // Dispatch to a department the supervisor picks (not the category's default).
+    val dispatch = detail.state.value.actions.first { it.kind == ActionKind.DISPATCH }
+    detail.begin(dispatch)
+    val form = detail.state.value.form
+    val chosen = form?.departments?.firstOrNull { it.id != dispatch.defaultDepartment }?.id
+    check("dispatch: the form lists the departments, the default one picked first ($chosen)",
+        form != null && chosen != null && form.department == dispatch.defaultDepartment && dispatch.asksForInput)
+    detail.edit { it.copy(department = chosen) }
+    check("dispatch to the picked department", detail.submit() && detail.state.value.form == null &&
+        detail.state.value.case?.status == Status.DISPATCHED)
+    a.runSync()
+    b.runSync()
+    val seen = CaseDetailModel(b, caseId)
+    seen.load()
+    check("the dispatch reached the server: the other tablet's timeline shows the picked department",
+        seen.state.value.case?.timeline?.any { (it.event as? CaseEvent.Dispatched)?.department == chosen && it.sync is SyncState.Synced } == true)
+    // More time: an extension of zero is refused by the kit; 30 working days reach the core
+    // (the category's own limit, asked for without one, is 2 working hours).
+    val postpone = detail.state.value.actions.firstOrNull { it.kind == ActionKind.POSTPONE }
+    check("postpone is offered with an extension input", postpone?.inputs?.extend == InputNeed.OPTIONAL)
+    if (postpone == null) return
+    detail.begin(postpone)
+    detail.edit { it.copy(note = "the street is closed for works", extend = TimeLimit.WorkingDays(0u)) }
+    val zero = detail.submit()
+    check("an extension of zero days is refused by the kit (${detail.state.value.error})",
+        !zero && detail.state.value.error?.field == "extend" && detail.state.value.case?.status == Status.DISPATCHED)
+    detail.edit { it.copy(extend = TimeLimit.WorkingDays(30u)) }
+    val postponedOk = detail.submit()
+    val steps = detail.state.value.case?.timeline.orEmpty()
+    val dispatched = steps.firstNotNullOfOrNull { it.event as? CaseEvent.Dispatched }
+    val postponed = steps.firstNotNullOfOrNull { it.event as? CaseEvent.Postponed }
+    check("postponed by the 30 working days asked for", postponedOk && dispatched != null && postponed != null &&
+        postponed.deadlineMs - dispatched.deadlineMs >= 20L * 86_400_000)
+}
+
+/** The patrol list and detail show the finished patrol [pid] with the figures [done] had. */
+suspend fun patrolList(w: GridworkRepository, pid: String, done: PatrolDetail?) {
+    // --- Patrol list and detail ---------------------------------------------------------------
+    val patrols = PatrolListModel(w, pageSize = 1)
+    patrols.reload()
+    val firstPage = patrols.state.value.rows.size
+    while (!patrols.state.value.endReached && patrols.state.value.error == null) patrols.loadMore()
+    val row = patrols.state.value.rows.firstOrNull { it.id == pid }
+    check("patrol list: the finished patrol with its figures ($row)", firstPage == 1 && row != null &&
+        row.status == PatrolStatus.FINISHED && row.cells == listOf(CELL) && row.finishedAtMs != null &&
+        row.distanceM == done?.stats?.distanceM && row.durationS >= 30.0 && row.coverage > 0.0 && row.checkIns == 1 &&
+        patrols.state.value.rows.zipWithNext().all { (x, y) -> x.startedAtMs >= y.startedAtMs })
+    patrols.open(pid)
+    check("patrol detail: its check-in and coverage", patrols.state.value.opened?.checkIns?.singleOrNull()?.note == "at the canal" &&
+        patrols.state.value.opened?.coverage?.any { it.cellId == CELL } == true)
 }

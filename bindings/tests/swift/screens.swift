@@ -234,16 +234,65 @@ func screens(_ server: String) async throws {
     let departments = try tabletA.store.departments().map(\.id)
     let onB = CaseDetailModel(repo: tabletB, caseId: caseId ?? "")
     await onB.load()
-    _ = await onTablet.take(ActionRequest(kind: .dispatch, department: departments[0]))
-    _ = await onB.take(ActionRequest(kind: .dispatch, department: departments[1]))
+    // A reason the action requires, left empty: refused by the kit with its field, before the core.
+    if let needsReason = onTablet.actions.first(where: { $0.inputs.note == .required }) {
+        let steps = onTablet.timeline.count
+        let pending = try tabletA.syncStatus().pendingEvents
+        await onTablet.begin(needsReason)
+        let sent = await onTablet.submit()
+        check("action form: a missing reason is refused by the kit with its field (\(String(describing: onTablet.refusal)))",
+              !sent && onTablet.refusal?.code == "missing_input" && onTablet.refusal?.field == "note" && onTablet.form != nil)
+        await onTablet.load()
+        let pendingAfter = try tabletA.syncStatus().pendingEvents
+        check("action form: nothing changed", onTablet.timeline.count == steps && onTablet.detail?.status == .registered &&
+              pendingAfter == pending)
+        onTablet.dismiss()
+    } else {
+        check("action form: an action requiring a reason is offered", false)
+    }
+    // Dispatch to a department picked in the form (not the category's default).
+    let chosen = departments.first { $0 != dispatch?.defaultDepartment } ?? ""
+    if let dispatch {
+        await onTablet.begin(dispatch)
+        check("action form: dispatch lists the departments, the default picked first",
+              onTablet.form?.department == dispatch.defaultDepartment && (onTablet.form?.departments.count ?? 0) >= 2)
+        onTablet.form?.department = chosen
+        check("action form: dispatched to the picked department", await onTablet.submit() && onTablet.form == nil &&
+              onTablet.detail?.status == .dispatched)
+    }
+    _ = await onB.take(ActionRequest(kind: .dispatch, department: departments.first { $0 != chosen }))
     _ = try await tabletA.runSync()
     let syncB = SyncStatusModel(repo: tabletB)
     await syncB.syncNow()
     check("conflict: the sync screen lists the case (\(String(describing: syncB.lastReport?.error)))",
           syncB.conflicts.map(\.id).contains(caseId ?? ""))
     await onB.load()
+    check("action form: the picked department reached the server (tablet B's timeline)", onB.timeline.contains { e in
+        if case let .dispatched(department, _, _) = e.event, case .synced = e.sync { return department == chosen }
+        return false
+    })
     check("conflict: the case shows it and offers to settle it", !onB.conflicts.isEmpty &&
           onB.actions.contains { $0.kind == .resolveConflict && !$0.openConflicts.isEmpty })
+    // More time on tablet A (not synced since): an extension of zero is refused by the kit; 30
+    // working days reach the core (the category's own limit is 2 working hours).
+    if let postpone = onTablet.actions.first(where: { $0.kind == .postpone }) {
+        await onTablet.begin(postpone)
+        onTablet.form?.note = "the street is closed for works"
+        onTablet.form?.extend = .workingDays(days: 0)
+        let zero = await onTablet.submit()
+        check("action form: an extension of zero days is refused by the kit", !zero && onTablet.refusal?.field == "extend" &&
+              onTablet.detail?.status == .dispatched)
+        onTablet.form?.extend = .workingDays(days: 30)
+        let ok = await onTablet.submit()
+        var dispatchedAt: Int64?, postponedTo: Int64?
+        for e in onTablet.timeline {
+            if case let .dispatched(_, deadline, _) = e.event, dispatchedAt == nil { dispatchedAt = deadline }
+            if case let .postponed(_, deadline) = e.event { postponedTo = deadline }
+        }
+        check("action form: postponed by the 30 working days asked for", ok && (postponedTo ?? 0) - (dispatchedAt ?? Int64.max / 2) >= 20 * 86_400_000)
+    } else {
+        check("action form: postpone is offered on a dispatched case", false)
+    }
 
     // --- A step the server refuses: the worker registers as a supervisor (a demo role).
     let refusedCase = try repo.report(category: "06010", lat: 31.3005, lon: 120.6005, description: "refused step")
@@ -287,6 +336,18 @@ func screens(_ server: String) async throws {
     await relaunched.finish()
     check("patrol: finished with its figures", relaunched.phase == .finished && relaunched.detail?.status == .finished &&
           (relaunched.detail?.stats.fixCount ?? 0) == 60)
+
+    // --- Patrol list and detail.
+    let patrols = PatrolListModel(repo: repo, pageSize: 1)
+    await patrols.reload()
+    let firstPage = patrols.rows.count
+    while !patrols.endReached && patrols.error == nil { await patrols.loadMore() }
+    let row = patrols.rows.first { $0.id == relaunched.patrolId }
+    check("patrol list: the finished patrol with its figures (\(String(describing: row)))", firstPage == 1 && row?.status == .finished &&
+          row?.cells == [cell] && row?.finishedAtMs != nil && row?.distanceM == relaunched.detail?.stats.distanceM &&
+          (row?.distanceM ?? 0) > 10 && (row?.durationS ?? 0) > 60 && (row?.coverage ?? 0) > 0 && row?.checkIns == 1)
+    if let id = row?.id { await patrols.open(id) }
+    check("patrol detail: its check-in", patrols.opened?.checkIns.first?.note == "at the canal gate")
 
     // --- Map: cells, cases, own track; the datum switch.
     let map = MapModel(repo: repo)

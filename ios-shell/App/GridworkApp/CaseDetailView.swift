@@ -1,7 +1,8 @@
 // A case: binds to GridworkKit's CaseDetailModel — the typed timeline with each step's sync
 // state (a step the server refused shows its reason), conflicts, photos (thumbnail first,
 // full size on tap through fetchPhoto) and the buttons of `availableActions` with the inputs
-// each asks for; a refusal shows the core's reason.
+// each asks for (the kit's ActionForm: department, extension, note, photos from the camera or
+// the library, position); a refusal shows the core's reason.
 import SwiftUI
 import PhotosUI
 import UIKit
@@ -9,7 +10,6 @@ import GridworkKit
 
 struct CaseDetailView: View {
     @StateObject private var bound: Bound<CaseDetailModel>
-    @State private var acting: AvailableAction?
     @State private var fullPhoto: String?
 
     init(model: CaseDetailModel) { _bound = StateObject(wrappedValue: Bound(model)) }
@@ -61,17 +61,19 @@ struct CaseDetailView: View {
             if !m.actions.isEmpty {
                 Section("Actions") {
                     ForEach(m.actions, id: \.kind) { a in
-                        Button(actionTitle(a.kind)) { acting = a }.disabled(m.busy)
+                        Button(actionTitle(a.kind)) {
+                            Task { if a.asksForInput { await m.begin(a) } else { await m.take(ActionRequest(kind: a.kind)) } }
+                        }.disabled(m.busy)
                     }
-                    ErrorLine(error: m.refusal)
+                    if m.form == nil { ErrorLine(error: m.refusal) }
                 }
             }
         }
         .navigationTitle("Case")
         .task { await m.load() }
         .task { await m.observeChanges() }
-        .sheet(item: Binding(get: { acting.map(ActingBox.init) }, set: { acting = $0?.action })) { box in
-            ActionForm(action: box.action, model: m) { acting = nil }
+        .sheet(isPresented: Binding(get: { m.form != nil }, set: { if !$0 { removeFiles(m.dismiss()) } })) {
+            ActionFormView(bound: bound) {}
         }
         .sheet(item: Binding(get: { fullPhoto.map(PathBox.init) }, set: { fullPhoto = $0?.path })) { box in
             FullPhoto(path: box.path)
@@ -79,7 +81,6 @@ struct CaseDetailView: View {
     }
 }
 
-struct ActingBox: Identifiable { let action: AvailableAction; var id: String { "\(action.kind)" } }
 struct PathBox: Identifiable { let path: String; var id: String { path } }
 
 struct PhotoTile: View {
@@ -131,58 +132,137 @@ struct TimelineRow: View {
     }
 }
 
-/// The inputs an action asks for (from `AvailableAction.inputs`), then `take`.
-struct ActionForm: View {
-    let action: AvailableAction
-    let model: CaseDetailModel
+/// The form of the action being taken (the kit's `ActionForm`, edited in place in
+/// `model.form`): one input per input the core declares — the note or reason, a department
+/// picked from the catalogue's, an extension in working days or hours, photos from the camera
+/// or the library, the position, the step to settle. The kit refuses a missing required input
+/// with its field before calling the core. Picked copies are deleted when the form is
+/// cancelled; the core deletes them once it took them (PhotoSettings.removeSources).
+struct ActionFormView: View {
+    @EnvironmentObject private var app: AppModel
+    @ObservedObject var bound: Bound<CaseDetailModel>
     let done: () -> Void
-    @State private var note = ""
-    @State private var department = ""
     @State private var picked: [PhotosPickerItem] = []
-    @State private var photos: [String] = []
-    @State private var conflict = ""
+    @State private var showCamera = false
+    @State private var extendText = ""
+    @State private var extendHours = false
 
     var body: some View {
+        let m = bound.model
         NavigationStack {
-            Form {
-                if action.inputs.note != .no {
-                    if action.inputs.note == .required {
-                        TextField("Reason (required)", text: $note, axis: .vertical)
-                    } else {
-                        TextField("Note", text: $note, axis: .vertical)
+            if let form = m.form {
+                Form { fields(m, form) }
+                    .navigationTitle(actionTitle(form.action.kind))
+                    .toolbar {
+                        ToolbarItem(placement: .cancellationAction) {
+                            Button("Cancel") { removeFiles(m.dismiss()); done() }
+                        }
+                        ToolbarItem(placement: .confirmationAction) {
+                            Button(actionTitle(form.action.kind)) { Task { if await m.submit() { done() } } }.disabled(m.busy)
+                        }
                     }
-                }
-                if action.inputs.department != .no {
-                    TextField("Department", text: $department, prompt: Text(action.defaultDepartment ?? ""))
-                }
-                if action.inputs.photos != .no {
-                    // The label closure is @Sendable: it captures the count, not the view.
-                    let count = photos.count
-                    PhotosPicker(selection: $picked, maxSelectionCount: 4, matching: .images) {
-                        if count == 0 { Text("Add photos") } else { Text("\(count) photos") }
-                    }
-                    .onChange(of: picked) { _, items in Task { photos = await savePicked(items) } }
-                }
-                if action.inputs.conflict != .no {
-                    Picker("Step to settle", selection: $conflict) {
-                        ForEach(action.openConflicts, id: \.self) { Text($0).tag($0) }
-                    }
-                }
-                ErrorLine(error: model.refusal)
-                Button(actionTitle(action.kind)) {
-                    Task {
-                        let ok = await model.take(ActionRequest(
-                            kind: action.kind, note: note.isEmpty ? nil : note,
-                            department: department.isEmpty ? nil : department, photos: photos,
-                            conflict: conflict.isEmpty ? nil : conflict))
-                        if ok { done() }
-                    }
-                }
+                    .sheet(isPresented: $showCamera) { CameraView { path in m.form?.photos.append(path) } }
+            } else {
+                ProgressView()
             }
-            .navigationTitle(actionTitle(action.kind))
-            .toolbar { Button("Cancel", action: done) }
         }
     }
+
+    @ViewBuilder
+    private func fields(_ m: CaseDetailModel, _ form: ActionForm) -> some View {
+        let i = form.action.inputs
+        if i.note != .no {
+            Section {
+                let note = Binding(get: { m.form?.note ?? "" }, set: { m.form?.note = $0 })
+                if i.note == .required {
+                    TextField("Reason (required)", text: note, axis: .vertical)
+                } else {
+                    TextField("Note", text: note, axis: .vertical)
+                }
+                ErrorLine(error: m.refusal, field: "note")
+            }
+        }
+        if i.department != .no {
+            Section {
+                Picker("Department", selection: Binding(get: { m.form?.department ?? "" }, set: { m.form?.department = $0 })) {
+                    ForEach(form.departments, id: \.id) { d in
+                        Text(verbatim: departmentName(d)).tag(d.id)
+                    }
+                }
+                .pickerStyle(.inline)
+                if let d = form.action.defaultDepartment, let dept = form.departments.first(where: { $0.id == d }) {
+                    Text("Default for this category: \(departmentName(dept))").font(.caption)
+                }
+                ErrorLine(error: m.refusal, field: "department")
+            }
+        }
+        if i.extend != .no {
+            Section("More time") {
+                TextField("Empty: the category's time limit again", text: $extendText).keyboardType(.numberPad)
+                Picker("Unit", selection: $extendHours) {
+                    Text("Working days").tag(false)
+                    Text("Working hours").tag(true)
+                }
+                .pickerStyle(.segmented)
+                ErrorLine(error: m.refusal, field: "extend")
+            }
+            .onChange(of: extendText) { _, _ in m.form?.extend = typedExtension() }
+            .onChange(of: extendHours) { _, _ in m.form?.extend = typedExtension() }
+        }
+        if i.photos != .no {
+            Section {
+                ForEach(Array(form.photos.enumerated()), id: \.element) { n, path in
+                    Text("Photo \(Int(n + 1))")
+                        .swipeActions { Button("Remove", role: .destructive) { m.form?.photos.removeAll { $0 == path }; removeFiles([path]) } }
+                }
+                Button("Take photo") { showCamera = true }
+                    .disabled(!UIImagePickerController.isSourceTypeAvailable(.camera))
+                PhotosPicker(selection: $picked, maxSelectionCount: 4, matching: .images) {
+                    Text("From the photo library")
+                }
+                .onChange(of: picked) { _, items in
+                    Task { let paths = await savePicked(items); m.form?.photos += paths; picked = [] }
+                }
+                if i.photos == .required { Text("At least one photo is required.").font(.caption) }
+                ErrorLine(error: m.refusal, field: "photos")
+            }
+        }
+        if i.position != .no {
+            Section {
+                Button("Use my position") {
+                    if let fix = app.tracker.last {
+                        m.form?.position = GeoPoint(lat: fix.coordinate.latitude, lon: fix.coordinate.longitude)
+                    }
+                }
+                if let p = form.position { Text(verbatim: String(format: "%.5f, %.5f", p.lat, p.lon)).font(.caption) }
+                ErrorLine(error: m.refusal, field: "position")
+            }
+        }
+        if i.conflict != .no {
+            Picker("Step to settle", selection: Binding(get: { m.form?.conflict ?? "" }, set: { m.form?.conflict = $0 })) {
+                ForEach(form.action.openConflicts, id: \.self) { Text(verbatim: String($0.prefix(8))).tag($0) }
+            }
+        }
+        if let e = m.refusal, !["note", "department", "extend", "photos", "position"].contains(e.field ?? "") {
+            ErrorLine(error: e)
+        }
+    }
+
+    /// The extension typed: a number of working days or hours, nil when empty.
+    private func typedExtension() -> TimeLimit? {
+        guard let n = UInt32(extendText.trimmingCharacters(in: .whitespaces)) else { return nil }
+        return extendHours ? .workingHours(hours: n) : .workingDays(days: n)
+    }
+}
+
+/// A department's name in the user's language.
+func departmentName(_ d: Department) -> String {
+    Locale.current.language.languageCode == .chinese ? d.nameZh : d.nameEn
+}
+
+/// Deletes photo copies the core never took (a cancelled form, a removed photo).
+func removeFiles(_ paths: [String]) {
+    for p in paths { try? FileManager.default.removeItem(atPath: p) }
 }
 
 /// Writes picked library photos to temporary JPEG files (the core copies and downsizes them).

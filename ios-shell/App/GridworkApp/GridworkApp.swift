@@ -81,6 +81,7 @@ final class AppModel: ObservableObject {
     private(set) var report: ReportModel!
     private(set) var patrol: PatrolModel!
     private(set) var map: MapModel!
+    private(set) var patrols: PatrolListModel!
     private(set) var sync: SyncStatusModel!
     private(set) var settings: SettingsModel!
     let tracker = PatrolTracker()
@@ -100,6 +101,7 @@ final class AppModel: ObservableObject {
             report = ReportModel(repo: repo)
             patrol = PatrolModel(repo: repo)
             map = MapModel(repo: repo)
+            patrols = PatrolListModel(repo: repo)
             sync = SyncStatusModel(repo: repo)
             settings = SettingsModel(repo: repo)
             if Self.discardedUnreadableStore {

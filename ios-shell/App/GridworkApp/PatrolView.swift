@@ -1,6 +1,6 @@
 // The patrol screen: binds to GridworkKit's PatrolModel — the cell picker (the account's
 // cells), start / pause / resume / finish, check-in at the current position, and the live
-// distance and coverage per cell.
+// distance and coverage per cell; a link opens the worker's patrols (PatrolListView).
 import SwiftUI
 import GridworkKit
 
@@ -68,6 +68,9 @@ struct PatrolView: View {
                     }
                 }
                 ErrorLine(error: m.error)
+                Section {
+                    NavigationLink("My patrols") { PatrolListView(model: app.patrols) }
+                }
             }
             .navigationTitle("Patrol")
             .task { await m.load(); if m.phase == .active { app.tracker.start(feeding: m) } }

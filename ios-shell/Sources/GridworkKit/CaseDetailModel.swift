@@ -2,7 +2,8 @@
 // refused by the server with its reason), the photos (thumbnail first, full size on demand),
 // the conflicts, the actions the signed-in user may take now (from the core's
 // `availableActions`, never a role table of the shell) and taking one — a refusal is shown
-// with the core's code, field and reason. Foundation only, tested in
+// with the core's code, field and reason. An action that takes inputs goes through its form
+// (ActionForm: begin, edit `form`, submit), checked here before the core is called. Foundation only, tested in
 // bindings/tests/swift/screens.swift.
 import Foundation
 
@@ -21,6 +22,8 @@ public final class CaseDetailModel: StateHolder {
     public private(set) var refusal: ErrorInfo? { didSet { changed() } }
     /// An action is being taken.
     public private(set) var busy = false { didSet { changed() } }
+    /// The open action form (an action that takes inputs): the view edits it in place.
+    public var form: ActionForm? { didSet { changed() } }
 
     public init(repo: GridworkRepository, caseId: String) {
         self.caseId = caseId
@@ -104,6 +107,45 @@ public final class CaseDetailModel: StateHolder {
             refusal = ErrorInfo(error)
             return false
         }
+    }
+
+    /// Opens the form of `action` (one of `actions`): the department list when it takes a
+    /// department, the default department and the first open conflict picked.
+    public func begin(_ action: AvailableAction) async {
+        refusal = nil
+        var departments: [Department] = []
+        if action.inputs.department != .no {
+            do {
+                departments = try await repo.run { try $0.store.departments() }
+            } catch {
+                refusal = ErrorInfo(error)
+            }
+        }
+        form = ActionForm(action, departments: departments)
+    }
+
+    /// Closes the form without acting; returns its photos (the caller deletes its copies).
+    @discardableResult
+    public func dismiss() -> [String] {
+        let photos = form?.photos ?? []
+        form = nil
+        refusal = nil
+        return photos
+    }
+
+    /// Takes the open form's action. A required input missing is refused here, before the
+    /// core is called, with its field in `refusal` (nothing changes); a refusal of the core
+    /// keeps the form open. True when the core accepted it (the form closes).
+    @discardableResult
+    public func submit() async -> Bool {
+        guard let form else { return false }
+        if let problem = form.problems.first {
+            refusal = problem
+            return false
+        }
+        let ok = await take(form.request())
+        if ok { self.form = nil }
+        return ok
     }
 
     /// Reloads when this case changes (a write, a sync pull); returns when the task ends.

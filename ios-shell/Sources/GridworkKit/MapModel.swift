@@ -71,12 +71,13 @@ public final class MapModel: StateHolder {
     /// A point tapped on the map back to WGS-84 (for a report).
     public func stored(_ p: GeoPoint) -> GeoPoint { datum == .gcj02 ? MapDatum.fromGcj02(p) : p }
 
-    /// Reads cells, cases (newest 500) and the track.
-    public func load() async {
+    /// Reads cells, cases (newest 500) and the track of `patrolId` (default: the open
+    /// patrol, or the latest one recorded here).
+    public func load(patrolId: String? = nil) async {
         do {
             let (cells, mine, cases, track) = try await repo.run { repo -> ([GridCell], [GridCell], [CaseSummary], [GeoPoint]) in
                 let page = try repo.store.list(filter: CaseFilter(), after: nil, limit: GridworkRepository.maxPage)
-                let patrol = try repo.store.openPatrol() ?? repo.store.patrols().first { !$0.remote }?.id
+                let patrol = try patrolId ?? repo.store.openPatrol() ?? repo.store.patrols().first { !$0.remote }?.id
                 let text = try patrol.map { try repo.store.exportPatrol(id: $0, format: .geoJson) }
                 return (try repo.store.cells(), try repo.store.myCells(), page.items, text.map(Self.trackPoints) ?? [])
             }

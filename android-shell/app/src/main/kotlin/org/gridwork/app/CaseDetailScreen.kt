@@ -1,7 +1,7 @@
 // Case detail: the case, its typed timeline, its photos (thumbnails first; a tap downloads
 // and shows the full photo), its conflicts, and one button per action the core permits now
-// (CaseDetailModel: availableActions). An action needing a note asks for it; a refusal shows
-// the core's reason.
+// (CaseDetailModel: availableActions). An action that takes inputs opens its form (the kit's
+// ActionForm: department, extension, note, photos, position); a refusal shows the core's reason.
 package org.gridwork.app
 
 import android.graphics.BitmapFactory
@@ -40,11 +40,32 @@ import java.util.UUID
 import androidx.compose.ui.res.stringResource
 import androidx.compose.ui.unit.dp
 import androidx.lifecycle.compose.collectAsStateWithLifecycle
+import android.os.CancellationSignal
+import androidx.activity.result.PickVisualMediaRequest
+import androidx.compose.foundation.rememberScrollState
+import androidx.compose.foundation.selection.selectable
+import androidx.compose.foundation.text.KeyboardOptions
+import androidx.compose.foundation.verticalScroll
+import androidx.compose.material3.FilterChip
+import androidx.compose.material3.InputChip
+import androidx.compose.material3.RadioButton
+import androidx.compose.runtime.DisposableEffect
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.semantics.Role
+import androidx.compose.ui.text.input.KeyboardType
 import org.gridwork.ffi.ActionRequest
-import org.gridwork.ffi.AvailableAction
 import org.gridwork.ffi.CaseEvent
+import org.gridwork.ffi.GeoPoint
 import org.gridwork.ffi.InputNeed
+import org.gridwork.ffi.TimeLimit
+import org.gridwork.kit.ActionForm
+import org.gridwork.kit.ErrorInfo
+import org.gridwork.kit.LocationGrant
+import org.gridwork.kit.LocationPermissions
 import org.gridwork.kit.PhotoItem
+import org.gridwork.kit.amount
+import org.gridwork.kit.asksForInput
+import java.util.Locale
 import java.text.DateFormat
 import java.util.Date
 
@@ -52,7 +73,6 @@ import java.util.Date
 fun CaseDetailScreen(vm: CaseDetailViewModel, caseId: String) {
     LaunchedEffect(caseId) { vm.open(caseId) }
     val s by vm.state.collectAsStateWithLifecycle()
-    var asking by remember { mutableStateOf<AvailableAction?>(null) }
     var fullPhoto by remember { mutableStateOf<String?>(null) }
     val case = s.case
     LazyColumn(Modifier.padding(16.dp)) {
@@ -73,9 +93,9 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, caseId: String) {
             LazyRow { items(s.photos, key = { it.view.sha256 }) { p -> Thumbnail(p) { vm.openFull(p.view.sha256); fullPhoto = p.view.sha256 } } }
         }
         item {
-            Row { s.actions.forEach { a -> OutlinedButton(onClick = { if (needsInput(a)) asking = a else vm.take(ActionRequest(kind = a.kind)) },
+            Row { s.actions.forEach { a -> OutlinedButton(onClick = { if (a.asksForInput) vm.begin(a) else vm.take(ActionRequest(kind = a.kind)) },
                 enabled = !s.busy, modifier = Modifier.padding(end = 8.dp)) { Text(actionLabel(a.kind)) } } }
-            ErrorLine(s.error)
+            if (s.form == null) ErrorLine(s.error)
         }
         item { Text(stringResource(R.string.case_timeline), style = MaterialTheme.typography.titleSmall, modifier = Modifier.padding(top = 12.dp)) }
         items(case.timeline, key = { it.eventId }) { t ->
@@ -90,47 +110,131 @@ fun CaseDetailScreen(vm: CaseDetailViewModel, caseId: String) {
             }
         }
     }
-    asking?.let { a -> InputDialog(a, onDismiss = { asking = null }) { note, photos -> asking = null
-        vm.take(ActionRequest(kind = a.kind, note = note, department = a.defaultDepartment, photos = photos,
-            conflict = a.openConflicts.firstOrNull())) } }
+    s.form?.let { form -> ActionDialog(form, s.error, vm) }
     fullPhoto?.let { sha -> s.photos.firstOrNull { it.view.sha256 == sha }?.let { FullPhoto(it) { fullPhoto = null } } }
 }
 
-/** Actions the dialog asks inputs for: a note/reason or photos (required or optional, per the core). */
-private fun needsInput(a: AvailableAction) =
-    a.inputs.note != InputNeed.NO || a.inputs.photos != InputNeed.NO
-
-/** Asks for the note and the photos (camera into a FileProvider cache file) an action takes. */
+/**
+ * The form of the action being taken (the kit's ActionForm), one input per input the core
+ * declares: the note or reason, a department picked from the catalogue's, an extension in
+ * working days or hours, photos from the camera (TakePicture into a FileProvider cache file)
+ * or the gallery (PickMultipleVisualMedia, copied to cache files), the position, the step to
+ * settle. The kit refuses a missing required input with its field before calling the core.
+ */
 @Composable
-private fun InputDialog(a: AvailableAction, onDismiss: () -> Unit, onOk: (String?, List<String>) -> Unit) {
+private fun ActionDialog(form: ActionForm, error: ErrorInfo?, vm: CaseDetailViewModel) {
     val context = LocalContext.current
-    var note by remember { mutableStateOf("") }
-    var photos by remember { mutableStateOf(listOf<String>()) }
+    val i = form.action.inputs
+    val zh = Locale.getDefault().language == "zh"
     var pending by remember { mutableStateOf<File?>(null) }
     val camera = rememberLauncherForActivityResult(ActivityResultContracts.TakePicture()) { ok ->
         val f = pending
-        if (ok && f != null) photos = photos + f.path else f?.delete()
+        if (ok && f != null) vm.edit { it.copy(photos = it.photos + f.path) } else f?.delete()
         pending = null
     }
-    AlertDialog(onDismissRequest = onDismiss, title = { Text(actionLabel(a.kind)) },
+    val gallery = rememberLauncherForActivityResult(ActivityResultContracts.PickMultipleVisualMedia(MAX_ACTION_PHOTOS)) { uris ->
+        val copies = uris.mapNotNull { copyToCache(context, it) }
+        vm.edit { it.copy(photos = it.photos + copies) }
+    }
+    val fixRequest = remember { arrayOfNulls<CancellationSignal>(1) }
+    DisposableEffect(Unit) { onDispose { fixRequest[0]?.cancel() } }
+    val permission = rememberLauncherForActivityResult(ActivityResultContracts.RequestMultiplePermissions()) { results ->
+        val grant = LocationPermissions.grant(results)
+        if (grant != LocationGrant.NONE) {
+            fixRequest[0]?.cancel()
+            fixRequest[0] = currentLocation(context, grant) { loc ->
+                if (loc != null) vm.edit { it.copy(position = GeoPoint(loc.latitude, loc.longitude)) }
+            }
+        }
+    }
+    fun marked(field: String) = error?.field == field
+    AlertDialog(onDismissRequest = vm::dismiss, title = { Text(actionLabel(form.action.kind)) },
         text = {
-            Column {
-                if (a.inputs.note != InputNeed.NO) {
-                    OutlinedTextField(note, { note = it }, label = { Text(stringResource(R.string.field_note)) })
+            Column(Modifier.verticalScroll(rememberScrollState())) {
+                if (i.note != InputNeed.NO) {
+                    OutlinedTextField(form.note, { t -> vm.edit { it.copy(note = t) } }, isError = marked("note"),
+                        label = { Text(stringResource(if (i.note == InputNeed.REQUIRED) R.string.field_reason_required else R.string.field_note)) })
                 }
-                if (a.inputs.photos != InputNeed.NO) {
-                    OutlinedButton(onClick = {
-                        val file = File(File(context.cacheDir, "camera").apply { mkdirs() }, "${UUID.randomUUID()}.jpg")
-                        pending = file
-                        camera.launch(FileProvider.getUriForFile(context, "${context.packageName}.photos", file))
-                    }) { Text(stringResource(R.string.report_take_photo)) }
-                    photos.forEachIndexed { i, _ -> Text(stringResource(R.string.report_photo_n, i + 1)) }
+                if (i.department != InputNeed.NO) {
+                    Text(stringResource(R.string.action_department), style = MaterialTheme.typography.labelLarge,
+                        color = if (marked("department")) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface)
+                    form.departments.forEach { d ->
+                        Row(Modifier.fillMaxWidth().selectable(selected = form.department == d.id, role = Role.RadioButton,
+                            onClick = { vm.edit { it.copy(department = d.id) } }), verticalAlignment = Alignment.CenterVertically) {
+                            RadioButton(selected = form.department == d.id, onClick = null)
+                            Text(if (zh) d.nameZh else d.nameEn, Modifier.padding(start = 8.dp))
+                            if (d.id == form.action.defaultDepartment) {
+                                Text(stringResource(R.string.action_department_default), style = MaterialTheme.typography.labelSmall,
+                                    modifier = Modifier.padding(start = 8.dp))
+                            }
+                        }
+                    }
                 }
+                if (i.extend != InputNeed.NO) ExtendInput(form.extend, marked("extend")) { e -> vm.edit { it.copy(extend = e) } }
+                if (i.photos != InputNeed.NO) {
+                    Row {
+                        OutlinedButton(onClick = {
+                            val file = File(File(context.cacheDir, "camera").apply { mkdirs() }, "${UUID.randomUUID()}.jpg")
+                            pending = file
+                            camera.launch(FileProvider.getUriForFile(context, "${context.packageName}.photos", file))
+                        }) { Text(stringResource(R.string.report_take_photo)) }
+                        OutlinedButton(onClick = { gallery.launch(PickVisualMediaRequest(ActivityResultContracts.PickVisualMedia.ImageOnly)) },
+                            modifier = Modifier.padding(start = 8.dp)) { Text(stringResource(R.string.report_pick_photos)) }
+                    }
+                    Row {
+                        form.photos.forEachIndexed { n, p ->
+                            InputChip(selected = false, onClick = { vm.removePhoto(p) }, label = { Text(stringResource(R.string.report_photo_n, n + 1)) })
+                        }
+                    }
+                    if (i.photos == InputNeed.REQUIRED && form.photos.isEmpty()) {
+                        Text(stringResource(R.string.action_photo_required), style = MaterialTheme.typography.labelSmall,
+                            color = if (marked("photos")) MaterialTheme.colorScheme.error else MaterialTheme.colorScheme.onSurface)
+                    }
+                }
+                if (i.position != InputNeed.NO) {
+                    OutlinedButton(onClick = { permission.launch(LocationPermissions.forReport().toTypedArray()) }) {
+                        Text(form.position?.let { stringResource(R.string.action_position, it.lat, it.lon) }
+                            ?: stringResource(R.string.report_get_position))
+                    }
+                }
+                if (i.conflict != InputNeed.NO) {
+                    Text(stringResource(R.string.action_conflict_step), style = MaterialTheme.typography.labelLarge)
+                    form.action.openConflicts.forEach { c ->
+                        Row(Modifier.fillMaxWidth().selectable(selected = form.conflict == c, role = Role.RadioButton,
+                            onClick = { vm.edit { it.copy(conflict = c) } }), verticalAlignment = Alignment.CenterVertically) {
+                            RadioButton(selected = form.conflict == c, onClick = null)
+                            Text(c.take(8), Modifier.padding(start = 8.dp))
+                        }
+                    }
+                }
+                ErrorLine(error)
             }
         },
-        confirmButton = { Button(onClick = { onOk(note.ifBlank { null }, photos) }) { Text(stringResource(R.string.ok)) } },
-        dismissButton = { TextButton(onClick = { photos.forEach { File(it).delete() }; onDismiss() }) { Text(stringResource(R.string.cancel)) } })
+        confirmButton = { Button(onClick = { vm.submit() }) { Text(actionLabel(form.action.kind)) } },
+        dismissButton = { TextButton(onClick = vm::dismiss) { Text(stringResource(R.string.cancel)) } })
 }
+
+/** More time: a number of working days or hours; empty asks for the category's limit again. */
+@Composable
+private fun ExtendInput(extend: TimeLimit?, marked: Boolean, onChange: (TimeLimit?) -> Unit) {
+    var text by remember { mutableStateOf(extend?.amount()?.toString().orEmpty()) }
+    var hours by remember { mutableStateOf(extend is TimeLimit.WorkingHours) }
+    fun emit() {
+        val n = text.trim().toUIntOrNull()
+        onChange(n?.let { if (hours) TimeLimit.WorkingHours(it) else TimeLimit.WorkingDays(it) })
+    }
+    OutlinedTextField(text, { t -> text = t.filter(Char::isDigit); emit() }, isError = marked, singleLine = true,
+        keyboardOptions = KeyboardOptions(keyboardType = KeyboardType.Number),
+        label = { Text(stringResource(R.string.action_extend)) },
+        supportingText = { Text(stringResource(R.string.action_extend_hint)) })
+    Row {
+        FilterChip(selected = !hours, onClick = { hours = false; emit() }, label = { Text(stringResource(R.string.action_extend_days)) })
+        FilterChip(selected = hours, onClick = { hours = true; emit() }, label = { Text(stringResource(R.string.action_extend_hours)) },
+            modifier = Modifier.padding(start = 8.dp))
+    }
+}
+
+private const val MAX_ACTION_PHOTOS = 4
 
 @Composable
 private fun Thumbnail(p: PhotoItem, onClick: () -> Unit) {

@@ -25,6 +25,8 @@ fun errorText(e: ErrorInfo): String = when (e.code) {
     "invalid_transition", "not_permitted" -> stringResource(R.string.error_not_now, e.detail)
     "patrol_not_open" -> stringResource(R.string.error_patrol_not_open)
     "network" -> stringResource(R.string.error_network)
+    "unknown_department" -> stringResource(R.string.error_unknown_department)
+    "invalid_input" -> if (e.field == "extend") stringResource(R.string.error_invalid_extend) else stringResource(R.string.error_other, e.detail)
     else -> stringResource(R.string.error_other, e.detail)
 }
 
@@ -39,6 +41,9 @@ private fun fieldLabel(field: String?): String = when (field) {
     "cells" -> stringResource(R.string.field_cells)
     "photos" -> stringResource(R.string.field_photos)
     "note" -> stringResource(R.string.field_note)
+    "department" -> stringResource(R.string.field_department)
+    "conflict" -> stringResource(R.string.field_conflict)
+    "extend" -> stringResource(R.string.field_extend)
     else -> field.orEmpty()
 }
 

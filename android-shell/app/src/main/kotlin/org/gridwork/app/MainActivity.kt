@@ -1,7 +1,8 @@
 // The single activity: Navigation Compose between the screens, each bound to its view model
 // (ViewModels.kt) and so to a tested kit state holder. The first screen is the sign-in until
 // the store has an account; a bottom bar reaches cases, report, patrol, map, sync and
-// settings; a case row opens its detail.
+// settings; a case row opens its detail; the patrol screen opens the list of the worker's
+// patrols, a patrol row its detail and the map with its track.
 package org.gridwork.app
 
 import android.os.Bundle
@@ -33,6 +34,7 @@ class MainActivity : ComponentActivity() {
     private val report: ReportViewModel by viewModels()
     private val patrol: PatrolViewModel by viewModels()
     private val map: MapViewModel by viewModels()
+    private val patrols: PatrolListViewModel by viewModels()
     private val sync: SyncViewModel by viewModels()
     private val settings: SettingsViewModel by viewModels()
 
@@ -58,7 +60,14 @@ class MainActivity : ComponentActivity() {
                         CaseDetailScreen(detail, entry.arguments?.getString("id").orEmpty())
                     }
                     composable(Routes.REPORT) { ReportScreen(report) }
-                    composable(Routes.PATROL) { PatrolScreen(patrol) }
+                    composable(Routes.PATROL) { PatrolScreen(patrol) { patrols.reload(); nav.navigate(Routes.PATROLS) } }
+                    composable(Routes.PATROLS) { PatrolListScreen(patrols) { id -> nav.navigate("${Routes.PATROLS}/$id") } }
+                    composable("${Routes.PATROLS}/{id}") { entry ->
+                        PatrolDetailScreen(patrols, entry.arguments?.getString("id").orEmpty()) { id ->
+                            map.showPatrol(id)
+                            nav.navigate(Routes.MAP) { launchSingleTop = true }
+                        }
+                    }
                     composable(Routes.MAP) { MapScreen(map) }
                     composable(Routes.SYNC) {
                         SyncScreen(sync, onSignIn = { signIn.refresh(); nav.navigate(Routes.SIGN_IN) },
@@ -95,6 +104,7 @@ object Routes {
     const val CASE = "case"
     const val REPORT = "report"
     const val PATROL = "patrol"
+    const val PATROLS = "patrols"
     const val MAP = "map"
     const val SYNC = "sync"
     const val SETTINGS = "settings"

@@ -1,7 +1,8 @@
 // The patrol screen, bound to the kit's PatrolModel: a cell picker (the account's cells),
 // start / pause / resume / finish, check-in at the current position, and the live distance
 // and coverage (refreshed on each fix batch the recording service stores). Starting asks for
-// precise location with approximate (Android 12+) and notifications on 13+.
+// precise location with approximate (Android 12+) and notifications on 13+. A button opens the
+// list of the worker's patrols (PatrolListScreen).
 package org.gridwork.app
 
 import android.os.Build
@@ -31,7 +32,7 @@ import org.gridwork.kit.LocationPermissions
 import org.gridwork.kit.PatrolPhase
 
 @Composable
-fun PatrolScreen(vm: PatrolViewModel) {
+fun PatrolScreen(vm: PatrolViewModel, onHistory: () -> Unit) {
     val s by vm.state.collectAsStateWithLifecycle()
     val context = LocalContext.current
     // A patrol needs a GPS track: approximate location alone does not start one.
@@ -78,5 +79,6 @@ fun PatrolScreen(vm: PatrolViewModel) {
             }
         }
         ErrorLine(s.error)
+        OutlinedButton(onClick = onHistory, modifier = Modifier.padding(top = 16.dp)) { Text(stringResource(R.string.patrols_open)) }
     }
 }

@@ -123,7 +123,7 @@ fun ReportScreen(vm: ReportViewModel) {
 private const val MAX_PHOTOS = 9
 
 /** Copies a picked image into the app's cache (the core reads files, not content URIs). */
-private fun copyToCache(context: Context, uri: Uri): String? = runCatching {
+internal fun copyToCache(context: Context, uri: Uri): String? = runCatching {
     val dir = File(context.cacheDir, "picked").apply { mkdirs() }
     val file = File(dir, "${UUID.randomUUID()}.jpg")
     context.contentResolver.openInputStream(uri)?.use { input -> file.outputStream().use { input.copyTo(it) } } ?: return null

@@ -15,6 +15,7 @@ import kotlinx.coroutines.CoroutineExceptionHandler
 import kotlinx.coroutines.flow.SharingStarted
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.emitAll
+import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.flatMapLatest
 import kotlinx.coroutines.flow.flow
 import kotlinx.coroutines.flow.stateIn
@@ -22,8 +23,11 @@ import kotlinx.coroutines.launch
 import org.gridwork.ffi.ActionRequest
 import org.gridwork.ffi.CaseFilter
 import org.gridwork.ffi.Category
+import org.gridwork.ffi.PatrolChange
 import org.gridwork.ffi.PhotoSettings
 import org.gridwork.ffi.Urgency
+import org.gridwork.ffi.AvailableAction
+import org.gridwork.kit.ActionForm
 import org.gridwork.kit.CaseDetailModel
 import org.gridwork.kit.CaseDetailState
 import org.gridwork.kit.CaseListKind
@@ -33,6 +37,8 @@ import org.gridwork.kit.Datum
 import org.gridwork.kit.GridworkRepository
 import org.gridwork.kit.MapModel
 import org.gridwork.kit.MapState
+import org.gridwork.kit.PatrolListModel
+import org.gridwork.kit.PatrolListState
 import org.gridwork.kit.PatrolModel
 import org.gridwork.kit.PatrolState
 import org.gridwork.kit.ReportModel
@@ -46,6 +52,7 @@ import org.gridwork.kit.SyncScreenState
 import org.gridwork.kit.SyncStatusModel
 import org.gridwork.kit.SyncTrigger
 import org.gridwork.kit.caseChanges
+import org.gridwork.kit.patrolChanges
 
 /** A view model over one kit state holder [M] with state [S]. */
 abstract class KitViewModel<M : Any, S>(app: Application, initial: S) : AndroidViewModel(app) {
@@ -121,11 +128,30 @@ class CaseDetailViewModel(app: Application) : AndroidViewModel(app) {
         m.load()
     }
     fun openFull(sha256: String) = viewModelScope.launch(handler) { current.value?.openFull(sha256) }
+    /** An action without inputs, taken at once. */
     fun take(request: ActionRequest) = viewModelScope.launch(handler) {
-        val ok = current.value?.take(request) == true
-        // The core copied the photos into the store: the camera's temporary files go.
-        if (ok) request.photos.forEach { runCatching { java.io.File(it).delete() } }
-        if (ok) SyncWorker.syncNow(getApplication(), SyncTrigger.REPORT)
+        if (current.value?.take(request) == true) SyncWorker.syncNow(getApplication(), SyncTrigger.REPORT)
+    }
+    /** Opens the form of an action that takes inputs. */
+    fun begin(action: AvailableAction) = viewModelScope.launch(handler) { current.value?.begin(action) }
+    fun edit(change: (ActionForm) -> ActionForm) { current.value?.edit(change) }
+    /** Drops a photo from the form and deletes its camera or gallery copy. */
+    fun removePhoto(path: String) {
+        current.value?.edit { it.copy(photos = it.photos - path) }
+        runCatching { java.io.File(path).delete() }
+    }
+    /** Closes the form; its photo copies are deleted. */
+    fun dismiss() {
+        current.value?.dismiss()?.forEach { runCatching { java.io.File(it).delete() } }
+    }
+    fun submit() = viewModelScope.launch(handler) {
+        val m = current.value ?: return@launch
+        val photos = m.state.value.form?.photos.orEmpty()
+        if (m.submit()) {
+            // The core copied the photos into the store: the camera and gallery copies go.
+            photos.forEach { runCatching { java.io.File(it).delete() } }
+            SyncWorker.syncNow(getApplication(), SyncTrigger.REPORT)
+        }
     }
 }
 
@@ -163,11 +189,31 @@ class PatrolViewModel(app: Application) : KitViewModel<PatrolModel, PatrolState>
     fun finish() = act { PatrolService.finish(getApplication()) }
 }
 
+class PatrolListViewModel(app: Application) : KitViewModel<PatrolListModel, PatrolListState>(app, PatrolListState()) {
+    override suspend fun create(repo: GridworkRepository) = PatrolListModel(repo).also { it.reload() }
+    override fun stateOf(model: PatrolListModel) = model.state
+    // A start, pause, finish, check-in or import changes the rows; a fix batch (every few
+    // seconds while recording) is left to the next reload.
+    init {
+        act { m ->
+            gridwork.repository.await().patrolChanges()
+                .filter { it.change != PatrolChange.FIXES_ADDED }
+                .collect { m.reload() }
+        }
+    }
+    fun reload() = act { it.reload() }
+    fun loadMore() = act { it.loadMore() }
+    fun open(id: String) = act { it.open(id) }
+    fun close() = act { it.close() }
+}
+
 class MapViewModel(app: Application) : KitViewModel<MapModel, MapState>(app, MapState()) {
     override suspend fun create(repo: GridworkRepository) = MapModel(repo).also { it.load() }
     override fun stateOf(model: MapModel) = model.state
     init { reloadOnChanges { it.load() } }
     fun show(d: Datum) = act { it.show(d) }
+    /** Shows patrol [id]'s track (from the patrol detail screen). */
+    fun showPatrol(id: String) = act { it.load(id) }
 }
 
 class SyncViewModel(app: Application) : KitViewModel<SyncStatusModel, SyncScreenState>(app, SyncScreenState()) {

@@ -1,14 +1,18 @@
 // State of the case detail screen: the case with its typed timeline, its photos (thumbnail
 // first, the full photo on demand through fetchPhoto), the actions the signed-in user may take
 // now (`availableActions`, never a role table of the shell's own) and taking one — a refusal
-// is shown with the core's code, field and reason. Tested on the JVM against a real server.
+// is shown with the core's code, field and reason. An action that takes inputs is taken
+// through its form (ActionForm: begin, edit, submit), checked here before the core is called. Tested on the JVM against a real server.
 package org.gridwork.kit
 
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
 import kotlinx.coroutines.flow.update
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.withContext
 import org.gridwork.ffi.ActionRequest
+import org.gridwork.ffi.InputNeed
 import org.gridwork.ffi.AvailableAction
 import org.gridwork.ffi.CaseDetail
 import org.gridwork.ffi.PhotoState
@@ -42,6 +46,8 @@ data class CaseDetailState(
     val busy: Boolean = false,
     /** The last refusal or failure (the core's reason in `detail`). */
     val error: ErrorInfo? = null,
+    /** The open action form (an action that takes inputs), or null. */
+    val form: ActionForm? = null,
 )
 
 /** The detail of case [caseId]. */
@@ -87,6 +93,45 @@ class CaseDetailModel(private val repo: GridworkRepository, val caseId: String) 
         _state.update { it.copy(busy = false, error = (o as? Outcome.Failed)?.error) }
         if (o is Outcome.Ok) load()
         return o is Outcome.Ok
+    }
+
+    /**
+     * Opens the form of [action] (one of `actions`): its department list when it takes a
+     * department, the default department and the first open conflict picked.
+     */
+    suspend fun begin(action: AvailableAction) {
+        val departments = if (action.inputs.department == InputNeed.NO) Outcome.Ok(emptyList())
+        else guarded { withContext(Dispatchers.IO) { repo.store.departments() } }
+        _state.update {
+            it.copy(error = (departments as? Outcome.Failed)?.error,
+                form = ActionForm(action, departments = (departments as? Outcome.Ok)?.value.orEmpty()))
+        }
+    }
+
+    /** Changes the open form (typing a note, picking a department, adding a photo …). */
+    fun edit(change: (ActionForm) -> ActionForm) = _state.update { s -> s.copy(form = s.form?.let(change), error = null) }
+
+    /** Closes the form without acting; returns its photos (the caller deletes its copies). */
+    fun dismiss(): List<String> {
+        val photos = _state.value.form?.photos.orEmpty()
+        _state.update { it.copy(form = null, error = null) }
+        return photos
+    }
+
+    /**
+     * Takes the open form's action. A required input missing is refused here, before the
+     * core is called, with its field in `error` (and nothing changes); a refusal of the
+     * core keeps the form open. True when the core accepted it (the form closes).
+     */
+    suspend fun submit(): Boolean {
+        val form = _state.value.form ?: return false
+        form.problems.firstOrNull()?.let { p ->
+            _state.update { it.copy(error = p) }
+            return false
+        }
+        val ok = take(form.request())
+        if (ok) _state.update { it.copy(form = null) }
+        return ok
     }
 
     private fun setPhoto(sha256: String, change: (PhotoItem) -> PhotoItem) = _state.update { s ->
