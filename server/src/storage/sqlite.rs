@@ -202,8 +202,13 @@ pub struct SqliteStorage {
     committer: Arc<group_commit::Committer>,
 }
 
+/// Statements each connection keeps prepared: a push's judgement and projection go
+/// through more than rusqlite's default of 16, which then prepared each one again.
+const STATEMENT_CACHE: usize = 128;
+
 fn connect(path: &Path) -> Result<Connection, StorageError> {
     let conn = Connection::open(path)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -564,21 +569,19 @@ fn judge_in(
     // An incident's cell (from its accepted report), a patrol's owner (its first actor).
     let (case_cell, stream_owner) = match event.stream {
         Stream::Incident(_) => (
-            tx.query_row(
+            tx.prepare_cached(
                 "SELECT cell FROM stream_cells WHERE stream = ?1 AND cell NOT LIKE '@%' LIMIT 1",
-                [&stream],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([&stream], |r| r.get(0))
             .optional()?,
             None,
         ),
         Stream::Patrol(_) => (
             None,
-            tx.query_row(
+            tx.prepare_cached(
                 "SELECT actor_user FROM events WHERE stream = ?1 ORDER BY server_seq LIMIT 1",
-                [&stream],
-                |r| r.get(0),
-            )
+            )?
+            .query_row([&stream], |r| r.get(0))
             .optional()?,
         ),
     };
@@ -604,42 +607,36 @@ fn judge_in(
     let device_seq = event.device_seq as i64;
     let (outcome, links) = match verdict {
         Verdict::Accept { cells } => {
-            tx.execute(
-                "INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![id, stream, event.device_id, device_seq, event.actor.user, hash, body, received_ms],
+            tx.prepare_cached("INSERT INTO events (id, stream, device_id, device_seq, actor_user, hash, body, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?.execute(params![id, stream, event.device_id, device_seq, event.actor.user, hash, body, received_ms],
             )?;
             let server_seq = tx.last_insert_rowid();
             for cell in cells {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT OR IGNORE INTO stream_cells (stream, cell) VALUES (?1, ?2)",
-                    params![stream, cell],
-                )?;
+                )?
+                .execute(params![stream, cell])?;
             }
             let shas = photo_refs(event);
             for sha in &shas {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT OR IGNORE INTO blob_refs (sha256, actor_user) VALUES (?1, ?2)",
-                    params![sha, event.actor.user],
-                )?;
+                )?
+                .execute(params![sha, event.actor.user])?;
             }
             health::link_photos(tx, event, &shas)?;
             (PushOutcome::Accepted { server_seq }, true)
         }
         Verdict::Reject { reason, .. } if rejudge => return Ok(PushOutcome::Rejected { reason }),
         Verdict::Reject { reason, links } => {
-            let held: i64 = tx.query_row(
-                "SELECT count(*) FROM quarantine WHERE device_id = ?1",
-                [&event.device_id],
-                |r| r.get(0),
-            )?;
+            let held: i64 = tx
+                .prepare_cached("SELECT count(*) FROM quarantine WHERE device_id = ?1")?
+                .query_row([&event.device_id], |r| r.get(0))?;
             if held >= MAX_QUARANTINE_PER_DEVICE {
                 return Ok(quarantine_full(&reason));
             }
-            tx.execute(
-                "INSERT INTO quarantine (id, device_id, device_seq, hash, body, reason, received_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![id, event.device_id, device_seq, hash, body, reason, received_ms],
+            tx.prepare_cached("INSERT INTO quarantine (id, device_id, device_seq, hash, body, reason, received_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![id, event.device_id, device_seq, hash, body, reason, received_ms],
             )?;
             (PushOutcome::Rejected { reason }, links)
         }
@@ -654,12 +651,12 @@ fn judge_in(
     };
     if links && !rejudge {
         // The judge refused unless the device is unowned or `account`'s.
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO devices (device_id, last_seq, last_hash, owner) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT(device_id) DO UPDATE SET last_seq = excluded.last_seq,
                last_hash = excluded.last_hash, owner = excluded.owner",
-            params![event.device_id, device_seq, hash, account.user],
-        )?;
+        )?
+        .execute(params![event.device_id, device_seq, hash, account.user])?;
     }
     Ok(outcome)
 }
