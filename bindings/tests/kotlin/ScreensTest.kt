@@ -346,7 +346,7 @@ suspend fun actionForm(detail: CaseDetailModel, caseId: String, a: GridworkRepos
     val sentEmpty = detail.submit()
     val missing = detail.state.value.error
     check("a missing reason is refused by the kit with its field, nothing changes (${reasonAction.kind}: $missing)",
-        !sentEmpty && missing?.code == "required" && missing.field == "note" && detail.state.value.form != null &&
+        !sentEmpty && missing?.code == "missing_input" && missing.field == "note" && detail.state.value.form != null &&
         a.store.show(caseId).timeline.size == stepsBefore && a.syncStatus().pendingEvents == pendingBefore &&
         detail.state.value.case?.status == Status.REGISTERED)
     detail.dismiss()

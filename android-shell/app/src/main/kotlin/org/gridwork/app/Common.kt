@@ -15,7 +15,7 @@ import org.gridwork.kit.ErrorInfo
 /** The text for an error: a translated sentence for the codes the app knows, else the core's detail. */
 @Composable
 fun errorText(e: ErrorInfo): String = when (e.code) {
-    "required" -> stringResource(R.string.error_required, fieldLabel(e.field))
+    "missing_input" -> stringResource(R.string.error_required, fieldLabel(e.field))
     "invalid_url" -> stringResource(R.string.error_invalid_url)
     "imprecise_position" -> stringResource(R.string.error_imprecise_position)
     "not_signed_in" -> stringResource(R.string.error_not_signed_in)

@@ -43,18 +43,18 @@ data class ActionForm(
     val problems: List<ErrorInfo>
         get() = buildList {
             val i = action.inputs
-            if (i.note == InputNeed.REQUIRED && note.isBlank()) add(fieldError("required", "note", "a reason is required"))
+            if (i.note == InputNeed.REQUIRED && note.isBlank()) add(fieldError("missing_input", "note", "a reason is required"))
             if (i.department == InputNeed.REQUIRED && department.isNullOrBlank()) {
-                add(fieldError("required", "department", "pick a department"))
+                add(fieldError("missing_input", "department", "pick a department"))
             }
             val d = department
             if (i.department != InputNeed.NO && d != null && departments.isNotEmpty() && departments.none { it.id == d }) {
                 add(fieldError("unknown_department", "department", "no department $d in the catalogue"))
             }
-            if (i.photos == InputNeed.REQUIRED && photos.isEmpty()) add(fieldError("required", "photos", "add a photo"))
-            if (i.position == InputNeed.REQUIRED && position == null) add(fieldError("required", "position", "no position yet"))
+            if (i.photos == InputNeed.REQUIRED && photos.isEmpty()) add(fieldError("missing_input", "photos", "add a photo"))
+            if (i.position == InputNeed.REQUIRED && position == null) add(fieldError("missing_input", "position", "no position yet"))
             if (i.conflict == InputNeed.REQUIRED && conflict.isNullOrBlank()) {
-                add(fieldError("required", "conflict", "pick the step to settle"))
+                add(fieldError("missing_input", "conflict", "pick the step to settle"))
             }
             val e = extend
             if (i.extend != InputNeed.NO && e != null && e.amount() == 0u) {

@@ -100,7 +100,7 @@ class PatrolModel(private val repo: GridworkRepository) {
     suspend fun start(): String? {
         val cells = state.value.selected.toList()
         if (cells.isEmpty()) {
-            _state.update { it.copy(error = fieldError("required", "cells", "pick at least one cell")) }
+            _state.update { it.copy(error = fieldError("missing_input", "cells", "pick at least one cell")) }
             return null
         }
         val id = step { withContext(Dispatchers.IO) { repo.store.startPatrol(cells) } } ?: return null

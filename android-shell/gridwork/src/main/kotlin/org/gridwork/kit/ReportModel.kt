@@ -99,11 +99,11 @@ class ReportModel(
     fun validate(): List<ErrorInfo> {
         val s = state.value
         val problems = buildList {
-            if (s.category == null) add(fieldError("required", "category", "pick a category"))
-            if (s.description.isBlank()) add(fieldError("required", "description", "describe the problem"))
+            if (s.category == null) add(fieldError("missing_input", "category", "pick a category"))
+            if (s.description.isBlank()) add(fieldError("missing_input", "description", "describe the problem"))
             val p = s.position
             if (p == null) {
-                add(fieldError("required", "position", "no position yet"))
+                add(fieldError("missing_input", "position", "no position yet"))
             } else if (p.accuracyM != null && p.accuracyM > maxAccuracyM) {
                 add(fieldError("imprecise_position", "position", "the position is only ${p.accuracyM.toInt()} m precise"))
             }

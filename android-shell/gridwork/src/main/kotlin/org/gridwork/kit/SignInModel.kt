@@ -62,11 +62,11 @@ class SignInModel(private val repo: GridworkRepository) {
     suspend fun signIn(password: String): Boolean {
         val s = state.value
         val missing = when {
-            s.server.isBlank() -> fieldError("required", "server", "the server address is missing")
+            s.server.isBlank() -> fieldError("missing_input", "server", "the server address is missing")
             !s.server.startsWith("https://") && !s.server.startsWith("http://") ->
                 fieldError("invalid_url", "server", "the server address must start with https://")
-            s.user.isBlank() -> fieldError("required", "user", "the user name is missing")
-            password.isEmpty() -> fieldError("required", "password", "the password is missing")
+            s.user.isBlank() -> fieldError("missing_input", "user", "the user name is missing")
+            password.isEmpty() -> fieldError("missing_input", "password", "the password is missing")
             else -> null
         }
         if (missing != null) {
