@@ -17,22 +17,29 @@ const PUSH_LOCK: i32 = 0x4757;
 type Pending<'a> =
     Pin<Box<dyn Future<Output = Result<Vec<PushOutcome>, StorageError>> + Send + 'a>>;
 
+/// A connection of the test's own and a storage on a fresh `schema`, with the usual
+/// accounts.
+async fn fresh(url: &str, schema: &str) -> (tokio_postgres::Client, PostgresStorage) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .unwrap();
+    let s = PostgresStorage::connect(url, Some(schema)).await.unwrap();
+    common::accounts(&s).await;
+    (client, s)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waiting_pushes_share_one_transaction_and_a_failing_one_spoils_none() {
     let Some(url) = common::pg_url("waiting_pushes_share_one_transaction") else {
         return;
     };
     let schema = "gw_test_group_commit";
-    let (holder, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    holder
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .await
-        .unwrap();
-    let s = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
-    common::accounts(&s).await;
+    let (holder, s) = fresh(&url, schema).await;
     let li = common::account(&s, "li").await;
     let wang = common::account(&s, "wang").await;
 
@@ -125,16 +132,7 @@ async fn dropping_the_storage_ends_its_committer() {
         return;
     };
     let schema = "gw_test_group_commit_drop";
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(conn);
-    client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .await
-        .unwrap();
-    let s = PostgresStorage::connect(&url, Some(schema)).await.unwrap();
-    common::accounts(&s).await;
+    let (client, s) = fresh(&url, schema).await;
     let li = common::account(&s, "li").await;
     let report = Device::new("phone-1", "li", Role::Worker).report(Some("32050800101"));
     let clone = s.clone();
