@@ -136,26 +136,14 @@ pub(crate) fn missed(tx: &Connection, sha256: &str, now: i64) -> Result<()> {
     Ok(())
 }
 
-/// Forgets the files that only `stream`'s events asked for (a retention purge is about
-/// to empty them).
+/// Forgets the files that `stream`'s events asked for (a retention purge is about to
+/// empty them); the same match on the payload as the purge's own `stream_photos`.
 pub(crate) fn forget_stream(tx: &Connection, stream: &str) -> Result<()> {
-    let mut photos = Vec::new();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT payload FROM events WHERE stream = ?1 AND purged = 0
-               AND instr(payload, '\"sha256\"') > 0",
-        )?;
-        let mut rows = stmt.query([stream])?;
-        while let Some(row) = rows.next()? {
-            let payload: String = row.get(0)?;
-            if let Ok(value) = serde_json::from_str::<serde_json::Value>(&payload) {
-                collect(&value, &mut |p| photos.push(p.sha256));
-            }
-        }
-    }
-    let mut forget = tx.prepare_cached("DELETE FROM photo_wanted WHERE photo = ?1")?;
-    for sha in photos {
-        forget.execute([sha])?;
-    }
+    tx.prepare_cached(
+        "DELETE FROM photo_wanted WHERE EXISTS (
+           SELECT 1 FROM events e WHERE e.stream = ?1 AND e.purged = 0
+             AND instr(e.payload, photo_wanted.photo) > 0)",
+    )?
+    .execute([stream])?;
     Ok(())
 }

@@ -21,7 +21,9 @@ use crate::{
     fs_trace::{sync_dir, sync_file},
     model::PhotoRef,
     store::{
-        find_photo, kept_photo_bytes, photo_settings_in, photo_wanted, photos::photo_path,
+        find_photo, kept_photo_bytes, photo_settings_in,
+        photo_wanted::{self, WantedFile},
+        photos::photo_path,
         record_photo_file,
     },
     Store,
@@ -47,14 +49,11 @@ pub const MISSING_PHOTO_RETRY_MS: i64 = 2 * 60 * 1000;
 /// The longest such wait: it doubles at each miss up to this.
 pub const MISSING_PHOTO_LONGEST_RETRY_MS: i64 = 6 * 60 * 60 * 1000;
 
-/// One file to download: a photo or a thumbnail.
-pub(crate) use crate::store::photo_wanted::WantedFile as Wanted;
-
 /// The files the thumbnail pass would fetch now: for each referenced photo whose full
 /// file is not here, its thumbnail if it has one and that is not here, otherwise
 /// (an old event, a WebP) the photo itself when small; newest first, at most
 /// [`THUMBNAILS_PER_RUN`], none the server lacked a moment ago (`store::photo_wanted`).
-pub(crate) fn thumbnails_wanted(store: &Store) -> Result<Vec<Wanted>> {
+pub(crate) fn thumbnails_wanted(store: &Store) -> Result<Vec<WantedFile>> {
     let dir = store.photos_dir();
     let now = store.now_ms();
     store.db().write(|tx| {
@@ -135,7 +134,7 @@ pub fn fetch_photo(
     download(
         store,
         &client,
-        &Wanted {
+        &WantedFile {
             sha256: reference.sha256,
             size: reference.size,
             thumb: false,
@@ -146,7 +145,7 @@ pub fn fetch_photo(
 }
 
 /// Downloads one file into `photos/`, resuming its `.part`; checks its hash.
-fn download(store: &Store, client: &Client<'_>, w: &Wanted) -> Result<PathBuf, SyncError> {
+fn download(store: &Store, client: &Client<'_>, w: &WantedFile) -> Result<PathBuf, SyncError> {
     let dir = store.photos_dir();
     let target = photo_path(dir, &w.sha256);
     if target.is_file() {
@@ -178,7 +177,7 @@ fn download(store: &Store, client: &Client<'_>, w: &Wanted) -> Result<PathBuf, S
 }
 
 /// Grows `part` to `w.size` bytes, one ranged request at a time.
-fn fill(client: &Client<'_>, part: &std::path::Path, w: &Wanted) -> Result<(), SyncError> {
+fn fill(client: &Client<'_>, part: &std::path::Path, w: &WantedFile) -> Result<(), SyncError> {
     // Enough requests for the whole file and a few short answers; a server that keeps
     // sending less (or more) than asked is not followed for ever.
     let most = w.size / DOWNLOAD_CHUNK + 8;
