@@ -127,6 +127,22 @@ fn a_purge_forgets_old_synced_work_and_keeps_everything_unsynced() {
     let offline = self_resolved(&dev, "graffiti");
     let offline_patrol = patrol(&dev, "visit wombat");
 
+    // Thumbnails the pass still wants for a photo of the purged case and of a kept one.
+    let gone_photo = sha_of_photo(&dev, "leaking hydrant xylophone before");
+    dev.store
+        .db()
+        .write(|tx| {
+            for (thumb, photo) in [("a", &gone_photo), ("b", &pending_photo)] {
+                tx.execute(
+                    "INSERT INTO photo_wanted (sha256, size, thumb, photo, seq)
+                     VALUES (?1, 10, 1, ?2, 1)",
+                    [thumb.repeat(64), photo.clone()],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+
     dev.clock.advance(40 * DAY);
     let before = dev.store.all_events().unwrap().len();
     let chain_events: u64 = dev.store.verify_log().unwrap().devices[0].events;
@@ -163,6 +179,17 @@ fn a_purge_forgets_old_synced_work_and_keeps_everything_unsynced() {
         dev.store.case(kept).unwrap();
     }
     dev.store.patrol(offline_patrol).unwrap();
+    // The purged case's wanted thumbnail is forgotten; the kept case's stays.
+    let wanted: Vec<String> = dev
+        .store
+        .db()
+        .read(|c| {
+            let mut stmt = c.prepare("SELECT photo FROM photo_wanted")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .unwrap();
+    assert_eq!(wanted, vec![pending_photo.clone()]);
     let search = ListFilter {
         search: Some("xylophone".into()),
         ..ListFilter::default()
