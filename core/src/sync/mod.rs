@@ -10,6 +10,7 @@ mod error;
 mod first_run;
 mod outbox;
 pub mod packed;
+mod packed_shape;
 mod progress;
 mod reference;
 mod restore;

@@ -9,13 +9,16 @@
 //! canonical JSON of the event, which unpacking restores exactly, so they are unaffected.
 
 use crate::model::Event;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::{collections::HashMap, io::Read, sync::OnceLock};
 use thiserror::Error;
 
-use super::wire::{PullResponse, PushRequest};
+use super::{
+    packed_shape::{InPage, OutEvent, OutPage, OutPush},
+    wire::{PullResponse, PushRequest},
+};
 
 /// The zstd dictionary of the packed form, trained on realistic events (its training
 /// command is in docs/sync-protocol.md). Changing it changes [`wire_token`].
@@ -28,9 +31,14 @@ pub const WIRE_HEADER: &str = "Gridwork-Wire";
 /// The media type of a packed body (followed by `; dict=<id>`).
 pub const PACKED_MEDIA_TYPE: &str = "application/vnd.gridwork.packed";
 
-/// zstd level for pull pages and push bodies: level 19 would save about 3 % more and
-/// costs ten times the CPU.
-const LEVEL: i32 = 9;
+/// zstd level for pull pages, which the server packs: level 19 would save about 3 %
+/// more and costs ten times the CPU.
+const PULL_LEVEL: i32 = 9;
+
+/// zstd level for push bodies, which the phone packs: with the dictionary, level 1 made
+/// a push of 10,000 reports about 2 % larger than level 9 did and cost the device about
+/// 100 ms less CPU (docs/benchmarks.md; level 3 was larger than both).
+const PUSH_LEVEL: i32 = 1;
 
 /// Why a packed body could not be made or read.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -99,9 +107,16 @@ fn same_token(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-fn encoder_dictionary() -> &'static zstd::dict::EncoderDictionary<'static> {
+/// The dictionary prepared for the pull level.
+fn pull_dictionary() -> &'static zstd::dict::EncoderDictionary<'static> {
     static DICT: OnceLock<zstd::dict::EncoderDictionary<'static>> = OnceLock::new();
-    DICT.get_or_init(|| zstd::dict::EncoderDictionary::copy(DICTIONARY, LEVEL))
+    DICT.get_or_init(|| zstd::dict::EncoderDictionary::copy(DICTIONARY, PULL_LEVEL))
+}
+
+/// The dictionary prepared for the push level.
+fn push_dictionary() -> &'static zstd::dict::EncoderDictionary<'static> {
+    static DICT: OnceLock<zstd::dict::EncoderDictionary<'static>> = OnceLock::new();
+    DICT.get_or_init(|| zstd::dict::EncoderDictionary::copy(DICTIONARY, PUSH_LEVEL))
 }
 
 fn decoder_dictionary() -> &'static zstd::dict::DecoderDictionary<'static> {
@@ -111,37 +126,71 @@ fn decoder_dictionary() -> &'static zstd::dict::DecoderDictionary<'static> {
 
 /// Packs a pull page.
 pub fn pack_pull(page: &PullResponse) -> Result<Vec<u8>, PackError> {
-    pack(page, &page.events)
+    let events = chain_out(&page.events, |i| page.events[i].hash());
+    json_then_compress(
+        &OutPage {
+            events,
+            more: page.more,
+            next_after: page.next_after,
+        },
+        pull_dictionary(),
+    )
 }
 
 /// Packs a push body.
 pub fn pack_push(body: &PushRequest) -> Result<Vec<u8>, PackError> {
-    pack(body, &body.events)
+    let events = chain_out(&body.events, |i| body.events[i].hash());
+    json_then_compress(&OutPush { events }, push_dictionary())
 }
 
-/// Leaves out the chained `prev_hash`es of `body` (whose `events` are `events`), then
-/// compresses.
-fn pack<B: Serialize>(body: &B, events: &[Event]) -> Result<Vec<u8>, PackError> {
-    let mut value = serde_json::to_value(body).map_err(|e| PackError::Json(e.to_string()))?;
-    if let Some(list) = value.get_mut("events").and_then(Value::as_array_mut) {
-        let mut heads: HashMap<&str, String> = HashMap::new();
-        for (event, v) in events.iter().zip(list.iter_mut()) {
-            if heads.get(event.device_id.as_str()) == Some(&event.prev_hash) {
-                if let Some(o) = v.as_object_mut() {
-                    o.remove("prev_hash");
-                }
-            }
-            heads.insert(event.device_id.as_str(), event.hash());
-        }
+/// Packs a push body whose events' hashes the caller holds already (a store records
+/// each event's hash with it): `hashes[i]` is `body.events[i].hash()`. Saves hashing
+/// every event again; a hash that is not the event's makes the receiver restore a
+/// `prev_hash` the device did not sign, and the server refuse that event.
+pub fn pack_push_hashed(body: &PushRequest, hashes: &[String]) -> Result<Vec<u8>, PackError> {
+    if hashes.len() != body.events.len() {
+        return Err(PackError::Json(format!(
+            "{} hashes for {} events",
+            hashes.len(),
+            body.events.len()
+        )));
     }
-    let json = serde_json::to_vec(&value).map_err(|e| PackError::Json(e.to_string()))?;
-    compress(&json)
+    let events = chain_out(&body.events, |i| hashes[i].clone());
+    json_then_compress(&OutPush { events }, push_dictionary())
 }
 
-/// zstd with the shipped dictionary, at the packed form's level.
+/// The events as written, each `prev_hash` left out where it is the hash (`hash(i)` of
+/// event `i`) of the previous event of the same device in the body.
+fn chain_out(events: &[Event], hash: impl Fn(usize) -> String) -> Vec<OutEvent<'_>> {
+    let mut heads: HashMap<&str, String> = HashMap::new();
+    let mut out = Vec::with_capacity(events.len());
+    for (i, event) in events.iter().enumerate() {
+        let chained = heads.get(event.device_id.as_str()) == Some(&event.prev_hash);
+        out.push(OutEvent::new(event, chained));
+        heads.insert(event.device_id.as_str(), hash(i));
+    }
+    out
+}
+
+fn json_then_compress<B: Serialize>(
+    body: &B,
+    dict: &zstd::dict::EncoderDictionary<'static>,
+) -> Result<Vec<u8>, PackError> {
+    let json = serde_json::to_vec(body).map_err(|e| PackError::Json(e.to_string()))?;
+    compress_with(&json, dict)
+}
+
+/// zstd with the shipped dictionary, at the level of pull pages.
 pub fn compress(json: &[u8]) -> Result<Vec<u8>, PackError> {
+    compress_with(json, pull_dictionary())
+}
+
+fn compress_with(
+    json: &[u8],
+    dict: &zstd::dict::EncoderDictionary<'static>,
+) -> Result<Vec<u8>, PackError> {
     let out = Vec::with_capacity(json.len() / 8 + 64);
-    let mut enc = zstd::stream::write::Encoder::with_prepared_dictionary(out, encoder_dictionary())
+    let mut enc = zstd::stream::write::Encoder::with_prepared_dictionary(out, dict)
         .map_err(|e| PackError::Compression(e.to_string()))?;
     // The frame says how long the content is, so a reader can size its buffer.
     enc.set_pledged_src_size(Some(json.len() as u64))
@@ -167,25 +216,23 @@ pub fn decompress(packed: &[u8], max: usize) -> Result<Vec<u8>, PackError> {
 
 /// Unpacks a pull page (at most `max` bytes of JSON), its `prev_hash`es restored.
 pub fn unpack_pull(packed: &[u8], max: usize) -> Result<PullResponse, PackError> {
-    let mut value: Value = serde_json::from_slice(&decompress(packed, max)?)
+    let page: InPage = serde_json::from_slice(&decompress(packed, max)?)
         .map_err(|e| PackError::Json(e.to_string()))?;
-    // Mark the left-out hashes with an empty string (never a real hash), read the
-    // events, then fill them in from the events before them.
     let mut left_out = Vec::new();
-    if let Some(list) = value.get_mut("events").and_then(Value::as_array_mut) {
-        for (i, v) in list.iter_mut().enumerate() {
-            if let Some(o) = v.as_object_mut() {
-                if !o.contains_key("prev_hash") {
-                    o.insert("prev_hash".into(), Value::String(String::new()));
-                    left_out.push(i);
-                }
-            }
+    let mut events = Vec::with_capacity(page.events.len());
+    for (i, e) in page.events.into_iter().enumerate() {
+        let (event, missing) = e.into_event();
+        if missing {
+            left_out.push(i);
         }
+        events.push(event);
     }
-    let mut page: PullResponse =
-        serde_json::from_value(value).map_err(|e| PackError::Json(e.to_string()))?;
-    restore(&mut page.events, &left_out)?;
-    Ok(page)
+    restore(&mut events, &left_out)?;
+    Ok(PullResponse {
+        events,
+        next_after: page.next_after,
+        more: page.more,
+    })
 }
 
 /// Fills in the `prev_hash` of `events[i]` for each `i` in `left_out` (ascending).
@@ -235,7 +282,7 @@ pub fn unpack_push_value(packed: &[u8], max: usize) -> Result<Value, PackError> 
                     .and_then(|d| last.get(d))
                     .copied()
                     .ok_or_else(|| PackError::Chain(id()))?;
-                let hash = serde_json::from_value::<Event>(list[before].clone())
+                let hash = Event::deserialize(&list[before])
                     .map_err(|_| PackError::Chain(id()))?
                     .hash();
                 if let Some(o) = list[i].as_object_mut() {
@@ -330,6 +377,55 @@ mod tests {
             unpack_push(&pack_push(&push).unwrap(), 1 << 20).unwrap(),
             push
         );
+    }
+
+    /// The packed JSON as it was made before the typed shapes: through a `Value` (sorted
+    /// keys), each chained `prev_hash` removed.
+    fn through_a_value<B: Serialize>(body: &B, events: &[Event]) -> Vec<u8> {
+        let mut value = serde_json::to_value(body).unwrap();
+        let list = value["events"].as_array_mut().unwrap();
+        let mut heads: HashMap<&str, String> = HashMap::new();
+        for (event, v) in events.iter().zip(list.iter_mut()) {
+            if heads.get(event.device_id.as_str()) == Some(&event.prev_hash) {
+                v.as_object_mut().unwrap().remove("prev_hash");
+            }
+            heads.insert(event.device_id.as_str(), event.hash());
+        }
+        serde_json::to_vec(&value).unwrap()
+    }
+
+    /// The bytes are those the dictionary was trained on: a typed shape that wrote its
+    /// keys in another order, or lost a field, would change them.
+    #[test]
+    fn the_typed_shapes_write_the_bytes_the_value_form_wrote() {
+        let mut events = chained(7);
+        events[1].actor.department = Some("城管".into());
+        events[3].server_seq = None;
+        events[4].prev_hash = "0".repeat(64);
+        let page = PullResponse {
+            events: events.clone(),
+            next_after: 12,
+            more: true,
+        };
+        let packed = pack_pull(&page).unwrap();
+        assert_eq!(
+            decompress(&packed, 1 << 20).unwrap(),
+            through_a_value(&page, &events)
+        );
+        assert_eq!(unpack_pull(&packed, 1 << 20).unwrap(), page);
+        let push = PushRequest { events };
+        let hashes: Vec<String> = push.events.iter().map(Event::hash).collect();
+        for packed in [
+            pack_push(&push).unwrap(),
+            pack_push_hashed(&push, &hashes).unwrap(),
+        ] {
+            assert_eq!(
+                decompress(&packed, 1 << 20).unwrap(),
+                through_a_value(&push, &push.events)
+            );
+            assert_eq!(unpack_push(&packed, 1 << 20).unwrap(), push);
+        }
+        assert!(pack_push_hashed(&push, &hashes[1..]).is_err());
     }
 
     #[test]
