@@ -208,8 +208,14 @@ CREATE TABLE photo_wanted (
 CREATE INDEX photo_wanted_by_photo ON photo_wanted (photo);
 "#;
 
+/// Version 8: the device's refused events are found through their own index, so the
+/// outbox counts a sync reports do not read the device's whole history.
+pub(crate) const V8: &str = r#"
+CREATE INDEX events_rejected ON events (device_id) WHERE rejected IS NOT NULL;
+"#;
+
 /// The migrations: `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// The first version whose projections leave out what the server refused and show
 /// patrols pulled from others. A store upgraded from before it has its projections

@@ -428,10 +428,12 @@ impl Run<'_> {
             if batch.is_empty() {
                 return Ok(());
             }
-            let ids: HashSet<_> = batch.iter().map(|e| e.id).collect();
+            let ids: HashSet<_> = batch.iter().map(|e| e.event.id).collect();
             let sent = batch.len();
-            let request = PushRequest { events: batch };
-            let (response, sent_bytes) = self.push_batch(&request)?;
+            let (events, hashes): (Vec<_>, Vec<String>) =
+                batch.into_iter().map(|e| (e.event, e.hash)).unzip();
+            let request = PushRequest { events };
+            let (response, sent_bytes) = self.push_batch(&request, &hashes)?;
             bytes += sent_bytes;
             let answered: HashSet<_> = response.results.iter().map(|r| r.id).collect();
             if answered != ids || response.results.len() != sent {
@@ -463,12 +465,16 @@ impl Run<'_> {
         }
     }
 
-    /// Pushes one batch, packed when the server reads the packed form (and as JSON
+    /// Pushes one batch (`hashes`: its events' hashes as stored), packed when the server reads the packed form (and as JSON
     /// again if it answers that it no longer does); returns the answer and the bytes of
     /// the body sent.
-    fn push_batch(&self, request: &PushRequest) -> Result<(PushResponse, u64), SyncError> {
+    fn push_batch(
+        &self,
+        request: &PushRequest,
+        hashes: &[String],
+    ) -> Result<(PushResponse, u64), SyncError> {
         if self.client.server_packs() {
-            let body = super::packed::pack_push(request)
+            let body = super::packed::pack_push_hashed(request, hashes)
                 .map_err(|e| SyncError::Unexpected(format!("cannot pack the push: {e}")))?;
             let sent = body.len() as u64;
             let headers = vec![(
