@@ -149,25 +149,24 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         let tx = conn.transaction().unwrap();
         crate::db::schema::migrate(&tx, 0).unwrap();
-        let mut insert =
-            |device: &str, seq: usize, server_seq: Option<i64>, rejected: Option<&str>| {
-                tx.execute(
-                    "INSERT INTO events (id, stream, kind, hlc_wall, hlc_counter, device_id,
+        let insert = |device: &str, seq: usize, server_seq: Option<i64>, rejected: Option<&str>| {
+            tx.execute(
+                "INSERT INTO events (id, stream, kind, hlc_wall, hlc_counter, device_id,
                    actor_user, actor_role, device_seq, prev_hash, hash, payload, server_seq,
                    rejected)
                  VALUES (?1, ?2, 'incident.reported', ?3, 0, ?4, 'zhao', 'worker', ?3, '', '',
                    '{}', ?5, ?6)",
-                    params![
-                        Uuid::now_v7().to_string(),
-                        format!("incident/{}", Uuid::now_v7()),
-                        seq as i64,
-                        device,
-                        server_seq,
-                        rejected
-                    ],
-                )
-                .unwrap();
-            };
+                params![
+                    Uuid::now_v7().to_string(),
+                    format!("incident/{}", Uuid::now_v7()),
+                    seq as i64,
+                    device,
+                    server_seq,
+                    rejected
+                ],
+            )
+            .unwrap();
+        };
         for i in 0..synced {
             insert("phone-me", i + 1, Some(2 * i as i64 + 1), None);
             insert("phone-other", i + 1, Some(2 * i as i64 + 2), None);
