@@ -51,10 +51,11 @@ pub fn wire(w: &Value, t: &mut Rows) {
     }
     let c = &w["cpu"];
     let n = f(c, "events").unwrap_or(0.0);
-    for (side, ours, theirs, what) in [
+    let timings = [
         ("server", "pack", "json_write", "writing"),
         ("device", "unpack", "json_read", "reading"),
-    ] {
+    ];
+    for (side, ours, theirs, what) in timings.into_iter().filter(|_| c.is_object()) {
         let (a, b) = (
             f(c, &format!("{ours}_cpu_us")),
             f(c, &format!("{theirs}_cpu_us")),
