@@ -9,7 +9,10 @@
 use gridwork_core::{
     clock::Hlc,
     geo::Grid,
-    model::{Actor, Event, IncidentEvent, PhotoRef, Report, Role, Stream, Urgency, GENESIS_HASH},
+    model::{
+        signing::DeviceKey, Actor, Event, IncidentEvent, PhotoRef, Report, Role, Stream, Urgency,
+        GENESIS_HASH,
+    },
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -297,13 +300,14 @@ pub fn report(r: &Record) -> IncidentEvent {
     })
 }
 
-/// A device's hash chain.
+/// A device's hash chain, its events signed when it has a key.
 pub struct Chain {
     /// Device id.
     pub device: String,
     actor: Actor,
     seq: u64,
     prev: String,
+    key: Option<DeviceKey>,
 }
 
 impl Chain {
@@ -314,6 +318,18 @@ impl Chain {
             actor: Actor::new(user, role),
             seq: 0,
             prev: GENESIS_HASH.into(),
+            key: None,
+        }
+    }
+
+    /// A new chain whose events are signed, as a phone signs them (docs/signing.md),
+    /// with a key derived from `seed` (the same key in every run).
+    pub fn signed(device: &str, user: &str, role: Role, seed: u64) -> Chain {
+        let mut rng = Rng::new(seed);
+        let secret: String = (0..4).map(|_| format!("{:016x}", rng.next())).collect();
+        Chain {
+            key: Some(DeviceKey::from_hex(&secret).expect("a 32-byte seed")),
+            ..Chain::new(device, user, role)
         }
     }
 
@@ -326,7 +342,7 @@ impl Chain {
         hlc: Hlc,
     ) -> Event {
         self.seq += 1;
-        let e = Event {
+        let mut e = Event {
             id: Uuid::now_v7(),
             stream,
             kind: kind.into(),
@@ -339,6 +355,9 @@ impl Chain {
             server_seq: None,
             signature: None,
         };
+        if let Some(key) = &self.key {
+            key.sign(&mut e);
+        }
         self.prev = e.hash();
         e
     }

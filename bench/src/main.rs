@@ -8,8 +8,13 @@
 //! cargo run --profile bench-fast -p gridwork-bench                 # everything
 //! cargo run --profile bench-fast -p gridwork-bench -- --quick      # small N, seconds
 //! cargo run --profile bench-fast -p gridwork-bench -- --only sync,automerge,yrs
+//! cargo run --profile bench-fast -p gridwork-bench -- --only wire,load
 //! cargo run --profile bench-fast -p gridwork-bench --features encryption   # + encrypted patrol CPU
 //! ```
+//!
+//! `GRIDWORK_LOAD_DEVICES` and `GRIDWORK_LOAD_SECONDS` set the `load` case's size in a
+//! run (default 500 devices, 20 s); `GRIDWORK_TEST_PG` adds its PostgreSQL rows. A case
+//! whose checks fail sets `error` in its JSON and exits non-zero, and so does the run.
 //!
 //! Internal: `gridwork-bench case NAME [N...]` runs one case and prints its JSON;
 //! `gridwork-bench serve DIR` is the server child of the sync cases; `gridwork-bench
@@ -18,12 +23,15 @@
 
 mod data;
 mod device;
+mod load;
 mod patrol;
 mod peers;
 mod procs;
+mod rows;
 mod serve;
 mod sync;
 mod table;
+mod wire;
 
 use serde_json::Value;
 use std::process::Command;
@@ -38,6 +46,10 @@ const CASES: &[(&str, &[usize], &[usize])] = &[
     ("pull", &[100_000], &[300]),
     ("push", &[10_000], &[100]),
     ("day", &[50, 20], &[2, 3]),
+    // Pull pages of 1,000 and 100, a push of 500, an 8-hour patrol, 20 timed rounds.
+    ("wire", &[1_000, 100, 500, 8, 20], &[200, 20, 50, 8, 3]),
+    // Devices, seconds of pushing (GRIDWORK_LOAD_DEVICES / _SECONDS override them).
+    ("load", &[load::DEVICES, load::SECONDS], &[50, 3]),
 ];
 
 fn run_case(name: &str, args: &[usize]) -> Value {
@@ -51,8 +63,15 @@ fn run_case(name: &str, args: &[usize]) -> Value {
         "pull" => sync::initial_and_incremental(a(0), 0),
         "push" => sync::push(a(0)),
         "day" => sync::supervisor_day(a(0), a(1)),
+        "wire" => wire::wire(a(0).max(1), a(1), a(2), a(3), a(4)),
+        "load" => load::load(a(0), a(1)),
         other => serde_json::json!({ "error": format!("unknown case {other}") }),
     }
+}
+
+/// Whether a case's result says it failed.
+fn failed(result: &Value) -> bool {
+    !result["error"].is_null()
 }
 
 fn child(name: &str, args: &[usize]) -> Value {
@@ -78,6 +97,12 @@ fn child(name: &str, args: &[usize]) -> Value {
             serde_json::json!({ "error": format!("no result ({})", out.status),
                                 "stderr": String::from_utf8_lossy(&out.stderr) })
         });
+    let result = if out.status.success() || failed(&result) {
+        result
+    } else {
+        serde_json::json!({ "error": format!("the case exited with {}", out.status),
+                            "result": result })
+    };
     // Each result as soon as it is known, so a long run that is stopped keeps them.
     eprintln!("{}", serde_json::json!({ name: &result }));
     result
@@ -92,7 +117,12 @@ fn main() {
         }
         Some("case") => {
             let sizes: Vec<usize> = args[2..].iter().filter_map(|a| a.parse().ok()).collect();
-            println!("{}", run_case(&args[1], &sizes));
+            let result = run_case(&args[1], &sizes);
+            println!("{result}");
+            if failed(&result) {
+                eprintln!("case {} failed: {}", args[1], result["error"]);
+                std::process::exit(1);
+            }
             return;
         }
         Some("table") => {
@@ -114,13 +144,32 @@ fn main() {
         if only.as_ref().is_some_and(|o| !o.iter().any(|x| x == name)) {
             continue;
         }
-        let sizes = if quick { small } else { full };
-        results.insert(name.to_string(), child(name, sizes));
+        let mut sizes = if quick { small } else { full }.to_vec();
+        if *name == "load" {
+            for (i, var) in ["GRIDWORK_LOAD_DEVICES", "GRIDWORK_LOAD_SECONDS"]
+                .iter()
+                .enumerate()
+            {
+                if let Some(n) = std::env::var(var).ok().and_then(|v| v.parse().ok()) {
+                    sizes[i] = n;
+                }
+            }
+        }
+        results.insert(name.to_string(), child(name, &sizes));
     }
+    let failures: Vec<String> = results
+        .iter()
+        .filter(|(_, r)| failed(r))
+        .map(|(name, _)| name.clone())
+        .collect();
     let results = Value::Object(results);
     println!("{}", table::markdown(&results));
     println!(
         "\n```json\n{}\n```",
         serde_json::to_string_pretty(&results).unwrap_or_default()
     );
+    if !failures.is_empty() {
+        eprintln!("FAILED cases: {failures:?} (their `error` in the JSON above)");
+        std::process::exit(1);
+    }
 }

@@ -19,6 +19,11 @@ pub fn set_up(store: Store, user: &str, role: Role, device: &str) -> Store {
 /// up with [`set_up`]): a worker walking a lawnmower pattern at 1.2 m/s over the four
 /// cells of one community. The patrol is finished at the end.
 pub fn append_day(s: Store, t0: i64) -> (Store, uuid::Uuid) {
+    append_hours(s, t0, 8)
+}
+
+/// [`append_day`]'s walk for `hours` hours.
+pub fn append_hours(s: Store, t0: i64, hours: usize) -> (Store, uuid::Uuid) {
     use geo::BoundingRect;
     use gridwork_core::patrol::{Fix, Provider};
     let grid = s.grid().expect("the sample grid");
@@ -71,7 +76,7 @@ pub fn append_day(s: Store, t0: i64) -> (Store, uuid::Uuid) {
         };
         (y, x)
     };
-    for b in 0..2_880i64 {
+    for b in 0..(hours as i64 * 360) {
         let batch: Vec<Fix> = (0..10)
             .map(|k| {
                 let t = b * 10 + k;

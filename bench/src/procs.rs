@@ -24,6 +24,16 @@ pub fn cpu(pid: &str) -> Duration {
     Duration::from_millis(ticks * 10)
 }
 
+/// CPU time of the calling thread: nanoseconds on the CPU from
+/// `/proc/thread-self/schedstat`, or the tick-grained `stat` where that is missing.
+pub fn thread_cpu() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .map(Duration::from_nanos)
+        .unwrap_or_else(|| cpu("thread-self"))
+}
+
 /// The peak resident set (VmHWM) of process `pid`, in KiB.
 pub fn peak_rss_kb(pid: &str) -> u64 {
     status_kb(pid, "VmHWM:")

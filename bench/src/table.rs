@@ -3,7 +3,8 @@
 
 use serde_json::Value;
 
-fn f(v: &Value, path: &str) -> Option<f64> {
+/// The number at `path` (keys joined by dots) in `v`.
+pub(crate) fn f(v: &Value, path: &str) -> Option<f64> {
     let mut cur = v;
     for k in path.split('.') {
         cur = cur.get(k)?;
@@ -11,7 +12,8 @@ fn f(v: &Value, path: &str) -> Option<f64> {
     cur.as_f64()
 }
 
-fn ms(x: Option<f64>) -> String {
+/// Milliseconds, in ms or µs.
+pub(crate) fn ms(x: Option<f64>) -> String {
     match x {
         Some(x) if x >= 100.0 => format!("{x:.0} ms"),
         Some(x) if x >= 1.0 => format!("{x:.1} ms"),
@@ -20,7 +22,8 @@ fn ms(x: Option<f64>) -> String {
     }
 }
 
-fn bytes(x: Option<f64>) -> String {
+/// Bytes, in B, KB or MB.
+pub(crate) fn bytes(x: Option<f64>) -> String {
     match x {
         Some(x) if x >= 10.0 * 1024.0 * 1024.0 => format!("{:.1} MB", x / 1024.0 / 1024.0),
         Some(x) if x >= 10.0 * 1024.0 => format!("{:.0} KB", x / 1024.0),
@@ -29,7 +32,8 @@ fn bytes(x: Option<f64>) -> String {
     }
 }
 
-fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+/// `a ÷ b` as `0.00×`.
+pub(crate) fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => format!("{:.2}×", a / b),
         _ => "—".into(),
@@ -40,10 +44,12 @@ fn sum(v: &Value, a: &str, b: &str) -> Option<f64> {
     Some(f(v, a)? + f(v, b)?)
 }
 
-struct Rows(Vec<[String; 5]>);
+/// The table's rows: figure, gridwork, limit or peer, ratio, goal.
+pub(crate) struct Rows(Vec<[String; 5]>);
 
 impl Rows {
-    fn row(&mut self, what: &str, ours: String, theirs: String, r: String, goal: &str) {
+    /// Adds a row.
+    pub(crate) fn row(&mut self, what: &str, ours: String, theirs: String, r: String, goal: &str) {
         self.0.push([what.into(), ours, theirs, r, goal.into()]);
     }
 }
@@ -237,6 +243,8 @@ pub fn markdown(results: &Value) -> String {
             "",
         );
     }
+    crate::rows::wire(&results["wire"], &mut t);
+    crate::rows::load(&results["load"], &mut t);
     if st.is_object() {
         let (a, b) = (
             f(st, "open_first_page_p50_ms"),
