@@ -21,6 +21,7 @@
 //! table < results.json` prints the table of saved results.
 #![allow(clippy::print_stdout, clippy::unwrap_used)]
 
+mod apply_limit;
 mod data;
 mod device;
 mod load;

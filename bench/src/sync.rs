@@ -99,6 +99,9 @@ pub fn initial_and_incremental(n: usize, m: usize) -> Value {
     rig.seed(json!({"cmd": "seed", "n": n, "workers": 10}));
     let (_, initial) = rig.measure();
     let mut out = json!({ "n": n, "m": m, "initial": initial });
+    // The limit of the device's share: the same rows written by plain rusqlite.
+    out["plain_apply"] =
+        crate::apply_limit::plain_apply(rig.store.db().path(), rig._dir.path(), 1000);
     if m > 0 {
         rig.seed(json!({"cmd": "seed", "n": m, "workers": 10}));
         let (_, incremental) = rig.measure();
