@@ -29,7 +29,9 @@ use gridwork_core::{
     model::{Event, Stream, GENESIS_HASH},
     sync::wire::{PullResponse, PushOutcome},
 };
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{
+    config::DbConfig, params, params_from_iter, Connection, OptionalExtension, TransactionBehavior,
+};
 use std::{
     collections::HashMap,
     path::Path,
@@ -225,6 +227,10 @@ const READER_MMAP_BYTES: i64 = 1 << 30;
 fn connect_reader(path: &Path) -> Result<Connection, StorageError> {
     let conn = connect(path)?;
     conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
+    // The same plan whatever the values bound: without it SQLite (built with STAT4)
+    // prepared the cached pull statement again on every pull, as if it were new. No
+    // reader query matches LIKE against a parameter or has statistics to plan by.
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
     Ok(conn)
 }
 
