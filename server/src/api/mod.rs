@@ -243,14 +243,7 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
         .route("/health", get(observe::health))
         .route("/ready", get(observe::ready))
         .route("/metrics", get(observe::metrics))
-        // Packed pull pages are zstd already (docs/sync-protocol.md, "Packed wire form").
-        .layer(CompressionLayer::new().compress_when(
-            tower_http::compression::predicate::DefaultPredicate::new().and(
-                tower_http::compression::predicate::NotForContentType::const_new(
-                    gridwork_core::sync::packed::PACKED_MEDIA_TYPE,
-                ),
-            ),
-        ))
+        .layer(CompressionLayer::new().compress_when(compress_when()))
         .layer(RequestDecompressionLayer::new())
         .layer(RequestBodyTimeoutLayer::new(state.limits.body_read_timeout))
         .layer(middleware::from_fn_with_state(
@@ -258,6 +251,25 @@ pub fn router_with(state: AppState, console: &ConsoleOptions) -> Router {
             observe::observe,
         ))
         .with_state(state)
+}
+
+/// Answers smaller than this go out as they are: gzip would save a few dozen bytes of
+/// a push's answer and cost a compressor (hundreds of KB zeroed) per response
+/// (docs/benchmarks.md, "Server under load").
+pub const COMPRESS_MIN_BYTES: u16 = 1024;
+
+/// Which answers are gzipped for a client that offers it: the framework's default
+/// (not gRPC, images or event streams) above [`COMPRESS_MIN_BYTES`], and never packed
+/// pull pages, which are zstd already (docs/sync-protocol.md, "Packed wire form").
+fn compress_when() -> impl Predicate {
+    use tower_http::compression::predicate::{NotForContentType, SizeAbove};
+    SizeAbove::new(COMPRESS_MIN_BYTES)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+        .and(NotForContentType::const_new(
+            gridwork_core::sync::packed::PACKED_MEDIA_TYPE,
+        ))
 }
 
 /// Responses that carry a token or event data are not to be kept by any cache.

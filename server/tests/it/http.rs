@@ -457,3 +457,51 @@ async fn every_pull_names_the_reference_version_and_a_calendar_or_grid_change_mo
     let v3 = version(&get("/v1/events?after=0", None).await.unwrap());
     assert_ne!(v3, v2);
 }
+
+/// A client that offers gzip gets a single-event push's small answer as it is (no
+/// compressor per request: docs/benchmarks.md, "Server under load") and a pull page of
+/// more than `COMPRESS_MIN_BYTES` gzipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_answers_are_not_gzipped_large_ones_are() {
+    let live = live(Limits::default()).await;
+    let token = live.token("li").await;
+    // No automatic decompression: the test reads the answer's own encoding.
+    let c = crate::common::http_client_builder()
+        .gzip(false)
+        .build()
+        .unwrap();
+    let mut d = Device::new("phone-li", "li", Role::Worker);
+    for _ in 0..5 {
+        let res = c
+            .post(format!("{}/v1/events", live.base))
+            .bearer_auth(&token)
+            .header("accept-encoding", "gzip")
+            .json(&json!({ "events": [d.report(Some("32050800101"))] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().get("content-encoding").is_none());
+        let body = res.bytes().await.unwrap();
+        assert!(body.len() < usize::from(gridwork_server::api::COMPRESS_MIN_BYTES));
+        let r: PushResponse = serde_json::from_slice(&body).unwrap();
+        assert!(matches!(r.results[0].outcome, PushOutcome::Accepted { .. }));
+    }
+    let res = c
+        .get(format!("{}/v1/events?after=0", live.base))
+        .bearer_auth(&token)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-encoding"], "gzip");
+    let mut plain = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&res.bytes().await.unwrap()[..]),
+        &mut plain,
+    )
+    .unwrap();
+    let page: PullResponse = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(page.events.len(), 5);
+}
