@@ -11,11 +11,7 @@
 use gridwork_server::storage::{postgres::PostgresStorage, sqlite::SqliteStorage};
 use gridwork_tests::load::{self, LoadConfig, LoadReport};
 use serde_json::{json, Value};
-use std::{
-    sync::Arc,
-    time::{Duration, Instant},
-};
-use uuid::Uuid;
+use std::{sync::Arc, time::Duration};
 
 /// Devices when the case is given none (issue 12's figure).
 pub const DEVICES: usize = 500;
@@ -143,7 +139,7 @@ async fn postgres(url: &str, config: &LoadConfig, limit: Duration) -> (LoadRepor
         format!("gw_bench_load_baseline_{pid}"),
     );
     let dir = tempfile::tempdir().expect("temp dir");
-    let baseline = pg_commit_baseline(url, &base_schema, limit).await;
+    let baseline = load::pg_commit_baseline(url, &base_schema, limit).await;
     let storage = Arc::new(
         PostgresStorage::connect(url, Some(&schema))
             .await
@@ -174,45 +170,4 @@ async fn execute(url: &str, sql: &str) {
     client.batch_execute(sql).await.expect("PostgreSQL answers");
     drop(client);
     let _ = task.await;
-}
-
-/// The PostgreSQL limit on the load test's terms (tests/tests/load.rs): one connection
-/// committing one-row transactions (an identity key, a 600-byte body) for `duration` in
-/// the schema `schema` (made and dropped here); commits a second.
-async fn pg_commit_baseline(url: &str, schema: &str, duration: Duration) -> f64 {
-    let (client, task) = connect(url).await;
-    client
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
-             CREATE TABLE {schema}.events (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-               id TEXT NOT NULL UNIQUE, body TEXT NOT NULL)"
-        ))
-        .await
-        .expect("baseline table");
-    let insert = client
-        .prepare(&format!(
-            "INSERT INTO {schema}.events (id, body) VALUES ($1, $2)"
-        ))
-        .await
-        .expect("baseline insert");
-    let body = "x".repeat(600);
-    let start = Instant::now();
-    let mut n = 0u64;
-    while start.elapsed() < duration {
-        client.batch_execute("BEGIN").await.expect("begin");
-        client
-            .execute(&insert, &[&Uuid::now_v7().to_string(), &body])
-            .await
-            .expect("insert");
-        client.batch_execute("COMMIT").await.expect("commit");
-        n += 1;
-    }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    client
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .expect("drop the baseline");
-    drop(client);
-    let _ = task.await;
-    rate
 }

@@ -527,3 +527,47 @@ pub fn fsync_baseline(dir: &Path, duration: Duration) -> f64 {
     }
     n as f64 / start.elapsed().as_secs_f64()
 }
+
+/// The PostgreSQL limit on the same terms: one connection committing one-row
+/// transactions (an identity key, a 600-byte body) for `duration`, in the schema
+/// `schema` (dropped first); commits per second. With fsync on, the disk's flush rate.
+pub async fn pg_commit_baseline(url: &str, schema: &str, duration: Duration) -> f64 {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("baseline connection");
+    let task = tokio::spawn(conn);
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};
+             CREATE TABLE {schema}.events (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+               id TEXT NOT NULL UNIQUE, body TEXT NOT NULL)"
+        ))
+        .await
+        .expect("baseline table");
+    let insert = client
+        .prepare(&format!(
+            "INSERT INTO {schema}.events (id, body) VALUES ($1, $2)"
+        ))
+        .await
+        .expect("baseline insert");
+    let body = "x".repeat(600);
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < duration {
+        client.batch_execute("BEGIN").await.expect("begin");
+        client
+            .execute(&insert, &[&Uuid::now_v7().to_string(), &body])
+            .await
+            .expect("insert");
+        client.batch_execute("COMMIT").await.expect("commit");
+        n += 1;
+    }
+    let rate = n as f64 / start.elapsed().as_secs_f64();
+    client
+        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .expect("drop the baseline");
+    drop(client);
+    let _ = task.await;
+    rate
+}
