@@ -260,16 +260,17 @@ fn save_case(
         .prepare_cached("SELECT rowid FROM incidents WHERE id = ?1")?
         .query_row([case.id.to_string()], |r| r.get(0))
         .optional()?;
-    let urgency = serde_json::to_value(case.report.urgency)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
     let conflicts = case.open_conflicts().count() as i64;
     // An INSERT for a new case and an UPDATE by rowid for a known one, not one upsert:
     // an upsert makes SQLite keep a statement journal (a copy of every page it changes,
     // for a rollback of the statement alone), a tenth of a pull page's time.
     let rowid = match existed {
         None => {
+            // Set once, with the report; an update leaves it as it is.
+            let urgency = serde_json::to_value(case.report.urgency)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
             conn.prepare_cached(
                 "INSERT INTO incidents (id, status, category, cell, lat, lon, urgency, reporter,
                     department, handler, reported_at, updated_at, deadline, rework_count,
