@@ -37,6 +37,8 @@ use std::sync::{
 };
 use tokio_postgres::{types::ToSql, IsolationLevel, NoTls, Statement, Transaction};
 
+mod cached;
+use cached::CachedTx;
 mod chained;
 mod devices;
 mod evaluation;
@@ -520,7 +522,7 @@ async fn put_setting_in(tx: &Transaction<'_>, key: &str, value: &str) -> Result<
 }
 
 async fn push_one(
-    tx: &Transaction<'_>,
+    tx: &CachedTx<'_, '_>,
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,
@@ -534,7 +536,7 @@ async fn push_one(
 /// [`devices::rejudge`]): judged against its own chain place, nothing stored when it
 /// still fails, and the device's chain head left where it is.
 async fn judge_in(
-    tx: &Transaction<'_>,
+    tx: &CachedTx<'_, '_>,
     account: &Account,
     event: &Event,
     grid: Option<&Grid>,

@@ -166,3 +166,60 @@ async fn dropping_the_storage_ends_its_committer() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// The committer keeps one connection with the push path's statements prepared on it.
+/// When that connection is lost (PostgreSQL restarted, an operator ended the session),
+/// the committer connects again and prepares them again on the new one: pushes go on
+/// being stored, and none is stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committer_whose_connection_was_lost_connects_again() {
+    let Some(url) = common::pg_url("a_committer_whose_connection_was_lost_connects_again") else {
+        return;
+    };
+    let schema = "gw_test_group_commit_lost";
+    let (client, s) = fresh(&url, schema).await;
+    let li = common::account(&s, "li").await;
+    let wang = common::account(&s, "wang").await;
+    let mut phone = Device::new("phone-1", "li", Role::Worker);
+    let accepted = |answer: &[PushOutcome]| matches!(answer, [PushOutcome::Accepted { .. }]);
+    let first = phone.report(Some("32050800101"));
+    assert!(accepted(&s.push(&li, vec![first]).await.unwrap()));
+
+    let name = format!("gridwork-commit {schema}");
+    let ended: i64 = client
+        .query_one(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+             WHERE application_name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(ended, 1, "the committer's session");
+
+    // The push that meets the lost connection may fail (nothing of it acknowledged);
+    // the device sends it again, as a device does, until it is stored.
+    let second = phone.report(Some("32050800101"));
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match s.push(&li, vec![second.clone()]).await {
+            Ok(answer) => {
+                assert!(accepted(&answer), "{answer:?}");
+                break;
+            }
+            Err(e) => assert!(tries < 3, "still failing after a new connection: {e}"),
+        }
+    }
+    // Later pushes run on the new connection's own prepared statements.
+    for _ in 0..3 {
+        let next = phone.report(Some("32050800101"));
+        assert!(accepted(&s.push(&li, vec![next]).await.unwrap()));
+    }
+    let pulled = s.pull(&wang, 0, 100).await.unwrap().events;
+    assert_eq!(pulled.len(), 5, "each report once");
+    assert_eq!(
+        s.device_head("phone-1").await.unwrap().map(|(seq, _)| seq),
+        Some(5)
+    );
+}

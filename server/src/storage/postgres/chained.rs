@@ -3,7 +3,9 @@
 //! one database serialise on the push lock, so none of them claims a place another
 //! took a moment before.
 
-use super::{current, patrols, project_case, push_one, PostgresStorage, PUSH_LOCK};
+use super::{
+    cached::CachedTx, current, patrols, project_case, push_one, PostgresStorage, PUSH_LOCK,
+};
 use crate::{account::Account, storage::touched_cases, StorageError};
 use gridwork_core::{
     catalog::Catalog,
@@ -38,7 +40,7 @@ pub(super) async fn push_next(
     let grid = current::<Grid>(&tx, &storage.reference.grid).await?;
     let catalog = current::<Catalog>(&tx, &storage.reference.catalog).await?;
     let outcome = push_one(
-        &tx,
+        &CachedTx::uncached(&tx),
         account,
         &event,
         grid.as_deref(),

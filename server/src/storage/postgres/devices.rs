@@ -1,7 +1,9 @@
 //! PostgreSQL: devices' token and wipe state, tokens, revocation, remote wipe and
 //! re-judging a device's quarantine (see [`crate::storage::devices`]).
 
-use super::{current, judge_in, project_case, to_account, users::audit_in, PUSH_LOCK};
+use super::{
+    cached::CachedTx, current, judge_in, project_case, to_account, users::audit_in, PUSH_LOCK,
+};
 use crate::{
     judge::ChainHead,
     storage::{
@@ -319,7 +321,7 @@ pub(super) async fn rejudge(
         let outcome = match &account {
             Some(account) => {
                 judge_in(
-                    &tx,
+                    &CachedTx::uncached(&tx),
                     account,
                     &event,
                     grid.as_deref(),

@@ -11,7 +11,10 @@
 //! are serial, so commit order is `server_seq` order and a pull that sees `server_seq`
 //! N sees every event below N.
 
-use super::{current, now_ms, patrols, push_one, Projector, PUSH_LOCK};
+use super::{
+    cached::{CachedTx, Statements},
+    current, now_ms, patrols, push_one, Projector, PUSH_LOCK,
+};
 use crate::{
     account::Account,
     storage::{settings::Reference, touched_cases},
@@ -27,7 +30,7 @@ use std::{
     task::Poll,
 };
 use tokio::sync::{mpsc, oneshot};
-use tokio_postgres::{Client, Config, NoTls, Transaction};
+use tokio_postgres::{Client, Config, NoTls};
 
 /// The most units one transaction takes: bounds how long a batch holds the push lock
 /// (and how much one failed commit answers with an error).
@@ -132,12 +135,13 @@ fn batch_failed(why: &str) -> StorageError {
 /// Until the queue closes: takes the first unit waiting and runs it as a batch with
 /// every other one queued by the time the push lock is held.
 async fn run(shared: Shared, mut units: mpsc::UnboundedReceiver<Unit>, counters: Arc<Counters>) {
-    let mut kept: Option<Client> = None;
+    // The connection kept between batches, with the statements prepared on it.
+    let mut kept: Option<(Client, Statements)> = None;
     while let Some(first) = units.recv().await {
-        let mut conn = match kept.take() {
-            Some(conn) if !conn.is_closed() => conn,
+        let (mut conn, statements) = match kept.take() {
+            Some((conn, statements)) if !conn.is_closed() => (conn, statements),
             _ => match connect(&shared.config).await {
-                Ok(conn) => conn,
+                Ok(conn) => (conn, Statements::default()),
                 Err(e) => {
                     let _ = first.reply.send(Err(e));
                     continue;
@@ -145,7 +149,8 @@ async fn run(shared: Shared, mut units: mpsc::UnboundedReceiver<Unit>, counters:
             },
         };
         let mut batch = vec![first];
-        match run_batch(&mut conn, &mut batch, &mut units, &shared).await {
+        let ran = run_batch(&mut conn, &statements, &mut batch, &mut units, &shared).await;
+        match ran {
             Ok(answers) => {
                 counters.batches.fetch_add(1, Ordering::Relaxed);
                 counters
@@ -162,7 +167,7 @@ async fn run(shared: Shared, mut units: mpsc::UnboundedReceiver<Unit>, counters:
                 }
             }
         }
-        kept = Some(conn);
+        kept = Some((conn, statements));
     }
 }
 
@@ -178,6 +183,7 @@ async fn connect(config: &Config) -> Result<Client, StorageError> {
 /// transaction is rolled back when dropped).
 async fn run_batch(
     conn: &mut Client,
+    statements: &Statements,
     batch: &mut Vec<Unit>,
     units: &mut mpsc::UnboundedReceiver<Unit>,
     shared: &Shared,
@@ -199,10 +205,11 @@ async fn run_batch(
         reference: None,
         projector: None,
     };
+    let cached = CachedTx::new(&tx, statements);
     let mut answers = Vec::with_capacity(batch.len());
     for unit in batch.iter() {
         tx.batch_execute("SAVEPOINT unit").await?;
-        let push = push_unit(&tx, &mut context, &unit.account, &unit.events);
+        let push = push_unit(&cached, &mut context, &unit.account, &unit.events);
         let answer = catch_unwind(push).await;
         if answer.is_ok() {
             tx.batch_execute("RELEASE unit").await?;
@@ -230,7 +237,7 @@ type Settings = (Option<Arc<Grid>>, Option<Arc<Catalog>>);
 /// stored (seeing the units before it in the batch), then the cases and patrols it
 /// touched folded again.
 async fn push_unit(
-    tx: &Transaction<'_>,
+    tx: &CachedTx<'_, '_>,
     context: &mut Context<'_>,
     account: &Account,
     events: &[Event],
