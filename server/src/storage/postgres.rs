@@ -605,18 +605,24 @@ async fn judge_in(
     }
     let stream = event.stream.to_string();
     // An incident's cell (from its accepted report), a patrol's owner (its first actor).
-    let (case_cell, stream_owner) = match event.stream {
-        Stream::Incident(_) => (
-            tx.query_opt(
-                "SELECT cell FROM stream_cells WHERE stream = $1 AND cell NOT LIKE '@%' LIMIT 1",
-                &[&stream],
-            )
-            .await?
-            .map(|r| r.get(0)),
-            None,
-        ),
+    // An incident's cell and the departments it was sent to are its `stream_cells`
+    // (departments as `@name`), read in one statement.
+    let (case_cell, case_departments, stream_owner) = match event.stream {
+        Stream::Incident(_) => {
+            let (departments, cells): (Vec<String>, Vec<String>) = tx
+                .query(
+                    "SELECT cell FROM stream_cells WHERE stream = $1 ORDER BY cell",
+                    &[&stream],
+                )
+                .await?
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .partition(|cell| cell.starts_with('@'));
+            (cells.into_iter().next(), departments, None)
+        }
         Stream::Patrol(_) => (
             None,
+            Vec::new(),
             tx.query_opt(
                 "SELECT actor_user FROM events WHERE stream = $1 ORDER BY server_seq LIMIT 1",
                 &[&stream],
@@ -624,18 +630,6 @@ async fn judge_in(
             .await?
             .map(|r| r.get(0)),
         ),
-    };
-    let case_departments = match event.stream {
-        Stream::Incident(_) => tx
-            .query(
-                "SELECT cell FROM stream_cells WHERE stream = $1 AND cell LIKE '@%'",
-                &[&stream],
-            )
-            .await?
-            .iter()
-            .map(|r| r.get(0))
-            .collect(),
-        Stream::Patrol(_) => Vec::new(),
     };
     let known = Known {
         head,
@@ -659,22 +653,31 @@ async fn judge_in(
                     &[&id, &stream, &event.device_id, &device_seq, &event.actor.user, &hash, &body, &received_ms],
                 )
                 .await?;
-            for cell in cells {
+            // Each list in one statement, whatever its length.
+            if !cells.is_empty() {
                 tx.execute(
-                    "INSERT INTO stream_cells (stream, cell) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[&stream, &cell],
+                    "INSERT INTO stream_cells (stream, cell) SELECT $1, unnest($2::text[])
+                     ON CONFLICT DO NOTHING",
+                    &[&stream, &cells],
                 )
                 .await?;
             }
             let shas = photo_refs(event);
-            for sha in &shas {
+            if !shas.is_empty() {
                 tx.execute(
-                    "INSERT INTO blob_refs (sha256, actor_user) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[sha, &event.actor.user],
+                    "INSERT INTO blob_refs (sha256, actor_user) SELECT unnest($1::text[]), $2
+                     ON CONFLICT DO NOTHING",
+                    &[&shas, &event.actor.user],
+                )
+                .await?;
+                // The photos the device holds, for its health (health.rs).
+                tx.execute(
+                    "INSERT INTO device_photos (device_id, sha256) SELECT $1, unnest($2::text[])
+                     ON CONFLICT DO NOTHING",
+                    &[&event.device_id, &shas],
                 )
                 .await?;
             }
-            health::link_photos(tx, event, &shas).await?;
             (
                 PushOutcome::Accepted {
                     server_seq: row.get(0),

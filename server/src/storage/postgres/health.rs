@@ -5,9 +5,8 @@ use crate::{
     health::{Contact, DeviceRecord},
     StorageError,
 };
-use gridwork_core::model::Event;
 use std::collections::HashMap;
-use tokio_postgres::{GenericClient, Transaction};
+use tokio_postgres::GenericClient;
 
 /// What the devices' sync health needs (contacts; the photos each device's accepted
 /// events reference, filled from the events held once) and the case view's count of
@@ -56,22 +55,6 @@ CREATE TABLE IF NOT EXISTS device_health (
   head_seq BIGINT
 );
 ";
-
-/// Records the photos an accepted event references against its device.
-pub(super) async fn link_photos(
-    tx: &Transaction<'_>,
-    event: &Event,
-    shas: &[String],
-) -> Result<(), StorageError> {
-    for sha in shas {
-        tx.execute(
-            "INSERT INTO device_photos (device_id, sha256) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[&event.device_id, sha],
-        )
-        .await?;
-    }
-    Ok(())
-}
 
 pub(super) async fn record_contact(
     client: &impl GenericClient,
