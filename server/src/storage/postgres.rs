@@ -604,9 +604,9 @@ async fn judge_in(
         head = devices::chain_place(tx, event).await?;
     }
     let stream = event.stream.to_string();
-    // An incident's cell (from its accepted report), a patrol's owner (its first actor).
-    // An incident's cell and the departments it was sent to are its `stream_cells`
-    // (departments as `@name`), read in one statement.
+    // An incident's cell (from its accepted report) and the departments it was sent to
+    // (`@name`), both its `stream_cells`, read in one statement; a patrol's owner (its
+    // first actor).
     let (case_cell, case_departments, stream_owner) = match event.stream {
         Stream::Incident(_) => {
             let (departments, cells): (Vec<String>, Vec<String>) = tx
@@ -670,13 +670,7 @@ async fn judge_in(
                     &[&shas, &event.actor.user],
                 )
                 .await?;
-                // The photos the device holds, for its health (health.rs).
-                tx.execute(
-                    "INSERT INTO device_photos (device_id, sha256) SELECT $1, unnest($2::text[])
-                     ON CONFLICT DO NOTHING",
-                    &[&event.device_id, &shas],
-                )
-                .await?;
+                health::link_photos(tx, event, &shas).await?;
             }
             (
                 PushOutcome::Accepted {
@@ -1289,6 +1283,21 @@ impl Storage for PostgresStorage {
     }
 }
 
+/// For this module's unit tests: `GRIDWORK_TEST_PG`, or None (the test skips) when it
+/// is not set; a failure instead when `GRIDWORK_REQUIRE_PG=1` says it must run.
+#[cfg(test)]
+fn test_pg_url(test: &str) -> Option<String> {
+    let url = std::env::var("GRIDWORK_TEST_PG").ok();
+    if url.is_none() {
+        assert!(
+            std::env::var("GRIDWORK_REQUIRE_PG").map_or(true, |v| v != "1"),
+            "GRIDWORK_REQUIRE_PG=1 but GRIDWORK_TEST_PG is not set"
+        );
+        eprintln!("SKIPPED: set GRIDWORK_TEST_PG to run {test}");
+    }
+    url
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -1298,14 +1307,7 @@ mod tests {
     /// tokens: those issued by an operator without a device become unbound.
     #[tokio::test]
     async fn older_databases_unbind_admin_tokens_once() {
-        let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
-            assert!(
-                std::env::var("GRIDWORK_REQUIRE_PG").map_or(true, |v| v != "1"),
-                "GRIDWORK_REQUIRE_PG=1 but GRIDWORK_TEST_PG is not set"
-            );
-            eprintln!(
-                "SKIPPED: set GRIDWORK_TEST_PG to run older_databases_unbind_admin_tokens_once"
-            );
+        let Some(url) = test_pg_url("older_databases_unbind_admin_tokens_once") else {
             return;
         };
         let schema = "gw_test_unit_admin_tokens";

@@ -137,12 +137,8 @@ mod tests {
     /// transactions, a rolled-back one included; an uncached transaction prepares none.
     #[tokio::test]
     async fn a_statement_is_prepared_once_per_connection() {
-        let Ok(url) = std::env::var("GRIDWORK_TEST_PG") else {
-            assert!(
-                std::env::var("GRIDWORK_REQUIRE_PG").map_or(true, |v| v != "1"),
-                "GRIDWORK_REQUIRE_PG=1 but GRIDWORK_TEST_PG is not set"
-            );
-            eprintln!("SKIPPED: set GRIDWORK_TEST_PG to run a_statement_is_prepared_once");
+        let Some(url) = super::super::test_pg_url("a_statement_is_prepared_once_per_connection")
+        else {
             return;
         };
         let (mut client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)

@@ -149,8 +149,7 @@ async fn run(shared: Shared, mut units: mpsc::UnboundedReceiver<Unit>, counters:
             },
         };
         let mut batch = vec![first];
-        let ran = run_batch(&mut conn, &statements, &mut batch, &mut units, &shared).await;
-        match ran {
+        match run_batch(&mut conn, &statements, &mut batch, &mut units, &shared).await {
             Ok(answers) => {
                 counters.batches.fetch_add(1, Ordering::Relaxed);
                 counters

@@ -1,10 +1,12 @@
 //! PostgreSQL: per-device sync health (see [`crate::health`]) and the schema step of the
 //! unresolved-conflict column of the case view (written with the row by the projector).
 
+use super::cached::CachedTx;
 use crate::{
     health::{Contact, DeviceRecord},
     StorageError,
 };
+use gridwork_core::model::Event;
 use std::collections::HashMap;
 use tokio_postgres::GenericClient;
 
@@ -55,6 +57,22 @@ CREATE TABLE IF NOT EXISTS device_health (
   head_seq BIGINT
 );
 ";
+
+/// Records the photos an accepted event references against its device, in one
+/// statement.
+pub(super) async fn link_photos(
+    tx: &CachedTx<'_, '_>,
+    event: &Event,
+    shas: &[String],
+) -> Result<(), StorageError> {
+    tx.execute(
+        "INSERT INTO device_photos (device_id, sha256) SELECT $1, unnest($2::text[])
+         ON CONFLICT DO NOTHING",
+        &[&event.device_id, &shas],
+    )
+    .await?;
+    Ok(())
+}
 
 pub(super) async fn record_contact(
     client: &impl GenericClient,
